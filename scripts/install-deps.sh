@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what calico-ts needs on Debian 12 and builds it. Safe to run twice.
+# Needs root for apt-get (skipped when every tool is already present).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# command -> Debian package
+declare -A NEED=(
+  [etcd]=etcd-server [etcdctl]=etcd-client [bird]=bird2 [birdc]=bird2
+  [nft]=nftables [iptables]=iptables [ipset]=ipset [conntrack]=conntrack
+  [ip]=iproute2 [ping]=iputils-ping [traceroute]=traceroute [tcpdump]=tcpdump
+  [gobgpd]=gobgpd
+)
+missing=()
+for cmd in "${!NEED[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || [ -x "/usr/bin/$cmd" ] || missing+=("${NEED[$cmd]}")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+  echo "==> installing Debian packages: $pkgs"
+  if [ "$(id -u)" -ne 0 ]; then echo "need root to install: $pkgs (run as root or install them)" >&2; exit 1; fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
+  # The etcd-server package starts a system etcd on 2379; our tests and the lab
+  # start their own on other ports, so the system one is left as the package set it up.
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "==> installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+echo "==> building (tsc)"
+npx tsc -p tsconfig.json
