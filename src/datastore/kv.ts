@@ -43,8 +43,12 @@ export interface KVWatch {
 
 export interface KVStore {
   get(key: string): Promise<KVPair | undefined>;
-  /** All keys starting with `prefix`, sorted by key. */
-  list(prefix: string): Promise<KVList>;
+  /**
+   * All keys starting with `prefix`, sorted by key. With `revision`, as the store was at
+   * that revision (throws CompactedError if it is gone): lets a caller read several
+   * prefixes at one consistent revision.
+   */
+  list(prefix: string, opts?: { revision?: number }): Promise<KVList>;
   /** Create only if absent (etcd: version == 0). Throws AlreadyExistsError. */
   create(key: string, value: string): Promise<KVPair>;
   /**
@@ -54,7 +58,7 @@ export interface KVStore {
   update(key: string, value: string, opts?: { modRevision?: number }): Promise<KVPair>;
   /** Delete; with `modRevision`, only if unchanged. Returns the deleted pair. Throws NotFoundError / ConflictError. */
   delete(key: string, opts?: { modRevision?: number }): Promise<KVPair>;
-  /** Watch keys under `prefix` for revisions >= fromRevision. */
+  /** Watch keys under `prefix` for revisions >= fromRevision (0: from the next write on). */
   watch(prefix: string, fromRevision: number, handlers: KVWatchHandlers): KVWatch;
   /** Current store revision. */
   revision(): Promise<number>;
