@@ -1,0 +1,162 @@
+// The BIRD renderer's input (BgpInputs) and its intermediate plan (BgpPlan).
+// Plain data on purpose: the renderer never sees the datastore, so golden
+// tests are JSON in, text out, and calico-node builds BgpInputs from whatever
+// its syncer holds (src/bgp/inputs.ts adapts v3 resources).
+
+import type { FieldIssue } from '../base/errors.js';
+import type { Family } from './prefix.js';
+
+export const DEFAULT_AS_NUMBER = 64512;
+
+/** A Calico node as the BGP layer sees it (Node spec.bgp plus labels). */
+export interface BgpNode {
+  name: string;
+  /** Node spec.bgp.ipv4Address: `a.b.c.d/len` (the length is the node subnet) or a bare address. */
+  ipv4Address?: string;
+  ipv6Address?: string;
+  /** Node spec.bgp.asNumber; unset means the cluster default. */
+  asNumber?: number;
+  /** Node spec.bgp.routeReflectorClusterID: set means this node reflects routes for its clients. */
+  routeReflectorClusterID?: string;
+  labels?: Record<string, string>;
+}
+
+/** A named community (BGPConfiguration spec.communities): `aa:nn` standard or `aa:nn:mm` large. */
+export interface CommunityDefinition {
+  name: string;
+  value: string;
+}
+
+export interface PrefixAdvertisement {
+  cidr: string;
+  /** Community names from `communities`, or literal `aa:nn` / `aa:nn:mm` values. */
+  communities: string[];
+}
+
+export type LogSeverity = 'Debug' | 'Info' | 'Warning' | 'Error' | 'Fatal';
+
+/** BGPConfiguration spec fields this layer uses. Durations are Go-style strings ("120s", "2m"). */
+export interface BgpConfigurationSpec {
+  logSeverityScreen?: LogSeverity;
+  nodeToNodeMeshEnabled?: boolean;
+  asNumber?: number;
+  listenPort?: number;
+  communities?: CommunityDefinition[];
+  prefixAdvertisements?: PrefixAdvertisement[];
+  /** Resolved password for every mesh session (Calico: nodeMeshPassword.secretKeyRef). */
+  nodeMeshPassword?: string;
+  /** Graceful restart time for mesh sessions. */
+  nodeMeshMaxRestartTime?: string;
+}
+
+export type NextHopMode = 'Auto' | 'Self' | 'Keep';
+
+/** BGPPeer as the BGP layer sees it; `password` is already resolved from its secret. */
+export interface BgpPeerResource {
+  name: string;
+  spec: {
+    node?: string;
+    nodeSelector?: string;
+    /** `ip`, `ip:port` or `[ipv6]:port`. */
+    peerIP?: string;
+    peerSelector?: string;
+    asNumber?: number;
+    password?: string;
+    /** GTSM: the peer is at most this many hops away (1 = directly connected). */
+    ttlSecurity?: number;
+    keepaliveTime?: string;
+    holdTime?: string;
+    maxRestartTime?: string;
+    sourceAddress?: 'UseNodeIP' | 'None';
+    keepOriginalNextHop?: boolean;
+    nextHopMode?: NextHopMode;
+  };
+}
+
+export interface BgpIPPool {
+  name: string;
+  cidr: string;
+  disabled?: boolean;
+  /** IPPool spec.disableBGPExport: routes in this pool are never advertised. */
+  disableBGPExport?: boolean;
+}
+
+export interface BgpInputs {
+  /** This node's name; it must be one of `nodes`. */
+  nodeName: string;
+  nodes: BgpNode[];
+  /** BGPConfiguration `default` (cluster-wide). */
+  globalConfig?: BgpConfigurationSpec;
+  /** BGPConfiguration `node.<nodeName>`: overrides listenPort, logSeverityScreen, communities, prefixAdvertisements. */
+  nodeConfig?: BgpConfigurationSpec;
+  peers: BgpPeerResource[];
+  pools: BgpIPPool[];
+  /** CIDRs of IPAM blocks this host holds a (confirmed) affinity for. */
+  blocks: string[];
+  /** Addresses of workloads on this host; those outside `blocks` but inside an exported pool become /32 (/128) routes. */
+  localEndpointAddresses?: string[];
+}
+
+/** mesh: node-to-node mesh; global / node: from a BGPPeer; rr: automatic route-reflector topology. */
+export type PeeringType = 'mesh' | 'global' | 'node' | 'rr';
+
+export interface Peering {
+  /** BIRD protocol name: `<Mesh|Global|Node|RR>_<address with _>`; the status parser reads the type back from it. */
+  protocolName: string;
+  type: PeeringType;
+  family: Family;
+  peerAddress: string;
+  peerPort?: number;
+  peerAs: number;
+  localAs: number;
+  /** Source address for the session; unset lets the kernel choose. */
+  localAddress?: string;
+  /** Waits for the peer to connect (mesh: the lower address waits, so each session comes up one way). */
+  passive: boolean;
+  /** This node reflects routes to the peer. */
+  routeReflectorClient: boolean;
+  routeReflectorClusterID?: string;
+  password?: string;
+  ttlSecurityHops?: number;
+  keepaliveSeconds?: number;
+  holdSeconds?: number;
+  gracefulRestartSeconds?: number;
+  nextHop: 'auto' | 'self' | 'keep';
+  /** The Calico node on the other side, when it is one. */
+  peerNodeName?: string;
+  /** Where it came from: `mesh`, `route-reflector` or the BGPPeer name. */
+  origin: string;
+}
+
+export interface CommunityRule {
+  cidr: string;
+  standard: [number, number][];
+  large: [number, number, number][];
+}
+
+/** What one address family announces. All lists sorted, deduplicated. */
+export interface FamilyExports {
+  /** Own IPAM blocks: blackholed in the kernel; announced unless their pool disables export. */
+  blocks: string[];
+  /** Subset of `blocks` announced to peers. */
+  exportedBlocks: string[];
+  /** Host routes for local endpoints outside own blocks. */
+  endpointRoutes: string[];
+  /** Pools whose routes may be advertised (also what route reflectors pass on). */
+  exportPools: string[];
+  /** Pools whose routes are never advertised. */
+  noExportPools: string[];
+  communities: CommunityRule[];
+}
+
+export interface BgpPlan {
+  nodeName: string;
+  routerId: string;
+  localAs: number;
+  listenPort?: number;
+  logSeverity: LogSeverity;
+  peerings: Peering[];
+  exports: Record<Family, FamilyExports>;
+  /** Inputs that were ignored and why (a peer without AS, an unparseable block ...). Never fatal. */
+  problems: FieldIssue[];
+}

@@ -1,0 +1,278 @@
+// computeBgpPlan: BgpInputs -> BgpPlan. Decides who this node peers with and
+// what it announces; the BIRD renderer only turns the plan into text. Pure and
+// order-independent: the same inputs in any order give the same plan.
+
+import type { FieldIssue } from '../base/errors.js';
+import {
+  DEFAULT_AS_NUMBER,
+  type BgpConfigurationSpec,
+  type BgpInputs,
+  type BgpNode,
+  type BgpPlan,
+  type CommunityRule,
+  type FamilyExports,
+  type Peering,
+  type PeeringType,
+} from './model.js';
+import { matchNodeSelector, type SelectorMatcher } from './node-selector.js';
+import { compareAddresses, formatPrefix, parseAddress, parsePrefix, prefixContains, type Family, type Prefix } from './prefix.js';
+import {
+  bgpConfigurationIssues,
+  bgpPeerIssues,
+  parseCommunity,
+  parseDurationSeconds,
+  parsePeerIP,
+  resolveCommunity,
+} from './validate.js';
+
+export interface PlanOptions {
+  /** Evaluates nodeSelector / peerSelector; defaults to the built-in subset (node-selector.ts). */
+  matchSelector?: SelectorMatcher;
+}
+
+const FAMILIES: Family[] = [4, 6];
+/** When one address is reachable several ways, the most specific intent wins. */
+const PRIORITY: Record<PeeringType, number> = { node: 4, global: 3, rr: 2, mesh: 1 };
+const NAME_PREFIX: Record<PeeringType, string> = { mesh: 'Mesh', global: 'Global', node: 'Node', rr: 'RR' };
+
+export function nodeAddress(node: BgpNode, family: Family): string | undefined {
+  const raw = family === 4 ? node.ipv4Address : node.ipv6Address;
+  if (!raw) return undefined;
+  const addr = raw.split('/')[0]!;
+  return parseAddress(addr)?.family === family ? addr : undefined;
+}
+
+export function protocolNameFor(type: PeeringType, address: string): string {
+  return `${NAME_PREFIX[type]}_${address.replace(/[.:]/g, '_')}`;
+}
+
+/** BIRD needs a 32-bit router ID even on an IPv6-only node: derive a stable one from the name. */
+function routerIdFor(self: BgpNode | undefined, name: string): string {
+  const v4 = self && nodeAddress(self, 4);
+  if (v4) return v4;
+  let h = 0x811c9dc5;
+  for (const ch of name) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return [24, 16, 8, 0].map((s) => (h >>> s) & 0xff).join('.');
+}
+
+interface Remote {
+  address: string;
+  family: Family;
+  port?: number;
+  peerAs: number;
+  node?: BgpNode;
+}
+
+export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPlan {
+  const match = opts.matchSelector ?? matchNodeSelector;
+  const problems: FieldIssue[] = [];
+  const global: BgpConfigurationSpec = inputs.globalConfig ?? {};
+  const local: BgpConfigurationSpec = inputs.nodeConfig ?? {};
+  for (const i of bgpConfigurationIssues(global)) problems.push({ path: `BGPConfiguration(default).${i.path}`, message: i.message });
+
+  const nodes = [...inputs.nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const self = nodes.find((n) => n.name === inputs.nodeName);
+  if (!self) problems.push({ path: 'nodeName', message: `node '${inputs.nodeName}' is not among the nodes; no sessions rendered` });
+  const clusterAs = global.asNumber ?? DEFAULT_AS_NUMBER;
+  const asOf = (n: BgpNode): number => n.asNumber ?? clusterAs;
+  const localAs = self ? asOf(self) : clusterAs;
+  const selfCluster = self?.routeReflectorClusterID;
+  const nodeByAddress = new Map<string, BgpNode>();
+  for (const n of nodes) for (const f of FAMILIES) { const a = nodeAddress(n, f); if (a) nodeByAddress.set(a, n); }
+
+  const candidates: Peering[] = [];
+  const add = (type: PeeringType, remote: Remote, extra: Partial<Peering> & { origin: string }): void => {
+    if (!self) return;
+    const own = nodeAddress(self, remote.family);
+    if (own === remote.address) return; // never peer with ourselves
+    const peerNode = remote.node;
+    const isCalico = peerNode !== undefined;
+    const ibgp = remote.peerAs === localAs;
+    const rrClient =
+      extra.routeReflectorClient ??
+      (isCalico && ibgp && selfCluster !== undefined && peerNode.routeReflectorClusterID !== selfCluster);
+    const p: Peering = {
+      protocolName: protocolNameFor(type, remote.address),
+      type,
+      family: remote.family,
+      peerAddress: remote.address,
+      peerAs: remote.peerAs,
+      localAs,
+      // Between two Calico nodes the lower address waits, so exactly one side dials.
+      passive: isCalico && own !== undefined && compareAddresses(own, remote.address) < 0,
+      routeReflectorClient: rrClient,
+      nextHop: 'auto',
+      ...extra,
+    };
+    if (rrClient && selfCluster !== undefined) p.routeReflectorClusterID = selfCluster;
+    if (remote.port !== undefined) p.peerPort = remote.port;
+    if (own !== undefined && p.localAddress === undefined && !('localAddress' in extra)) p.localAddress = own;
+    if (peerNode) p.peerNodeName = peerNode.name;
+    for (const k of Object.keys(p) as (keyof Peering)[]) if (p[k] === undefined) delete p[k];
+    candidates.push(p);
+  };
+
+  // Node-to-node mesh, or the automatic route-reflector topology when any node has a cluster ID.
+  if (self && (global.nodeToNodeMeshEnabled ?? true)) {
+    const reflectors = nodes.filter((n) => n.routeReflectorClusterID !== undefined);
+    const meshExtra = {
+      password: global.nodeMeshPassword,
+      gracefulRestartSeconds:
+        global.nodeMeshMaxRestartTime === undefined ? undefined : parseDurationSeconds(global.nodeMeshMaxRestartTime),
+    };
+    for (const other of nodes) {
+      if (other.name === self.name) continue;
+      let type: PeeringType = 'mesh';
+      if (reflectors.length) {
+        if (selfCluster === undefined && other.routeReflectorClusterID === undefined) continue; // clients only talk to reflectors
+        type = 'rr';
+      }
+      for (const family of FAMILIES) {
+        const address = nodeAddress(other, family);
+        if (!address || !nodeAddress(self, family)) continue;
+        add(type, { address, family, peerAs: asOf(other), node: other }, { origin: type === 'mesh' ? 'mesh' : 'route-reflector', ...meshExtra });
+      }
+    }
+  }
+
+  // Explicit BGPPeer resources.
+  const peers = [...inputs.peers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const peer of peers) {
+    const issues = bgpPeerIssues(peer);
+    if (issues.length) {
+      for (const i of issues) problems.push({ path: `BGPPeer(${peer.name}).${i.path}`, message: i.message });
+      continue;
+    }
+    if (!self) continue;
+    const s = peer.spec;
+    let applies: boolean;
+    try {
+      applies = s.node !== undefined ? s.node === self.name : s.nodeSelector !== undefined ? match(s.nodeSelector, self.labels ?? {}) : true;
+    } catch (err) {
+      problems.push({ path: `BGPPeer(${peer.name}).spec.nodeSelector`, message: (err as Error).message });
+      continue;
+    }
+    if (!applies) continue;
+    const type: PeeringType = s.node !== undefined || s.nodeSelector !== undefined ? 'node' : 'global';
+    const remotes: Remote[] = [];
+    if (s.peerIP !== undefined) {
+      const ip = parsePeerIP(s.peerIP)!;
+      const family = parseAddress(ip.address)!.family;
+      const node = nodeByAddress.get(ip.address);
+      remotes.push({ address: ip.address, family, port: ip.port, peerAs: s.asNumber!, ...(node ? { node } : {}) });
+    } else {
+      for (const other of nodes) {
+        if (other.name === self.name) continue;
+        let hit: boolean;
+        try {
+          hit = match(s.peerSelector!, other.labels ?? {});
+        } catch (err) {
+          problems.push({ path: `BGPPeer(${peer.name}).spec.peerSelector`, message: (err as Error).message });
+          break;
+        }
+        if (!hit) continue;
+        for (const family of FAMILIES) {
+          const address = nodeAddress(other, family);
+          if (address && nodeAddress(self, family)) remotes.push({ address, family, peerAs: s.asNumber ?? asOf(other), node: other });
+        }
+      }
+    }
+    const extra: Partial<Peering> & { origin: string } = {
+      origin: peer.name,
+      password: s.password,
+      ttlSecurityHops: s.ttlSecurity,
+      keepaliveSeconds: s.keepaliveTime === undefined ? undefined : parseDurationSeconds(s.keepaliveTime),
+      holdSeconds: s.holdTime === undefined ? undefined : parseDurationSeconds(s.holdTime),
+      gracefulRestartSeconds: s.maxRestartTime === undefined ? undefined : parseDurationSeconds(s.maxRestartTime),
+      nextHop: s.keepOriginalNextHop || s.nextHopMode === 'Keep' ? 'keep' : s.nextHopMode === 'Self' ? 'self' : 'auto',
+    };
+    if (s.sourceAddress === 'None') extra.localAddress = undefined;
+    for (const r of remotes) add(type, r, extra);
+  }
+
+  // One session per (family, address): the most specific intent wins; ties go to the first by name.
+  const chosen = new Map<string, Peering>();
+  for (const p of candidates) {
+    const key = `${p.family}|${p.peerAddress}`;
+    const have = chosen.get(key);
+    if (!have || PRIORITY[p.type] > PRIORITY[have.type]) chosen.set(key, p);
+  }
+  const peerings = [...chosen.values()].sort((a, b) => a.family - b.family || compareAddresses(a.peerAddress, b.peerAddress));
+
+  const plan: BgpPlan = {
+    nodeName: inputs.nodeName,
+    routerId: routerIdFor(self, inputs.nodeName),
+    localAs,
+    logSeverity: local.logSeverityScreen ?? global.logSeverityScreen ?? 'Info',
+    peerings,
+    exports: computeExports(inputs, { global, local, problems }),
+    problems,
+  };
+  const port = local.listenPort ?? global.listenPort;
+  if (port !== undefined) plan.listenPort = port;
+  return plan;
+}
+
+function sortPrefixes(list: Prefix[]): string[] {
+  const sorted = [...list].sort((a, b) => (a.bits < b.bits ? -1 : a.bits > b.bits ? 1 : a.length - b.length));
+  return [...new Set(sorted.map(formatPrefix))];
+}
+
+function computeExports(
+  inputs: BgpInputs,
+  ctx: { global: BgpConfigurationSpec; local: BgpConfigurationSpec; problems: FieldIssue[] },
+): Record<Family, FamilyExports> {
+  const pools: { prefix: Prefix; exported: boolean }[] = [];
+  for (const pool of inputs.pools) {
+    const prefix = parsePrefix(pool.cidr);
+    if (!prefix) ctx.problems.push({ path: `IPPool(${pool.name}).spec.cidr`, message: `'${pool.cidr}' is not a CIDR; pool ignored` });
+    else pools.push({ prefix, exported: !pool.disableBGPExport });
+  }
+  const blocks: Prefix[] = [];
+  for (const b of inputs.blocks) {
+    const prefix = parsePrefix(b);
+    if (!prefix) ctx.problems.push({ path: 'blocks', message: `'${b}' is not a CIDR; block ignored` });
+    else blocks.push(prefix);
+  }
+  // A route's pool is the most specific pool containing it.
+  const poolOf = (p: Prefix) =>
+    pools.filter((x) => prefixContains(x.prefix, p)).sort((a, b) => b.prefix.length - a.prefix.length)[0];
+  const endpointRoutes: Prefix[] = [];
+  for (const a of inputs.localEndpointAddresses ?? []) {
+    const prefix = parsePrefix(a.split('/')[0]!);
+    if (!prefix) {
+      ctx.problems.push({ path: 'localEndpointAddresses', message: `'${a}' is not an address; ignored` });
+      continue;
+    }
+    if (blocks.some((b) => prefixContains(b, prefix))) continue; // covered by our aggregate
+    if (poolOf(prefix)?.exported) endpointRoutes.push(prefix);
+  }
+  // Node-specific prefixAdvertisements replace the cluster-wide ones (as Calico's per-node BGPConfiguration does).
+  const cfg = ctx.local.prefixAdvertisements ? ctx.local : ctx.global;
+  const defs = [...(ctx.global.communities ?? []), ...(ctx.local.communities ?? [])];
+  const rules: (CommunityRule & { family: Family })[] = [];
+  for (const adv of cfg.prefixAdvertisements ?? []) {
+    const prefix = parsePrefix(adv.cidr);
+    if (!prefix) continue; // reported by bgpConfigurationIssues
+    const rule: CommunityRule & { family: Family } = { family: prefix.family, cidr: formatPrefix(prefix), standard: [], large: [] };
+    for (const ref of adv.communities) {
+      const c = parseCommunity(resolveCommunity(ref, defs));
+      if (c?.standard) rule.standard.push(c.standard);
+      if (c?.large) rule.large.push(c.large);
+    }
+    rules.push(rule);
+  }
+  const out = {} as Record<Family, FamilyExports>;
+  for (const family of FAMILIES) {
+    const fb = blocks.filter((b) => b.family === family);
+    out[family] = {
+      blocks: sortPrefixes(fb),
+      exportedBlocks: sortPrefixes(fb.filter((b) => poolOf(b)?.exported)),
+      endpointRoutes: sortPrefixes(endpointRoutes.filter((p) => p.family === family)),
+      exportPools: sortPrefixes(pools.filter((p) => p.exported && p.prefix.family === family).map((p) => p.prefix)),
+      noExportPools: sortPrefixes(pools.filter((p) => !p.exported && p.prefix.family === family).map((p) => p.prefix)),
+      communities: rules.filter((r) => r.family === family).map(({ family: _f, ...r }) => r),
+    };
+  }
+  return out;
+}
