@@ -67,3 +67,23 @@ export function normaliseSetValues(values: Iterable<string>): string[] {
 export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/**
+ * Rewrites every label name in `node` as `prefix + name`. The policy layer uses
+ * it to scope a rule's namespaceSelector to the `pcns.` labels that namespace
+ * profiles put on endpoints (as Calico's PrefixVisitor does).
+ */
+export function prefixKeys(node: SelectorNode, prefix: string): SelectorNode {
+  switch (node.kind) {
+    case 'all':
+    case 'global':
+      return node;
+    case 'not':
+      return { kind: 'not', operand: prefixKeys(node.operand, prefix) };
+    case 'and':
+    case 'or':
+      return { kind: node.kind, operands: node.operands.map((o) => prefixKeys(o, prefix)) };
+    default:
+      return { ...node, key: prefix + node.key };
+  }
+}
