@@ -95,10 +95,22 @@ export async function finishRelease(store: IpamStore, aff: AffinityEntry, requir
  */
 export async function settleHostAffinities(
   store: IpamStore,
-  opts: { host: string; now: string; strictAffinity: boolean; affinities: AffinityEntry[] },
+  opts: { host: string; now: string; strictAffinity: boolean; affinities: AffinityEntry[]; pruneDangling?: boolean },
 ): Promise<AffinityEntry[]> {
   let changed = false;
   for (const aff of opts.affinities) {
+    if (opts.pruneDangling && aff.value.state === 'confirmed') {
+      // A confirmed affinity whose block is gone or is another host's: drop it (CAS on
+      // its revision, so a concurrent re-claim is not undone).
+      const block = await store.getBlock(aff.cidr);
+      if (!block || block.value.affinity !== `host:${opts.host}`) {
+        await store.deleteAffinity(opts.host, aff.cidr, aff.rev).catch((err) => {
+          if (!isCalicoError(err, 'conflict') && !isCalicoError(err, 'not-found')) throw err;
+        });
+        changed = true;
+      }
+      continue;
+    }
     if (aff.value.state === 'pending') {
       await claimBlock(store, { host: opts.host, cidr: aff.cidr, now: opts.now, strictAffinity: opts.strictAffinity });
       changed = true;

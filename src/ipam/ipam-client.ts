@@ -8,8 +8,8 @@
 import { ConflictError } from '../base/errors.js';
 import type { KVStore } from '../datastore/kv.js';
 import { claimBlock, releaseBlockAffinity, settleHostAffinities } from './affinity-flows.js';
-import { allocateFromBlock, assignInBlock, ipsOfHandle, listAllocations, releaseFromBlock, type AllocationInfo, type ReleaseRefusal, type ReleaseRequest } from './block.js';
-import { cidrContainsIp, enclosingBlock, formatCidr, parseCidr, parseIp, type IpFamily } from './cidr-math.js';
+import { allocateFromBlock, assignInBlock, ipOfOrdinal, ipsOfHandle, listAllocations, releaseFromBlock, type AllocationInfo, type ReleaseRefusal, type ReleaseRequest } from './block.js';
+import { blockCount, cidrContainsIp, enclosingBlock, formatCidr, parseCidr, parseIp, type IpFamily } from './cidr-math.js';
 import { IpamError } from './errors.js';
 import { IpamStore, defaultRetryPolicy, type AffinityEntry, type RetryPolicy, type Versioned } from './ipam-store.js';
 import { hostOfAffinity, validateHandleId, validateHostName, type AllocationBlock, type IpamConfig, type IpamHandle } from './model.js';
@@ -110,6 +110,7 @@ export class IpamClient {
     if (pools.length === 0) throw new IpamError('pool-exhausted', `no enabled IPv${family} pool is usable by node ${req.host}`);
     const isReserved = reservedMatcher(await this.pools.listReservedCidrs());
     const attrs = { node: req.host, ...(req.attrs ?? {}) };
+    await this.ensureCapacity({ host: req.host, family, count, pools, config, isReserved });
     const got: string[] = [];
     const take = async (cidr: string, requireHost: string | undefined): Promise<void> => {
       const ips = await this.allocateIn(cidr, { count: count - got.length, handleId: req.handleId, attrs, isReserved, requireHost });
@@ -144,13 +145,42 @@ export class IpamClient {
     }
     if (got.length < count) {
       if (got.length > 0) await this.releaseIps(got.map((ip) => ({ ip, handleId: req.handleId })));
-      throw new IpamError(
-        'pool-exhausted',
-        `no free IPv${family} address for node ${req.host} in ${pools.map((p) => p.cidr).join(', ')}` +
-          (config.strictAffinity ? ' (strictAffinity is on: borrowing is off)' : config.maxBlocksPerHost ? ` (maxBlocksPerHost ${config.maxBlocksPerHost})` : ''),
-      );
+      this.exhausted({ host: req.host, family, pools, config });
     }
     return got;
+  }
+
+  /**
+   * Refuses up front a request that cannot be met, so that a full pool fails without
+   * writing anything (a partial allocation rolled back would still reorder free lists).
+   * An upper bound from one read: racing writers can still make the request fail later,
+   * in which case what was taken is released again.
+   */
+  private async ensureCapacity(opts: { host: string; family: IpFamily; count: number; pools: PoolView[]; config: IpamConfig; isReserved: (ip: string) => boolean }): Promise<void> {
+    const blocks = (await this.store.listBlocks()).filter((b) => blockInPools(b.value.cidr, opts.pools));
+    const freeIn = (b: AllocationBlock): number => b.unallocated.filter((o) => !opts.isReserved(ipOfOrdinal(b, o))).length;
+    const mine = blocks.filter((b) => b.value.affinity === `host:${opts.host}`);
+    let available = 0;
+    for (const b of opts.config.strictAffinity ? mine : blocks) {
+      available += freeIn(b.value);
+      if (available >= opts.count) return;
+    }
+    if (!opts.config.autoAllocateBlocks) return this.exhausted(opts);
+    const claimable = opts.pools.reduce((n, p) => n + Number(blockCount(parseCidr(p.cidr), p.blockSize)), 0) - blocks.length;
+    const allowed = opts.config.maxBlocksPerHost === 0 ? claimable : Math.min(claimable, opts.config.maxBlocksPerHost - mine.length);
+    // Block sizes may differ per pool: count every claimable block as the largest (an upper bound).
+    const largest = Math.max(...opts.pools.map((p) => 2 ** ((p.family === 4 ? 32 : 128) - p.blockSize)));
+    available += Math.max(0, allowed) * largest;
+    if (available < opts.count) this.exhausted(opts);
+  }
+
+  private exhausted(opts: { host: string; family: IpFamily; pools: PoolView[]; config: IpamConfig }): never {
+    const { config } = opts;
+    throw new IpamError(
+      'pool-exhausted',
+      `no free IPv${opts.family} address for node ${opts.host} in ${opts.pools.map((p) => p.cidr).join(', ')}` +
+        (config.strictAffinity ? ' (strictAffinity is on: borrowing is off)' : config.maxBlocksPerHost ? ` (maxBlocksPerHost ${config.maxBlocksPerHost})` : ''),
+    );
   }
 
   private async settledAffinities(host: string, config: IpamConfig): Promise<AffinityEntry[]> {

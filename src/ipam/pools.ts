@@ -142,3 +142,14 @@ export function checkPoolWrite(opts: { proposed: PoolView; existing: PoolView[];
   }
   if (issues.length > 0) throw new ValidationError(issues, `IPPool(${proposed.name})`);
 }
+
+/** A fixed PoolSource (tests, benchmarks, and callers that already hold the pools). */
+export function staticPoolSource(pools: PoolView[], reservedCidrs: string[] = []): PoolSource & { pools: PoolView[]; reservedCidrs: string[] } {
+  const source = {
+    pools,
+    reservedCidrs,
+    listPools: async () => source.pools,
+    listReservedCidrs: async () => source.reservedCidrs,
+  };
+  return source;
+}
