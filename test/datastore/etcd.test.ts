@@ -8,6 +8,8 @@ import { ResourceStore } from '../../src/datastore/resource-store.js';
 import type { Datastore } from '../../src/datastore/datastore.js';
 import type { Resource } from '../../src/api/resource.js';
 import { isCalicoError } from '../../src/base/errors.js';
+import { datastoreConfigFromEnv } from '../../src/datastore/config.js';
+import { openDatastore } from '../../src/datastore/open-datastore.js';
 import { startEtcd, type EtcdHandle } from '../support/etcd.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 
@@ -104,7 +106,8 @@ test('etcd with TLS (client certificates) and auth: CRUD and watch work; wrong c
   const secure = await startEtcd({ tls: true, auth: true });
   const { readFileSync } = await import('node:fs');
   const tls = { ca: readFileSync(secure.tls!.caFile), cert: readFileSync(secure.tls!.certFile), key: readFileSync(secure.tls!.keyFile) };
-  const ds = new ResourceStore(new EtcdKV({ endpoints: [secure.endpoint], tls, username: 'root', password: secure.auth!.password }));
+  // Configured exactly as calico-node / calicoctl would be: from Calico's environment variables.
+  const ds = openDatastore(datastoreConfigFromEnv(secure.env));
   const bad = new ResourceStore(new EtcdKV({ endpoints: [secure.endpoint], tls, username: 'root', password: 'wrong' }));
   const noCert = new ResourceStore(new EtcdKV({ endpoints: [secure.endpoint], tls: { ca: tls.ca }, requestTimeoutMs: 2000 }));
   const rec = new WatchRecorder();
