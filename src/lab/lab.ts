@@ -1,0 +1,103 @@
+// The lab's verbs: up, down, status. Each step reports progress; `up` ends
+// with a summary, `down` removes everything with the lab's prefix (also after
+// a crash: it works from the kernel's list of namespaces, not from memory).
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { planLab, type LabPlan } from './plan.js';
+import type { Topology } from './topology.js';
+import { createNetwork, destroyNetwork, labNamespaces } from './network.js';
+import { routerPaths, startEtcd, startRouter } from './daemons.js';
+import { clusterResources } from './resources.js';
+import { inNetns, type Shell } from './shell.js';
+
+export const PROJECT_ROOT = new URL('../../../', import.meta.url).pathname;
+export const DEFAULT_STATE_ROOT = process.env.CALICO_LAB_DIR ?? '/run/calico-lab';
+
+export interface LabContext {
+  shell: Shell;
+  stateRoot: string;
+  progress: (msg: string) => void;
+}
+
+export const stateDirOf = (ctx: LabContext, topology: Pick<Topology, 'name'>) => join(ctx.stateRoot, topology.name);
+
+export function loadPlan(ctx: LabContext, name: string): LabPlan | undefined {
+  const file = join(ctx.stateRoot, name, 'plan.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as LabPlan) : undefined;
+}
+
+/** Runs calicoctl inside the management namespace, where etcd is. */
+export async function calicoctl(ctx: LabContext, plan: LabPlan, args: string[], input?: string) {
+  return ctx.shell.run(
+    inNetns(plan.etcd.ns, ['env', `ETCD_ENDPOINTS=${plan.etcd.clientURL}`, 'DATASTORE_TYPE=etcdv3', join(PROJECT_ROOT, 'bin/calicoctl'), ...args]),
+    { input, allowFail: true },
+  );
+}
+
+export async function up(ctx: LabContext, topology: Topology): Promise<LabPlan> {
+  const started = Date.now();
+  const plan = planLab(topology);
+  const stateDir = stateDirOf(ctx, topology);
+  const step = (n: number, msg: string) => ctx.progress(`[${n}/5] ${msg}`);
+  step(1, `clearing any earlier lab "${topology.name}" (prefix ${topology.prefix})`);
+  await down(ctx, topology.name, topology.prefix);
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(join(stateDir, 'plan.json'), JSON.stringify(plan, null, 2));
+
+  step(2, 'building the network');
+  await createNetwork(ctx.shell, plan, (m) => ctx.progress(`      ${m}`));
+
+  step(3, `starting etcd at ${plan.etcd.clientURL} (namespace ${plan.etcd.ns})`);
+  await startEtcd(ctx.shell, plan, stateDir);
+
+  step(4, `starting ${plan.routers.length} routers (BIRD): ${plan.routers.map((r) => r.ns.slice(topology.prefix.length)).join(', ')}`);
+  for (const r of plan.routers) await startRouter(ctx.shell, r, stateDir);
+
+  step(5, 'writing the cluster configuration (pools, BGP, nodes, profiles)');
+  const resources = clusterResources(plan);
+  const applied = await calicoctl(ctx, plan, ['apply', '-f', '-'], resources.map((r) => stringify(r)).join('---\n'));
+  if (applied.code !== 0) throw new Error(`calicoctl apply of the cluster configuration failed:\n${applied.stdout}${applied.stderr}`);
+
+  ctx.progress(
+    `\nlab "${topology.name}" is up in ${((Date.now() - started) / 1000).toFixed(1)}s: ` +
+      `${topology.racks.length} racks, ${topology.hosts.length} hosts, ${plan.routers.length} routers, ${topology.workloads.length} workloads; state in ${stateDir}`,
+  );
+  return plan;
+}
+
+export async function down(ctx: LabContext, name: string, prefix?: string): Promise<void> {
+  const plan = loadPlan(ctx, name);
+  const pfx = prefix ?? plan?.topology.prefix ?? `cts-${name}-`;
+  const removed = await destroyNetwork(ctx.shell, pfx, ctx.progress);
+  rmSync(join(ctx.stateRoot, name), { recursive: true, force: true });
+  ctx.progress(removed ? `removed ${removed} namespaces with prefix ${pfx}` : `nothing to remove (no namespaces with prefix ${pfx})`);
+}
+
+export async function status(ctx: LabContext, name: string): Promise<string> {
+  const plan = loadPlan(ctx, name);
+  if (!plan) return `lab "${name}" is not up (no state in ${join(ctx.stateRoot, name)})`;
+  const lines: string[] = [];
+  const live = new Set(await labNamespaces(ctx.shell, plan.topology.prefix));
+  lines.push(`lab "${name}": ${live.size}/${plan.namespaces.length} namespaces present`);
+  lines.push('', 'ROUTER'.padEnd(28) + 'AS'.padEnd(8) + 'SESSIONS');
+  for (const r of plan.routers) {
+    const { socket } = routerPaths(join(ctx.stateRoot, name), r);
+    const res = await ctx.shell.run(['birdc', '-s', socket, 'show', 'protocols'], { allowFail: true });
+    const sessions = res.code !== 0 ? 'BIRD not running' : summarizeSessions(res.stdout);
+    lines.push(r.ns.padEnd(28) + String(r.asNumber).padEnd(8) + sessions);
+  }
+  lines.push('', 'HOST'.padEnd(28) + 'ADDRESS'.padEnd(16) + 'ROUTES (kernel, excluding connected)');
+  for (const h of plan.hosts) {
+    const res = await ctx.shell.run(['ip', '-n', h.ns, 'route', 'show'], { allowFail: true });
+    const routes = res.stdout.split('\n').filter((l) => l && !l.includes('proto kernel')).length;
+    lines.push(h.ns.padEnd(28) + h.ipv4.padEnd(16) + String(routes));
+  }
+  return lines.join('\n');
+}
+
+function summarizeSessions(birdOutput: string): string {
+  const bgp = birdOutput.split('\n').filter((l) => /\sBGP\s/.test(l));
+  const established = bgp.filter((l) => /Established/.test(l)).length;
+  return `${established}/${bgp.length} BGP sessions established`;
+}
