@@ -33,8 +33,8 @@ export const systemShell: Shell = {
       let stdout = '';
       let stderr = '';
       const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
       child.on('error', (err) => {
         clearTimeout(timer);
         reject(new CalicoError('unavailable', `cannot run ${argv[0]}: ${err.message}`, { cause: err }));
