@@ -142,7 +142,12 @@ export class EtcdWatchStream {
     if (result.compact_revision && result.canceled) {
       return this.end(new CompactedError(this.next, Number(result.compact_revision)));
     }
-    if (result.canceled) return this.lost(); // e.g. etcd shutting down: reconnect
+    if (result.canceled) {
+      // etcd shutting down, or the token was refused (etcd answers "created, canceled" with the
+      // reason only as text, e.g. after a restart forgot its tokens): get a fresh token and reconnect.
+      this.refreshToken = true;
+      return this.lost();
+    }
     if (result.created) {
       // From "now" (0): pin the revision so a reconnect continues exactly here.
       if (this.next <= 0) this.next = Number(result.header?.revision ?? 0) + 1;

@@ -108,10 +108,12 @@ test('etcd with TLS (client certificates) and auth: CRUD and watch work; wrong c
   const tls = { ca: readFileSync(secure.tls!.caFile), cert: readFileSync(secure.tls!.certFile), key: readFileSync(secure.tls!.keyFile) };
   // Configured exactly as calico-node / calicoctl would be: from Calico's environment variables.
   const ds = openDatastore(datastoreConfigFromEnv(secure.env));
+  // The watch has its own client, so it must re-authenticate on its own after the restart below.
+  const watchDs = openDatastore(datastoreConfigFromEnv(secure.env));
   const bad = new ResourceStore(new EtcdKV({ endpoints: [secure.endpoint], tls, username: 'root', password: 'wrong' }));
   const noCert = new ResourceStore(new EtcdKV({ endpoints: [secure.endpoint], tls: { ca: tls.ca }, requestTimeoutMs: 2000 }));
   const rec = new WatchRecorder();
-  const w = ds.watch({ kinds: ['IPPool'] }, rec.handlers);
+  const w = watchDs.watch({ kinds: ['IPPool'] }, rec.handlers);
   try {
     await ds.create(pool('secure'));
     await eventually(() => rec.view.has('IPPool(secure)'), 'watch over TLS');
@@ -125,7 +127,7 @@ test('etcd with TLS (client certificates) and auth: CRUD and watch work; wrong c
     assert.deepEqual(rec.problems, []);
   } finally {
     w.stop();
-    await Promise.all([ds.close(), bad.close(), noCert.close()]);
+    await Promise.all([ds.close(), watchDs.close(), bad.close(), noCert.close()]);
     await secure.stop();
   }
 });
