@@ -7,7 +7,8 @@ import { stringify } from 'yaml';
 import { planLab, type LabPlan } from './plan.js';
 import type { Topology } from './topology.js';
 import { createNetwork, destroyNetwork, labNamespaces } from './network.js';
-import { routerPaths, startEtcd, startRouter } from './daemons.js';
+import { routerPaths, startDetached, startEtcd, startRouter } from './daemons.js';
+import { createWorkload, probeServerArgv, saveWorkloads, type WorkloadState } from './workloads.js';
 import { clusterResources } from './resources.js';
 import { inNetns, type Shell } from './shell.js';
 
@@ -39,7 +40,7 @@ export async function up(ctx: LabContext, topology: Topology): Promise<LabPlan> 
   const started = Date.now();
   const plan = planLab(topology);
   const stateDir = stateDirOf(ctx, topology);
-  const step = (n: number, msg: string) => ctx.progress(`[${n}/5] ${msg}`);
+  const step = (n: number, msg: string) => ctx.progress(`[${n}/8] ${msg}`);
   step(1, `clearing any earlier lab "${topology.name}" (prefix ${topology.prefix})`);
   await down(ctx, topology.name, topology.prefix);
   mkdirSync(stateDir, { recursive: true });
@@ -59,11 +60,57 @@ export async function up(ctx: LabContext, topology: Topology): Promise<LabPlan> 
   const applied = await calicoctl(ctx, plan, ['apply', '-f', '-'], resources.map((r) => stringify(r)).join('---\n'));
   if (applied.code !== 0) throw new Error(`calicoctl apply of the cluster configuration failed:\n${applied.stdout}${applied.stderr}`);
 
+  step(6, `starting calico-node on ${plan.hosts.length} hosts`);
+  if (existsSync(NODE_MAIN)) {
+    for (const h of plan.hosts) startNode(plan, h.host.name, stateDir);
+  } else {
+    ctx.progress(`      calico-node is not built (${NODE_MAIN} missing): hosts run without an agent`);
+  }
+
+  step(7, `creating ${topology.workloads.length} workloads (IPAM, veth, WorkloadEndpoint) and probe servers`);
+  startDetached(plan.namespaces.find((n) => n.role === 'internet')!.name, 'probe-internet', probeServerArgv(), { stateDir });
+  const workloads: WorkloadState[] = [];
+  for (const w of topology.workloads) {
+    const state = await createWorkload(ctx.shell, plan, w, stateDir);
+    workloads.push(state);
+    ctx.progress(`      ${w.namespace}/${w.name} on ${w.host}: ${state.addresses.join(', ')} via ${state.interfaceName}`);
+  }
+  saveWorkloads(stateDir, workloads);
+
+  step(8, topology.resources.length ? `applying ${topology.resources.join(', ')}` : 'no extra resources to apply');
+  for (const file of topology.resources) {
+    const res = await calicoctl(ctx, plan, ['apply', '-f', file]);
+    if (res.code !== 0) throw new Error(`calicoctl apply -f ${file} failed:\n${res.stdout}${res.stderr}`);
+  }
+
   ctx.progress(
     `\nlab "${topology.name}" is up in ${((Date.now() - started) / 1000).toFixed(1)}s: ` +
       `${topology.racks.length} racks, ${topology.hosts.length} hosts, ${plan.routers.length} routers, ${topology.workloads.length} workloads; state in ${stateDir}`,
   );
   return plan;
+}
+
+const NODE_MAIN = join(PROJECT_ROOT, 'dist/src/node/main.js');
+
+/** One calico-node per host, inside the host's namespace, configured the way calico/node is. */
+function startNode(plan: LabPlan, hostName: string, stateDir: string): void {
+  const h = plan.hosts.find((x) => x.host.name === hostName)!;
+  const runDir = join(stateDir, 'nodes', hostName);
+  mkdirSync(runDir, { recursive: true });
+  startDetached(h.ns, `calico-node-${hostName}`, [join(PROJECT_ROOT, 'bin/calico-node')], {
+    stateDir,
+    env: {
+      NODENAME: hostName,
+      IP: `${h.ipv4}/24`,
+      IP6: `${h.ipv6}/64`,
+      AS: String(h.asNumber),
+      DATASTORE_TYPE: 'etcdv3',
+      ETCD_ENDPOINTS: plan.etcd.clientURL,
+      CALICO_RUN_DIR: runDir,
+      CALICO_NETWORKING_BACKEND: 'bird',
+      FELIX_LOGSEVERITYSCREEN: 'Info',
+    },
+  });
 }
 
 export async function down(ctx: LabContext, name: string, prefix?: string): Promise<void> {

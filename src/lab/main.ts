@@ -1,10 +1,25 @@
 // calico-lab: a whole data center on one machine, from network namespaces.
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { parse as parseYaml } from 'yaml';
 import { join } from 'node:path';
 import { parseTopology } from './topology.js';
 import { DEFAULT_STATE_ROOT, PROJECT_ROOT, down, loadPlan, status, up, type LabContext } from './lab.js';
 import { systemShell } from './shell.js';
+import { PROBES, formatMatrix, mismatches, parseExpectation } from './matrix.js';
+import { runProbes } from './probe.js';
+import { loadWorkloads } from './workloads.js';
+
+/** `--name value` / `--name=value` flags; anything else is left alone. */
+function parseFlags(args: string[], names: string[]): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--([a-z]+)(?:=(.*))?$/.exec(args[i]!);
+    if (!m || !names.includes(m[1]!)) throw new Error(`unknown argument "${args[i]}"; flags: ${names.map((n) => `--${n}`).join(' ')}`);
+    out[m[1]!] = m[2] ?? args[++i];
+  }
+  return out;
+}
 import { isCalicoError } from '../base/errors.js';
 
 const HELP = `calico-lab: a data center on one machine, built from network namespaces.
@@ -15,6 +30,9 @@ Usage:
                                     safe to run twice and after a crash
   calico-lab status [NAME]          routers and their BGP sessions, hosts and their routes
   calico-lab exec NAME -- CMD ...   run CMD inside a host, router or workload namespace
+  calico-lab probe [--probes tcp/80,udp/5353,icmp] [--family 4|6] [--expect FILE]
+                                    connectivity matrix: every workload to every workload and the
+                                    internet host; with --expect, exit 1 when a cell differs
   calico-lab plan [TOPOLOGY.yaml]   print the addressing plan without building anything
 
 Environment:
@@ -44,6 +62,24 @@ export async function main(argv: string[]): Promise<number> {
     case 'status':
       console.log(await status(ctx, rest[0] ?? 'demo'));
       return 0;
+    case 'probe': {
+      const name = process.env.CALICO_LAB_NAME ?? 'demo';
+      const plan = loadPlan(ctx, name);
+      if (!plan) {
+        console.error('no lab is up (run: calico-lab up)');
+        return 1;
+      }
+      const flags = parseFlags(rest, ['expect', 'probes', 'family']);
+      const expectation = flags.expect ? parseExpectation(parseYaml(readFileSync(flags.expect, 'utf8')), flags.expect) : undefined;
+      const probes = flags.probes ? flags.probes.split(',') : expectation?.probes ?? [...PROBES];
+      const family = flags.family === '6' ? 6 : 4;
+      const result = await runProbes(ctx.shell, plan, loadWorkloads(join(ctx.stateRoot, name)), { probes, family });
+      console.log(formatMatrix(result));
+      if (!expectation) return 0;
+      const wrong = mismatches(result, expectation);
+      console.log(wrong.length ? `${wrong.length} cell(s) differ from ${flags.expect}:\n  ${wrong.join('\n  ')}` : `matrix matches ${flags.expect}`);
+      return wrong.length ? 1 : 0;
+    }
     case 'plan':
       console.log(JSON.stringify(await import('./plan.js').then((m) => m.planLab(readTopology(rest[0]))), null, 2));
       return 0;
@@ -64,10 +100,9 @@ export async function main(argv: string[]): Promise<number> {
         console.error(`no host, router or workload named "${target}"; known: ${plan.namespaces.map((n) => n.label).join(', ')}`);
         return 1;
       }
-      const res = await ctx.shell.run(['ip', 'netns', 'exec', ns.name, ...rest.slice(sep + 1)], { allowFail: true });
-      process.stdout.write(res.stdout);
-      process.stderr.write(res.stderr);
-      return res.code;
+      // Inherit the terminal so interactive commands (a shell, tcpdump) work.
+      const res = spawnSync('ip', ['netns', 'exec', ns.name, ...rest.slice(sep + 1)], { stdio: 'inherit' });
+      return res.status ?? 1;
     }
     case undefined:
     case 'help':
