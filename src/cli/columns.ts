@@ -1,0 +1,167 @@
+// The table columns `calicoctl get` prints for each kind, with calicoctl's
+// headings: `-o ps` (default) and `-o wide` column sets, and every heading a
+// `-o custom-columns=` list may name. Pure.
+import type { ResourceKind } from '../api/kinds.js';
+import type { Resource } from '../api/resource.js';
+
+export type ColumnValue = (r: Resource) => string;
+
+export interface KindColumns {
+  ps: string[];
+  wide: string[];
+  /** Heading -> cell. NAMESPACE is added for namespaced kinds. */
+  values: Record<string, ColumnValue>;
+}
+
+/** Reads a dotted path (`spec.bgp.asNumber`), undefined when any step is missing. */
+export function valueAt(r: unknown, path: string): unknown {
+  let node: unknown = r;
+  for (const step of path.split('.').filter(Boolean)) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[step];
+  }
+  return node;
+}
+
+/** How a value appears in a cell: scalars as text, lists joined with commas, objects as JSON. */
+export function cellText(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  if (Array.isArray(v)) return v.map((x) => cellText(x)).join(',');
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+const at =
+  (path: string, fallback = ''): ColumnValue =>
+  (r) => {
+    const v = valueAt(r, path);
+    return v === undefined || v === null ? fallback : cellText(v);
+  };
+
+const name: ColumnValue = (r) => r.metadata.name;
+const namespace: ColumnValue = (r) => r.metadata.namespace ?? '';
+
+/** Long CIDR lists are cut like calicoctl does for IPReservation. */
+const joinTruncated =
+  (path: string, max: number): ColumnValue =>
+  (r) => {
+    const text = cellText(valueAt(r, path));
+    return text.length > max ? text.slice(0, max - 3) + '...' : text;
+  };
+
+const policyColumns: KindColumns = {
+  ps: ['NAME', 'TIER'],
+  wide: ['NAME', 'TIER', 'ORDER', 'SELECTOR'],
+  values: { NAME: name, TIER: at('spec.tier', 'default'), ORDER: at('spec.order'), SELECTOR: at('spec.selector') },
+};
+
+const setColumns: KindColumns = {
+  ps: ['NAME'],
+  wide: ['NAME', 'NETS'],
+  values: { NAME: name, NETS: at('spec.nets') },
+};
+
+const nameOnly: KindColumns = { ps: ['NAME'], wide: ['NAME'], values: { NAME: name } };
+
+export const KIND_COLUMNS: Record<ResourceKind, KindColumns> = {
+  NetworkPolicy: policyColumns,
+  GlobalNetworkPolicy: policyColumns,
+  Tier: { ps: ['NAME', 'ORDER'], wide: ['NAME', 'ORDER'], values: { NAME: name, ORDER: at('spec.order') } },
+  NetworkSet: setColumns,
+  GlobalNetworkSet: setColumns,
+  Profile: { ps: ['NAME'], wide: ['NAME', 'LABELS'], values: { NAME: name, LABELS: at('spec.labelsToApply') } },
+  WorkloadEndpoint: {
+    ps: ['WORKLOAD', 'NODE', 'NETWORKS', 'INTERFACE'],
+    wide: ['NAME', 'WORKLOAD', 'NODE', 'NETWORKS', 'INTERFACE', 'PROFILES', 'NATS'],
+    values: {
+      NAME: name,
+      WORKLOAD: (r) => cellText(valueAt(r, 'spec.workload') || valueAt(r, 'spec.pod')),
+      NODE: at('spec.node'),
+      ORCHESTRATOR: at('spec.orchestrator'),
+      NETWORKS: at('spec.ipNetworks'),
+      INTERFACE: at('spec.interfaceName'),
+      PROFILES: at('spec.profiles'),
+      NATS: (r) => {
+        const nats = valueAt(r, 'spec.ipNATs');
+        return Array.isArray(nats) ? nats.map((n) => `${cellText(valueAt(n, 'internalIP'))}:${cellText(valueAt(n, 'externalIP'))}`).join(',') : '';
+      },
+    },
+  },
+  HostEndpoint: {
+    ps: ['NAME', 'NODE'],
+    wide: ['NAME', 'NODE', 'INTERFACE', 'IPS', 'PROFILES'],
+    values: { NAME: name, NODE: at('spec.node'), INTERFACE: at('spec.interfaceName'), IPS: at('spec.expectedIPs'), PROFILES: at('spec.profiles') },
+  },
+  IPPool: {
+    ps: ['NAME', 'CIDR', 'SELECTOR'],
+    wide: ['NAME', 'CIDR', 'NAT', 'IPIPMODE', 'VXLANMODE', 'DISABLED', 'DISABLEBGPEXPORT', 'SELECTOR'],
+    values: {
+      NAME: name,
+      CIDR: at('spec.cidr'),
+      NAT: at('spec.natOutgoing', 'false'),
+      IPIPMODE: at('spec.ipipMode', 'Never'),
+      VXLANMODE: at('spec.vxlanMode', 'Never'),
+      DISABLED: at('spec.disabled', 'false'),
+      DISABLEBGPEXPORT: at('spec.disableBGPExport', 'false'),
+      SELECTOR: at('spec.nodeSelector'),
+      BLOCKSIZE: at('spec.blockSize'),
+    },
+  },
+  IPReservation: {
+    ps: ['NAME'],
+    wide: ['NAME', 'CIDRS'],
+    values: { NAME: name, CIDRS: joinTruncated('spec.reservedCIDRs', 80) },
+  },
+  BGPConfiguration: {
+    ps: ['NAME', 'LOGSEVERITY', 'MESHENABLED', 'ASNUMBER'],
+    wide: ['NAME', 'LOGSEVERITY', 'MESHENABLED', 'ASNUMBER'],
+    values: {
+      NAME: name,
+      LOGSEVERITY: at('spec.logSeverityScreen'),
+      MESHENABLED: at('spec.nodeToNodeMeshEnabled', '-'),
+      ASNUMBER: at('spec.asNumber', '-'),
+    },
+  },
+  BGPPeer: {
+    ps: ['NAME', 'PEERIP', 'NODE', 'ASN'],
+    wide: ['NAME', 'PEERIP', 'NODE', 'ASN'],
+    values: {
+      NAME: name,
+      PEERIP: at('spec.peerIP'),
+      // calicoctl shows the node, else the node selector, else "(global)".
+      NODE: (r) => cellText(valueAt(r, 'spec.node') || valueAt(r, 'spec.nodeSelector') || '(global)'),
+      ASN: at('spec.asNumber'),
+    },
+  },
+  FelixConfiguration: nameOnly,
+  Node: {
+    ps: ['NAME'],
+    wide: ['NAME', 'ASN', 'IPV4', 'IPV6'],
+    values: {
+      NAME: name,
+      // A node without its own AS number uses the cluster default, shown in parentheses.
+      ASN: (r) => (valueAt(r, 'spec.bgp') === undefined ? '' : cellText(valueAt(r, 'spec.bgp.asNumber') ?? '(64512)')),
+      IPV4: at('spec.bgp.ipv4Address'),
+      IPV6: at('spec.bgp.ipv6Address'),
+    },
+  },
+  ClusterInformation: nameOnly,
+  KubeControllersConfiguration: nameOnly,
+};
+
+/** The headings for one kind and output mode; NAMESPACE leads for namespaced kinds when asked. */
+export function headingsFor(kind: ResourceKind, opts: { wide: boolean; withNamespace: boolean }): string[] {
+  const cols = KIND_COLUMNS[kind];
+  const base = opts.wide ? cols.wide : cols.ps;
+  return opts.withNamespace ? ['NAMESPACE', ...base] : base;
+}
+
+/** The cell for a heading, or undefined when the kind has no such column. */
+export function columnValue(kind: ResourceKind, heading: string): ColumnValue | undefined {
+  if (heading === 'NAMESPACE') return namespace;
+  return KIND_COLUMNS[kind].values[heading];
+}
+
+export function knownHeadings(kind: ResourceKind): string[] {
+  return ['NAMESPACE', ...Object.keys(KIND_COLUMNS[kind].values)];
+}

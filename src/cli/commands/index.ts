@@ -1,0 +1,31 @@
+// Every top-level calicoctl command. To add one (e.g. `ipam`, `node`), write
+// commands/<name>.ts exporting a Command and add it to the list below; see
+// docs/design/cli.md "Adding a command".
+import { CommandRegistry, type Command } from '../command.js';
+import { applyCommand } from './apply.js';
+import { createCommand } from './create.js';
+import { deleteCommand } from './delete.js';
+import { getCommand } from './get.js';
+import { labelCommand } from './label.js';
+import { patchCommand } from './patch.js';
+import { replaceCommand } from './replace.js';
+import { validateCommand } from './validate.js';
+import { versionCommand } from './version.js';
+
+export const BUILTIN_COMMANDS: readonly Command[] = [
+  createCommand,
+  applyCommand,
+  replaceCommand,
+  deleteCommand,
+  getCommand,
+  patchCommand,
+  labelCommand,
+  validateCommand,
+  versionCommand,
+];
+
+export function defaultRegistry(): CommandRegistry {
+  const registry = new CommandRegistry();
+  for (const c of BUILTIN_COMMANDS) registry.register(c);
+  return registry;
+}
