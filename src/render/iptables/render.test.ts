@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileRuleset } from '../../rules/compile-endpoints.js';
+import { golden, goldenCases } from '../golden-cases.js';
+import { parseIpsetSave, parseIptablesSave } from './parse.js';
+import { ipsetCreate, ipsetMembers, renderIpsetDelta, renderIptablesDelta, renderIptablesFull, renderIptablesRule } from './render.js';
+import type { Ruleset } from '../../rules/ir.js';
+import { CalicoError } from '../../base/errors.js';
+
+/** What iptables-save would print after loading `full` (our chains only, same order). */
+function fakeSave(full: string, hooks: string[]): string {
+  return full.replace(/^-I (\S+) 1 /gm, '-A $1 ') + hooks.join('\n');
+}
+
+function ipsetSave(rs: Ruleset): string {
+  return rs.sets.flatMap((s) => [ipsetCreate(s), ...ipsetMembers(s).map((m) => `add ${s.name} ${m}`)]).join('\n');
+}
+
+for (const { name, model } of goldenCases()) {
+  for (const family of [4, 6] as const) {
+    test(`iptables golden: ${name} IPv${family}`, () => {
+      const text = renderIptablesFull(compileRuleset(model), family);
+      assert.equal(text, golden(`iptables/${name}/rules-v${family}.txt`, text));
+    });
+  }
+  test(`ipset golden: ${name}`, () => {
+    const text = renderIpsetDelta(new Map(), compileRuleset(model)).before;
+    assert.equal(text, golden(`iptables/${name}/ipsets.txt`, text));
+  });
+  test(`iptables: reading back ${name} needs no change`, () => {
+    const rs = compileRuleset(model);
+    for (const family of [4, 6] as const) {
+      const view = parseIptablesSave(fakeSave(renderIptablesFull(rs, family), []));
+      assert.equal(renderIptablesDelta(view, rs, family), '');
+    }
+    const sets = renderIpsetDelta(parseIpsetSave(ipsetSave(rs)), rs);
+    assert.deepEqual(sets, { before: '', after: '' });
+  });
+}
+
+const basic = goldenCases().find((c) => c.name === 'basic')!.model;
+
+test('iptables delta: one changed policy redeclares only its chain', () => {
+  const rs = compileRuleset(basic);
+  const view = parseIptablesSave(fakeSave(renderIptablesFull(rs, 4), []));
+  const model = structuredClone(basic);
+  model.policies.find((p) => p.id === 'default/default.allow-dns')!.outbound[0]!.dstPorts = [{ first: 5353, last: 5353 }];
+  const text = renderIptablesDelta(view, compileRuleset(model), 4);
+  const declared = text.split('\n').filter((l) => l.startsWith(':'));
+  assert.equal(declared.length, 1);
+  assert.match(declared[0]!, /^:cali-po-/);
+});
+
+test('iptables delta: removed endpoint chains are flushed then deleted; sets destroyed after', () => {
+  const rs = compileRuleset(basic);
+  const view = parseIptablesSave(fakeSave(renderIptablesFull(rs, 4), []));
+  const model = structuredClone(basic);
+  model.endpoints = model.endpoints.filter((e) => e.interfaceName !== 'cali1a2b3c4d5e6');
+  const next = compileRuleset(model);
+  const text = renderIptablesDelta(view, next, 4);
+  assert.match(text, /^-X cali-fw-cali1a2b3c4d5e6$/m);
+  assert.match(text, /^:cali-fw-cali1a2b3c4d5e6 - \[0:0\]$/m);
+  const sets = renderIpsetDelta(parseIpsetSave(ipsetSave(rs)), next);
+  assert.match(sets.after, /^destroy cali40/m);
+  assert.doesNotMatch(sets.before, /destroy/);
+});
+
+test('iptables: hook rules are inserted only when missing', () => {
+  const rs = compileRuleset(basic);
+  const full = renderIptablesFull(rs, 4);
+  assert.match(full, /^-I FORWARD 1 -m comment --comment "cali:hook" -j cali-FORWARD$/m);
+  const withHooks = parseIptablesSave(fakeSave(full, []));
+  assert.ok(withHooks.hooks.has('filter/FORWARD'));
+  withHooks.hooks.delete('filter/FORWARD');
+  assert.equal(renderIptablesDelta(withHooks, rs, 4).trim().split('\n').filter((l) => l.startsWith('-I')).length, 1);
+});
+
+test('iptables: long port lists are split into multiport chunks of 15', () => {
+  const ports = Array.from({ length: 20 }, (_, i) => ({ first: 1000 + i * 2, last: 1000 + i * 2 }));
+  const lines = renderIptablesRule('c', { matches: [{ kind: 'protocol', protocol: 'tcp' }, { kind: 'ports', dir: 'dst', ports }], action: { kind: 'accept' } }, 4);
+  assert.equal(lines.length, 2);
+  assert.match(lines[0]!, /--dports 1000,1002,.*,1028 -j ACCEPT$/);
+});
+
+test('iptables: two source CIDR matches in one rule is a typed error', () => {
+  assert.throws(
+    () => renderIptablesRule('c', { matches: [{ kind: 'addr', dir: 'src', family: 4, cidr: '10.0.0.0/8' }, { kind: 'addr', dir: 'src', family: 4, cidr: '10.1.0.0/16', negate: true }], action: { kind: 'drop' } }, 4),
+    (e: unknown) => e instanceof CalicoError && e.kind === 'invalid-argument',
+  );
+});
+
+test('ipset: port ranges are expanded the way ipset save prints them', () => {
+  assert.deepEqual(ipsetMembers({ name: 'x', family: 4, kind: 'net-proto-port', members: ['10.0.0.0/24 tcp 80-82'], source: '' }), ['10.0.0.0/24,tcp:80', '10.0.0.0/24,tcp:81', '10.0.0.0/24,tcp:82']);
+});

@@ -1,0 +1,248 @@
+// IR -> iptables-restore text (per address family) + ipset restore text. Pure.
+// Compat backend for hosts that must share iptables with other tools: we only
+// ever touch chains named cali-*, hook rules tagged HOOK_COMMENT in the
+// built-in chains, and ipsets named cali40*/cali60*. The restore input is
+// meant for `iptables-restore --noflush`, where declaring `:chain - [0:0]`
+// flushes exactly that chain and nothing else.
+
+import { CalicoError } from '../../base/errors.js';
+import type { Action, Chain, HookName, IpSet, Match, Rule, Ruleset, TableKind } from '../../rules/ir.js';
+import type { IpVersion, PortRange } from '../../rules/model.js';
+import { CHAIN_HASH_PREFIX, HOOK_COMMENT, chainNames, shortHash } from '../../rules/names.js';
+
+const TABLES: TableKind[] = ['raw', 'filter', 'nat'];
+export const BUILTIN: Record<HookName, { table: TableKind; chain: string }> = {
+  prerouting: { table: 'raw', chain: 'PREROUTING' },
+  input: { table: 'filter', chain: 'INPUT' },
+  forward: { table: 'filter', chain: 'FORWARD' },
+  output: { table: 'filter', chain: 'OUTPUT' },
+  postrouting: { table: 'nat', chain: 'POSTROUTING' },
+};
+
+const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
+const quote = (s: string) => `"${s.replace(/["\\]/g, '')}"`;
+const iface = (name: string) => (name.endsWith('*') ? `${name.slice(0, -1)}+` : name);
+const bang = (negate: boolean | undefined) => (negate ? '! ' : '');
+
+function unsupported(what: string): CalicoError {
+  return new CalicoError('invalid-argument', `the iptables backend cannot express ${what}; use the nftables backend`);
+}
+
+/** Which family a rule belongs to, or undefined for both. */
+function ruleFamily(rule: Rule): IpVersion | undefined {
+  for (const m of rule.matches) if ('family' in m && m.family) return m.family;
+  return undefined;
+}
+
+/** multiport takes at most 15 ports, a range counting as two. */
+function portChunks(ports: PortRange[]): string[] {
+  const chunks: string[] = [];
+  let current: string[] = [];
+  let weight = 0;
+  for (const p of ports) {
+    const w = p.first === p.last ? 1 : 2;
+    if (weight + w > 15) {
+      chunks.push(current.join(','));
+      current = [];
+      weight = 0;
+    }
+    current.push(p.first === p.last ? String(p.first) : `${p.first}:${p.last}`);
+    weight += w;
+  }
+  if (current.length) chunks.push(current.join(','));
+  return chunks;
+}
+
+/** Renders one IR rule to one or more `-A chain ...` lines for one family. */
+export function renderIptablesRule(chain: string, rule: Rule, family: IpVersion): string[] {
+  const parts: string[] = [];
+  let protocol: string | undefined;
+  let portAlternatives: string[] | undefined;
+  const used = { s: false, d: false };
+  for (const m of rule.matches) parts.push(...renderMatch(m));
+  function renderMatch(m: Match): string[] {
+    switch (m.kind) {
+      case 'family':
+        return [];
+      case 'protocol':
+        if (m.negate && protocol) return []; // a positive protocol already excludes it
+        if (!m.negate) protocol = m.protocol;
+        return [`${bang(m.negate)}-p ${m.protocol}`];
+      case 'addr': {
+        const flag = m.dir === 'src' ? 's' : 'd';
+        if (used[flag]) throw unsupported(`two ${m.dir} address matches in one rule`);
+        used[flag] = true;
+        return [`${bang(m.negate)}-${flag} ${m.cidr}`];
+      }
+      case 'set':
+        return [`-m set ${bang(m.negate)}--match-set ${m.set} ${m.dir}`];
+      case 'addrPortSet':
+        return [`-m set --match-set ${m.set} ${m.addrDir},dst`];
+      case 'namedPortSet':
+        return [`-m set --match-set ${m.set} ${m.dir},${m.dir}`];
+      case 'ports': {
+        const flag = m.dir === 'src' ? '--sports' : '--dports';
+        const chunks = portChunks(m.ports);
+        if (chunks.length === 1) return [`-m multiport ${bang(m.negate)}${flag} ${chunks[0]}`];
+        if (m.negate) throw unsupported('a negated port list longer than 15 ports');
+        if (portAlternatives) throw unsupported('two long port lists in one rule');
+        portAlternatives = chunks.map((c) => `-m multiport ${flag} ${c}`);
+        return ['@PORTS@'];
+      }
+      case 'icmp': {
+        const typ = m.code !== undefined ? `${m.type}/${m.code}` : String(m.type);
+        return m.family === 4 ? [`-m icmp ${bang(m.negate)}--icmp-type ${typ}`] : [`-m icmp6 ${bang(m.negate)}--icmpv6-type ${typ}`];
+      }
+      case 'ct':
+        return [`-m conntrack --ctstate ${m.states.map((s) => s.toUpperCase()).join(',')}`];
+      case 'iif':
+        return [`${bang(m.negate)}-i ${iface(m.name)}`];
+      case 'oif':
+        return [`${bang(m.negate)}-o ${iface(m.name)}`];
+      case 'mark':
+        return [`-m mark ${bang(m.negate)}--mark ${hex(m.value)}/${hex(m.mask)}`];
+      case 'srcMac':
+        return [`-m mac ${bang(m.negate)}--mac-source ${m.mac}`];
+      case 'rpfFail':
+        return ['-m rpfilter --invert'];
+    }
+  }
+  if (rule.comment) parts.push(`-m comment --comment ${quote(rule.comment)}`);
+  const actions = renderAction(rule.action);
+  const out: string[] = [];
+  for (const action of actions) {
+    const head = [`-A ${chain}`, ...action.extraMatches];
+    const line = [...head, ...parts, action.target].join(' ');
+    if (portAlternatives) for (const alt of portAlternatives) out.push(line.replace('@PORTS@', alt));
+    else out.push(line);
+  }
+  void family;
+  return out;
+}
+
+function renderAction(a: Action): { extraMatches: string[]; target: string }[] {
+  const one = (target: string) => [{ extraMatches: [], target }];
+  switch (a.kind) {
+    case 'accept':
+      return one('-j ACCEPT');
+    case 'drop':
+      return one('-j DROP');
+    case 'return':
+      return one('-j RETURN');
+    case 'masquerade':
+      return one('-j MASQUERADE');
+    case 'jump':
+      return one(`-j ${a.chain}`);
+    case 'goto':
+      return one(`-g ${a.chain}`);
+    case 'log':
+      return one(`-j LOG --log-prefix ${quote(a.prefix)}`);
+    case 'setMark':
+      return one(`-j MARK --set-xmark ${hex(a.value)}/${hex(a.mask)}`);
+    case 'dispatch':
+      return a.targets.map((t) => ({ extraMatches: [`-${a.by === 'iif' ? 'i' : 'o'} ${t.iface}`], target: `-g ${t.chain}` }));
+  }
+}
+
+/** Rule lines for one chain in one family, starting with the hash marker. */
+export function renderIptablesChainRules(chain: Chain, family: IpVersion): string[] {
+  const lines: string[] = [];
+  for (const rule of chain.rules) {
+    const f = ruleFamily(rule);
+    if (f !== undefined && f !== family) continue;
+    lines.push(...renderIptablesRule(chain.name, rule, family));
+  }
+  const hash = shortHash(lines.join('\n'), 16);
+  return [`-A ${chain.name} -m comment --comment "${CHAIN_HASH_PREFIX}${hash}"`, ...lines];
+}
+
+export function hookRule(hook: HookName): string {
+  return `-I ${BUILTIN[hook].chain} 1 -m comment --comment "${HOOK_COMMENT}" -j ${chainNames.top[hook]}`;
+}
+
+/** What one family's iptables hold of ours, as read back (see parse.ts). */
+export interface IptablesKernelView {
+  /** `${table}/${chain}` -> hash from the marker rule ('' when missing). */
+  chains: Map<string, string>;
+  /** `${table}/${builtin chain}` for each hook rule present. */
+  hooks: Set<string>;
+}
+
+/** iptables-restore --noflush input turning `kernel` into `desired` for one family ('' = nothing to do). */
+export function renderIptablesDelta(kernel: IptablesKernelView, desired: Ruleset, family: IpVersion): string {
+  const out: string[] = [];
+  for (const table of TABLES) {
+    const chains = desired.chains.filter((c) => c.table === table);
+    const want = new Set(chains.map((c) => `${table}/${c.name}`));
+    const declare: string[] = [];
+    const rules: string[] = [];
+    for (const chain of chains) {
+      const lines = renderIptablesChainRules(chain, family);
+      const hash = /cali:h=([^"]*)"/.exec(lines[0]!)![1]!;
+      if (kernel.chains.get(`${table}/${chain.name}`) === hash) continue;
+      declare.push(`:${chain.name} - [0:0]`);
+      rules.push(...lines);
+    }
+    const obsolete = [...kernel.chains.keys()].filter((k) => k.startsWith(`${table}/`) && !want.has(k)).map((k) => k.slice(table.length + 1)).sort();
+    for (const c of obsolete) declare.push(`:${c} - [0:0]`);
+    const hooks: string[] = [];
+    for (const chain of chains) {
+      if (!chain.hook) continue;
+      if (!kernel.hooks.has(`${table}/${BUILTIN[chain.hook].chain}`)) hooks.push(hookRule(chain.hook));
+    }
+    if (!declare.length && !hooks.length) continue;
+    out.push(`*${table}`, ...declare, ...rules, ...hooks, ...obsolete.map((c) => `-X ${c}`), 'COMMIT');
+  }
+  return out.length ? out.join('\n') + '\n' : '';
+}
+
+/** Full restore input for one family (golden files; first sync into empty tables). */
+export function renderIptablesFull(desired: Ruleset, family: IpVersion): string {
+  return renderIptablesDelta({ chains: new Map(), hooks: new Set() }, desired, family);
+}
+
+// ---- ipset ----
+
+const IPSET_TYPE: Record<IpSet['kind'], string> = { net: 'hash:net', 'net-proto-port': 'hash:net,port' };
+
+/** ipset stores port ranges as single ports and prints them that way; compare in that form. */
+export function ipsetMembers(set: IpSet): string[] {
+  if (set.kind === 'net') return set.members;
+  const out: string[] = [];
+  for (const m of set.members) {
+    const [net, proto, ports] = m.split(' ') as [string, string, string];
+    const [a, b] = ports.split('-').map(Number) as [number, number | undefined];
+    for (let p = a; p <= (b ?? a); p++) out.push(`${net},${proto}:${p}`);
+  }
+  return out;
+}
+
+export function ipsetCreate(set: IpSet): string {
+  return `create ${set.name} ${IPSET_TYPE[set.kind]} family ${set.family === 4 ? 'inet' : 'inet6'} hashsize 1024 maxelem 1048576`;
+}
+
+/** set name -> members as `ipset save` prints them. */
+export type IpsetKernelView = Map<string, string[]>;
+
+export interface IpsetDelta {
+  /** Run BEFORE the iptables update: creates and member changes. */
+  before: string;
+  /** Run AFTER the iptables update: destroys of sets no rule uses any more. */
+  after: string;
+}
+
+export function renderIpsetDelta(kernel: IpsetKernelView, desired: Ruleset): IpsetDelta {
+  const before: string[] = [];
+  const want = new Set(desired.sets.map((s) => s.name));
+  for (const set of desired.sets) {
+    const have = kernel.get(set.name);
+    const members = ipsetMembers(set);
+    if (!have) before.push(ipsetCreate(set));
+    const haveSet = new Set(have ?? []);
+    const wantSet = new Set(members);
+    for (const m of members) if (!haveSet.has(m)) before.push(`add ${set.name} ${m}`);
+    for (const m of have ?? []) if (!wantSet.has(m)) before.push(`del ${set.name} ${m}`);
+  }
+  const after = [...kernel.keys()].filter((s) => !want.has(s)).sort().map((s) => `destroy ${s}`);
+  return { before: before.length ? before.join('\n') + '\n' : '', after: after.length ? after.join('\n') + '\n' : '' };
+}

@@ -1,0 +1,55 @@
+// `nft list table inet calico` text -> NftKernelView. Pure. Reads only what
+// reconcile needs: chain names with their hash markers, set names with their
+// elements (normalised to the IR's space-separated member form).
+
+import { CHAIN_HASH_PREFIX } from '../../rules/names.js';
+import type { NftKernelView } from './render.js';
+
+export function parseNftTable(text: string): NftKernelView {
+  const view: NftKernelView = { tableExists: text.trim() !== '', chains: new Map(), sets: new Map() };
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    let m = /^chain (\S+) \{$/.exec(line);
+    if (m) {
+      const name = m[1]!;
+      let hash = '';
+      for (let j = i + 1; j < lines.length; j++) {
+        const l = lines[j]!.trim();
+        if (l === '}') break;
+        const h = new RegExp(`^continue comment "${CHAIN_HASH_PREFIX}([^"]*)"$`).exec(l);
+        if (h) {
+          hash = h[1]!;
+          break;
+        }
+        // The marker is always the first rule; anything else first means it is missing.
+        if (!l.startsWith('type ') && !l.startsWith('comment ') && !l.startsWith('policy ')) break;
+      }
+      view.chains.set(name, hash);
+      continue;
+    }
+    m = /^set (\S+) \{$/.exec(line);
+    if (m) {
+      const name = m[1]!;
+      let elems = '';
+      let j = i + 1;
+      for (; j < lines.length; j++) {
+        const l = lines[j]!.trim();
+        if (l === '}') break;
+        if (l.startsWith('elements = {')) {
+          elems = l.slice('elements = {'.length);
+          while (!elems.trimEnd().endsWith('}') && j + 1 < lines.length) elems += ' ' + lines[++j]!.trim();
+          elems = elems.trimEnd().slice(0, -1);
+        }
+      }
+      const members = elems
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean)
+        .map((e) => e.split(' . ').map((p) => p.trim()).join(' '));
+      view.sets.set(name, members);
+      i = j;
+    }
+  }
+  return view;
+}

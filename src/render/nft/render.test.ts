@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileRuleset } from '../../rules/compile-endpoints.js';
+import { golden, goldenCases } from '../golden-cases.js';
+import { parseNftTable } from './parse.js';
+import { renderNftDelta, renderNftFull } from './render.js';
+import type { Ruleset } from '../../rules/ir.js';
+
+for (const { name, model } of goldenCases()) {
+  test(`nft golden: ${name}`, () => {
+    const text = renderNftFull(compileRuleset(model));
+    assert.equal(text, golden(`nft/${name}/table.nft`, text));
+  });
+
+  test(`nft: reading back the full render of ${name} needs no change`, () => {
+    const desired = compileRuleset(model);
+    const view = parseNftTable(renderNftFull(desired));
+    assert.equal(renderNftDelta(view, desired).script, '');
+  });
+}
+
+const [basic] = goldenCases().filter((c) => c.name === 'basic');
+
+test('nft delta: one changed policy rewrites only its chain', () => {
+  const before = compileRuleset(basic!.model);
+  const model = structuredClone(basic!.model);
+  model.policies.find((p) => p.id === 'default/default.allow-dns')!.outbound[0]!.dstPorts = [{ first: 5353, last: 5353 }];
+  const delta = renderNftDelta(parseNftTable(renderNftFull(before)), compileRuleset(model));
+  assert.equal(delta.changedChains.length, 1);
+  assert.match(delta.changedChains[0]!, /^cali-po-/);
+  assert.match(delta.script, /^flush chain inet calico cali-po-/m);
+  assert.doesNotMatch(delta.script, /add set|delete/);
+});
+
+test('nft delta: a new member is one add element, a removed one is deleted last', () => {
+  const before = compileRuleset(basic!.model);
+  const model = structuredClone(basic!.model);
+  const lb = model.ipSets.find((s) => s.id === "sel:role == 'lb'")!;
+  lb.members = lb.members.filter((m) => m !== '198.18.1.10').concat('198.18.1.11');
+  const script = renderNftDelta(parseNftTable(renderNftFull(before)), compileRuleset(model)).script.trim().split('\n');
+  assert.equal(script.length, 2);
+  assert.match(script[0]!, /^add element inet calico cali40s-\S+ \{ 198\.18\.1\.11 \}$/);
+  assert.match(script[1]!, /^delete element inet calico cali40s-\S+ \{ 198\.18\.1\.10 \}$/);
+});
+
+test('nft delta: removed endpoint deletes its chains after rewriting the dispatch', () => {
+  const before = compileRuleset(basic!.model);
+  const model = structuredClone(basic!.model);
+  model.endpoints = model.endpoints.filter((e) => e.interfaceName !== 'cali9f8e7d6c5b4');
+  const delta = renderNftDelta(parseNftTable(renderNftFull(before)), compileRuleset(model));
+  assert.deepEqual(delta.deletedChains, ['cali-fw-cali9f8e7d6c5b4', 'cali-tw-cali9f8e7d6c5b4']);
+  const lines = delta.script.split('\n');
+  const rewrite = lines.findIndex((l) => l.startsWith('flush chain inet calico cali-from-wl-dispatch'));
+  const del = lines.findIndex((l) => l.startsWith('delete chain inet calico cali-fw-cali9f8e7d6c5b4'));
+  assert.ok(rewrite >= 0 && del > rewrite);
+});
+
+test('nft delta: an empty kernel gets the full table', () => {
+  const desired: Ruleset = compileRuleset(basic!.model);
+  const delta = renderNftDelta({ tableExists: false, chains: new Map(), sets: new Map() }, desired);
+  assert.equal(delta.script, renderNftFull(desired));
+});
+
+test('nft delta: a chain whose marker is missing is rewritten', () => {
+  const desired = compileRuleset(basic!.model);
+  const view = parseNftTable(renderNftFull(desired));
+  view.chains.set('cali-FORWARD', '');
+  const delta = renderNftDelta(view, desired);
+  assert.deepEqual(delta.changedChains, ['cali-FORWARD']);
+});

@@ -1,0 +1,226 @@
+// IR -> nftables script text. Pure. Two forms:
+//  - renderNftFull: one `table inet calico { ... }` block, for the first sync
+//    (table absent) and for golden files;
+//  - renderNftDelta: `add/flush/delete` commands for only the chains and sets
+//    that differ from what the kernel holds, applied as ONE `nft -f`
+//    transaction (nft applies a whole file atomically).
+// Every chain starts with a marker rule `continue comment "cali:h=<hash>"`;
+// the hash covers the chain's rendered rules, so a restarted agent can tell
+// from the kernel alone whether a chain is already right.
+
+import type { Action, Chain, HookName, IpSet, Match, Rule, Ruleset } from '../../rules/ir.js';
+import { CHAIN_HASH_PREFIX, NFT_FAMILY, NFT_TABLE, chainNames, nftBaseChain, shortHash } from '../../rules/names.js';
+import type { PortRange } from '../../rules/model.js';
+
+const T = `${NFT_FAMILY} ${NFT_TABLE}`;
+const hex = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+const quote = (s: string) => `"${s.replace(/["\\]/g, '')}"`;
+const ipKw = (family: 4 | 6) => (family === 4 ? 'ip' : 'ip6');
+const portsText = (ports: PortRange[]) => {
+  const items = ports.map((p) => (p.first === p.last ? String(p.first) : `${p.first}-${p.last}`));
+  return items.length === 1 ? items[0]! : `{ ${items.join(', ')} }`;
+};
+const ifname = (name: string) => quote(name);
+
+function renderMatch(m: Match): string {
+  const not = 'negate' in m && m.negate ? '!= ' : '';
+  switch (m.kind) {
+    case 'family':
+      return `meta nfproto ${m.family === 4 ? 'ipv4' : 'ipv6'}`;
+    case 'protocol':
+      return `meta l4proto ${not}${m.protocol}`;
+    case 'addr':
+      return `${ipKw(m.family)} ${m.dir[0]}addr ${not}${m.cidr}`;
+    case 'set':
+      return `${ipKw(m.family)} ${m.dir[0]}addr ${not}@${m.set}`;
+    case 'addrPortSet':
+      return `${ipKw(m.family)} ${m.addrDir[0]}addr . meta l4proto . th dport @${m.set}`;
+    case 'namedPortSet':
+      return `${ipKw(m.family)} ${m.dir[0]}addr . meta l4proto . th ${m.dir === 'src' ? 'sport' : 'dport'} @${m.set}`;
+    case 'ports':
+      return `th ${m.dir === 'src' ? 'sport' : 'dport'} ${not}${portsText(m.ports)}`;
+    case 'icmp': {
+      const kw = m.family === 4 ? 'icmp' : 'icmpv6';
+      return `${kw} type ${not}${m.type}` + (m.code !== undefined && !m.negate ? ` ${kw} code ${m.code}` : '');
+    }
+    case 'ct':
+      return `ct state ${m.states.join(',')}`;
+    case 'iif':
+      return `iifname ${not}${ifname(m.name)}`;
+    case 'oif':
+      return `oifname ${not}${ifname(m.name)}`;
+    case 'mark':
+      return `meta mark & ${hex(m.mask)} ${m.negate ? '!=' : '=='} ${hex(m.value)}`;
+    case 'srcMac':
+      return `ether saddr ${not}${m.mac}`;
+    case 'rpfFail':
+      return 'fib saddr . iif oif missing';
+  }
+}
+
+function renderAction(a: Action): string {
+  switch (a.kind) {
+    case 'accept':
+    case 'drop':
+    case 'return':
+    case 'masquerade':
+      return a.kind;
+    case 'jump':
+    case 'goto':
+      return `${a.kind} ${a.chain}`;
+    case 'log':
+      return `log prefix ${quote(a.prefix)}`;
+    case 'setMark':
+      return a.value === 0 ? `meta mark set meta mark & ${hex(~a.mask)}` : `meta mark set meta mark & ${hex(~a.mask)} | ${hex(a.value)}`;
+    case 'dispatch': {
+      const entries = a.targets.map((t) => `${ifname(t.iface)} : goto ${t.chain}`).join(', ');
+      return `${a.by}name vmap { ${entries} }`;
+    }
+  }
+}
+
+export function renderNftRule(rule: Rule): string {
+  const parts = rule.matches.map(renderMatch);
+  parts.push(renderAction(rule.action));
+  if (rule.comment) parts.push(`comment ${quote(rule.comment)}`);
+  return parts.join(' ');
+}
+
+/** The chain's rule lines, starting with the hash marker. */
+export function renderNftChainRules(chain: Chain): string[] {
+  const lines = chain.rules.map(renderNftRule);
+  return [`continue comment ${quote(CHAIN_HASH_PREFIX + nftChainHash(lines))}`, ...lines];
+}
+
+export function nftChainHash(ruleLines: string[]): string {
+  return shortHash(ruleLines.join('\n'), 16);
+}
+
+const SET_TYPE: Record<IpSet['kind'], Record<4 | 6, string>> = {
+  net: { 4: 'ipv4_addr', 6: 'ipv6_addr' },
+  'net-proto-port': { 4: 'ipv4_addr . inet_proto . inet_service', 6: 'ipv6_addr . inet_proto . inet_service' },
+};
+
+/** "10.0.0.0/24 tcp 80-90" -> "10.0.0.0/24 . tcp . 80-90" */
+export function nftElement(member: string): string {
+  return member.split(' ').join(' . ');
+}
+
+function setDecl(set: IpSet): string {
+  return `type ${SET_TYPE[set.kind][set.family]}; flags interval; comment ${quote(set.source)};`;
+}
+
+const BASE: Record<HookName, { type: string; priority: string; table: string }> = {
+  prerouting: { type: 'filter', priority: 'raw', table: 'raw' },
+  input: { type: 'filter', priority: 'filter', table: 'filter' },
+  forward: { type: 'filter', priority: 'filter', table: 'filter' },
+  output: { type: 'filter', priority: 'filter', table: 'filter' },
+  postrouting: { type: 'nat', priority: 'srcnat', table: 'nat' },
+};
+
+/** Base chains the kernel hooks call; each just jumps to our top-level chain. */
+export function nftBaseChains(): Chain[] {
+  return (Object.keys(BASE) as HookName[]).map((hook) => ({
+    name: nftBaseChain[hook],
+    table: 'filter',
+    hook,
+    rules: [{ matches: [], action: { kind: 'jump', chain: chainNames.top[hook] } }],
+  }));
+}
+
+function baseSpec(chain: Chain): string | undefined {
+  if (!chain.name.startsWith('base-') || !chain.hook) return undefined;
+  const b = BASE[chain.hook];
+  return `type ${b.type} hook ${chain.hook} priority ${b.priority}; policy accept;`;
+}
+
+/** The complete table as one block (first sync, golden files). */
+export function renderNftFull(ruleset: Ruleset): string {
+  const out: string[] = [`table ${T} {`, `\tcomment "calico-ts: owned by calico-node"`];
+  for (const set of ruleset.sets) {
+    out.push(`\tset ${set.name} {`, `\t\t${setDecl(set)}`);
+    if (set.members.length) out.push(`\t\telements = { ${set.members.map(nftElement).join(', ')} }`);
+    out.push('\t}');
+  }
+  for (const chain of [...nftBaseChains(), ...ruleset.chains]) {
+    out.push(`\tchain ${chain.name} {`);
+    const spec = baseSpec(chain);
+    if (spec) out.push(`\t\t${spec}`);
+    for (const line of renderNftChainRules(chain)) out.push(`\t\t${line}`);
+    out.push('\t}');
+  }
+  out.push('}');
+  return out.join('\n') + '\n';
+}
+
+/** What the kernel holds in our table, as read back (see parse.ts). */
+export interface NftKernelView {
+  tableExists: boolean;
+  /** chain name -> hash from its marker rule ('' when the marker is missing). */
+  chains: Map<string, string>;
+  /** set name -> canonical members (space separated, as in the IR). */
+  sets: Map<string, string[]>;
+}
+
+export interface NftDelta {
+  script: string;
+  /** Objects the script touches, for logs and metrics. */
+  changedChains: string[];
+  changedSets: string[];
+  deletedChains: string[];
+  deletedSets: string[];
+}
+
+/**
+ * Commands turning `kernel` into `desired`, ordered so each reference is valid
+ * inside the transaction: sets and element additions first, then new chains
+ * declared, then changed chains rewritten, then obsolete chains and sets and
+ * removed elements deleted. Empty script = the kernel is already right.
+ */
+export function renderNftDelta(kernel: NftKernelView, desired: Ruleset): NftDelta {
+  const delta: NftDelta = { script: '', changedChains: [], changedSets: [], deletedChains: [], deletedSets: [] };
+  if (!kernel.tableExists) {
+    delta.script = renderNftFull(desired);
+    delta.changedChains = [...nftBaseChains(), ...desired.chains].map((c) => c.name);
+    delta.changedSets = desired.sets.map((s) => s.name);
+    return delta;
+  }
+  const head: string[] = [];
+  const body: string[] = [];
+  const tail: string[] = [];
+  const wantSets = new Set(desired.sets.map((s) => s.name));
+  for (const set of desired.sets) {
+    const have = kernel.sets.get(set.name);
+    if (!have) head.push(`add set ${T} ${set.name} { ${setDecl(set)} }`);
+    const haveSet = new Set(have ?? []);
+    const wantSet = new Set(set.members);
+    const adds = set.members.filter((m) => !haveSet.has(m));
+    const dels = (have ?? []).filter((m) => !wantSet.has(m));
+    if (adds.length) head.push(`add element ${T} ${set.name} { ${adds.map(nftElement).join(', ')} }`);
+    if (dels.length) tail.push(`delete element ${T} ${set.name} { ${dels.map(nftElement).join(', ')} }`);
+    if (!have || adds.length || dels.length) delta.changedSets.push(set.name);
+  }
+  const chains = [...nftBaseChains(), ...desired.chains];
+  const wantChains = new Set(chains.map((c) => c.name));
+  for (const chain of chains) {
+    const lines = renderNftChainRules(chain);
+    const hash = lines[0]!.slice(lines[0]!.indexOf(CHAIN_HASH_PREFIX) + CHAIN_HASH_PREFIX.length, -1);
+    const have = kernel.chains.get(chain.name);
+    if (have === hash) continue;
+    delta.changedChains.push(chain.name);
+    const spec = baseSpec(chain);
+    if (have === undefined) head.push(`add chain ${T} ${chain.name}${spec ? ` { ${spec} }` : ''}`);
+    else body.push(`flush chain ${T} ${chain.name}`);
+    for (const line of lines) body.push(`add rule ${T} ${chain.name} ${line}`);
+  }
+  const obsoleteChains = [...kernel.chains.keys()].filter((c) => !wantChains.has(c)).sort();
+  for (const c of obsoleteChains) tail.push(`flush chain ${T} ${c}`);
+  for (const c of obsoleteChains) tail.push(`delete chain ${T} ${c}`);
+  delta.deletedChains = obsoleteChains;
+  const obsoleteSets = [...kernel.sets.keys()].filter((s) => !wantSets.has(s)).sort();
+  for (const s of obsoleteSets) tail.push(`delete set ${T} ${s}`);
+  delta.deletedSets = obsoleteSets;
+  const all = [...head, ...body, ...tail];
+  delta.script = all.length ? all.join('\n') + '\n' : '';
+  return delta;
+}

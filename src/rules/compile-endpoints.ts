@@ -1,0 +1,203 @@
+// The whole desired ruleset for this host: hooks, conntrack, dispatch,
+// per-endpoint chains, policy/profile chains, NAT and sets.
+//
+// Verdict flow (forward path):
+//   cali-FORWARD: ct established,related accept; ct invalid drop;
+//     from cali*  -> cali-from-wl-dispatch -> goto cali-fw-<if> (or drop: unknown cali*)
+//     to cali*    -> cali-to-wl-dispatch   -> goto cali-tw-<if> (or drop)
+//     an endpoint chain either drops or RETURNs with MARK_ACCEPT, so after
+//     both dispatches the packet is allowed and accepted here.
+// Policy chains set MARK_ACCEPT / MARK_PASS and return; the endpoint chain
+// checks the mark after every policy (first Allow/Deny wins, Pass skips the
+// rest of the tier, a tier that applied but did not decide drops).
+
+import type { Chain, HookName, Match, Rule } from './ir.js';
+import { canonicalCidr, familyOf } from './cidr.js';
+import { compilePolicyRules } from './compile-policy.js';
+import type { DataplaneModel, LocalEndpoint, PolicyRules, ProtoPort } from './model.js';
+import { MARK_ACCEPT, MARK_MASK, MARK_PASS, WORKLOAD_PREFIX, chainNames, setNames } from './names.js';
+import { SetRegistry, withoutCovered } from './sets.js';
+import type { Ruleset } from './ir.js';
+
+const ANY_WORKLOAD = `${WORKLOAD_PREFIX}*`;
+const accept = { kind: 'accept' } as const;
+const drop = { kind: 'drop' } as const;
+const ret = { kind: 'return' } as const;
+const markIs = (bit: number): Match => ({ kind: 'mark', mask: bit, value: bit });
+const markNot = (bit: number): Match => ({ kind: 'mark', mask: bit, value: bit, negate: true });
+
+function failsafeRules(ports: ProtoPort[], dir: 'src' | 'dst'): Rule[] {
+  return ports.map((p) => ({
+    matches: [{ kind: 'protocol', protocol: p.protocol }, { kind: 'ports', dir, ports: [{ first: p.port, last: p.port }] }],
+    action: accept,
+    comment: 'failsafe',
+  }));
+}
+
+/** Tiers, then profiles, then drop: the body shared by every endpoint chain. */
+function policyBody(ep: LocalEndpoint, dir: 'inbound' | 'outbound', known: { policies: Set<string>; profiles: Set<string> }): Rule[] {
+  const rules: Rule[] = [];
+  for (const tier of ep.tiers) {
+    const ids = dir === 'inbound' ? tier.ingressPolicies : tier.egressPolicies;
+    if (ids.length === 0) continue;
+    rules.push({ matches: [], action: { kind: 'setMark', mask: MARK_PASS, value: 0 }, comment: `tier ${tier.name}` });
+    for (const id of ids) {
+      // A policy we were not given is a deny (fail closed), never a skip.
+      if (!known.policies.has(id)) {
+        rules.push({ matches: [markNot(MARK_PASS)], action: drop, comment: `missing policy ${id}` });
+        continue;
+      }
+      rules.push({ matches: [markNot(MARK_PASS)], action: { kind: 'jump', chain: chainNames.policy(id, dir) }, comment: `policy ${id}` });
+      rules.push({ matches: [markIs(MARK_ACCEPT)], action: ret });
+    }
+    if (tier.defaultAction === 'deny') rules.push({ matches: [markNot(MARK_PASS)], action: drop, comment: `end of tier ${tier.name}` });
+  }
+  for (const id of ep.profileIds) {
+    if (!known.profiles.has(id)) {
+      rules.push({ matches: [], action: drop, comment: `missing profile ${id}` });
+      break;
+    }
+    rules.push({ matches: [], action: { kind: 'jump', chain: chainNames.profile(id, dir) }, comment: `profile ${id}` });
+    rules.push({ matches: [markIs(MARK_ACCEPT)], action: ret });
+  }
+  rules.push({ matches: [], action: drop, comment: 'nothing allowed it' });
+  return rules;
+}
+
+function antiSpoof(ep: LocalEndpoint, sets: SetRegistry): Rule[] {
+  const rules: Rule[] = [];
+  if (ep.mac) rules.push({ matches: [{ kind: 'srcMac', mac: ep.mac.toLowerCase(), negate: true }], action: drop, comment: 'anti-spoof MAC' });
+  for (const family of [4, 6] as const) {
+    const nets = [...(family === 4 ? ep.ipv4Nets : ep.ipv6Nets)].map(canonicalCidr).filter((n) => familyOf(n) === family);
+    const fam: Match = { kind: 'family', family };
+    if (nets.length === 0) rules.push({ matches: [fam], action: drop, comment: `no IPv${family} address` });
+    else if (nets.length === 1) rules.push({ matches: [fam, { kind: 'addr', dir: 'src', family, cidr: nets[0]!, negate: true }], action: drop, comment: 'anti-spoof IP' });
+    else rules.push({ matches: [fam, { kind: 'set', dir: 'src', family, set: sets.derived('net', family, nets), negate: true }], action: drop, comment: 'anti-spoof IP' });
+  }
+  return rules;
+}
+
+function clearMarks(): Rule {
+  return { matches: [], action: { kind: 'setMark', mask: MARK_MASK, value: 0 } };
+}
+
+export function compileRuleset(model: DataplaneModel): Ruleset {
+  const sets = new SetRegistry();
+  for (const spec of model.ipSets) sets.addSpec(spec);
+  const chains: Chain[] = [];
+  const add = (name: string, rules: Rule[], opts: { table?: Chain['table']; hook?: HookName } = {}) =>
+    chains.push({ name, table: opts.table ?? 'filter', rules, ...(opts.hook ? { hook: opts.hook } : {}) });
+
+  const known = { policies: new Set(model.policies.map((p) => p.id)), profiles: new Set(model.profiles.map((p) => p.id)) };
+  const usedPolicies = new Set<string>();
+  const usedProfiles = new Set<string>();
+  const workloads = [...model.endpoints].filter((e) => e.kind === 'workload').sort((a, b) => (a.interfaceName < b.interfaceName ? -1 : 1));
+  const hosts = [...model.endpoints].filter((e) => e.kind === 'host').sort((a, b) => (a.interfaceName < b.interfaceName ? -1 : 1));
+
+  for (const ep of [...workloads, ...hosts]) {
+    for (const t of ep.tiers) for (const id of [...t.ingressPolicies, ...t.egressPolicies]) usedPolicies.add(id);
+    for (const id of ep.profileIds) usedProfiles.add(id);
+  }
+
+  // Per-endpoint chains.
+  for (const ep of workloads) {
+    add(chainNames.fromWorkload(ep.interfaceName), [clearMarks(), ...antiSpoof(ep, sets), ...policyBody(ep, 'outbound', known)]);
+    add(chainNames.toWorkload(ep.interfaceName), [clearMarks(), ...policyBody(ep, 'inbound', known)]);
+  }
+  for (const ep of hosts) {
+    add(chainNames.toHost(ep.interfaceName), [...failsafeRules(model.config.failsafeInbound, 'dst'), clearMarks(), ...policyBody(ep, 'inbound', known)]);
+    add(chainNames.fromHost(ep.interfaceName), [...failsafeRules(model.config.failsafeOutbound, 'dst'), clearMarks(), ...policyBody(ep, 'outbound', known)]);
+  }
+
+  // Policy and profile chains, only those some local endpoint uses.
+  const emit = (list: PolicyRules[], used: Set<string>, name: typeof chainNames.policy) => {
+    for (const p of [...list].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+      if (!used.has(p.id)) continue;
+      add(name(p.id, 'inbound'), compilePolicyRules(p.inbound, sets));
+      add(name(p.id, 'outbound'), compilePolicyRules(p.outbound, sets));
+    }
+  };
+  emit(model.policies, usedPolicies, chainNames.policy);
+  emit(model.profiles, usedProfiles, chainNames.profile);
+
+  // Dispatch: known interfaces jump to their chain; any other cali* is dropped (fail closed).
+  const dispatch = (by: 'iif' | 'oif', eps: LocalEndpoint[], chain: (i: string) => string): Rule[] =>
+    eps.length ? [{ matches: [], action: { kind: 'dispatch', by, targets: eps.map((e) => ({ iface: e.interfaceName, chain: chain(e.interfaceName) })) } }] : [];
+  add(chainNames.fromWorkloadDispatch, [...dispatch('iif', workloads, chainNames.fromWorkload), { matches: [], action: drop, comment: 'unknown workload interface' }]);
+  add(chainNames.toWorkloadDispatch, [...dispatch('oif', workloads, chainNames.toWorkload), { matches: [], action: drop, comment: 'unknown workload interface' }]);
+
+  const ctFirst: Rule[] = [
+    { matches: [{ kind: 'ct', states: ['established', 'related'] }], action: accept },
+    { matches: [{ kind: 'ct', states: ['invalid'] }], action: drop },
+  ];
+  const iifWl: Match = { kind: 'iif', name: ANY_WORKLOAD };
+  const oifWl: Match = { kind: 'oif', name: ANY_WORKLOAD };
+
+  add(chainNames.top.forward, [
+    ...ctFirst,
+    { matches: [iifWl], action: { kind: 'jump', chain: chainNames.fromWorkloadDispatch } },
+    { matches: [oifWl], action: { kind: 'jump', chain: chainNames.toWorkloadDispatch } },
+    { matches: [iifWl], action: accept },
+    { matches: [oifWl], action: accept },
+  ], { hook: 'forward' });
+
+  // Workload -> this host: neighbour discovery and failsafe first, then the
+  // workload's egress policy, then the configured action.
+  const ndp = [133, 135, 136].map((type): Rule => ({
+    matches: [{ kind: 'family', family: 6 }, { kind: 'protocol', protocol: 'ipv6-icmp' }, { kind: 'icmp', family: 6, type }],
+    action: accept,
+  }));
+  const toHostAction = model.config.endpointToHostAction === 'accept' ? accept : model.config.endpointToHostAction === 'return' ? ret : drop;
+  add(chainNames.workloadToHost, [
+    ...ndp,
+    ...failsafeRules(model.config.workloadToHostFailsafe, 'dst'),
+    { matches: [], action: { kind: 'jump', chain: chainNames.fromWorkloadDispatch } },
+    { matches: [], action: toHostAction, comment: 'endpoint to host action' },
+  ]);
+  const input: Rule[] = [...ctFirst, { matches: [iifWl], action: { kind: 'goto', chain: chainNames.workloadToHost } }];
+  const output: Rule[] = [];
+  if (hosts.length) {
+    add(chainNames.toHostDispatch, dispatch('iif', hosts, chainNames.toHost));
+    add(chainNames.fromHostDispatch, dispatch('oif', hosts, chainNames.fromHost));
+    input.push({ matches: [], action: { kind: 'jump', chain: chainNames.toHostDispatch } });
+    output.push(
+      { matches: [{ kind: 'ct', states: ['established', 'related'] }], action: accept },
+      // The host may always reach its own workloads (health checks).
+      { matches: [oifWl], action: ret },
+      { matches: [], action: { kind: 'jump', chain: chainNames.fromHostDispatch } },
+    );
+  }
+  add(chainNames.top.input, input, { hook: 'input' });
+  add(chainNames.top.output, output, { hook: 'output' });
+
+  // Strict RPF for workloads (defence in depth next to the explicit rules);
+  // DHCP discovery and IPv6 DAD come from unspecified addresses and are exempt.
+  add(chainNames.top.prerouting, [
+    { matches: [iifWl, { kind: 'family', family: 4 }, { kind: 'addr', dir: 'src', family: 4, cidr: '0.0.0.0' }, { kind: 'protocol', protocol: 'udp' }, { kind: 'ports', dir: 'dst', ports: [{ first: 67, last: 67 }] }], action: ret },
+    { matches: [iifWl, { kind: 'family', family: 6 }, { kind: 'addr', dir: 'src', family: 6, cidr: '::' }, { kind: 'protocol', protocol: 'ipv6-icmp' }], action: ret },
+    { matches: [iifWl, { kind: 'rpfFail' }], action: drop, comment: 'reverse path' },
+  ], { table: 'raw', hook: 'prerouting' });
+
+  // natOutgoing: masquerade from natOutgoing pools to anything outside all pools.
+  const active = model.pools.filter((p) => !p.disabled);
+  const nat: Rule[] = [];
+  for (const family of [4, 6] as const) {
+    const all = active.filter((p) => familyOf(p.cidr) === family).map((p) => canonicalCidr(p.cidr));
+    const masq = active.filter((p) => p.natOutgoing && familyOf(p.cidr) === family).map((p) => canonicalCidr(p.cidr));
+    sets.put({ name: setNames.allPools(family), family, kind: 'net', members: all.length ? withoutCovered(all) : [], source: 'all IP pools' });
+    sets.put({ name: setNames.masqPools(family), family, kind: 'net', members: masq.length ? withoutCovered(masq) : [], source: 'natOutgoing IP pools' });
+    if (masq.length)
+      nat.push({
+        matches: [
+          { kind: 'family', family },
+          { kind: 'set', dir: 'src', family, set: setNames.masqPools(family) },
+          { kind: 'set', dir: 'dst', family, set: setNames.allPools(family), negate: true },
+        ],
+        action: { kind: 'masquerade' },
+      });
+  }
+  add(chainNames.top.postrouting, nat, { table: 'nat', hook: 'postrouting' });
+
+  chains.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { chains, sets: sets.all() };
+}

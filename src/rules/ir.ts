@@ -1,0 +1,83 @@
+// Backend-neutral rule IR: chains of (matches -> action). The nftables and
+// iptables renderers are the only code that knows a concrete syntax; the
+// compiler only decides WHAT to match. Names in here are already kernel names
+// (see names.ts), so both renderers print the same chain and set names.
+
+import type { IpVersion, PortRange } from './model.js';
+
+export type Dir = 'src' | 'dst';
+export type CtState = 'established' | 'related' | 'invalid' | 'new';
+
+export type Match =
+  | { kind: 'family'; family: IpVersion }
+  | { kind: 'protocol'; protocol: string; negate?: boolean }
+  /** One CIDR; lists are always compiled to sets so iptables needs no expansion. */
+  | { kind: 'addr'; dir: Dir; family: IpVersion; cidr: string; negate?: boolean }
+  | { kind: 'set'; dir: Dir; family: IpVersion; set: string; negate?: boolean }
+  /** Concatenated (address . port) set; port is always the destination port; the rule also matches the protocol. */
+  | { kind: 'addrPortSet'; addrDir: Dir; family: IpVersion; set: string }
+  /** Named port set of (address . protocol . port) on one side of the packet. */
+  | { kind: 'namedPortSet'; dir: Dir; family: IpVersion; set: string }
+  /** Requires a protocol match earlier in the same rule. */
+  | { kind: 'ports'; dir: Dir; ports: PortRange[]; negate?: boolean }
+  | { kind: 'icmp'; family: IpVersion; type: number; code?: number; negate?: boolean }
+  | { kind: 'ct'; states: CtState[] }
+  /** A name ending in '*' is a prefix match (nft "cali*", iptables "cali+"). */
+  | { kind: 'iif'; name: string; negate?: boolean }
+  | { kind: 'oif'; name: string; negate?: boolean }
+  /** mark & mask == value */
+  | { kind: 'mark'; mask: number; value: number; negate?: boolean }
+  | { kind: 'srcMac'; mac: string; negate?: boolean }
+  /** Strict reverse-path check FAILED (the source is not routed back out of the input interface). */
+  | { kind: 'rpfFail' };
+
+export type Action =
+  | { kind: 'accept' }
+  | { kind: 'drop' }
+  | { kind: 'return' }
+  | { kind: 'jump'; chain: string }
+  | { kind: 'goto'; chain: string }
+  | { kind: 'log'; prefix: string }
+  /** mark = (mark & ~mask) | value */
+  | { kind: 'setMark'; mask: number; value: number }
+  | { kind: 'masquerade' }
+  /** Per-interface dispatch (nft verdict map; iptables one rule per interface). */
+  | { kind: 'dispatch'; by: 'iif' | 'oif'; targets: { iface: string; chain: string }[] };
+
+export interface Rule {
+  matches: Match[];
+  action: Action;
+  /** Only meaningful for the human; never relied on. */
+  comment?: string;
+}
+
+export type HookName = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
+export type TableKind = 'raw' | 'filter' | 'nat';
+
+export interface Chain {
+  name: string;
+  table: TableKind;
+  rules: Rule[];
+  /** Set on the few top-level chains that the kernel's built-in hooks jump to. */
+  hook?: HookName;
+}
+
+export type SetKind =
+  | 'net' // addresses / CIDRs
+  | 'net-proto-port'; // address-or-CIDR . protocol . port(-range): merged rules and named ports
+
+export interface IpSet {
+  name: string;
+  family: IpVersion;
+  kind: SetKind;
+  /** Canonical members (see cidr.ts): "10.0.0.0/24", "10.0.0.1", "10.0.0.0/24 tcp 80-90", "10.0.0.1 tcp 80". */
+  members: string[];
+  /** Which logical set this is, for humans. */
+  source: string;
+}
+
+/** Everything the kernel should hold for our tables, both families. */
+export interface Ruleset {
+  chains: Chain[];
+  sets: IpSet[];
+}

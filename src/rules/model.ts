@@ -1,0 +1,153 @@
+// The dataplane's input: what the calculation graph decided for THIS host.
+// It is deliberately plain data (no classes) so the calc graph's output can be
+// mapped onto it field by field, and so golden tests can be written as JSON.
+
+export type IpVersion = 4 | 6;
+export type RuleAction = 'allow' | 'deny' | 'log' | 'pass';
+
+/** One port or an inclusive range (first === last for a single port). */
+export interface PortRange {
+  first: number;
+  last: number;
+}
+
+/** A policy rule after the calc graph resolved selectors to IP-set ids. */
+export interface NormalizedRule {
+  action: RuleAction;
+  ipVersion?: IpVersion;
+  protocol?: string; // 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmpv6' | a number as text
+  notProtocol?: string;
+  icmpType?: number;
+  icmpCode?: number;
+  notIcmpType?: number;
+  notIcmpCode?: number;
+  srcNets?: string[];
+  notSrcNets?: string[];
+  /** The packet's source must be in EVERY one of these sets (selector AND namespaceSelector). */
+  srcIpSetIds?: string[];
+  /** The packet's source must be in NONE of these sets. */
+  notSrcIpSetIds?: string[];
+  srcPorts?: PortRange[];
+  notSrcPorts?: PortRange[];
+  /** Named ports: sets of (ip, protocol, port); ORed with srcPorts. */
+  srcNamedPortIpSetIds?: string[];
+  dstNets?: string[];
+  notDstNets?: string[];
+  dstIpSetIds?: string[];
+  notDstIpSetIds?: string[];
+  dstPorts?: PortRange[];
+  notDstPorts?: PortRange[];
+  dstNamedPortIpSetIds?: string[];
+  logPrefix?: string;
+}
+
+/** Policy (or profile) rules, already split by direction. */
+export interface PolicyRules {
+  id: string; // e.g. "default/tier1.allow-dns" or "profile:kns.default"
+  inbound: NormalizedRule[];
+  outbound: NormalizedRule[];
+}
+
+export interface TierPolicies {
+  name: string;
+  /** What happens when policies of this tier applied but none decided. */
+  defaultAction: 'deny' | 'pass';
+  /** Policy ids in evaluation order (order, then name), for traffic to the endpoint. */
+  ingressPolicies: string[];
+  /** ... and for traffic from the endpoint. */
+  egressPolicies: string[];
+}
+
+export interface LocalEndpoint {
+  /** Stable key, e.g. "workload:default/pod-a/eth0" or "host:node1/eth0". */
+  id: string;
+  kind: 'workload' | 'host';
+  interfaceName: string;
+  /** Workload side MAC, for anti-spoofing; host endpoints have none. */
+  mac?: string;
+  ipv4Nets: string[];
+  ipv6Nets: string[];
+  tiers: TierPolicies[];
+  profileIds: string[];
+}
+
+export type IpSetType = 'net' | 'named-port';
+
+/** A cluster-wide member set the calc graph maintains (selector or named port). */
+export interface IpSetSpec {
+  id: string;
+  type: IpSetType;
+  /** 'net': CIDRs or addresses, both families mixed. 'named-port': "ip,proto:port". */
+  members: string[];
+}
+
+export interface IpPoolSpec {
+  cidr: string;
+  natOutgoing: boolean;
+  disabled?: boolean;
+}
+
+export type EndpointToHostAction = 'drop' | 'accept' | 'return';
+
+export interface ProtoPort {
+  protocol: 'tcp' | 'udp' | 'sctp';
+  port: number;
+}
+
+export interface DataplaneConfig {
+  endpointToHostAction: EndpointToHostAction;
+  /** Allowed from a workload to its host before the action applies (DHCP, DNS, BGP ...). */
+  workloadToHostFailsafe: ProtoPort[];
+  /** Host endpoints: always allowed into / out of the host so operators cannot lock themselves out. */
+  failsafeInbound: ProtoPort[];
+  failsafeOutbound: ProtoPort[];
+}
+
+export interface DataplaneModel {
+  config: DataplaneConfig;
+  endpoints: LocalEndpoint[];
+  policies: PolicyRules[];
+  profiles: PolicyRules[];
+  ipSets: IpSetSpec[];
+  pools: IpPoolSpec[];
+}
+
+// Calico's documented defaults (FelixConfiguration failsafeInboundHostPorts /
+// failsafeOutboundHostPorts), so a fresh host is reachable over SSH, BGP, etcd, API.
+export const DEFAULT_FAILSAFE_INBOUND: ProtoPort[] = [
+  { protocol: 'tcp', port: 22 },
+  { protocol: 'udp', port: 68 },
+  { protocol: 'tcp', port: 179 },
+  { protocol: 'tcp', port: 2379 },
+  { protocol: 'tcp', port: 2380 },
+  { protocol: 'tcp', port: 5473 },
+  { protocol: 'tcp', port: 6443 },
+  { protocol: 'tcp', port: 6666 },
+  { protocol: 'tcp', port: 6667 },
+];
+export const DEFAULT_FAILSAFE_OUTBOUND: ProtoPort[] = [
+  { protocol: 'udp', port: 53 },
+  { protocol: 'udp', port: 67 },
+  { protocol: 'tcp', port: 179 },
+  { protocol: 'tcp', port: 2379 },
+  { protocol: 'tcp', port: 2380 },
+  { protocol: 'tcp', port: 5473 },
+  { protocol: 'tcp', port: 6443 },
+  { protocol: 'tcp', port: 6666 },
+  { protocol: 'tcp', port: 6667 },
+];
+export const DEFAULT_WORKLOAD_TO_HOST_FAILSAFE: ProtoPort[] = [
+  { protocol: 'udp', port: 67 },
+  { protocol: 'udp', port: 53 },
+  { protocol: 'tcp', port: 53 },
+  { protocol: 'tcp', port: 179 },
+];
+
+export function defaultDataplaneConfig(): DataplaneConfig {
+  return {
+    endpointToHostAction: 'drop',
+    workloadToHostFailsafe: [...DEFAULT_WORKLOAD_TO_HOST_FAILSAFE],
+    failsafeInbound: [...DEFAULT_FAILSAFE_INBOUND],
+    failsafeOutbound: [...DEFAULT_FAILSAFE_OUTBOUND],
+  };
+}

@@ -1,0 +1,105 @@
+// Every kernel name this project creates, and the limits those names must fit.
+// "Know what is yours" (STYLE.md rule 3): a restarted agent recognises its own
+// objects from the kernel alone, by these markers and nothing else:
+//   nftables  the whole table `inet calico` is ours (one table, both families)
+//   iptables  chains whose name starts with `cali-`, and hook rules in the
+//             built-in chains carrying the comment HOOK_COMMENT
+//   ipset     sets whose name starts with `cali40` (IPv4) or `cali60` (IPv6)
+//   routes    route protocol ROUTE_PROTOCOL (80; unused in /etc/iproute2/rt_protos
+//             on Debian 12, and the number Calico's Felix also uses)
+
+import { createHash } from 'node:crypto';
+import type { IpVersion } from './model.js';
+import type { HookName } from './ir.js';
+
+export const NFT_FAMILY = 'inet';
+export const NFT_TABLE = 'calico';
+export const ROUTE_PROTOCOL = 80;
+export const WORKLOAD_PREFIX = 'cali';
+export const HOOK_COMMENT = 'cali:hook';
+/** First rule of each of our chains carries `<CHAIN_HASH_PREFIX><hash of the chain's rules>`. */
+export const CHAIN_HASH_PREFIX = 'cali:h=';
+
+// Kernel limits. iptables: XT_EXTENSION_MAXNAMELEN 29 incl. NUL -> 28.
+// ipset: IPSET_MAXNAMELEN 32 incl. NUL -> 31. Interface names: IFNAMSIZ 16 -> 15.
+// nftables allows 256 but we keep one naming scheme for both backends.
+export const MAX_CHAIN_NAME = 28;
+export const MAX_SET_NAME = 31;
+export const MAX_IFACE_NAME = 15;
+
+// Packet mark bits we own. Calico's default IptablesMarkMask is 0xffff0000;
+// we use two bits of it: "a policy accepted" and "a policy said Pass".
+export const MARK_ACCEPT = 0x10000;
+export const MARK_PASS = 0x20000;
+export const MARK_MASK = MARK_ACCEPT | MARK_PASS;
+
+/** Deterministic, name-safe digest (base64url without padding). */
+export function shortHash(text: string, length: number): string {
+  return createHash('sha256').update(text).digest('base64url').slice(0, length);
+}
+
+function fit(name: string, max: number, key: string): string {
+  if (name.length <= max) return name;
+  // Keep a readable head and a hash of the full key so distinct keys never collide.
+  const hash = shortHash(key, 10);
+  return `${name.slice(0, max - hash.length - 1)}_${hash}`;
+}
+
+export const chainNames = {
+  /** Top-level chains hooked from the kernel's built-in hooks. */
+  top: { prerouting: 'cali-PREROUTING', input: 'cali-INPUT', forward: 'cali-FORWARD', output: 'cali-OUTPUT', postrouting: 'cali-POSTROUTING' } satisfies Record<HookName, string>,
+  fromWorkloadDispatch: 'cali-from-wl-dispatch',
+  toWorkloadDispatch: 'cali-to-wl-dispatch',
+  workloadToHost: 'cali-wl-to-host',
+  fromHostDispatch: 'cali-from-hep-dispatch',
+  toHostDispatch: 'cali-to-hep-dispatch',
+  natOutgoing: 'cali-nat-outgoing',
+  /** From workload (egress policy + anti-spoof). */
+  fromWorkload: (iface: string) => fit(`cali-fw-${iface}`, MAX_CHAIN_NAME, `fw/${iface}`),
+  /** To workload (ingress policy). */
+  toWorkload: (iface: string) => fit(`cali-tw-${iface}`, MAX_CHAIN_NAME, `tw/${iface}`),
+  /** Into the host through a host endpoint. */
+  toHost: (iface: string) => fit(`cali-th-${iface}`, MAX_CHAIN_NAME, `th/${iface}`),
+  fromHost: (iface: string) => fit(`cali-fh-${iface}`, MAX_CHAIN_NAME, `fh/${iface}`),
+  // Policy ids are arbitrary length, so policy chains are always hashed.
+  policy: (id: string, dir: 'inbound' | 'outbound') => `cali-p${dir === 'inbound' ? 'i' : 'o'}-${shortHash(id, 18)}`,
+  profile: (id: string, dir: 'inbound' | 'outbound') => `cali-r${dir === 'inbound' ? 'i' : 'o'}-${shortHash(id, 18)}`,
+};
+
+/** nft base-chain names (the iptables backend uses the built-in chains instead). */
+export const nftBaseChain: Record<HookName, string> = {
+  prerouting: 'base-prerouting',
+  input: 'base-input',
+  forward: 'base-forward',
+  output: 'base-output',
+  postrouting: 'base-postrouting',
+};
+
+export const OUR_CHAIN_PREFIX = 'cali-';
+export const setPrefix = (family: IpVersion): string => (family === 4 ? 'cali40' : 'cali60');
+
+/**
+ * Set names: `cali40s-<hash>` for calc-graph sets, `cali40n-` for derived CIDR
+ * lists, `cali40m-` for merged (address . port) sets, `cali40p-` for named ports,
+ * plus the two fixed pool sets. Always <= 31 characters.
+ */
+export const setNames = {
+  selector: (id: string, family: IpVersion) => `${setPrefix(family)}s-${shortHash(id, 22)}`,
+  namedPort: (id: string, family: IpVersion) => `${setPrefix(family)}p-${shortHash(id, 22)}`,
+  derivedNets: (key: string, family: IpVersion) => `${setPrefix(family)}n-${shortHash(key, 22)}`,
+  merged: (key: string, family: IpVersion) => `${setPrefix(family)}m-${shortHash(key, 22)}`,
+  allPools: (family: IpVersion) => `${setPrefix(family)}-all-pools`,
+  masqPools: (family: IpVersion) => `${setPrefix(family)}-masq-pools`,
+};
+
+export function isOurSet(name: string): boolean {
+  return name.startsWith('cali40') || name.startsWith('cali60');
+}
+
+export function isOurChain(name: string): boolean {
+  return name.startsWith(OUR_CHAIN_PREFIX);
+}
+
+export function isWorkloadInterface(name: string): boolean {
+  return name.startsWith(WORKLOAD_PREFIX);
+}
