@@ -29,16 +29,42 @@ export interface FieldIssue {
   message: string;
 }
 
+/** Where a document came from, for messages: `policy.yaml:12 (document 2)`. */
+export interface DocumentLocation {
+  /** File name, `-` for stdin, or any label the caller chose. */
+  source?: string;
+  /** 0-based position of the document in the stream. */
+  index?: number;
+  /** 0-based position inside a `kind: List` document's items. */
+  item?: number;
+  /** 1-based line where the document (or list item) starts. */
+  line?: number;
+}
+
+export function describeLocation(loc: DocumentLocation): string {
+  const parts: string[] = [];
+  if (loc.source !== undefined) parts.push(loc.line !== undefined ? `${loc.source}:${loc.line}` : loc.source);
+  const doc: string[] = [];
+  if (loc.index !== undefined) doc.push(`document ${loc.index + 1}`);
+  if (loc.item !== undefined) doc.push(`item ${loc.item + 1}`);
+  if (doc.length) parts.push(parts.length ? `(${doc.join(', ')})` : doc.join(', '));
+  return parts.join(' ');
+}
+
 export class ValidationError extends CalicoError {
   readonly issues: FieldIssue[];
   /** e.g. `NetworkPolicy(default/allow-dns)` when known. */
   readonly resource: string | undefined;
-  constructor(issues: FieldIssue[], resource?: string) {
-    const where = resource ? `${resource}: ` : '';
-    super('validation', where + issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '));
+  /** File / document the resource came from, when known. */
+  readonly location: DocumentLocation | undefined;
+  constructor(issues: FieldIssue[], resource?: string, location?: DocumentLocation) {
+    const loc = location ? describeLocation(location) : '';
+    const where = [loc, resource].filter(Boolean).join(': ');
+    super('validation', (where ? `${where}: ` : '') + issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '));
     this.name = 'ValidationError';
     this.issues = issues;
     this.resource = resource;
+    this.location = location;
   }
 }
 

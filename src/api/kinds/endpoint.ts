@@ -1,0 +1,181 @@
+// WorkloadEndpoint (a workload's interface: container, VM, pod) and
+// HostEndpoint (a host's own interface or addresses). Policy applies to both
+// through their labels and profiles.
+import { familyOf } from '../values.js';
+import { INTERFACE_NAME, portNameProblem, resourceName } from '../names.js';
+import { child, at, int, list, obj, str, type Check, type KindSchema } from '../validate.js';
+import { cidr, ipAddress, macAddress, protocol, protocolSupportsPorts, type Protocol } from '../values.js';
+import { tryParseCIDR, tryParseIP, cidrContainsIP } from '../../base/ip.js';
+
+export interface EndpointPort {
+  name: string;
+  protocol: Protocol;
+  port: number;
+}
+
+export interface WorkloadEndpointPort {
+  name?: string;
+  protocol: Protocol;
+  port: number;
+  hostPort?: number;
+  hostIP?: string;
+}
+
+export interface IPNAT {
+  internalIP: string;
+  externalIP: string;
+}
+
+export interface WorkloadEndpointSpec {
+  orchestrator?: string;
+  workload?: string;
+  node?: string;
+  containerID?: string;
+  pod?: string;
+  endpoint?: string;
+  serviceAccountName?: string;
+  /** The workload's own addresses, each a /32 or /128. */
+  ipNetworks?: string[];
+  ipNATs?: IPNAT[];
+  ipv4Gateway?: string;
+  ipv6Gateway?: string;
+  profiles?: string[];
+  /** Host side of the workload's link, e.g. cali0123456789a. */
+  interfaceName?: string;
+  mac?: string;
+  ports?: WorkloadEndpointPort[];
+  allowSpoofedSourcePrefixes?: string[];
+  qosControls?: Record<string, number>;
+}
+
+export interface HostEndpointSpec {
+  node?: string;
+  /** A host interface, or "*" for all of the host's interfaces. */
+  interfaceName?: string;
+  expectedIPs?: string[];
+  profiles?: string[];
+  ports?: EndpointPort[];
+}
+
+const portProtocol: Check<Protocol> = (v, path, issues) => {
+  const p = protocol(v, path, issues);
+  if ((typeof p === 'number' || typeof p === 'string') && issues.list.every((i) => i.path !== path) && !protocolSupportsPorts(p)) {
+    issues.add(path, `protocol ${String(p)} has no ports: must be TCP, UDP or SCTP`);
+  }
+  return p;
+};
+
+const portNameCheck: Check<string> = str({ test: portNameProblem });
+
+const interfaceName = (allowAll: boolean): Check<string> =>
+  str({
+    test: (s) =>
+      (allowAll && s === '*') || INTERFACE_NAME.test(s)
+        ? undefined
+        : `"${s}" is not a valid interface name: 1-15 letters, digits, '_', '.' or '-'${allowAll ? ', or "*" for all interfaces' : ''}`,
+  });
+
+const CONTAINER_ID = /^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
+
+const QOS_FIELDS = [
+  'ingressBandwidth', 'ingressBurst', 'ingressPeakrate', 'ingressMinburst',
+  'egressBandwidth', 'egressBurst', 'egressPeakrate', 'egressMinburst',
+  'ingressPacketRate', 'ingressPacketBurst', 'egressPacketRate', 'egressPacketBurst',
+  'ingressMaxConnections', 'egressMaxConnections',
+] as const;
+
+/** Calico's WorkloadEndpoint name: identifiers joined by "-", with each "-" inside them doubled. */
+export function workloadEndpointName(ids: { node: string; orchestrator: string; workload?: string; pod?: string; endpoint: string }): string {
+  const esc = (s: string): string => s.replace(/-/g, '--');
+  const workload = ids.orchestrator === 'k8s' ? ids.pod ?? ids.workload ?? '' : ids.workload ?? '';
+  return [ids.node, ids.orchestrator, workload, ids.endpoint].map(esc).join('-');
+}
+
+export const workloadEndpointSchema: KindSchema<WorkloadEndpointSpec> = {
+  spec: (name) =>
+    obj<WorkloadEndpointSpec>(
+      {
+        orchestrator: resourceName('orchestrator'),
+        workload: resourceName('workload name'),
+        node: resourceName('node name'),
+        containerID: str({ pattern: CONTAINER_ID, patternHint: 'letters, digits and "-", starting and ending with a letter or digit' }),
+        pod: resourceName('pod name'),
+        endpoint: resourceName('endpoint name'),
+        serviceAccountName: resourceName('service account name'),
+        ipNetworks: list(cidr({ allowBareIP: true })),
+        ipNATs: list(obj<IPNAT>({ internalIP: ipAddress(), externalIP: ipAddress() }, { required: ['internalIP', 'externalIP'] })),
+        ipv4Gateway: ipAddress(4),
+        ipv6Gateway: ipAddress(6),
+        profiles: list(resourceName('profile name')),
+        interfaceName: interfaceName(false),
+        mac: macAddress,
+        ports: list(
+          obj<WorkloadEndpointPort>(
+            { name: portNameCheck, protocol: portProtocol, port: int({ min: 1, max: 65535 }), hostPort: int({ min: 0, max: 65535 }), hostIP: ipAddress() },
+            {
+              required: ['protocol', 'port'],
+              refine: (p, path, issues) => {
+                if (!p.name && !p.hostPort) issues.add(child(path, 'name'), 'is required unless hostPort is set');
+              },
+            },
+          ),
+        ),
+        allowSpoofedSourcePrefixes: list(cidr()),
+        qosControls: obj(Object.fromEntries(QOS_FIELDS.map((f) => [f, int({ min: 0 })]))),
+      },
+      {
+        required: ['node', 'orchestrator', 'endpoint', 'interfaceName'],
+        refine: (s, path, issues) => {
+          (s.ipNetworks ?? []).forEach((n, i) => {
+            const c = tryParseCIDR(n);
+            if (c && c.prefixLength !== (c.family === 4 ? 32 : 128)) {
+              issues.add(at(child(path, 'ipNetworks'), i), `"${n}" holds several addresses: a workload's ipNetworks must each be a single address (/32 or /128)`);
+            }
+          });
+          (s.ipNATs ?? []).forEach((nat, i) => {
+            const p = at(child(path, 'ipNATs'), i);
+            const internal = tryParseIP(nat.internalIP ?? '');
+            if (internal && !(s.ipNetworks ?? []).some((n) => { const c = tryParseCIDR(n); return c !== undefined && cidrContainsIP(c, internal); })) {
+              issues.add(child(p, 'internalIP'), `"${nat.internalIP}" is not one of the endpoint's ipNetworks`);
+            }
+            const fi = familyOf(nat.internalIP ?? '');
+            const fe = familyOf(nat.externalIP ?? '');
+            if (fi && fe && fi !== fe) issues.add(child(p, 'externalIP'), 'must be the same IP family as internalIP');
+          });
+          if (s.orchestrator !== undefined && s.orchestrator !== 'k8s' && s.workload === undefined) {
+            issues.add(child(path, 'workload'), 'is required (the workload this endpoint belongs to)');
+          }
+          if (s.orchestrator === 'k8s' && s.pod === undefined && s.workload === undefined) {
+            issues.add(child(path, 'pod'), 'is required for orchestrator k8s');
+          }
+          if (s.node && s.orchestrator && s.endpoint && (s.workload || s.pod) && name) {
+            const want = workloadEndpointName({ node: s.node, orchestrator: s.orchestrator, workload: s.workload, pod: s.pod, endpoint: s.endpoint });
+            if (want !== name) {
+              issues.add('metadata.name', `"${name}" does not match the endpoint's identifiers: a WorkloadEndpoint is named <node>-<orchestrator>-<workload>-<endpoint> with "-" doubled inside each, here "${want}"`);
+            }
+          }
+        },
+      },
+    ),
+};
+
+export const hostEndpointSchema: KindSchema<HostEndpointSpec> = {
+  spec: () =>
+    obj<HostEndpointSpec>(
+      {
+        node: resourceName('node name'),
+        interfaceName: interfaceName(true),
+        expectedIPs: list(ipAddress()),
+        profiles: list(resourceName('profile name')),
+        ports: list(obj<EndpointPort>({ name: portNameCheck, protocol: portProtocol, port: int({ min: 1, max: 65535 }) }, { required: ['name', 'protocol', 'port'] })),
+      },
+      {
+        required: ['node'],
+        refine: (s, path, issues) => {
+          if (!s.interfaceName && (s.expectedIPs?.length ?? 0) === 0) {
+            issues.add(child(path, 'interfaceName'), 'set interfaceName or expectedIPs (or both): a host endpoint needs one of them');
+          }
+        },
+      },
+    ),
+};

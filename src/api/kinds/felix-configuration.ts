@@ -1,0 +1,246 @@
+// FelixConfiguration: the per-host agent's settings, cluster-wide ("default")
+// and per node ("node.<nodename>"), overridable by FELIX_<SETTING> environment
+// variables. We model the commonly used settings with their types and ranges
+// and reject the rest by name, so a typo never silently does nothing.
+//
+// Defaults are NOT written into stored resources: the effective value is
+// resolved at run time (env > node.<name> > default > built-in), and a stored
+// default would shadow the cluster-wide value. The built-in values are
+// exported as FELIX_CONFIGURATION_DEFAULTS for the agent to use.
+import { bool, child, int, list, obj, str, describe, type Check, type KindSchema } from '../validate.js';
+import { cidr, duration, ipAddress, port, selector, type Port } from '../values.js';
+import { isBGPConfigurationName, LOG_SEVERITIES } from './bgp.js';
+
+/** Felix matches its enum settings case-insensitively; we store Calico's spelling. */
+function choice<T extends string>(values: readonly T[]): Check<T> {
+  return (v, path, issues) => {
+    const hit = typeof v === 'string' ? values.find((x) => x.toLowerCase() === v.toLowerCase()) : undefined;
+    if (hit === undefined) {
+      issues.add(path, `${describe(v)} is not valid: must be one of ${values.join(', ')}`);
+      return v as T;
+    }
+    return hit;
+  };
+}
+
+export interface ProtoPort {
+  protocol?: 'TCP' | 'UDP' | 'SCTP';
+  port: number;
+  /** Only traffic from / to this CIDR; absent means any. */
+  net?: string;
+}
+
+const protoPort: Check<ProtoPort> = obj<ProtoPort>(
+  { protocol: choice(['TCP', 'UDP', 'SCTP'] as const), port: int({ min: 0, max: 65535 }), net: cidr() },
+  { required: ['port'] },
+);
+
+const portRange: Check<Port> = (v, path, issues) => {
+  const p = port(v, path, issues);
+  if (typeof p === 'string' && !/^[0-9]+:[0-9]+$/.test(p)) issues.add(path, `"${p}" is not a port range: use "min:max", e.g. "30000:32767"`);
+  return p;
+};
+
+const severity = choice(LOG_SEVERITIES);
+const enabledDisabled = choice(['Enabled', 'Disabled'] as const);
+const u32 = int({ min: 0, max: 4294967295 });
+const tcpPort = int({ min: 0, max: 65535 });
+const mtu = int({ min: 0, max: 65535 });
+
+const FIELDS = {
+  // Dataplane selection and general behaviour.
+  dataplaneDriver: str(),
+  useInternalDataplaneDriver: bool(),
+  dataplaneWatchdogTimeout: duration,
+  ipv6Support: bool(),
+  ipForwarding: enabledDisabled,
+  featureDetectOverride: str({ pattern: /^([a-zA-Z0-9-_]+=(true|false|),)*([a-zA-Z0-9-_]+=(true|false|))?$/, patternHint: 'a comma-separated list of Feature=true|false' }),
+  featureGates: str({ pattern: /^([a-zA-Z0-9-_]+=([^=,]+),)*([a-zA-Z0-9-_]+=([^=,]+))?$/, patternHint: 'a comma-separated list of Gate=value' }),
+  // Refresh intervals.
+  routeRefreshInterval: duration,
+  interfaceRefreshInterval: duration,
+  iptablesRefreshInterval: duration,
+  iptablesPostWriteCheckInterval: duration,
+  iptablesLockProbeInterval: duration,
+  iptablesLockTimeout: duration,
+  ipsetsRefreshInterval: duration,
+  nftablesRefreshInterval: duration,
+  xdpRefreshInterval: duration,
+  netlinkTimeout: duration,
+  // Rule backend.
+  iptablesBackend: choice(['Legacy', 'NFT', 'Auto'] as const),
+  nftablesMode: choice(['Disabled', 'Enabled', 'Auto'] as const),
+  chainInsertMode: choice(['Insert', 'Append'] as const),
+  defaultEndpointToHostAction: choice(['Drop', 'Accept', 'Return'] as const),
+  iptablesFilterAllowAction: choice(['Accept', 'Return'] as const),
+  iptablesMangleAllowAction: choice(['Accept', 'Return'] as const),
+  iptablesFilterDenyAction: choice(['Drop', 'Reject'] as const),
+  nftablesFilterAllowAction: choice(['Accept', 'Return'] as const),
+  nftablesMangleAllowAction: choice(['Accept', 'Return'] as const),
+  nftablesFilterDenyAction: choice(['Drop', 'Reject'] as const),
+  iptablesMarkMask: u32,
+  nftablesMarkMask: u32,
+  maxIpsetSize: int({ min: 1 }),
+  disableConntrackInvalidCheck: bool(),
+  iptablesNATOutgoingInterfaceFilter: str({ pattern: /^[a-zA-Z0-9:._+-]{1,15}$/, patternHint: 'an interface name or pattern' }),
+  // Interfaces and routes.
+  interfacePrefix: str({ pattern: /^[a-zA-Z0-9_.,-]+$/, patternHint: 'one or more interface name prefixes separated by ","' }),
+  interfaceExclude: str(),
+  routeSource: choice(['CalicoIPAM', 'WorkloadIPs'] as const),
+  routeTableRange: obj({ min: int({ min: 1, max: 250 }), max: int({ min: 1, max: 250 }) }, { required: ['min', 'max'] }),
+  removeExternalRoutes: bool(),
+  deviceRouteSourceAddress: ipAddress(4),
+  deviceRouteSourceAddressIPv6: ipAddress(6),
+  deviceRouteProtocol: int({ min: 1, max: 255 }),
+  serviceLoopPrevention: choice(['Drop', 'Reject', 'Disabled'] as const),
+  externalNodesList: list(cidr({ allowBareIP: true })),
+  // Failsafe ports: reachable whatever the policy says, so a host cannot be locked out.
+  failsafeInboundHostPorts: list(protoPort),
+  failsafeOutboundHostPorts: list(protoPort),
+  kubeNodePortRanges: list(portRange, { maxItems: 7 }),
+  // NAT.
+  natPortRange: portRange,
+  natOutgoingAddress: ipAddress(),
+  natOutgoingExclusions: choice(['IPPoolsOnly', 'IPPoolsAndHostIPs'] as const),
+  // Logging.
+  logPrefix: str({ pattern: /^[a-zA-Z0-9%: /_-]*$/, patternHint: 'letters, digits, spaces and %:/_-' }),
+  logActionRateLimit: str({ pattern: /^[1-9][0-9]{0,3}\/(second|minute|hour|day)$/, patternHint: 'a rate such as "10/second"' }),
+  logActionRateLimitBurst: int({ min: 0, max: 9999 }),
+  logFilePath: str(),
+  logSeverityFile: severity,
+  logSeverityScreen: severity,
+  logSeveritySys: severity,
+  logDebugFilenameRegex: str(),
+  // Encapsulation (kept for compatibility; this project routes without it).
+  ipipEnabled: bool(),
+  ipipMTU: mtu,
+  vxlanEnabled: bool(),
+  vxlanMTU: mtu,
+  vxlanMTUV6: mtu,
+  vxlanPort: tcpPort,
+  vxlanVNI: int({ min: 0, max: 16777215 }),
+  allowVXLANPacketsFromWorkloads: bool(),
+  allowIPIPPacketsFromWorkloads: bool(),
+  mtuIfacePattern: str(),
+  // Status reporting and health.
+  reportingInterval: duration,
+  reportingTTL: duration,
+  endpointReportingEnabled: bool(),
+  endpointReportingDelay: duration,
+  endpointStatusPathPrefix: str(),
+  healthEnabled: bool(),
+  healthHost: str(),
+  healthPort: tcpPort,
+  prometheusMetricsEnabled: bool(),
+  prometheusMetricsHost: str({ pattern: /^[a-zA-Z0-9:._+-]{1,64}$/, patternHint: 'a host name or address' }),
+  prometheusMetricsPort: tcpPort,
+  prometheusGoMetricsEnabled: bool(),
+  prometheusProcessMetricsEnabled: bool(),
+  usageReportingEnabled: bool(),
+  usageReportingInitialDelay: duration,
+  usageReportingInterval: duration,
+  // OpenStack metadata service.
+  metadataAddr: str(),
+  metadataPort: tcpPort,
+  openstackRegion: str({ pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, patternHint: 'a DNS label' }),
+  policySyncPathPrefix: str(),
+  // eBPF / XDP (not implemented by this project; accepted so existing configs apply).
+  bpfEnabled: bool(),
+  bpfLogLevel: choice(['Off', 'Info', 'Debug'] as const),
+  bpfDataIfacePattern: str(),
+  bpfExternalServiceMode: choice(['Tunnel', 'DSR'] as const),
+  bpfKubeProxyIptablesCleanupEnabled: bool(),
+  xdpEnabled: bool(),
+  genericXDPEnabled: bool(),
+  // WireGuard.
+  wireguardEnabled: bool(),
+  wireguardEnabledV6: bool(),
+  wireguardListeningPort: tcpPort,
+  wireguardListeningPortV6: tcpPort,
+  wireguardInterfaceName: str({ pattern: /^[a-zA-Z0-9_.-]{1,15}$/, patternHint: 'an interface name' }),
+  wireguardInterfaceNameV6: str({ pattern: /^[a-zA-Z0-9_.-]{1,15}$/, patternHint: 'an interface name' }),
+  wireguardMTU: mtu,
+  wireguardMTUV6: mtu,
+  wireguardHostEncryptionEnabled: bool(),
+  wireguardPersistentKeepAlive: duration,
+  wireguardRoutingRulePriority: int({ min: 1, max: 32765 }),
+  // Debugging.
+  debugMemoryProfilePath: str(),
+  debugDisableLogDropping: bool(),
+  debugHost: str(),
+  debugPort: tcpPort,
+  // Which nodes a per-node config applies to is given by its name; this selects for the default one.
+  nodeSelector: selector(),
+} satisfies Record<string, Check>;
+
+/** The modelled settings; every one optional. Values are as stored (durations as Go duration strings). */
+export type FelixConfigurationSpec = { [K in keyof typeof FIELDS]?: ReturnType<(typeof FIELDS)[K]> };
+
+const FAILSAFE = (list: string): ProtoPort[] =>
+  list.split(',').map((x) => {
+    const [p, n] = x.split(':') as [string, string];
+    return { protocol: p.toUpperCase() as ProtoPort['protocol'], port: Number(n) };
+  });
+
+/** Felix's built-in values for the settings above (what applies when nothing sets them). */
+export const FELIX_CONFIGURATION_DEFAULTS = {
+  ipv6Support: true,
+  ipForwarding: 'Enabled',
+  routeRefreshInterval: '90s',
+  interfaceRefreshInterval: '90s',
+  iptablesRefreshInterval: '180s',
+  ipsetsRefreshInterval: '90s',
+  nftablesRefreshInterval: '90s',
+  iptablesBackend: 'Auto',
+  nftablesMode: 'Auto',
+  chainInsertMode: 'Insert',
+  defaultEndpointToHostAction: 'Drop',
+  iptablesFilterAllowAction: 'Accept',
+  iptablesMangleAllowAction: 'Accept',
+  iptablesFilterDenyAction: 'Drop',
+  nftablesFilterAllowAction: 'Accept',
+  nftablesMangleAllowAction: 'Accept',
+  nftablesFilterDenyAction: 'Drop',
+  maxIpsetSize: 1048576,
+  interfacePrefix: 'cali',
+  interfaceExclude: 'kube-ipvs0',
+  routeSource: 'CalicoIPAM',
+  removeExternalRoutes: true,
+  serviceLoopPrevention: 'Drop',
+  failsafeInboundHostPorts: FAILSAFE('tcp:22,udp:68,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667'),
+  failsafeOutboundHostPorts: FAILSAFE('udp:53,udp:67,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667'),
+  kubeNodePortRanges: ['30000:32767'],
+  logPrefix: 'calico-packet',
+  logSeverityScreen: 'Info',
+  logSeverityFile: 'Info',
+  logSeveritySys: 'Info',
+  vxlanPort: 4789,
+  vxlanVNI: 4096,
+  reportingInterval: '30s',
+  reportingTTL: '90s',
+  healthEnabled: false,
+  healthHost: 'localhost',
+  healthPort: 9099,
+  prometheusMetricsEnabled: false,
+  prometheusMetricsPort: 9091,
+  bpfEnabled: false,
+  xdpEnabled: true,
+  wireguardEnabled: false,
+  wireguardListeningPort: 51820,
+  wireguardInterfaceName: 'wireguard.cali',
+  wireguardMTU: 1440,
+} as const satisfies FelixConfigurationSpec;
+
+export const felixConfigurationSchema: KindSchema<FelixConfigurationSpec> = {
+  spec: () =>
+    obj<FelixConfigurationSpec>(FIELDS, {
+      refine: (s, path, issues) => {
+        const r = s.routeTableRange as { min?: number; max?: number } | undefined;
+        if (r && typeof r.min === 'number' && typeof r.max === 'number' && r.min > r.max) {
+          issues.add(child(path, 'routeTableRange'), `min (${r.min}) must not be greater than max (${r.max})`);
+        }
+      },
+    }),
+  name: (name) =>
+    isBGPConfigurationName(name) ? undefined : `"${name}" is not a FelixConfiguration name: use "default" (cluster-wide) or "node.<nodename>" (one node)`,
+};

@@ -1,0 +1,149 @@
+// NetworkPolicy, GlobalNetworkPolicy, Tier and Profile: the policy kinds.
+// Policies live in a tier ("default" unless set); tiers are evaluated by
+// order, policies in a tier by order then name. Calico used to require a
+// non-default tier's policy names to read "<tier>.<name>"; current Calico
+// dropped that rule (projectcalico/calico#11232), so both forms are accepted
+// and the name is never rewritten.
+import { labelKey, labelValue, resourceName } from '../names.js';
+import { POLICY_TYPES, rules, type Action, type PolicyType, type Rule } from '../rule.js';
+import { bool, child, list, map, num, obj, oneOf, type Check, type Issues, type KindSchema } from '../validate.js';
+import { selector } from '../values.js';
+
+export const DEFAULT_TIER = 'default';
+/** Calico fixes the default tier's order; a tier without order sorts after all ordered tiers. */
+export const DEFAULT_TIER_ORDER = 1_000_000;
+
+export interface NetworkPolicySpec {
+  tier?: string;
+  /** Lower applies first; absent sorts last ("infinite"). */
+  order?: number;
+  selector?: string;
+  types?: PolicyType[];
+  ingress?: Rule[];
+  egress?: Rule[];
+  serviceAccountSelector?: string;
+  performanceHints?: 'AssumeNeededOnEveryNode'[];
+}
+
+export interface GlobalNetworkPolicySpec extends NetworkPolicySpec {
+  namespaceSelector?: string;
+  doNotTrack?: boolean;
+  preDNAT?: boolean;
+  applyOnForward?: boolean;
+}
+
+export interface TierSpec {
+  order?: number;
+  /** What happens to traffic a tier's applicable policies did not decide. Default Deny. */
+  defaultAction?: Extract<Action, 'Deny' | 'Pass'>;
+}
+
+export interface ProfileSpec {
+  ingress?: Rule[];
+  egress?: Rule[];
+  /** Labels every endpoint using this profile inherits (how namespace labels reach selectors). */
+  labelsToApply?: Record<string, string>;
+}
+
+const policyTypes: Check<PolicyType[]> = list(oneOf(POLICY_TYPES), { maxItems: 2, unique: true });
+const performanceHints = list(oneOf(['AssumeNeededOnEveryNode'] as const), { unique: true });
+
+function policyFields(global: boolean) {
+  return {
+    tier: resourceName('tier name'),
+    order: num(),
+    selector: selector(),
+    types: policyTypes,
+    ingress: rules({ direction: 'ingress', global }),
+    egress: rules({ direction: 'egress', global }),
+    serviceAccountSelector: selector(),
+    performanceHints,
+  };
+}
+
+function checkTierRef(spec: NetworkPolicySpec, path: string, issues: Issues): void {
+  if (spec.tier !== undefined && spec.tier.includes('.')) {
+    issues.add(child(path, 'tier'), `"${spec.tier}" is not a valid tier name: tier names contain no dots`);
+  }
+}
+
+/** Calico's rule: without explicit types, Ingress unless only egress rules are given; both when both are. */
+export function inferPolicyTypes(spec: Pick<NetworkPolicySpec, 'ingress' | 'egress'>): PolicyType[] {
+  const hasIngress = (spec.ingress?.length ?? 0) > 0;
+  const hasEgress = (spec.egress?.length ?? 0) > 0;
+  if (hasIngress && hasEgress) return ['Ingress', 'Egress'];
+  if (hasEgress) return ['Egress'];
+  return ['Ingress'];
+}
+
+function policyDefaults<S extends NetworkPolicySpec>(spec: S): S {
+  return {
+    ...spec,
+    tier: spec.tier ?? DEFAULT_TIER,
+    types: spec.types && spec.types.length > 0 ? spec.types : inferPolicyTypes(spec),
+  };
+}
+
+export const networkPolicySchema: KindSchema<NetworkPolicySpec> = {
+  spec: () => obj<NetworkPolicySpec>(policyFields(false), { refine: checkTierRef }),
+  defaults: policyDefaults,
+};
+
+export const globalNetworkPolicySchema: KindSchema<GlobalNetworkPolicySpec> = {
+  spec: () =>
+    obj<GlobalNetworkPolicySpec>(
+      {
+        ...policyFields(true),
+        namespaceSelector: selector(),
+        doNotTrack: bool(),
+        preDNAT: bool(),
+        applyOnForward: bool(),
+      },
+      {
+        refine: (s, path, issues) => {
+          checkTierRef(s, path, issues);
+          if (s.doNotTrack && s.preDNAT) issues.add(child(path, 'preDNAT'), 'preDNAT and doNotTrack cannot both be true');
+          if (s.preDNAT && (s.egress?.length ?? 0) > 0) issues.add(child(path, 'egress'), 'a preDNAT policy cannot have egress rules');
+          if (s.preDNAT && s.types?.includes('Egress')) issues.add(child(path, 'types'), "a preDNAT policy cannot have the 'Egress' type");
+          if ((s.doNotTrack || s.preDNAT) && !s.applyOnForward) {
+            issues.add(child(path, 'applyOnForward'), 'must be true when preDNAT or doNotTrack is true');
+          }
+        },
+      },
+    ),
+  defaults: policyDefaults,
+};
+
+export const tierSchema: KindSchema<TierSpec> = {
+  spec: (name) =>
+    obj<TierSpec>(
+      { order: num(), defaultAction: oneOf(['Deny', 'Pass'] as const) },
+      {
+        refine: (s, path, issues) => {
+          if (name === DEFAULT_TIER) {
+            if (s.order !== undefined && s.order !== DEFAULT_TIER_ORDER) {
+              issues.add(child(path, 'order'), `the default tier's order is fixed at ${DEFAULT_TIER_ORDER}`);
+            }
+            if (s.defaultAction !== undefined && s.defaultAction !== 'Deny') {
+              issues.add(child(path, 'defaultAction'), "the default tier's defaultAction must be Deny");
+            }
+          }
+        },
+      },
+    ),
+  defaults: (s, name) => ({
+    ...s,
+    ...(name === DEFAULT_TIER && s.order === undefined ? { order: DEFAULT_TIER_ORDER } : {}),
+    defaultAction: s.defaultAction ?? 'Deny',
+  }),
+  hasStatus: true,
+};
+
+export const profileSchema: KindSchema<ProfileSpec> = {
+  spec: () =>
+    obj<ProfileSpec>({
+      ingress: rules({ direction: 'ingress', global: true }),
+      egress: rules({ direction: 'egress', global: true }),
+      labelsToApply: map(labelKey, labelValue),
+    }),
+};

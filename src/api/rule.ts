@@ -1,0 +1,245 @@
+// Policy rules, shared by NetworkPolicy, GlobalNetworkPolicy and Profile.
+// A rule matches on protocol, ICMP type/code, IP version and on the source and
+// destination (nets, selectors, ports, service accounts, services); the first
+// rule that matches decides with its action.
+import type { IPFamily } from '../base/ip.js';
+import { resourceName } from './names.js';
+import { child, int, list, map, obj, oneOf, str, type Check, type Issues } from './validate.js';
+import { labelKey, annotationValue } from './names.js';
+import {
+  cidr,
+  familyOf,
+  isICMPProtocol,
+  isNamedPort,
+  port,
+  protocol,
+  protocolSupportsPorts,
+  selector,
+  type Port,
+  type Protocol,
+} from './values.js';
+
+export const ACTIONS = ['Allow', 'Deny', 'Log', 'Pass'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+export const POLICY_TYPES = ['Ingress', 'Egress'] as const;
+export type PolicyType = (typeof POLICY_TYPES)[number];
+
+export interface ICMPFields {
+  /** 0-254 (255 is reserved). */
+  type?: number;
+  /** 0-255; only with a type. */
+  code?: number;
+}
+
+export interface ServiceAccountMatch {
+  names?: string[];
+  selector?: string;
+}
+
+export interface ServiceMatch {
+  name: string;
+  namespace?: string;
+}
+
+export interface EntityRule {
+  nets?: string[];
+  notNets?: string[];
+  selector?: string;
+  notSelector?: string;
+  namespaceSelector?: string;
+  ports?: Port[];
+  notPorts?: Port[];
+  serviceAccounts?: ServiceAccountMatch;
+  services?: ServiceMatch;
+}
+
+export interface HTTPPath {
+  exact?: string;
+  prefix?: string;
+}
+
+export interface HTTPMatch {
+  methods?: string[];
+  paths?: HTTPPath[];
+}
+
+export interface Rule {
+  action: Action;
+  ipVersion?: 4 | 6;
+  protocol?: Protocol;
+  notProtocol?: Protocol;
+  icmp?: ICMPFields;
+  notICMP?: ICMPFields;
+  source?: EntityRule;
+  destination?: EntityRule;
+  http?: HTTPMatch;
+  metadata?: { annotations?: Record<string, string> };
+}
+
+const icmpFields: Check<ICMPFields> = obj<ICMPFields>(
+  { type: int({ min: 0, max: 254 }), code: int({ min: 0, max: 255 }) },
+  {
+    refine: (o, path, issues) => {
+      if (o.code !== undefined && o.type === undefined) {
+        issues.add(child(path, 'code'), 'ICMP code specified without an ICMP type: set type as well');
+      }
+    },
+  },
+);
+
+const entityRule: Check<EntityRule> = obj<EntityRule>(
+  {
+    nets: list(cidr({ allowBareIP: true }), { maxItems: 256 }),
+    notNets: list(cidr({ allowBareIP: true }), { maxItems: 256 }),
+    selector: selector(),
+    notSelector: selector(),
+    namespaceSelector: selector({ allowGlobal: true }),
+    ports: list(port, { maxItems: 50 }),
+    notPorts: list(port, { maxItems: 50 }),
+    serviceAccounts: obj<ServiceAccountMatch>({ names: list(str({ allowEmpty: false })), selector: selector() }),
+    services: obj<ServiceMatch>({ name: resourceName('service name'), namespace: resourceName('namespace') }, { required: ['name'] }),
+  },
+  {
+    refine: (e, path, issues) => {
+      if (e.namespaceSelector?.includes('global(') && e.namespaceSelector.trim() !== 'global()') {
+        issues.add(child(path, 'namespaceSelector'), 'global() cannot be combined with other selectors');
+      }
+      for (const n of e.notNets ?? []) {
+        if (n === '0.0.0.0/0' || n === '::/0') {
+          issues.add(child(path, 'notNets'), `"${n}" in notNets matches no traffic at all: remove it or use nets`);
+        }
+      }
+      if (e.services) {
+        const clash = (['namespaceSelector', 'serviceAccounts', 'selector', 'notSelector', 'nets', 'notNets', 'ports', 'notPorts'] as const).filter(
+          (f) => e[f] !== undefined && !(typeof e[f] === 'string' && e[f] === '') && !(Array.isArray(e[f]) && (e[f] as unknown[]).length === 0),
+        );
+        for (const f of clash) issues.add(child(path, f), 'cannot be combined with services in the same rule');
+      }
+    },
+  },
+);
+
+const httpMatch: Check<HTTPMatch> = obj<HTTPMatch>({
+  methods: list(str({ allowEmpty: false }), { unique: true }),
+  paths: list(
+    obj<HTTPPath>(
+      {
+        exact: str({ pattern: /^\/[^?# ]*$/, patternHint: 'a path starting with "/" without "?", "#" or spaces' }),
+        prefix: str({ pattern: /^\/[^?# ]*$/, patternHint: 'a path starting with "/" without "?", "#" or spaces' }),
+      },
+      {
+        refine: (p, path, issues) => {
+          if ((p.exact === undefined) === (p.prefix === undefined)) issues.add(path, 'set exactly one of exact or prefix');
+        },
+      },
+    ),
+  ),
+});
+
+export interface RuleContext {
+  direction: 'ingress' | 'egress';
+  /** GlobalNetworkPolicy: a service reference needs a namespace. */
+  global: boolean;
+}
+
+const PORT_FIELDS = ['ports', 'notPorts'] as const;
+const NET_FIELDS = ['nets', 'notNets'] as const;
+
+export function rule(ctx: RuleContext): Check<Rule> {
+  return obj<Rule>(
+    {
+      action: oneOf(ACTIONS),
+      ipVersion: (v, path, issues) => {
+        if (v !== 4 && v !== 6) issues.add(path, `${JSON.stringify(v)} is not valid: ipVersion must be 4 or 6`);
+        return v;
+      },
+      protocol,
+      notProtocol: protocol,
+      icmp: icmpFields,
+      notICMP: icmpFields,
+      source: entityRule,
+      destination: entityRule,
+      http: httpMatch,
+      metadata: obj({ annotations: map(labelKey, annotationValue) }),
+    },
+    { required: ['action'], refine: (r, path, issues) => refineRule(r, path, issues, ctx) },
+  );
+}
+
+function refineRule(r: Rule, path: string, issues: Issues, ctx: RuleContext): void {
+  // Ports: numeric ports need a protocol that has ports; named ports resolve per
+  // endpoint so they may stand without one.
+  for (const side of ['source', 'destination'] as const) {
+    for (const f of PORT_FIELDS) {
+      const ports = r[side]?.[f];
+      if (!ports || ports.length === 0) continue;
+      const p = child(child(path, side), f);
+      if (r.protocol === undefined) {
+        if (!ports.every((x) => isNamedPort(x))) {
+          issues.add(p, 'rules with a numeric port or port range must set protocol to TCP, UDP or SCTP');
+        }
+      } else if (!protocolSupportsPorts(r.protocol)) {
+        issues.add(p, `protocol ${r.protocol} has no ports: rules that specify ports must set protocol to TCP, UDP or SCTP`);
+      }
+    }
+  }
+
+  // ICMP matches only mean something for an ICMP protocol of the right family.
+  for (const f of ['icmp', 'notICMP'] as const) {
+    if (r[f] === undefined) continue;
+    if (r.protocol === undefined || isICMPProtocol(r.protocol) === undefined) {
+      issues.add(child(path, f), `ICMP fields require protocol to be ICMP or ICMPv6${r.protocol !== undefined ? ` (protocol is ${r.protocol})` : ''}`);
+    }
+  }
+  for (const f of ['protocol', 'notProtocol'] as const) {
+    const p = r[f];
+    const fam = p === undefined ? undefined : isICMPProtocol(p);
+    if (fam !== undefined && r.ipVersion !== undefined && fam !== r.ipVersion) {
+      issues.add(child(path, f), `protocol ${p} requires ipVersion ${fam} (ipVersion is ${r.ipVersion})`);
+    }
+  }
+
+  // One rule is one IP family: its CIDRs must agree with each other and with ipVersion.
+  const families = new Set<IPFamily>();
+  for (const side of ['source', 'destination'] as const) {
+    for (const f of NET_FIELDS) {
+      const nets = r[side]?.[f] ?? [];
+      const p = child(child(path, side), f);
+      for (const n of nets) {
+        const fam = familyOf(n);
+        if (fam === undefined) continue;
+        if (r.ipVersion !== undefined && fam !== r.ipVersion) {
+          issues.add(p, `"${n}" is an IPv${fam} CIDR but the rule has ipVersion ${r.ipVersion}`);
+        } else if (families.size > 0 && !families.has(fam)) {
+          issues.add(p, `"${n}" is IPv${fam} but the rule already has IPv${fam === 4 ? 6 : 4} CIDRs: a rule contains one IP family; split it into two rules`);
+        }
+        families.add(fam);
+      }
+    }
+  }
+
+  if (r.http) {
+    if (r.action !== 'Allow') issues.add(child(path, 'http'), 'HTTP match is only valid on Allow rules');
+    if (r.protocol !== undefined && r.protocol !== 'TCP' && r.protocol !== 6) {
+      issues.add(child(path, 'http'), 'rules with an HTTP match must have protocol TCP or none');
+    }
+    if (ctx.direction === 'egress') issues.add(child(path, 'http'), 'HTTP match is not allowed in egress rules');
+  }
+
+  // Services: an ingress rule names them as its source, an egress rule as its destination.
+  if (ctx.direction === 'ingress' && r.destination?.services) {
+    issues.add(child(child(path, 'destination'), 'services'), 'not allowed in an ingress rule destination (use source)');
+  }
+  if (ctx.direction === 'egress' && r.source?.services) {
+    issues.add(child(child(path, 'source'), 'services'), 'not allowed in an egress rule source (use destination)');
+  }
+  if (ctx.global) {
+    for (const side of ['source', 'destination'] as const) {
+      const s = r[side]?.services;
+      if (s && !s.namespace) issues.add(child(child(child(path, side), 'services'), 'namespace'), 'must specify a namespace in a global policy');
+    }
+  }
+}
+
+export const rules = (ctx: RuleContext): Check<Rule[]> => list(rule(ctx), { maxItems: 1024 });
