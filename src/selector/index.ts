@@ -23,6 +23,7 @@ export type {
   ValueOperator,
 } from './ast.js';
 export { SelectorParseError } from './parse-error.js';
+export { prefixKeys } from './ast.js';
 export { canonicalNode, canonicalString, quoteValue, renderSelector } from './canonical.js';
 export { isValidLabelKey, MAX_LABEL_LENGTH } from './tokenizer.js';
 export { MAX_NESTING } from './parser.js';
