@@ -11,6 +11,7 @@ import {
   familyOf,
   isICMPProtocol,
   isNamedPort,
+  isValidProtocol,
   port,
   protocol,
   protocolSupportsPorts,
@@ -167,7 +168,12 @@ export function rule(ctx: RuleContext): Check<Rule> {
   );
 }
 
-function refineRule(r: Rule, path: string, issues: Issues, ctx: RuleContext): void {
+function refineRule(rIn: Rule, path: string, issues: Issues, ctx: RuleContext): void {
+  // Fields that already failed their own check take no part in cross-field rules.
+  const r: Rule = { ...rIn };
+  if (r.protocol !== undefined && !isValidProtocol(r.protocol)) return;
+  if (r.notProtocol !== undefined && !isValidProtocol(r.notProtocol)) delete r.notProtocol;
+  if (r.ipVersion !== undefined && r.ipVersion !== 4 && r.ipVersion !== 6) delete r.ipVersion;
   // Ports: numeric ports need a protocol that has ports; named ports resolve per
   // endpoint so they may stand without one.
   for (const side of ['source', 'destination'] as const) {

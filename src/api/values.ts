@@ -155,6 +155,10 @@ export const protocol: Check<Protocol> = (v, path, issues) => {
 
 export const protocolNumber = (p: Protocol): number => (typeof p === 'number' ? p : PROTOCOL_NUMBERS[p]);
 
+/** True for a value `protocol` accepted (cross-field rules skip values that already failed). */
+export const isValidProtocol = (p: unknown): p is Protocol =>
+  (typeof p === 'number' && Number.isInteger(p) && p >= 1 && p <= 255) || (typeof p === 'string' && p in PROTOCOL_NUMBERS);
+
 /** Ports only mean something for these (Calico: TCP, UDP, SCTP; by name or number). */
 export const protocolSupportsPorts = (p: Protocol): boolean => [6, 17, 132].includes(protocolNumber(p));
 
