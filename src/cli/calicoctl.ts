@@ -6,6 +6,7 @@ import type { Datastore } from '../datastore/datastore.js';
 import { parseArgs, renderHelp, stringFlag, type HelpText } from './args.js';
 import type { CliIO, Command, CommandContext, CommandRegistry, DatastoreConnection } from './command.js';
 import { defaultRegistry } from './commands/index.js';
+import { InputError } from './resource-input.js';
 
 export const PROGRAM = 'calicoctl';
 
@@ -139,6 +140,7 @@ export async function main(argv: readonly string[], io: CliIO, opts: MainOptions
 
 /** One line for an error that escaped a command. */
 export function errorLine(err: unknown, opts: { argv: readonly string[]; connection?: DatastoreConnection | undefined }): string {
+  if (err instanceof InputError) return `Failed to execute command: ${err.message}`;
   if (isCalicoError(err, 'invalid-argument')) {
     return `Invalid option: '${PROGRAM} ${opts.argv.join(' ')}': ${err.message}. Use flag '--help' to read about a specific subcommand.`;
   }

@@ -1,6 +1,7 @@
 // The real side of the CliIO port: process streams, the file system, and the
 // etcd datastore configured by --config / calicoctl.cfg / environment.
 import { readFile, readdir, stat } from 'node:fs/promises';
+import { validateResource } from '../api/index.js';
 import { isCalicoError, UnavailableError } from '../base/errors.js';
 import { loadDatastoreConfig, openDatastore } from '../datastore/open-datastore.js';
 import type { CliIO, ConnectRequest, DatastoreConnection } from './command.js';
@@ -44,7 +45,8 @@ export class NodeIO implements CliIO {
   async connect(request: ConnectRequest): Promise<DatastoreConnection> {
     const config = loadDatastoreConfig({ env: request.env, ...(request.configFile !== undefined ? { configFile: request.configFile } : {}) });
     const timeout = Number(request.env.CALICOCTL_TIMEOUT_MS ?? DEFAULT_REQUEST_TIMEOUT_MS);
-    const datastore = openDatastore(config, { requestTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_REQUEST_TIMEOUT_MS });
+    // The store validates every write too: nothing invalid is stored, whoever calls.
+    const datastore = openDatastore(config, { validate: (r) => validateResource(r), requestTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_REQUEST_TIMEOUT_MS });
     const endpoint = `${config.datastoreType} at ${config.etcdEndpoints.join(',')} (from ${config.source})`;
     try {
       // One cheap round trip now, so an unreachable etcd is reported once, up front.

@@ -1,17 +1,33 @@
 // Turning `-f <file|dir|->` or `<KIND> <NAME>...` into resources, each with
 // where it came from (file and document index) for error lines. Reading goes
 // through CliIO; decoding, namespace rules and validation are pure.
-import { parseAllDocuments } from 'yaml';
+import { parseDocuments, type ParsedDocument } from '../api/index.js';
 import { KIND_INFO, isResourceKind, resolveKind, type ResourceKind } from '../api/kinds.js';
 import { describeKey, type Resource, type ResourceKey } from '../api/resource.js';
-import type { FieldIssue } from '../base/errors.js';
+import { CalicoError, ValidationError, type FieldIssue } from '../base/errors.js';
 import { invalidArgument } from './args.js';
 import type { CliIO } from './command.js';
 
 /** Where a document came from: `examples/x.yaml` document 2 (1-based), or stdin. */
 export interface DocumentOrigin {
   source: string;
+  /** 1-based document number in the file. */
   index: number;
+  /** 1-based item number inside a List document. */
+  item?: number;
+  /** 1-based line where the document (or item) starts. */
+  line?: number;
+}
+
+/**
+ * Input that cannot be read or parsed (missing file, malformed YAML, no
+ * documents). Printed as `Failed to execute command: ...`, not as a usage error.
+ */
+export class InputError extends CalicoError {
+  constructor(message: string) {
+    super('invalid-argument', message);
+    this.name = 'InputError';
+  }
 }
 
 export interface InputDocument {
@@ -43,7 +59,7 @@ const RESOURCE_FILE = /\.(ya?ml|json)$/i;
 export async function resolveFiles(io: CliIO, path: string, opts: { recursive: boolean }): Promise<string[]> {
   if (path === STDIN) return [STDIN];
   const kind = await io.statPath(path);
-  if (kind === undefined) throw invalidArgument(`file or directory '${path}' does not exist`);
+  if (kind === undefined) throw new InputError(`file or directory '${path}' does not exist`);
   if (kind === 'file') return [path];
   const names = (await io.listDirectory(path)).sort();
   const out: string[] = [];
@@ -57,33 +73,22 @@ export async function resolveFiles(io: CliIO, path: string, opts: { recursive: b
 }
 
 /**
- * Splits one file's text into documents: multi-document YAML or JSON, with a
- * `kind: List` (or `<Kind>List`) expanded into its items. A syntax error names
- * the file and document.
+ * Splits one file's text into documents (multi-document YAML or JSON; a
+ * `kind: List`, `<Kind>List` or top-level array expands into its items).
+ * Malformed YAML is an InputError naming the file, document and line.
  */
 export function decodeDocuments(text: string, source: string): InputDocument[] {
-  const out: InputDocument[] = [];
-  const docs = parseAllDocuments(text);
-  const list = Array.isArray(docs) ? docs : [docs];
-  let index = 0;
-  for (const d of list) {
-    index++;
-    if (d.errors.length > 0) {
-      throw invalidArgument(`${source} document ${index}: cannot parse: ${d.errors[0]?.message.split('\n')[0] ?? 'syntax error'}`);
-    }
-    const value: unknown = d.toJS();
-    if (value === null || value === undefined) continue; // empty document (e.g. a trailing ---)
-    const origin = { source, index };
-    const asList = value as { kind?: unknown; items?: unknown };
-    if (Array.isArray(value)) {
-      for (const item of value) out.push({ doc: item, origin });
-    } else if (typeof asList.kind === 'string' && /List$/.test(asList.kind) && Array.isArray(asList.items)) {
-      for (const item of asList.items) out.push({ doc: item, origin });
-    } else {
-      out.push({ doc: value, origin });
-    }
+  let parsed: ParsedDocument[];
+  try {
+    parsed = parseDocuments(text, source);
+  } catch (err) {
+    if (err instanceof ValidationError) throw new InputError(err.message);
+    throw err;
   }
-  return out;
+  return parsed.map((d) => ({
+    doc: d.value,
+    origin: { source, index: d.index + 1, ...(d.item !== undefined ? { item: d.item + 1 } : {}), ...(d.line !== undefined ? { line: d.line } : {}) },
+  }));
 }
 
 export async function readDocuments(io: CliIO, path: string, opts: { recursive: boolean; skipEmpty: boolean }): Promise<InputDocument[]> {
@@ -92,10 +97,10 @@ export async function readDocuments(io: CliIO, path: string, opts: { recursive: 
   for (const file of files) {
     const text = file === STDIN ? await io.readStdin() : await io.readFile(file);
     const docs = decodeDocuments(text, file === STDIN ? 'stdin' : file);
-    if (docs.length === 0 && !opts.skipEmpty) throw invalidArgument(`No resources specified in file ${file === STDIN ? 'stdin' : file}`);
+    if (docs.length === 0 && !opts.skipEmpty) throw new InputError(`No resources specified in file ${file === STDIN ? 'stdin' : file}`);
     out.push(...docs);
   }
-  if (out.length === 0 && !opts.skipEmpty) throw invalidArgument(`No resources specified in directory ${path}`);
+  if (out.length === 0 && !opts.skipEmpty) throw new InputError(`No resources specified in directory ${path}`);
   return out;
 }
 
@@ -141,7 +146,10 @@ export function checkDocuments(docs: InputDocument[], opts: NamespaceOptions & {
     const env = envelope(doc);
     const label = `${env.kind}(${env.namespace ? env.namespace + '/' : ''}${env.name})`;
     if (!isResourceKind(env.kind)) {
-      return { origin, kind: env.kind, label, issues: [{ path: 'kind', message: `unknown kind '${env.kind}'` }] };
+      // The validator explains an unknown kind best (and reports the other problems with it).
+      const checked = opts.validate(doc);
+      const issues = 'issues' in checked && checked.issues.length > 0 ? checked.issues : [{ path: 'kind', message: `unknown kind '${env.kind}'` }];
+      return { origin, kind: env.kind, label, issues };
     }
     let namespace: string | undefined;
     try {
@@ -166,6 +174,9 @@ export function keysFromArgs(kindText: string, names: string[], ns: NamespaceOpt
   return { kind, namespace, keys: names.map((name) => ({ kind, name, ...(namespace ? { namespace } : {}) })) };
 }
 
+/** `examples/x.yaml document 2, line 7` or `x.yaml document 1 item 3, line 9`. */
 export function originText(origin: DocumentOrigin): string {
-  return `${origin.source} document ${origin.index}`;
+  const item = origin.item !== undefined ? ` item ${origin.item}` : '';
+  const line = origin.line !== undefined ? `, line ${origin.line}` : '';
+  return `${origin.source} document ${origin.index}${item}${line}`;
 }

@@ -3,7 +3,8 @@
 // writing any (bad input changes nothing).
 import { API_VERSION, isResourceKind } from '../api/kinds.js';
 import type { Resource } from '../api/resource.js';
-import type { FieldIssue } from '../base/errors.js';
+import { ValidationError, type FieldIssue } from '../base/errors.js';
+import { validateResource } from '../api/index.js';
 import type { ResourceValidator } from './resource-input.js';
 
 /** Envelope checks only (apiVersion, kind, metadata.name): enough to address a resource, as delete -f needs. */
@@ -17,5 +18,12 @@ export const validateEnvelope: ResourceValidator = (doc) => {
   return issues.length > 0 ? { issues } : { resource: d as Resource };
 };
 
-/** Full validation (schema, CIDRs, selectors, ports, names) with defaults applied. */
-export const validateDocument: ResourceValidator = (doc) => validateEnvelope(doc);
+/** Full validation (schema, CIDRs, selectors, ports, names) with Calico's defaults filled in. */
+export const validateDocument: ResourceValidator = (doc) => {
+  try {
+    return { resource: validateResource(doc) };
+  } catch (err) {
+    if (err instanceof ValidationError) return { issues: err.issues };
+    throw err;
+  }
+};

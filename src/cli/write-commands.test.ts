@@ -57,8 +57,8 @@ test('invalid document: nothing is written, each problem on one line with file a
   assert.equal(r.stdout, '');
   const lines = r.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 3, r.stderr);
-  assert.equal(lines[0], "Failed to apply 'IPPool' resource: [IPPool(<unnamed>)] metadata.name: is required (examples/x.yaml document 2)");
-  assert.match(lines[1] as string, /^Failed to apply 'Frob' resource: \[Frob\(x\)\] kind: unknown kind 'Frob' \(examples\/x\.yaml document 3\)$/);
+  assert.equal(lines[0], "Failed to apply 'IPPool' resource: [IPPool(<unnamed>)] metadata.name: is required; spec.cidr: is required (examples/x.yaml document 2, line 8)");
+  assert.match(lines[1] as string, /^Failed to apply 'Frob' resource: \[Frob\(x\)\] apiVersion: .*; kind: "Frob" is not a known kind.* \(examples\/x\.yaml document 3, line 13\)$/);
   assert.match(lines[2] as string, /^Nothing was applied: 2 of 3 resource\(s\) are invalid/);
   assert.equal(io.connects.length, 0, 'validation fails before the datastore is opened');
   assert.equal((await io.datastore.list({ kind: 'IPPool' })).items.length, 0);
@@ -68,7 +68,7 @@ test('YAML syntax error names the file and document', async () => {
   const io = new FakeIO({ files: { 'p.yaml': poolYaml('a', '198.18.0.0/24') + '---\nkind: [unclosed\n' } });
   const r = await io.run('apply -f p.yaml');
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /p\.yaml document 2: cannot parse/);
+  assert.match(r.stderr, /^Failed to execute command: p\.yaml:9 \(document 2\): malformed YAML/);
 });
 
 test('empty file and missing file', async () => {
@@ -81,7 +81,7 @@ test('empty file and missing file', async () => {
   assert.equal(r.stdout, 'No resources specified\n');
   r = await io.run('apply -f nope.yaml');
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /'nope\.yaml' does not exist/);
+  assert.equal(r.stderr, "Failed to execute command: file or directory 'nope.yaml' does not exist\n");
   r = await io.run('apply');
   assert.match(r.stderr, /missing -f\/--filename/);
 });
@@ -91,11 +91,11 @@ test('create: existing resource fails unless --skip-exists; partial success list
   assert.equal((await io.run('create -f a.yaml')).code, 0);
   let r = await io.run('create -f a.yaml');
   assert.equal(r.code, 1);
-  assert.equal(r.stderr, "Failed to create 'IPPool' resource: resource already exists: IPPool(pool-a) (a.yaml document 1)\n");
+  assert.equal(r.stderr, "Failed to create 'IPPool' resource: resource already exists: IPPool(pool-a) (a.yaml document 1, line 1)\n");
   r = await io.run('create -f all.yaml');
   assert.equal(r.code, 1);
   assert.equal(r.stdout, 'Partial success: created 2 out of 3 resources:\n  IPPool(pool-a): failed\n  IPPool(pool-b): created\n  IPPool(pool-c): created\n');
-  assert.match(r.stderr, /^Failed to create 'IPPool' resource: resource already exists: IPPool\(pool-a\) \(all\.yaml document 1\)\n$/);
+  assert.match(r.stderr, /^Failed to create 'IPPool' resource: resource already exists: IPPool\(pool-a\) \(all\.yaml document 1, line 1\)\n$/);
   r = await io.run('create -f all.yaml --skip-exists');
   assert.equal(r.code, 0);
   assert.equal(r.stdout, "Successfully created 3 'IPPool' resource(s)\n");
@@ -112,7 +112,7 @@ test('replace: missing is an error; stale resourceVersion is a conflict', async 
   const io = new FakeIO({ files: { 'a.yaml': poolYaml('a', '198.18.0.0/24') } });
   let r = await io.run('replace -f a.yaml');
   assert.equal(r.code, 1);
-  assert.equal(r.stderr, "Failed to replace 'IPPool' resource: resource does not exist: IPPool(a) (a.yaml document 1)\n");
+  assert.equal(r.stderr, "Failed to replace 'IPPool' resource: resource does not exist: IPPool(a) (a.yaml document 1, line 1)\n");
   await io.run('create -f a.yaml');
   const stored = await io.datastore.get({ kind: 'IPPool', name: 'a' });
   io.files.set('b.yaml', poolYaml('a', '198.18.5.0/24'));
@@ -182,6 +182,6 @@ test('validate: offline, counts, per-resource failures', async () => {
   r = await io.run('validate -f bad.yaml');
   assert.equal(r.code, 1);
   assert.match(r.stdout, /Partial success: validated 1 out of 2 resources:/);
-  assert.equal(r.stderr, "Failed to validate 'IPPool' resource: [IPPool(<unnamed>)] metadata.name: is required (bad.yaml document 2)\n");
+  assert.equal(r.stderr, "Failed to validate 'IPPool' resource: [IPPool(<unnamed>)] metadata.name: is required; spec.cidr: is required (bad.yaml document 2, line 8)\n");
   assert.equal(io.connects.length, 0, 'validate never opens the datastore');
 });
