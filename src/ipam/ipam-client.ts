@@ -157,8 +157,16 @@ export class IpamClient {
    * in which case what was taken is released again.
    */
   private async ensureCapacity(opts: { host: string; family: IpFamily; count: number; pools: PoolView[]; config: IpamConfig; isReserved: (ip: string) => boolean }): Promise<void> {
-    const blocks = (await this.store.listBlocks()).filter((b) => blockInPools(b.value.cidr, opts.pools));
     const freeIn = (b: AllocationBlock): number => b.unallocated.filter((o) => !opts.isReserved(ipOfOrdinal(b, o))).length;
+    // Fast path, the common case: the host's own confirmed blocks have room.
+    let own = 0;
+    for (const aff of await this.store.listAffinities(opts.host)) {
+      if (aff.value.state !== 'confirmed' || !blockInPools(aff.cidr, opts.pools)) continue;
+      const b = await this.store.getBlock(aff.cidr);
+      if (b && hostOfAffinity(b.value.affinity) === opts.host) own += freeIn(b.value);
+      if (own >= opts.count) return;
+    }
+    const blocks = (await this.store.listBlocks()).filter((b) => blockInPools(b.value.cidr, opts.pools));
     const mine = blocks.filter((b) => b.value.affinity === `host:${opts.host}`);
     let available = 0;
     for (const b of opts.config.strictAffinity ? mine : blocks) {
