@@ -23,11 +23,14 @@ export function valueAt(r: unknown, path: string): unknown {
   return node;
 }
 
-/** How a value appears in a cell: scalars as text, lists joined with commas, objects as JSON. */
+/** How a value appears in a cell: scalars as text, lists joined with commas, label maps as k=v,k=v. */
 export function cellText(v: unknown): string {
   if (v === undefined || v === null) return '';
   if (Array.isArray(v)) return v.map((x) => cellText(x)).join(',');
-  if (typeof v === 'object') return JSON.stringify(v);
+  if (typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>);
+    return entries.every(([, x]) => typeof x !== 'object' || x === null) ? entries.map(([k, x]) => `${k}=${cellText(x)}`).join(',') : JSON.stringify(v);
+  }
   return String(v);
 }
 

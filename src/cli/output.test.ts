@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import type { Resource } from '../api/resource.js';
-import { documentFor, parseOutputFormat, renderDocument, renderTable, renderTables } from './output.js';
+import { parseOutputFormat, renderResources, renderTable, renderTables } from './output.js';
 
 const pool = (name: string, cidr: string, extra: Record<string, unknown> = {}): Resource => ({
   apiVersion: 'projectcalico.org/v3',
@@ -58,6 +58,8 @@ test('several kinds print one table each', () => {
 test('custom-columns by heading and by path; unknown heading is an error', () => {
   const text = renderTables([pool('p', '198.18.0.0/24', { blockSize: 26 })], parseOutputFormat('custom-columns=NAME,BLOCKSIZE,Labels:.metadata.labels'), { withNamespace: () => false });
   assert.equal(text, 'NAME   BLOCKSIZE   Labels\np      26          \n');
+  const labelled = { ...pool('q', 'x'), metadata: { name: 'q', labels: { a: '1', b: '2' } } };
+  assert.equal(renderTables([labelled], parseOutputFormat('custom-columns=L:.metadata.labels'), { withNamespace: () => false }), 'L\na=1,b=2\n');
   assert.throws(() => renderTables([pool('p', 'x')], parseOutputFormat('custom-columns=NOPE'), { withNamespace: () => false }), /unknown column 'NOPE' for IPPool; known columns: NAMESPACE, NAME, CIDR/);
 });
 
@@ -70,23 +72,26 @@ test('BGPPeer NODE column: node, else selector, else (global)', () => {
 });
 
 test('yaml: one named resource alone; several as a <Kind>List with the revision', () => {
-  const one = parse(renderDocument(documentFor([pool('a', '198.18.0.0/24')], { single: true }), 'yaml'));
+  const one = parse(renderResources([pool('a', '198.18.0.0/24')], { type: 'yaml', single: true }));
   assert.equal(one.kind, 'IPPool');
   assert.equal(one.metadata.name, 'a');
-  const text = renderDocument(documentFor([pool('a', '198.18.0.0/24'), pool('b', '198.18.1.0/24')], { single: false, revision: '42' }), 'yaml');
-  assert.match(text, /^apiVersion: projectcalico.org\/v3\nitems:\n {2}- apiVersion/);
+  const text = renderResources([pool('a', '198.18.0.0/24'), pool('b', '198.18.1.0/24')], { type: 'yaml', single: false, revision: '42' });
+  assert.match(text, /^apiVersion: projectcalico.org\/v3\nitems:\n/, 'keys sorted, as calicoctl prints YAML');
   const many = parse(text);
   assert.equal(many.kind, 'IPPoolList');
   assert.equal(many.metadata.resourceVersion, '42');
   assert.deepEqual(many.items.map((i: Resource) => i.metadata.name), ['a', 'b']);
-  const empty = documentFor([], { single: false, kind: 'IPPool', revision: '3' }) as { kind: string; items: unknown[] };
+  const listOfOne = parse(renderResources([pool('a', 'x')], { type: 'yaml', single: false }));
+  assert.equal(listOfOne.kind, 'IPPoolList', 'get <kind> without a name always prints a list');
+  const empty = JSON.parse(renderResources([], { type: 'json', single: false, kind: 'IPPool', revision: '3' }));
   assert.equal(empty.kind, 'IPPoolList');
   assert.deepEqual(empty.items, []);
-  const mixed = documentFor([pool('a', 'x'), wep('d', 'w')], { single: false }) as { kind: string };
+  assert.equal(empty.metadata.resourceVersion, '3');
+  const mixed = JSON.parse(renderResources([pool('a', 'x'), wep('d', 'w')], { type: 'json', single: false }));
   assert.equal(mixed.kind, 'List');
 });
 
-test('resource keys print in calicoctl order: apiVersion, kind, metadata, spec', () => {
+test('json keeps calicoctl field order: kind, apiVersion, metadata, spec', () => {
   const r = { spec: { cidr: 'x' }, metadata: { name: 'a' }, kind: 'IPPool', apiVersion: 'projectcalico.org/v3' } as Resource;
-  assert.deepEqual(Object.keys(JSON.parse(renderDocument(documentFor([r], { single: true }), 'json'))), ['apiVersion', 'kind', 'metadata', 'spec']);
+  assert.deepEqual(Object.keys(JSON.parse(renderResources([r], { type: 'json', single: true }))), ['kind', 'apiVersion', 'metadata', 'spec']);
 });

@@ -1,6 +1,7 @@
 // Formatting of `calicoctl get` output: ps / wide / custom-columns tables and
 // yaml / json documents. Pure: resources in, text out.
 import { stringify } from 'yaml';
+import { formatJson, formatYaml } from '../api/index.js';
 import { API_VERSION, type ResourceKind } from '../api/kinds.js';
 import type { Resource } from '../api/resource.js';
 import { invalidArgument } from './args.js';
@@ -82,29 +83,24 @@ export function renderTables(resources: Resource[], format: OutputFormat, opts: 
   return tables.join('\n');
 }
 
-/** Top-level keys in the order calicoctl prints them. */
-function ordered(r: Resource): Record<string, unknown> {
-  const out: Record<string, unknown> = { apiVersion: r.apiVersion, kind: r.kind, metadata: r.metadata };
-  if (r.spec !== undefined) out.spec = r.spec;
-  if (r.status !== undefined) out.status = r.status;
-  for (const [k, v] of Object.entries(r)) if (!(k in out)) out[k] = v;
-  return out;
-}
-
 /**
- * What `-o yaml|json` prints: a single named resource alone; otherwise a list,
- * `<Kind>List` when all items share a kind, else `List`, carrying the revision.
+ * What `-o yaml|json` prints, in the API codec's calicoctl shapes: a single
+ * named resource alone; anything else as a `<Kind>List` (`List` for mixed
+ * kinds) carrying the datastore revision. An empty list still names its kind.
  */
-export function documentFor(resources: Resource[], opts: { single: boolean; kind?: ResourceKind; revision?: string }): unknown {
-  if (opts.single && resources.length === 1) return ordered(resources[0] as Resource);
-  const kinds = new Set(resources.map((r) => r.kind));
-  const kind = kinds.size === 1 ? `${[...kinds][0]}List` : kinds.size === 0 && opts.kind ? `${opts.kind}List` : 'List';
-  const metadata: Record<string, string> = {};
-  if (opts.revision !== undefined) metadata.resourceVersion = opts.revision;
-  return { apiVersion: API_VERSION, items: resources.map(ordered), kind, metadata };
-}
-
-export function renderDocument(doc: unknown, type: 'yaml' | 'json'): string {
-  if (type === 'json') return JSON.stringify(doc, null, 2) + '\n';
-  return stringify(doc, { lineWidth: 0 });
+export function renderResources(
+  resources: Resource[],
+  opts: { type: 'yaml' | 'json'; single: boolean; kind?: ResourceKind; revision?: string },
+): string {
+  if (resources.length === 0) {
+    const empty = {
+      apiVersion: API_VERSION,
+      items: [],
+      kind: opts.kind ? `${opts.kind}List` : 'List',
+      metadata: opts.revision !== undefined ? { resourceVersion: opts.revision } : {},
+    };
+    return opts.type === 'json' ? JSON.stringify(empty, null, 2) + '\n' : stringify(empty, { sortMapEntries: true });
+  }
+  const format = { list: !(opts.single && resources.length === 1), ...(opts.revision !== undefined ? { resourceVersion: opts.revision } : {}) };
+  return opts.type === 'json' ? formatJson(resources, format) : formatYaml(resources, format);
 }

@@ -7,7 +7,7 @@ import { parseSelector, type Selector } from '../../selector/index.js';
 import { boolFlag, invalidArgument, stringFlag } from '../args.js';
 import { ALLOW_VERSION_MISMATCH_FLAG, CONFIG_FLAG, NAMESPACE_FLAG, type Command } from '../command.js';
 import { headingsFor } from '../columns.js';
-import { documentFor, parseOutputFormat, renderDocument, renderTable, renderTables } from '../output.js';
+import { parseOutputFormat, renderResources, renderTable, renderTables } from '../output.js';
 import { reasonFor } from '../outcome.js';
 import { keysFromArgs } from '../resource-input.js';
 import { FILENAME_FLAG, RECURSIVE_FLAG, SKIP_EMPTY_FLAG, readCheckedDocuments } from '../write-resources.js';
@@ -132,8 +132,9 @@ A name that does not exist is an error (exit code 1); the others still print.`,
     if (format.type === 'yaml' || format.type === 'json') {
       const single = listKind === undefined && keys.length === 1;
       if (shown.length > 0 || listKind !== undefined) {
-        const doc = documentFor(shown, { single, ...(listKind ? { kind: listKind } : {}), ...(revision !== undefined ? { revision } : {}) });
-        ctx.io.stdout.write(renderDocument(doc, format.type));
+        ctx.io.stdout.write(
+          renderResources(shown, { type: format.type, single, ...(listKind ? { kind: listKind } : {}), ...(revision !== undefined ? { revision } : {}) }),
+        );
       }
     } else {
       const text = renderTables(shown, format, { withNamespace: (kind) => KIND_INFO[kind].namespaced && allNamespaces });
