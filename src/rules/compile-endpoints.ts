@@ -179,7 +179,8 @@ export function compileRuleset(model: DataplaneModel): Ruleset {
   ], { table: 'raw', hook: 'prerouting' });
 
   // natOutgoing: masquerade from natOutgoing pools to anything outside all pools.
-  const active = model.pools.filter((p) => !p.disabled);
+  // Disabled pools still hold addresses, so they count as "inside a pool".
+  const active = model.pools;
   const nat: Rule[] = [];
   for (const family of [4, 6] as const) {
     const all = active.filter((p) => familyOf(p.cidr) === family).map((p) => canonicalCidr(p.cidr));

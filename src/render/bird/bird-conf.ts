@@ -135,6 +135,7 @@ function bgpProtocol(plan: BgpPlan, p: Peering): string[] {
   if (p.holdSeconds !== undefined) lines.push(`  hold time ${p.holdSeconds};`);
   if (p.keepaliveSeconds !== undefined) lines.push(`  keepalive time ${p.keepaliveSeconds};`);
   if (p.gracefulRestartSeconds !== undefined) lines.push(`  graceful restart time ${p.gracefulRestartSeconds};`);
+  if (p.allowLocalAs !== undefined) lines.push(`  allow local as ${p.allowLocalAs};`);
   if (p.routeReflectorClient) {
     lines.push('  rr client;');
     if (p.routeReflectorClusterID !== undefined) lines.push(`  rr cluster id ${p.routeReflectorClusterID};`);

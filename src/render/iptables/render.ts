@@ -160,6 +160,11 @@ export function hookRule(hook: HookName): string {
   return `-I ${BUILTIN[hook].chain} 1 -m comment --comment "${HOOK_COMMENT}" -j ${chainNames.top[hook]}`;
 }
 
+export interface DeltaOptions {
+  /** Only objects (chain or set names) passing this are changed; others stay as the kernel has them. */
+  include?: (name: string) => boolean;
+}
+
 /** What one family's iptables hold of ours, as read back (see parse.ts). */
 export interface IptablesKernelView {
   /** `${table}/${chain}` -> hash from the marker rule ('' when missing). */
@@ -169,7 +174,8 @@ export interface IptablesKernelView {
 }
 
 /** iptables-restore --noflush input turning `kernel` into `desired` for one family ('' = nothing to do). */
-export function renderIptablesDelta(kernel: IptablesKernelView, desired: Ruleset, family: IpVersion): string {
+export function renderIptablesDelta(kernel: IptablesKernelView, desired: Ruleset, family: IpVersion, opts: DeltaOptions = {}): string {
+  const include = opts.include ?? (() => true);
   const out: string[] = [];
   for (const table of TABLES) {
     const chains = desired.chains.filter((c) => c.table === table);
@@ -177,17 +183,18 @@ export function renderIptablesDelta(kernel: IptablesKernelView, desired: Ruleset
     const declare: string[] = [];
     const rules: string[] = [];
     for (const chain of chains) {
+      if (!include(chain.name)) continue;
       const lines = renderIptablesChainRules(chain, family);
       const hash = /cali:h=([^"]*)"/.exec(lines[0]!)![1]!;
       if (kernel.chains.get(`${table}/${chain.name}`) === hash) continue;
       declare.push(`:${chain.name} - [0:0]`);
       rules.push(...lines);
     }
-    const obsolete = [...kernel.chains.keys()].filter((k) => k.startsWith(`${table}/`) && !want.has(k)).map((k) => k.slice(table.length + 1)).sort();
+    const obsolete = [...kernel.chains.keys()].filter((k) => k.startsWith(`${table}/`) && !want.has(k)).map((k) => k.slice(table.length + 1)).filter(include).sort();
     for (const c of obsolete) declare.push(`:${c} - [0:0]`);
     const hooks: string[] = [];
     for (const chain of chains) {
-      if (!chain.hook) continue;
+      if (!chain.hook || !include(chain.name)) continue;
       if (!kernel.hooks.has(`${table}/${BUILTIN[chain.hook].chain}`)) hooks.push(hookRule(chain.hook));
     }
     if (!declare.length && !hooks.length) continue;
@@ -231,10 +238,12 @@ export interface IpsetDelta {
   after: string;
 }
 
-export function renderIpsetDelta(kernel: IpsetKernelView, desired: Ruleset): IpsetDelta {
+export function renderIpsetDelta(kernel: IpsetKernelView, desired: Ruleset, opts: DeltaOptions = {}): IpsetDelta {
+  const include = opts.include ?? (() => true);
   const before: string[] = [];
   const want = new Set(desired.sets.map((s) => s.name));
   for (const set of desired.sets) {
+    if (!include(set.name)) continue;
     const have = kernel.get(set.name);
     const members = ipsetMembers(set);
     if (!have) before.push(ipsetCreate(set));
@@ -243,6 +252,6 @@ export function renderIpsetDelta(kernel: IpsetKernelView, desired: Ruleset): Ips
     for (const m of members) if (!haveSet.has(m)) before.push(`add ${set.name} ${m}`);
     for (const m of have ?? []) if (!wantSet.has(m)) before.push(`del ${set.name} ${m}`);
   }
-  const after = [...kernel.keys()].filter((s) => !want.has(s)).sort().map((s) => `destroy ${s}`);
+  const after = [...kernel.keys()].filter((s) => !want.has(s) && include(s)).sort().map((s) => `destroy ${s}`);
   return { before: before.length ? before.join('\n') + '\n' : '', after: after.length ? after.join('\n') + '\n' : '' };
 }

@@ -162,6 +162,11 @@ export interface NftKernelView {
   sets: Map<string, string[]>;
 }
 
+export interface DeltaOptions {
+  /** Only objects (chain or set names) passing this are changed; others stay as the kernel has them. */
+  include?: (name: string) => boolean;
+}
+
 export interface NftDelta {
   script: string;
   /** Objects the script touches, for logs and metrics. */
@@ -177,7 +182,8 @@ export interface NftDelta {
  * declared, then changed chains rewritten, then obsolete chains and sets and
  * removed elements deleted. Empty script = the kernel is already right.
  */
-export function renderNftDelta(kernel: NftKernelView, desired: Ruleset): NftDelta {
+export function renderNftDelta(kernel: NftKernelView, desired: Ruleset, opts: DeltaOptions = {}): NftDelta {
+  const include = opts.include ?? (() => true);
   const delta: NftDelta = { script: '', changedChains: [], changedSets: [], deletedChains: [], deletedSets: [] };
   if (!kernel.tableExists) {
     delta.script = renderNftFull(desired);
@@ -190,6 +196,7 @@ export function renderNftDelta(kernel: NftKernelView, desired: Ruleset): NftDelt
   const tail: string[] = [];
   const wantSets = new Set(desired.sets.map((s) => s.name));
   for (const set of desired.sets) {
+    if (!include(set.name)) continue;
     const have = kernel.sets.get(set.name);
     if (!have) head.push(`add set ${T} ${set.name} { ${setDecl(set)} }`);
     const haveSet = new Set(have ?? []);
@@ -203,6 +210,7 @@ export function renderNftDelta(kernel: NftKernelView, desired: Ruleset): NftDelt
   const chains = [...nftBaseChains(), ...desired.chains];
   const wantChains = new Set(chains.map((c) => c.name));
   for (const chain of chains) {
+    if (!include(chain.name)) continue;
     const lines = renderNftChainRules(chain);
     const hash = lines[0]!.slice(lines[0]!.indexOf(CHAIN_HASH_PREFIX) + CHAIN_HASH_PREFIX.length, -1);
     const have = kernel.chains.get(chain.name);
@@ -213,11 +221,11 @@ export function renderNftDelta(kernel: NftKernelView, desired: Ruleset): NftDelt
     else body.push(`flush chain ${T} ${chain.name}`);
     for (const line of lines) body.push(`add rule ${T} ${chain.name} ${line}`);
   }
-  const obsoleteChains = [...kernel.chains.keys()].filter((c) => !wantChains.has(c)).sort();
+  const obsoleteChains = [...kernel.chains.keys()].filter((c) => !wantChains.has(c) && include(c)).sort();
   for (const c of obsoleteChains) tail.push(`flush chain ${T} ${c}`);
   for (const c of obsoleteChains) tail.push(`delete chain ${T} ${c}`);
   delta.deletedChains = obsoleteChains;
-  const obsoleteSets = [...kernel.sets.keys()].filter((s) => !wantSets.has(s)).sort();
+  const obsoleteSets = [...kernel.sets.keys()].filter((s) => !wantSets.has(s) && include(s)).sort();
   for (const s of obsoleteSets) tail.push(`delete set ${T} ${s}`);
   delta.deletedSets = obsoleteSets;
   const all = [...head, ...body, ...tail];

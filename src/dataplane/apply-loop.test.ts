@@ -1,0 +1,188 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApplyLoop } from './apply-loop.js';
+import { DataplaneManagers } from './managers.js';
+import { FakeClock, fakePorts } from './fakes.js';
+import { IptablesBackend, NftBackend } from './policy-backend.js';
+import { defaultDataplaneConfig } from '../rules/model.js';
+import { policy, rule, side, workload } from './testing-fixtures.js';
+import { renderNftFull } from '../render/nft/render.js';
+import { compileRuleset } from '../rules/compile-endpoints.js';
+import { modelFromCalc } from './model-from-calc.js';
+import type { DataplaneFatalError } from './errors.js';
+
+function setup(opts: { backend?: 'nft' | 'iptables'; maxPolicyAttempts?: number } = {}) {
+  const ports = fakePorts();
+  ports.routes.devices = new Set(['cali0000000001', 'cali0000000002']);
+  ports.links.links = [...ports.routes.devices].map((name, i) => ({ name, index: i + 10, up: true }));
+  const clock = new FakeClock();
+  const managers = new DataplaneManagers();
+  const backend = opts.backend === 'iptables' ? new IptablesBackend(ports) : new NftBackend(ports.nft);
+  const fatal: DataplaneFatalError[] = [];
+  const loop = new ApplyLoop({
+    managers,
+    backend,
+    ports,
+    clock,
+    config: defaultDataplaneConfig(),
+    minIntervalMs: 100,
+    backoff: { initialMs: 200, maxMs: 1600, maxPolicyAttempts: opts.maxPolicyAttempts ?? 5 },
+    onFatal: (e) => fatal.push(e),
+  });
+  const record = (...u: Parameters<DataplaneManagers['record']>[0][]) => {
+    for (const x of u) managers.record(x);
+    loop.kick();
+  };
+  const step = async (ms: number) => {
+    clock.advance(ms);
+    await loop.roundFinished();
+  };
+  return { ports, clock, managers, loop, record, step, fatal };
+}
+
+const wlA = workload({ name: 'a', iface: 'cali0000000001', ipv4: ['198.18.1.1/32'], ipv6: ['2001:db8::1/128'], mac: 'ee:ee:ee:ee:ee:01', ingress: ['np/default/allow'] });
+const wlB = workload({ name: 'b', iface: 'cali0000000002', ipv4: ['198.18.1.2/32'], mac: 'ee:ee:ee:ee:ee:02', profiles: ['kns.default'] });
+const allow = policy('np/default/allow', { inbound: [rule({ action: 'Allow', protocol: 6, destination: side({ ports: [{ first: 80, last: 80 }] }) })] });
+
+test('nothing touches the kernel before the datastore is in sync', async () => {
+  const t = setup();
+  t.record({ type: 'policyUpserted', policy: allow }, { type: 'workloadEndpointUpserted', endpoint: wlA });
+  await t.step(1000);
+  assert.equal(t.loop.state, 'waiting-for-sync');
+  assert.equal(t.ports.nft.log.length, 0);
+  assert.equal(t.ports.routes.log.length, 0);
+  t.record({ type: 'inSync' });
+  await t.step(0);
+  assert.equal(t.loop.state, 'idle');
+  assert.deepEqual(t.ports.nft.log.map((l) => l.split(' ')[0]), ['list', 'apply']);
+  assert.ok(t.ports.routes.routes.has('198.18.1.1'));
+  assert.ok(t.ports.routes.routes.has('2001:db8::1'));
+  assert.equal(t.ports.sysctl.values.get('net.ipv4.conf.cali0000000001.proxy_arp'), '1');
+  assert.equal(t.ports.sysctl.values.get('net.ipv4.ip_forward'), '1');
+});
+
+test('a burst of updates is coalesced into one transaction (throttled)', async () => {
+  const t = setup();
+  t.record({ type: 'inSync' });
+  await t.step(0);
+  const applies = () => t.ports.nft.log.filter((l) => l.startsWith('apply')).length;
+  const before = applies();
+  t.record({ type: 'policyUpserted', policy: allow });
+  t.record({ type: 'workloadEndpointUpserted', endpoint: wlA });
+  t.record({ type: 'workloadEndpointUpserted', endpoint: wlB });
+  await t.step(10);
+  assert.equal(applies(), before, 'throttled: nothing within minIntervalMs of the last round');
+  await t.step(100);
+  assert.equal(applies(), before + 1);
+  assert.equal(t.loop.state, 'idle');
+});
+
+test('restart with correct kernel state reads back and writes nothing', async () => {
+  const first = setup();
+  first.record({ type: 'policyUpserted', policy: allow }, { type: 'workloadEndpointUpserted', endpoint: wlA }, { type: 'inSync' });
+  await first.step(0);
+  const second = setup();
+  second.ports.nft.listing = renderNftFull(compileRuleset(modelFromCalc(first.managers.snapshot(), defaultDataplaneConfig())));
+  for (const r of first.ports.routes.routes.values()) second.ports.routes.routes.set(r.dst, r);
+  second.record({ type: 'policyUpserted', policy: allow }, { type: 'workloadEndpointUpserted', endpoint: wlA }, { type: 'inSync' });
+  await second.step(0);
+  assert.deepEqual(second.ports.nft.log, ['list']);
+  assert.deepEqual(second.ports.routes.log, ['list 4', 'list 6']);
+});
+
+test('a refused batch is retried object by object; the bad object backs off, the rest are applied', async () => {
+  const t = setup();
+  t.record({ type: 'policyUpserted', policy: allow }, { type: 'workloadEndpointUpserted', endpoint: wlA }, { type: 'inSync' });
+  await t.step(0);
+  t.ports.nft.listing = renderNftFull(compileRuleset(modelFromCalc(t.managers.snapshot(), defaultDataplaneConfig())));
+  // Next: change the policy AND add workload b; the batch fails, and so does the policy chain alone.
+  t.ports.nft.failNext('apply');
+  t.ports.nft.failNext('cali-pi-');
+  t.record({ type: 'policyUpserted', policy: policy('np/default/allow', { inbound: [rule({ action: 'Allow', protocol: 17 })] }) });
+  t.record({ type: 'workloadEndpointUpserted', endpoint: wlB });
+  await t.step(100);
+  const failing = t.loop.failing();
+  assert.equal(failing.size, 1);
+  const [name, f] = [...failing][0]!;
+  assert.match(name, /^cali-pi-/);
+  assert.equal(f.attempts, 1);
+  const applied = t.ports.nft.log.filter((l) => l.startsWith('apply'));
+  assert.ok(applied.some((l) => l.includes('cali-fw-cali0000000002')), 'the new workload chain went in despite the failure');
+  assert.ok(t.ports.routes.routes.has('198.18.1.2'));
+  // Backoff: the retry happens after 200 ms and succeeds.
+  await t.step(250);
+  assert.equal(t.loop.failing().size, 0);
+  assert.equal(t.loop.metrics.failures.policy, 1);
+});
+
+test('a policy object that keeps failing stops the loop loudly', async () => {
+  const t = setup({ maxPolicyAttempts: 3 });
+  t.ports.nft.failAlways('apply');
+  t.record({ type: 'policyUpserted', policy: allow }, { type: 'workloadEndpointUpserted', endpoint: wlA }, { type: 'inSync' });
+  for (let i = 0; i < 10 && t.loop.state !== 'failed'; i++) await t.step(2000);
+  assert.equal(t.loop.state, 'failed');
+  assert.equal(t.fatal.length, 1);
+  assert.equal(t.fatal[0]!.kind, 'internal');
+  t.record({ type: 'workloadEndpointUpserted', endpoint: wlB });
+  await t.step(5000);
+  assert.equal(t.loop.state, 'failed', 'a failed loop never writes again');
+});
+
+test('a route whose interface does not exist yet is retried without blocking others', async () => {
+  const t = setup();
+  const wlC = workload({ name: 'c', iface: 'cali0000000003', ipv4: ['198.18.1.3/32'], profiles: ['kns.default'] });
+  t.record({ type: 'workloadEndpointUpserted', endpoint: wlB }, { type: 'workloadEndpointUpserted', endpoint: wlC }, { type: 'inSync' });
+  await t.step(0);
+  assert.ok(t.ports.routes.routes.has('198.18.1.2'));
+  assert.ok(!t.ports.routes.routes.has('198.18.1.3'));
+  assert.equal(t.loop.failing().get('route:198.18.1.3')?.kind, 'route');
+  t.ports.routes.devices.add('cali0000000003');
+  t.ports.links.links.push({ name: 'cali0000000003', index: 30, up: true });
+  await t.step(250);
+  assert.ok(t.ports.routes.routes.has('198.18.1.3'));
+  assert.equal(t.ports.sysctl.values.get('net.ipv4.conf.cali0000000003.rp_filter'), '1');
+  assert.equal(t.loop.failing().size, 0);
+});
+
+test('removing an endpoint removes its routes and flushes its conntrack entries', async () => {
+  const t = setup();
+  t.record({ type: 'policyUpserted', policy: allow }, { type: 'workloadEndpointUpserted', endpoint: wlA }, { type: 'inSync' });
+  await t.step(0);
+  t.record({ type: 'workloadEndpointRemoved', id: wlA.id });
+  await t.step(100);
+  assert.equal(t.ports.routes.routes.size, 0);
+  assert.deepEqual(t.ports.conntrack.log.sort(), ['flush 198.18.1.1', 'flush 2001:db8::1']);
+  const last = t.ports.nft.log.at(-1)!;
+  assert.match(last, /delete chain inet calico cali-fw-cali0000000001/);
+});
+
+test('routes we do not own are never touched; stale routes of ours are swept', async () => {
+  const t = setup();
+  t.ports.routes.routes.set('198.18.9.9', { dst: '198.18.9.9', dev: 'cali0000000002', family: 4 });
+  t.record({ type: 'workloadEndpointUpserted', endpoint: wlB }, { type: 'inSync' });
+  await t.step(0);
+  assert.ok(!t.ports.routes.routes.has('198.18.9.9'));
+  assert.ok(t.ports.routes.log.includes('remove 198.18.9.9 dev cali0000000002'));
+});
+
+test('iptables backend: ipsets are written before the rules and destroyed after', async () => {
+  const t = setup({ backend: 'iptables' });
+  t.record(
+    { type: 'ipSetUpserted', ipSet: { id: 'sabc', kind: 'net', description: 'role == web', members: ['198.18.1.1/32'] } },
+    { type: 'policyUpserted', policy: policy('np/default/allow', { inbound: [rule({ action: 'Allow', source: side({ ipSetIds: ['sabc'] }) })] }) },
+    { type: 'workloadEndpointUpserted', endpoint: wlA },
+    { type: 'inSync' },
+  );
+  await t.step(0);
+  const firstIpset = t.ports.journal.findIndex((l) => l.startsWith('ipset restore'));
+  const firstRules = t.ports.journal.findIndex((l) => l.startsWith('iptables restore'));
+  assert.ok(firstIpset >= 0 && firstRules > firstIpset, 'sets before rules');
+  assert.match(t.ports.ipset.log.find((l) => l.startsWith('restore'))!, /create cali40s-/);
+  assert.match(t.ports.iptables.log.find((l) => l.startsWith('restore 4'))!, /--match-set cali40s-/);
+  t.record({ type: 'policyRemoved', id: 'np/default/allow' }, { type: 'ipSetRemoved', id: 'sabc' }, { type: 'workloadEndpointRemoved', id: wlA.id });
+  await t.step(100);
+  assert.match(t.ports.ipset.log.at(-1)!, /^restore destroy cali40s-/);
+  const destroy = t.ports.journal.findIndex((l) => l.startsWith('ipset restore destroy'));
+  const lastRules = t.ports.journal.map((l) => l.startsWith('iptables restore')).lastIndexOf(true);
+  assert.ok(destroy > lastRules, 'sets destroyed after the rules stop using them');
+});

@@ -1,0 +1,379 @@
+// The one place that writes the kernel. An explicit state machine:
+//
+//   waiting-for-sync --inSync--> scheduled --timer--> applying --> idle
+//        idle --kick--> scheduled (throttled: at most one round per minIntervalMs)
+//        applying --kick--> applying (dirty; another round follows)
+//        applying --a failure that could leave traffic open--> failed (terminal, loud)
+//        any --stop--> stopped (terminal; the dataplane stays in place)
+//
+// A round compiles the managers' desired state, then: policy (sets before the
+// rules that use them, deletions after, one batch per backend), routes,
+// sysctls, conntrack flushes. The kernel is read back on the first round and
+// after any failure (mark), only differences are written, and objects we own
+// but no longer want are deleted (sweep): correct state is never flushed.
+// A failed object is retried with exponential backoff while the others go on.
+
+import type { DataplaneConfig } from '../rules/model.js';
+import { compileRuleset } from '../rules/compile-endpoints.js';
+import { isOurSet } from '../rules/names.js';
+import type { Ruleset } from '../rules/ir.js';
+import { DataplaneFatalError } from './errors.js';
+import type { DataplaneManagers } from './managers.js';
+import { modelFromCalc } from './model-from-calc.js';
+import type { PolicyBackend } from './policy-backend.js';
+import type { Clock, Conntrack, Links, Route, RouteTable, Sysctl } from './ports.js';
+
+export type ApplyLoopState = 'waiting-for-sync' | 'idle' | 'scheduled' | 'applying' | 'stopped' | 'failed';
+export type FailureKind = 'policy' | 'route' | 'sysctl' | 'conntrack';
+export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+export interface ApplyLoopOptions {
+  managers: DataplaneManagers;
+  backend: PolicyBackend;
+  ports: { routes: RouteTable; sysctl: Sysctl; conntrack: Conntrack; links: Links };
+  clock: Clock;
+  config: DataplaneConfig;
+  /** Minimum time between the starts of two rounds (coalesces bursts). */
+  minIntervalMs?: number;
+  backoff?: { initialMs: number; maxMs: number; maxPolicyAttempts: number };
+  onFatal?: (err: DataplaneFatalError) => void;
+  log?: LogFn;
+}
+
+export interface ApplyMetrics {
+  rounds: number;
+  resyncs: number;
+  lastRoundMs: number;
+  roundDurationsMs: number[];
+  failures: Record<FailureKind, number>;
+  endpoints: number;
+  policies: number;
+}
+
+interface Failure {
+  kind: FailureKind;
+  attempts: number;
+  retryAt: number;
+  error: string;
+}
+
+const TRANSITIONS: Record<ApplyLoopState, ApplyLoopState[]> = {
+  'waiting-for-sync': ['scheduled', 'stopped'],
+  idle: ['scheduled', 'stopped'],
+  scheduled: ['applying', 'stopped'],
+  applying: ['idle', 'scheduled', 'failed', 'stopped'],
+  stopped: [],
+  failed: ['stopped'],
+};
+
+/** Order for applying objects one by one: sets, then callees before callers, deletions last. */
+function rank(name: string, desired: Ruleset): number {
+  if (isOurSet(name)) return desired.sets.some((s) => s.name === name) ? 0 : 9;
+  if (!desired.chains.some((c) => c.name === name) && !name.startsWith('base-')) return 8;
+  if (/^cali-[pr][io]-/.test(name)) return 1;
+  if (/^cali-(fw|tw|th|fh)-/.test(name)) return 2;
+  if (name.endsWith('-dispatch')) return 3;
+  if (name === 'cali-wl-to-host') return 4;
+  if (name.startsWith('base-')) return 6;
+  return 5;
+}
+
+export class ApplyLoop {
+  private stateValue: ApplyLoopState = 'waiting-for-sync';
+  private timer: unknown;
+  private dueAt = Infinity;
+  private scheduledForRetryOnly = false;
+  private dirty = false;
+  private needRead = true;
+  private routesView: Map<string, Route> | undefined;
+  private readonly failures = new Map<string, Failure>();
+  private readonly sysctlDone = new Set<string>();
+  private hostSysctlsDone = false;
+  private pendingFlushes = new Set<string>();
+  private lastStart = -Infinity;
+  private round: Promise<void> | undefined;
+  private waiters: (() => void)[] = [];
+  readonly metrics: ApplyMetrics = { rounds: 0, resyncs: 0, lastRoundMs: 0, roundDurationsMs: [], failures: { policy: 0, route: 0, sysctl: 0, conntrack: 0 }, endpoints: 0, policies: 0 };
+  private readonly minIntervalMs: number;
+  private readonly backoff: { initialMs: number; maxMs: number; maxPolicyAttempts: number };
+  private readonly log: LogFn;
+
+  constructor(private readonly opts: ApplyLoopOptions) {
+    this.minIntervalMs = opts.minIntervalMs ?? 100;
+    this.backoff = opts.backoff ?? { initialMs: 200, maxMs: 10_000, maxPolicyAttempts: 5 };
+    this.log = opts.log ?? (() => undefined);
+  }
+
+  get state(): ApplyLoopState {
+    return this.stateValue;
+  }
+
+  /** Pending failures (object -> attempts), for status and tests. */
+  failing(): Map<string, { kind: FailureKind; attempts: number }> {
+    return new Map([...this.failures].map(([k, f]) => [k, { kind: f.kind, attempts: f.attempts }]));
+  }
+
+  private to(next: ApplyLoopState): void {
+    if (!TRANSITIONS[this.stateValue].includes(next)) throw new Error(`apply loop: illegal transition ${this.stateValue} -> ${next}`);
+    this.stateValue = next;
+    if (next !== 'applying' && next !== 'scheduled') this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Managers recorded something (or the datastore came in sync): schedule a round. */
+  kick(): void {
+    this.dirty = true;
+    if (this.stateValue === 'waiting-for-sync' && !this.opts.managers.inSync) return;
+    if (this.stateValue === 'applying' || this.stateValue === 'stopped' || this.stateValue === 'failed') return;
+    this.schedule(Math.max(0, this.lastStart + this.minIntervalMs - this.opts.clock.now()));
+  }
+
+  private schedule(delayMs: number, forRetry = false): void {
+    const at = this.opts.clock.now() + delayMs;
+    this.scheduledForRetryOnly = forRetry && (this.stateValue !== 'scheduled' || this.scheduledForRetryOnly);
+    if (this.stateValue === 'scheduled' && at >= this.dueAt) return;
+    if (this.timer !== undefined) this.opts.clock.clearTimer(this.timer);
+    if (this.stateValue !== 'scheduled') this.to('scheduled');
+    this.dueAt = at;
+    this.timer = this.opts.clock.setTimer(delayMs, () => {
+      this.timer = undefined;
+      this.dueAt = Infinity;
+      this.round = this.runRound().finally(() => (this.round = undefined));
+    });
+  }
+
+  /** Stops the loop; what is in the kernel stays (graceful shutdown never tears the dataplane down). */
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) this.opts.clock.clearTimer(this.timer);
+    this.timer = undefined;
+    if (this.round) await this.round;
+    if (this.stateValue !== 'stopped') this.to('stopped');
+  }
+
+  /** Resolves when no round is running or due for new changes (retries may still be pending; see failing()). */
+  async settled(): Promise<void> {
+    for (;;) {
+      if (this.round) {
+        await this.round;
+        continue;
+      }
+      const busy = (this.stateValue === 'scheduled' && !this.scheduledForRetryOnly) || this.stateValue === 'applying';
+      if (!busy) return;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  /** Resolves when the current round (if any) has finished. For tests with a fake clock. */
+  async roundFinished(): Promise<void> {
+    while (this.round) await this.round;
+  }
+
+  private async runRound(): Promise<void> {
+    this.to('applying');
+    const clock = this.opts.clock;
+    const start = clock.now();
+    this.lastStart = start;
+    this.dirty = false;
+    const managers = this.opts.managers;
+    try {
+      const desired = compileRuleset(modelFromCalc(managers.snapshot(), this.opts.config));
+      managers.clearChanged();
+      this.metrics.endpoints = managers.endpoints.workloads.size + managers.endpoints.hosts.size;
+      this.metrics.policies = managers.policy.policies.size;
+      for (const ip of managers.endpoints.takeFlushes()) this.pendingFlushes.add(ip);
+      // Policy before routes: a new workload becomes reachable only once its chains exist.
+      await this.syncPolicy(desired);
+      await this.syncRoutes();
+      await this.syncSysctls();
+      await this.syncConntrack();
+    } catch (err) {
+      if (err instanceof DataplaneFatalError) {
+        this.log('error', 'dataplane apply failed in a way that could leave traffic open; stopping', { error: err.message });
+        this.to('failed');
+        this.opts.onFatal?.(err);
+        return;
+      }
+      throw err;
+    } finally {
+      this.metrics.rounds++;
+      this.metrics.lastRoundMs = clock.now() - start;
+      this.metrics.roundDurationsMs.push(this.metrics.lastRoundMs);
+      if (this.metrics.roundDurationsMs.length > 1000) this.metrics.roundDurationsMs.shift();
+    }
+    if ((this.stateValue as ApplyLoopState) === 'stopped') return;
+    this.to('idle');
+    if (this.dirty) this.kick();
+    else if (this.failures.size) {
+      const next = Math.min(...[...this.failures.values()].map((f) => f.retryAt));
+      this.schedule(Math.max(0, next - clock.now()), true);
+    }
+  }
+
+  private inBackoff(key: string): boolean {
+    const f = this.failures.get(key);
+    return f !== undefined && f.retryAt > this.opts.clock.now();
+  }
+
+  private recordFailure(key: string, kind: FailureKind, err: unknown): void {
+    const prev = this.failures.get(key);
+    const attempts = (prev?.attempts ?? 0) + 1;
+    const delay = Math.min(this.backoff.initialMs * 2 ** (attempts - 1), this.backoff.maxMs);
+    const error = err instanceof Error ? err.message : String(err);
+    this.failures.set(key, { kind, attempts, retryAt: this.opts.clock.now() + delay, error });
+    this.metrics.failures[kind]++;
+    this.log('warn', 'dataplane object failed; will retry', { object: key, kind, attempts, retryInMs: delay, error });
+    if (kind === 'policy' && attempts >= this.backoff.maxPolicyAttempts) {
+      // A chain or set we cannot write may be the one that should deny: running on would be running open.
+      throw new DataplaneFatalError(`${this.opts.backend.name} object ${key} failed ${attempts} times: ${error}`, err);
+    }
+  }
+
+  private async read(): Promise<void> {
+    try {
+      await this.opts.backend.read();
+      this.needRead = false;
+      this.metrics.resyncs++;
+      this.failures.delete('kernel-read');
+    } catch (err) {
+      this.recordFailure('kernel-read', 'policy', err);
+      throw new ReadFailed();
+    }
+  }
+
+  private async syncPolicy(desired: Ruleset): Promise<void> {
+    const backend = this.opts.backend;
+    try {
+      if (this.needRead) await this.read();
+      const changes = backend.diff(desired).filter((n) => !this.inBackoff(n));
+      if (changes.length === 0) return;
+      try {
+        await backend.write(desired, (n) => !this.inBackoff(n));
+        for (const n of changes) this.failures.delete(n);
+        return;
+      } catch (err) {
+        this.log('warn', 'dataplane batch failed; applying objects one by one', { backend: backend.name, error: String(err) });
+      }
+      // The batch was refused: read back, then apply each object alone so one bad object cannot block the rest.
+      this.needRead = true;
+      await this.read();
+      const pending = backend.diff(desired).filter((n) => !this.inBackoff(n)).sort((a, b) => rank(a, desired) - rank(b, desired) || (a < b ? -1 : 1));
+      for (const name of pending) {
+        try {
+          await backend.write(desired, (n) => n === name);
+          this.failures.delete(name);
+        } catch (err) {
+          this.recordFailure(name, 'policy', err);
+          this.needRead = true;
+          await this.read();
+        }
+      }
+    } catch (err) {
+      if (err instanceof ReadFailed) return;
+      throw err;
+    }
+  }
+
+  private async syncRoutes(): Promise<void> {
+    const routes = this.opts.ports.routes;
+    if (!this.routesView) {
+      try {
+        this.routesView = new Map([...(await routes.list(4)), ...(await routes.list(6))].map((r) => [r.dst, r]));
+        this.failures.delete('routes-read');
+      } catch (err) {
+        this.recordFailure('routes-read', 'route', err);
+        return;
+      }
+    }
+    const view = this.routesView;
+    const desired = new Map(this.opts.managers.endpoints.desiredRoutes().map((r) => [r.dst, r]));
+    const toRemove = [...view.values()].filter((r) => desired.get(r.dst)?.dev !== r.dev);
+    const toReplace = [...desired.values()].filter((r) => view.get(r.dst)?.dev !== r.dev && !this.inBackoff(`route:${r.dst}`));
+    for (const key of [...this.failures.keys()]) if (key.startsWith('route:') && !desired.has(key.slice(6))) this.failures.delete(key);
+    if (toRemove.length) {
+      const { failed } = await routes.remove(toRemove);
+      const bad = new Set(failed.map((f) => f.route.dst));
+      for (const r of toRemove) if (!bad.has(r.dst)) view.delete(r.dst);
+    }
+    if (toReplace.length) {
+      const { failed } = await routes.replace(toReplace);
+      const bad = new Map(failed.map((f) => [f.route.dst, f.error]));
+      for (const r of toReplace) {
+        if (bad.has(r.dst)) this.recordFailure(`route:${r.dst}`, 'route', bad.get(r.dst));
+        else {
+          view.set(r.dst, r);
+          this.failures.delete(`route:${r.dst}`);
+        }
+      }
+    }
+  }
+
+  private async syncSysctls(): Promise<void> {
+    const sysctl = this.opts.ports.sysctl;
+    if (!this.hostSysctlsDone) {
+      const { failed } = await sysctl.write({ 'net.ipv4.ip_forward': '1', 'net.ipv6.conf.all.forwarding': '1' });
+      if (failed.length) this.recordFailure('sysctl:host', 'sysctl', failed.join(', '));
+      else {
+        this.hostSysctlsDone = true;
+        this.failures.delete('sysctl:host');
+      }
+    }
+    const wanted = new Set(this.opts.managers.endpoints.interfaces());
+    for (const i of [...this.sysctlDone]) if (!wanted.has(i)) this.sysctlDone.delete(i);
+    for (const key of [...this.failures.keys()]) if (key.startsWith('sysctl:cali') && !wanted.has(key.slice(7))) this.failures.delete(key);
+    const pending = [...wanted].filter((i) => !this.sysctlDone.has(i) && !this.inBackoff(`sysctl:${i}`));
+    if (pending.length === 0) return;
+    const present = new Set((await this.opts.ports.links.list()).map((l) => l.name));
+    const values: Record<string, string> = {};
+    const ready: string[] = [];
+    for (const i of pending) {
+      if (!present.has(i)) {
+        this.recordFailure(`sysctl:${i}`, 'sysctl', `interface ${i} does not exist yet`);
+        continue;
+      }
+      ready.push(i);
+      Object.assign(values, interfaceSysctls(i));
+    }
+    const { failed } = await sysctl.write(values);
+    const badIfaces = new Set(failed.map((k) => ready.find((i) => k.includes(`.${i}.`))).filter((x): x is string => !!x));
+    for (const i of ready) {
+      if (badIfaces.has(i)) this.recordFailure(`sysctl:${i}`, 'sysctl', 'sysctl write failed');
+      else {
+        this.sysctlDone.add(i);
+        this.failures.delete(`sysctl:${i}`);
+      }
+    }
+  }
+
+  private async syncConntrack(): Promise<void> {
+    for (const ip of [...this.pendingFlushes]) {
+      if (this.inBackoff(`conntrack:${ip}`)) continue;
+      try {
+        await this.opts.ports.conntrack.flushAddress(ip);
+        this.pendingFlushes.delete(ip);
+        this.failures.delete(`conntrack:${ip}`);
+      } catch (err) {
+        this.recordFailure(`conntrack:${ip}`, 'conntrack', err);
+      }
+    }
+  }
+}
+
+class ReadFailed extends Error {}
+
+/** Per workload interface (DESIGN.md §4): the host answers ARP for the gateway at once, forwards, and checks the reverse path. */
+export function interfaceSysctls(iface: string): Record<string, string> {
+  return {
+    [`net.ipv4.conf.${iface}.proxy_arp`]: '1',
+    [`net.ipv4.neigh.${iface}.proxy_delay`]: '0',
+    [`net.ipv4.conf.${iface}.forwarding`]: '1',
+    [`net.ipv4.conf.${iface}.rp_filter`]: '1',
+    [`net.ipv6.conf.${iface}.proxy_ndp`]: '1',
+    [`net.ipv6.conf.${iface}.accept_ra`]: '0',
+    [`net.ipv6.conf.${iface}.forwarding`]: '1',
+  };
+}

@@ -1,0 +1,128 @@
+// Thin Linux drivers for every dataplane port, all over one Exec (which pins
+// them to a network namespace). They parse and format, nothing else: every
+// decision lives in the pure code that calls them.
+
+import { DataplaneError } from '../errors.js';
+import type { Conntrack, Exec, Ipset, IptablesFamily, IptablesRestore, Link, Links, Nft, Route, RouteTable, Sysctl } from '../ports.js';
+import { NFT_FAMILY, NFT_TABLE, ROUTE_PROTOCOL } from '../../rules/names.js';
+import { canonicalCidr } from '../../rules/cidr.js';
+
+async function must(exec: Exec, object: string, argv: string[], input?: string): Promise<string> {
+  const r = await exec.run(argv, input === undefined ? {} : { input });
+  if (r.code !== 0) throw new DataplaneError(object, `${argv.join(' ')} exited ${r.code}: ${r.stderr.trim().slice(0, 2000)}`);
+  return r.stdout;
+}
+
+export class LinuxNft implements Nft {
+  constructor(private readonly exec: Exec) {}
+  async listTable(): Promise<string> {
+    const r = await this.exec.run(['nft', 'list', 'table', NFT_FAMILY, NFT_TABLE]);
+    if (r.code !== 0) {
+      if (/No such file or directory/.test(r.stderr)) return '';
+      throw new DataplaneError('nft table', `nft list failed: ${r.stderr.trim()}`);
+    }
+    return r.stdout;
+  }
+  async apply(script: string): Promise<void> {
+    await must(this.exec, 'nft transaction', ['nft', '-f', '-'], script);
+  }
+}
+
+export class LinuxIptables implements IptablesRestore {
+  constructor(private readonly exec: Exec) {}
+  save(family: IptablesFamily): Promise<string> {
+    return must(this.exec, `ip${family === 6 ? '6' : ''}tables`, [family === 4 ? 'iptables-save' : 'ip6tables-save']);
+  }
+  async restore(family: IptablesFamily, text: string): Promise<void> {
+    await must(this.exec, `ip${family === 6 ? '6' : ''}tables`, [family === 4 ? 'iptables-restore' : 'ip6tables-restore', '--noflush'], text);
+  }
+}
+
+export class LinuxIpset implements Ipset {
+  constructor(private readonly exec: Exec) {}
+  save(): Promise<string> {
+    return must(this.exec, 'ipset', ['ipset', 'save']);
+  }
+  async restore(text: string): Promise<void> {
+    await must(this.exec, 'ipset', ['ipset', 'restore'], text);
+  }
+}
+
+export class LinuxRouteTable implements RouteTable {
+  constructor(private readonly exec: Exec) {}
+  async list(family: 4 | 6): Promise<Route[]> {
+    const out = await must(this.exec, 'routes', ['ip', `-${family}`, '-j', 'route', 'show', 'table', 'main', 'proto', String(ROUTE_PROTOCOL)]);
+    const rows = (out.trim() ? JSON.parse(out) : []) as { dst: string; dev?: string }[];
+    return rows.filter((r) => r.dev).map((r) => ({ dst: canonicalCidr(r.dst), dev: r.dev!, family }));
+  }
+  replace(routes: Route[]) {
+    return this.batch(routes, (r) => `route replace ${r.dst} dev ${r.dev} scope link proto ${ROUTE_PROTOCOL}`);
+  }
+  remove(routes: Route[]) {
+    return this.batch(routes, (r) => `route del ${r.dst} dev ${r.dev} proto ${ROUTE_PROTOCOL}`);
+  }
+  private async batch(routes: Route[], line: (r: Route) => string) {
+    const failed: { route: Route; error: string }[] = [];
+    if (routes.length === 0) return { failed };
+    // One `ip -batch` for the common case; on error fall back to one call per
+    // route so a single bad route (e.g. its interface is gone) fails alone.
+    const r = await this.exec.run(['ip', '-batch', '-'], { input: routes.map(line).join('\n') + '\n' });
+    if (r.code === 0) return { failed };
+    for (const route of routes) {
+      const one = await this.exec.run(['ip', ...line(route).split(' ')]);
+      if (one.code !== 0 && !/No such process/.test(one.stderr)) failed.push({ route, error: one.stderr.trim() });
+    }
+    return { failed };
+  }
+}
+
+export class LinuxSysctl implements Sysctl {
+  constructor(private readonly exec: Exec) {}
+  async write(values: Record<string, string>): Promise<{ failed: string[] }> {
+    const entries = Object.entries(values);
+    if (entries.length === 0) return { failed: [] };
+    // /proc/sys/net belongs to the namespace of the process that opens it, so
+    // the write runs inside the namespace (one process for the whole batch).
+    const r = await this.exec.run(['sysctl', '-q', '-w', ...entries.map(([k, v]) => `${k}=${v}`)]);
+    if (r.code === 0) return { failed: [] };
+    const failed = entries.filter(([k]) => r.stderr.includes(k.replace(/\./g, '/')) || r.stderr.includes(k)).map(([k]) => k);
+    return { failed: failed.length ? failed : entries.map(([k]) => k) };
+  }
+  async read(key: string): Promise<string | undefined> {
+    const r = await this.exec.run(['sysctl', '-n', key]);
+    return r.code === 0 ? r.stdout.trim() : undefined;
+  }
+}
+
+export class LinuxConntrack implements Conntrack {
+  constructor(private readonly exec: Exec) {}
+  async flushAddress(ip: string): Promise<void> {
+    const family = ip.includes(':') ? 'ipv6' : 'ipv4';
+    for (const flag of ['-s', '-d']) {
+      const r = await this.exec.run(['conntrack', '-D', '-f', family, flag, ip]);
+      // conntrack exits 1 when nothing matched; that is success for us.
+      if (r.code !== 0 && !/0 flow entries/.test(r.stderr)) throw new DataplaneError(`conntrack ${ip}`, r.stderr.trim());
+    }
+  }
+}
+
+export class LinuxLinks implements Links {
+  constructor(private readonly exec: Exec) {}
+  async list(): Promise<Link[]> {
+    const out = await must(this.exec, 'links', ['ip', '-j', 'link', 'show']);
+    return (JSON.parse(out) as { ifname: string; ifindex: number; flags: string[] }[]).map((l) => ({ name: l.ifname, index: l.ifindex, up: l.flags.includes('UP') }));
+  }
+}
+
+/** All ports, pinned to one network namespace (or the current one when netns is undefined). */
+export function linuxPorts(exec: Exec) {
+  return {
+    nft: new LinuxNft(exec),
+    iptables: new LinuxIptables(exec),
+    ipset: new LinuxIpset(exec),
+    routes: new LinuxRouteTable(exec),
+    sysctl: new LinuxSysctl(exec),
+    conntrack: new LinuxConntrack(exec),
+    links: new LinuxLinks(exec),
+  };
+}

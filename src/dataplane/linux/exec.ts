@@ -1,0 +1,25 @@
+// The real Exec: spawns argv without a shell. With `netns`, every command runs
+// inside that network namespace (`ip netns exec <ns> ...`), which is how the
+// agent is kept away from the machine's own namespace in tests and the lab.
+
+import { spawn } from 'node:child_process';
+import type { Exec, ExecResult } from '../ports.js';
+
+export class LinuxExec implements Exec {
+  constructor(private readonly opts: { netns?: string } = {}) {}
+
+  run(argv: string[], runOpts: { input?: string } = {}): Promise<ExecResult> {
+    const full = this.opts.netns ? ['ip', 'netns', 'exec', this.opts.netns, ...argv] : argv;
+    return new Promise((resolve) => {
+      const child = spawn(full[0]!, full.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (d: Buffer) => out.push(d));
+      child.stderr.on('data', (d: Buffer) => err.push(d));
+      child.on('error', (e) => resolve({ code: 127, stdout: '', stderr: String(e) }));
+      child.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(runOpts.input ?? '');
+    });
+  }
+}

@@ -1,0 +1,181 @@
+// Managers RECORD desired state; they never touch the kernel (STYLE.md rule 2).
+// Each owns one slice of the calc graph's output and a "changed" flag; the
+// apply loop asks them for the whole desired state when it runs.
+
+import type { CalcUpdate, HostEndpointState, IpPoolState, IpSetState, PolicyState, ProfileState, WorkloadEndpointState } from '../calc/output.js';
+import { emptyDesiredState, type DesiredPolicyState } from '../calc/output.js';
+import { canonicalCidr, familyOf } from '../rules/cidr.js';
+import type { Route } from './ports.js';
+
+abstract class Slice {
+  changed = false;
+}
+
+/** Local workload endpoints: routes, per-interface sysctls, conntrack flushes of removed addresses. */
+export class EndpointManager extends Slice {
+  readonly workloads = new Map<string, WorkloadEndpointState>();
+  readonly hosts = new Map<string, HostEndpointState>();
+  private flushes = new Set<string>();
+
+  upsertWorkload(ep: WorkloadEndpointState): void {
+    const old = this.workloads.get(ep.id);
+    if (old) {
+      const keep = new Set([...ep.ipv4Nets, ...ep.ipv6Nets]);
+      for (const n of [...old.ipv4Nets, ...old.ipv6Nets]) if (!keep.has(n)) this.flushes.add(canonicalCidr(n));
+    }
+    this.workloads.set(ep.id, ep);
+    this.changed = true;
+  }
+  removeWorkload(id: string): void {
+    const old = this.workloads.get(id);
+    if (!old) return;
+    for (const n of [...old.ipv4Nets, ...old.ipv6Nets]) this.flushes.add(canonicalCidr(n));
+    this.workloads.delete(id);
+    this.changed = true;
+  }
+  upsertHost(ep: HostEndpointState): void {
+    this.hosts.set(ep.id, ep);
+    this.changed = true;
+  }
+  removeHost(id: string): void {
+    this.changed = this.hosts.delete(id) || this.changed;
+  }
+
+  /** `<ip>/32 dev caliX` (and /128) for every local workload address. */
+  desiredRoutes(): Route[] {
+    const out: Route[] = [];
+    for (const ep of this.workloads.values()) {
+      for (const n of [...ep.ipv4Nets, ...ep.ipv6Nets]) out.push({ dst: canonicalCidr(n), dev: ep.interfaceName, family: familyOf(n) });
+    }
+    return out;
+  }
+
+  interfaces(): string[] {
+    return [...new Set([...this.workloads.values()].map((w) => w.interfaceName))].sort();
+  }
+
+  /** Addresses whose conntrack entries must go (their endpoint was removed or renumbered). */
+  takeFlushes(): string[] {
+    const out = [...this.flushes].filter((a) => ![...this.workloads.values()].some((w) => [...w.ipv4Nets, ...w.ipv6Nets].some((n) => canonicalCidr(n) === a)));
+    this.flushes.clear();
+    return out;
+  }
+}
+
+export class PolicyManager extends Slice {
+  readonly policies = new Map<string, PolicyState>();
+  readonly profiles = new Map<string, ProfileState>();
+}
+
+export class IpsetManager extends Slice {
+  readonly sets = new Map<string, IpSetState>();
+}
+
+export class NatManager extends Slice {
+  readonly pools = new Map<string, IpPoolState>();
+}
+
+/** The four managers behind one `record(update)`. */
+export class DataplaneManagers {
+  readonly endpoints = new EndpointManager();
+  readonly policy = new PolicyManager();
+  readonly ipsets = new IpsetManager();
+  readonly nat = new NatManager();
+  inSync = false;
+
+  record(u: CalcUpdate): void {
+    switch (u.type) {
+      case 'ipSetUpserted':
+        this.ipsets.sets.set(u.ipSet.id, u.ipSet);
+        this.ipsets.changed = true;
+        return;
+      case 'ipSetDelta': {
+        const set = this.ipsets.sets.get(u.id);
+        if (!set) return;
+        const members = new Set(set.members);
+        for (const m of u.removed) members.delete(m);
+        for (const m of u.added) members.add(m);
+        this.ipsets.sets.set(u.id, { ...set, members: [...members] });
+        this.ipsets.changed = true;
+        return;
+      }
+      case 'ipSetRemoved':
+        this.ipsets.changed = this.ipsets.sets.delete(u.id) || this.ipsets.changed;
+        return;
+      case 'policyUpserted':
+        this.policy.policies.set(u.policy.id, u.policy);
+        this.policy.changed = true;
+        return;
+      case 'policyRemoved':
+        this.policy.changed = this.policy.policies.delete(u.id) || this.policy.changed;
+        return;
+      case 'profileUpserted':
+        this.policy.profiles.set(u.profile.id, u.profile);
+        this.policy.changed = true;
+        return;
+      case 'profileRemoved':
+        this.policy.changed = this.policy.profiles.delete(u.id) || this.policy.changed;
+        return;
+      case 'workloadEndpointUpserted':
+        return this.endpoints.upsertWorkload(u.endpoint);
+      case 'workloadEndpointRemoved':
+        return this.endpoints.removeWorkload(u.id);
+      case 'hostEndpointUpserted':
+        return this.endpoints.upsertHost(u.endpoint);
+      case 'hostEndpointRemoved':
+        return this.endpoints.removeHost(u.id);
+      case 'ipPoolUpserted':
+        this.nat.pools.set(u.pool.name, u.pool);
+        this.nat.changed = true;
+        return;
+      case 'ipPoolRemoved':
+        this.nat.changed = this.nat.pools.delete(u.name) || this.nat.changed;
+        return;
+      case 'inSync':
+        this.inSync = true;
+        return;
+    }
+  }
+
+  /** Replaces everything with a full state (first sync, resync). */
+  replaceAll(state: DesiredPolicyState): void {
+    const fresh = new DataplaneManagers();
+    const old = [...this.endpoints.workloads.keys()];
+    for (const id of old) if (!state.workloadEndpoints.has(id)) this.endpoints.removeWorkload(id);
+    this.endpoints.hosts.clear();
+    for (const s of state.ipSets.values()) fresh.record({ type: 'ipSetUpserted', ipSet: s });
+    this.ipsets.sets.clear();
+    for (const [k, v] of fresh.ipsets.sets) this.ipsets.sets.set(k, v);
+    this.policy.policies.clear();
+    this.policy.profiles.clear();
+    for (const p of state.policies.values()) this.policy.policies.set(p.id, p);
+    for (const p of state.profiles.values()) this.policy.profiles.set(p.id, p);
+    this.nat.pools.clear();
+    for (const p of state.ipPools.values()) this.nat.pools.set(p.name, p);
+    for (const w of state.workloadEndpoints.values()) this.endpoints.upsertWorkload(w);
+    for (const h of state.hostEndpoints.values()) this.endpoints.upsertHost(h);
+    this.ipsets.changed = this.policy.changed = this.nat.changed = this.endpoints.changed = true;
+    this.inSync = this.inSync || state.inSync;
+  }
+
+  /** The recorded state in the calc graph's own shape (for modelFromCalc). */
+  snapshot(): DesiredPolicyState {
+    const s = emptyDesiredState();
+    for (const [k, v] of this.endpoints.workloads) s.workloadEndpoints.set(k, v);
+    for (const [k, v] of this.endpoints.hosts) s.hostEndpoints.set(k, v);
+    for (const [k, v] of this.policy.policies) s.policies.set(k, v);
+    for (const [k, v] of this.policy.profiles) s.profiles.set(k, v);
+    for (const [k, v] of this.ipsets.sets) s.ipSets.set(k, v);
+    for (const [k, v] of this.nat.pools) s.ipPools.set(k, v);
+    s.inSync = this.inSync;
+    return s;
+  }
+
+  anyChanged(): boolean {
+    return this.endpoints.changed || this.policy.changed || this.ipsets.changed || this.nat.changed;
+  }
+
+  clearChanged(): void {
+    this.endpoints.changed = this.policy.changed = this.ipsets.changed = this.nat.changed = false;
+  }
+}

@@ -1,0 +1,93 @@
+// The calc graph's output (src/calc/output.ts) -> the rule compiler's input
+// (src/rules/model.ts). Pure. Kept as one explicit mapping so either side can
+// evolve; what is not supported yet is listed in docs/design/dataplane.md.
+
+import type { DesiredPolicyState, NormalizedRule as CalcRule, DirectionalPolicies, RuleSide } from '../calc/output.js';
+import type { DataplaneConfig, DataplaneModel, LocalEndpoint, NormalizedRule, PolicyRules, TierPolicies } from '../rules/model.js';
+
+const PROTOCOL_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6', 132: 'sctp' };
+const protocolName = (n: number) => PROTOCOL_NAMES[n] ?? String(n);
+
+function side(s: RuleSide, prefix: 'src' | 'dst'): Partial<NormalizedRule> {
+  const out: Record<string, unknown> = {};
+  const put = (key: string, v: unknown[]) => {
+    if (v.length) out[`${prefix}${key}`] = v;
+  };
+  const putNot = (key: string, v: unknown[]) => {
+    if (v.length) out[`not${prefix[0]!.toUpperCase()}${prefix.slice(1)}${key}`] = v;
+  };
+  put('Nets', s.nets);
+  putNot('Nets', s.notNets);
+  put('IpSetIds', s.ipSetIds);
+  putNot('IpSetIds', s.notIpSetIds);
+  put('Ports', s.ports);
+  putNot('Ports', s.notPorts);
+  put('NamedPortIpSetIds', s.namedPortIpSetIds);
+  return out as Partial<NormalizedRule>;
+}
+
+export function ruleFromCalc(r: CalcRule): NormalizedRule | undefined {
+  if (r.neverMatches) return undefined;
+  const out: NormalizedRule = {
+    action: r.action === 'Allow' ? 'allow' : r.action === 'Deny' ? 'deny' : r.action === 'Pass' ? 'pass' : 'log',
+    ...side(r.source, 'src'),
+    ...side(r.destination, 'dst'),
+  };
+  if (r.ipVersion) out.ipVersion = r.ipVersion;
+  if (r.protocol !== undefined) out.protocol = protocolName(r.protocol);
+  if (r.notProtocol !== undefined) out.notProtocol = protocolName(r.notProtocol);
+  if (r.icmp) {
+    out.icmpType = r.icmp.type;
+    if (r.icmp.code !== undefined) out.icmpCode = r.icmp.code;
+  }
+  if (r.notIcmp) {
+    out.notIcmpType = r.notIcmp.type;
+    if (r.notIcmp.code !== undefined) out.notIcmpCode = r.notIcmp.code;
+  }
+  return out;
+}
+
+const rules = (list: CalcRule[]) => list.map(ruleFromCalc).filter((r): r is NormalizedRule => r !== undefined);
+
+function tiers(p: DirectionalPolicies): TierPolicies[] {
+  return [
+    ...p.ingress.map((t) => ({ name: t.tier, defaultAction: t.defaultAction === 'Pass' ? 'pass' : 'deny', ingressPolicies: t.policies, egressPolicies: [] }) as TierPolicies),
+    ...p.egress.map((t) => ({ name: t.tier, defaultAction: t.defaultAction === 'Pass' ? 'pass' : 'deny', ingressPolicies: [], egressPolicies: t.policies }) as TierPolicies),
+  ];
+}
+
+/** Named-port members come as "10.0.0.1,6:8080"; the compiler wants protocol names. */
+function namedPortMember(m: string): string {
+  return m.replace(/,(\d+):(\d+)$/, (_, p: string, port: string) => `,${protocolName(Number(p))}:${port}`);
+}
+
+export function modelFromCalc(state: DesiredPolicyState, config: DataplaneConfig): DataplaneModel {
+  const endpoints: LocalEndpoint[] = [];
+  for (const w of state.workloadEndpoints.values()) {
+    endpoints.push({
+      id: `workload:${w.id}`,
+      kind: 'workload',
+      interfaceName: w.interfaceName,
+      ...(w.mac ? { mac: w.mac } : {}),
+      ipv4Nets: w.ipv4Nets,
+      ipv6Nets: w.ipv6Nets,
+      tiers: tiers(w.policies),
+      profileIds: w.profileIds,
+    });
+  }
+  for (const h of state.hostEndpoints.values()) {
+    // TODO(#4): interfaceName '*' and expectedIPs-only host endpoints.
+    if (!h.interfaceName || h.interfaceName === '*') continue;
+    endpoints.push({ id: `host:${h.id}`, kind: 'host', interfaceName: h.interfaceName, ipv4Nets: [], ipv6Nets: [], tiers: tiers(h.policies), profileIds: h.profileIds });
+  }
+  const policies: PolicyRules[] = [...state.policies.values()].map((p) => ({ id: p.id, inbound: rules(p.inboundRules), outbound: rules(p.outboundRules) }));
+  const profiles: PolicyRules[] = [...state.profiles.values()].map((p) => ({ id: p.id, inbound: rules(p.inboundRules), outbound: rules(p.outboundRules) }));
+  return {
+    config,
+    endpoints,
+    policies,
+    profiles,
+    ipSets: [...state.ipSets.values()].map((s) => ({ id: s.id, type: s.kind, members: s.kind === 'named-port' ? s.members.map(namedPortMember) : s.members })),
+    pools: [...state.ipPools.values()].map((p) => ({ cidr: p.cidr, natOutgoing: p.natOutgoing, disabled: p.disabled })),
+  };
+}

@@ -1,0 +1,92 @@
+// The seams between the dataplane's decisions and the kernel. Each port has a
+// real Linux driver in ./linux/ (which only ever acts inside the network
+// namespace it was given) and a fake in ./fakes.ts that records an operation
+// log and can be told to fail its next call.
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Exec {
+  /** Runs argv (no shell); never throws for a non-zero exit, returns it. */
+  run(argv: string[], opts?: { input?: string }): Promise<ExecResult>;
+}
+
+/** nftables: our one table. */
+export interface Nft {
+  /** `nft list table inet calico` text; '' when the table does not exist. */
+  listTable(): Promise<string>;
+  /** Applies a script as ONE transaction (`nft -f -`). Throws DataplaneError on failure. */
+  apply(script: string): Promise<void>;
+}
+
+export type IptablesFamily = 4 | 6;
+
+export interface IptablesRestore {
+  /** iptables-save (all tables) of one family. */
+  save(family: IptablesFamily): Promise<string>;
+  /** iptables-restore --noflush of one family. */
+  restore(family: IptablesFamily, text: string): Promise<void>;
+}
+
+export interface Ipset {
+  /** `ipset save` text (all sets; the caller filters its own). */
+  save(): Promise<string>;
+  /** `ipset restore` of a script. */
+  restore(text: string): Promise<void>;
+}
+
+export interface Route {
+  /** Canonical destination: "198.18.1.2" (host route) or "198.18.0.0/26". */
+  dst: string;
+  dev: string;
+  family: 4 | 6;
+}
+
+export interface RouteTable {
+  /** Routes in the main table with our protocol number. */
+  list(family: 4 | 6): Promise<Route[]>;
+  /** `ip route replace <dst> dev <dev> scope link proto <ours>` for each, in one batch; returns the routes that failed. */
+  replace(routes: Route[]): Promise<{ failed: { route: Route; error: string }[] }>;
+  remove(routes: Route[]): Promise<{ failed: { route: Route; error: string }[] }>;
+}
+
+export interface Sysctl {
+  /** Writes each key (dotted form, e.g. net.ipv4.conf.caliX.proxy_arp); returns the keys that failed. */
+  write(values: Record<string, string>): Promise<{ failed: string[] }>;
+  read(key: string): Promise<string | undefined>;
+}
+
+export interface Conntrack {
+  /** Deletes conntrack entries whose source or destination is `ip`. */
+  flushAddress(ip: string): Promise<void>;
+}
+
+export interface Link {
+  name: string;
+  index: number;
+  up: boolean;
+}
+
+export interface Links {
+  list(): Promise<Link[]>;
+}
+
+/** The injected clock: the only source of time and timers in the dataplane. */
+export interface Clock {
+  now(): number;
+  setTimer(ms: number, fn: () => void): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+export interface DataplanePorts {
+  nft: Nft;
+  iptables: IptablesRestore;
+  ipset: Ipset;
+  routes: RouteTable;
+  sysctl: Sysctl;
+  conntrack: Conntrack;
+  links: Links;
+}
