@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { loadDatastoreConfig, openDatastore } from '../datastore/index.js';
 import { IpamClient } from '../ipam/ipam-client.js';
-import { poolFromResource, reservedCidrsFromResource, type PoolSource } from '../ipam/pools.js';
+import { datastorePoolSource } from '../ipam/datastore-sources.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { API_VERSION } from '../api/kinds.js';
 import type { Resource } from '../api/resource.js';
@@ -31,13 +31,6 @@ export interface PlumbRequest {
 
 function ip(args: string[]): string {
   return execFileSync('ip', args, { encoding: 'utf8' });
-}
-
-export function datastorePoolSource(ds: Datastore): PoolSource {
-  return {
-    listPools: async () => (await ds.list({ kind: 'IPPool' })).items.map(poolFromResource),
-    listReservedCidrs: async () => (await ds.list({ kind: 'IPReservation' })).items.flatMap(reservedCidrsFromResource),
-  };
 }
 
 export async function plumb(req: PlumbRequest, ds: Datastore): Promise<Resource> {
