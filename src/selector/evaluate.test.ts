@@ -3,7 +3,9 @@
 // selector re-parsed from its canonical form.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { parseSelector, type Labels } from './index.js';
+import { compileClosureMatcher, compileGeneratedMatcher, type Matcher } from './evaluate.js';
 
 interface Case {
   sel: string;
@@ -119,13 +121,17 @@ for (const c of cases) {
   test(`selector ${JSON.stringify(c.sel)}`, () => {
     const sel = parseSelector(c.sel);
     const again = parseSelector(sel.toString());
-    for (const labels of c.match) {
-      assert.equal(sel.evaluate(labels), true, `should match ${JSON.stringify(labels)}`);
-      assert.equal(again.evaluate(labels), true, `canonical ${sel.toString()} should match ${JSON.stringify(labels)}`);
-    }
-    for (const labels of c.noMatch) {
-      assert.equal(sel.evaluate(labels), false, `should not match ${JSON.stringify(labels)}`);
-      assert.equal(again.evaluate(labels), false, `canonical ${sel.toString()} should not match ${JSON.stringify(labels)}`);
+    const generated = compileGeneratedMatcher(sel.ast);
+    assert.ok(generated, 'small selectors get a generated matcher');
+    const matchers: Array<[string, Matcher]> = [
+      ['selector', sel.evaluate],
+      [`canonical ${sel.toString()}`, again.evaluate],
+      ['closure matcher', compileClosureMatcher(sel.ast)],
+      ['generated matcher', generated],
+    ];
+    for (const [name, matcher] of matchers) {
+      for (const labels of c.match) assert.equal(matcher(labels), true, `${name} should match ${JSON.stringify(labels)}`);
+      for (const labels of c.noMatch) assert.equal(matcher(labels), false, `${name} should not match ${JSON.stringify(labels)}`);
     }
   });
 }
@@ -143,4 +149,47 @@ test('labels parsed from JSON with an own "__proto__" key', () => {
   assert.equal(parseSelector('__proto__ == "x"').evaluate(labels), true);
   assert.equal(parseSelector('has(__proto__)').evaluate(labels), true);
   assert.equal(parseSelector('has(__proto__)').evaluate({}), false);
+});
+
+test('evaluate keeps working when captured before and after its first call', () => {
+  const sel = parseSelector('a == "1"');
+  const early = sel.evaluate;
+  assert.equal(early({ a: '1' }), true);
+  const late = sel.evaluate;
+  assert.notEqual(late, early, 'the compiled matcher replaces the lazy one');
+  assert.equal(early({ a: '2' }), false);
+  assert.equal(late({ a: '1' }), true);
+});
+
+test('values that need escaping in generated code', () => {
+  for (const value of ['\\', '\\"', "it's", '${x}', '`', '\u2028\u2029', '\n', '\ud800', '</script>', '"); process.exit(1); ("']) {
+    if (value.includes('"') && value.includes("'")) continue; // not expressible in a selector
+    const text = `k == ${value.includes('"') ? `'${value}'` : `"${value}"`} || k in {"x", "y", "z", "w", ${JSON.stringify(value).includes("'") ? JSON.stringify('q') : `'${value}'`}}`;
+    const sel = parseSelector(text);
+    const generated = compileGeneratedMatcher(sel.ast)!;
+    assert.equal(generated({ k: value }), true, text);
+    assert.equal(generated({ k: value + 'x' }), false, text);
+  }
+});
+
+test('selectors too large for one expression fall back to closures', () => {
+  const text = Array.from({ length: 600 }, (_, i) => `k == "v${i}"`).join(' || ');
+  const sel = parseSelector(text);
+  assert.equal(compileGeneratedMatcher(sel.ast), undefined);
+  assert.equal(sel.evaluate({ k: 'v599' }), true);
+  assert.equal(sel.evaluate({ k: 'v600' }), false);
+});
+
+test('with code generation from strings disabled, evaluation falls back to closures', () => {
+  const index = new URL('./index.js', import.meta.url).href;
+  const script = `
+    const { parseSelector } = await import(${JSON.stringify(index)});
+    const sel = parseSelector('a in {"1", "2", "3", "4", "5"} && !has(b) || c starts with "x"');
+    const results = [sel.evaluate({ a: '3' }), sel.evaluate({ a: '3', b: '' }), sel.evaluate({ c: 'xy' }), sel.evaluate({})];
+    process.stdout.write(JSON.stringify(results));`;
+  const out = spawnSync(process.execPath, ['--disallow-code-generation-from-strings', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+  });
+  assert.equal(out.stderr, '');
+  assert.deepEqual(JSON.parse(out.stdout), [true, false, true, false]);
 });

@@ -9,6 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSelector, renderSelector, SelectorParseError, type Labels, type Selector, type SelectorNode } from './index.js';
+import { compileClosureMatcher, compileGeneratedMatcher } from './evaluate.js';
 import { pick, randomLabels, randomSelectorText, seededRandom, type Random } from './selector-generator.js';
 
 const HANG_GUARD = { timeout: 120_000 };
@@ -159,9 +160,13 @@ test('round trip: canonical form re-parses to itself and matches the same label 
     assert.equal(again.toString(), canonical, `idempotent: ${text}`);
     assert.equal(again.uniqueId, sel.uniqueId);
     assert.deepEqual(parseSelector(renderSelector(sel.ast)).ast, sel.ast, `render round trip: ${text}`);
+    const closures = compileClosureMatcher(sel.ast);
+    const generated = compileGeneratedMatcher(sel.ast)!;
     for (const labels of labelSets) {
       const expected = reference(sel.ast, labels);
       assert.equal(sel.evaluate(labels), expected, `compiled vs reference: ${text} on ${JSON.stringify(labels)}`);
+      assert.equal(closures(labels), expected, `closures vs reference: ${text} on ${JSON.stringify(labels)}`);
+      assert.equal(generated(labels), expected, `generated vs reference: ${text} on ${JSON.stringify(labels)}`);
       assert.equal(again.evaluate(labels), expected, `canonical ${canonical} of ${text} on ${JSON.stringify(labels)}`);
       if (expected) matched++;
       checks++;

@@ -48,13 +48,26 @@ const utf8 = new TextEncoder();
 
 class ParsedSelector implements Selector {
   readonly ast: SelectorNode;
-  readonly evaluate: Matcher;
+  /**
+   * Compiled on first use, then replaced by the compiled matcher itself, so
+   * validating a resource never pays for compilation and evaluating never
+   * goes through a wrapper (a caller that kept the first function still gets
+   * correct answers, one indirection slower).
+   */
+  evaluate: Matcher;
   #canonical: string | undefined;
   #uniqueId: string | undefined;
 
   constructor(ast: SelectorNode) {
     this.ast = ast;
-    this.evaluate = compileMatcher(ast);
+    let compiled: Matcher | undefined;
+    this.evaluate = (labels) => {
+      if (compiled === undefined) {
+        compiled = compileMatcher(ast);
+        this.evaluate = compiled;
+      }
+      return compiled(labels);
+    };
   }
 
   toString(): string {
