@@ -70,6 +70,8 @@ export interface BgpPeerResource {
     sourceAddress?: 'UseNodeIP' | 'None';
     keepOriginalNextHop?: boolean;
     nextHopMode?: NextHopMode;
+    /** Accept routes whose AS path already holds our AS this many times (AS per rack behind one ToR). */
+    numAllowedLocalASNumbers?: number;
   };
 }
 
@@ -122,6 +124,7 @@ export interface Peering {
   holdSeconds?: number;
   gracefulRestartSeconds?: number;
   nextHop: 'auto' | 'self' | 'keep';
+  allowLocalAs?: number;
   /** The Calico node on the other side, when it is one. */
   peerNodeName?: string;
   /** Where it came from: `mesh`, `route-reflector` or the BGPPeer name. */

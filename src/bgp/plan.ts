@@ -184,6 +184,7 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
       keepaliveSeconds: s.keepaliveTime === undefined ? undefined : parseDurationSeconds(s.keepaliveTime),
       holdSeconds: s.holdTime === undefined ? undefined : parseDurationSeconds(s.holdTime),
       gracefulRestartSeconds: s.maxRestartTime === undefined ? undefined : parseDurationSeconds(s.maxRestartTime),
+      allowLocalAs: s.numAllowedLocalASNumbers || undefined,
       nextHop: s.keepOriginalNextHop || s.nextHopMode === 'Keep' ? 'keep' : s.nextHopMode === 'Self' ? 'self' : 'auto',
     };
     if (s.sourceAddress === 'None') extra.localAddress = undefined;

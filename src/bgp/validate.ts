@@ -93,6 +93,9 @@ export function bgpPeerIssues(peer: BgpPeerResource): FieldIssue[] {
   if (keepalive !== undefined && hold !== undefined && hold !== 0 && keepalive >= hold) {
     issues.push({ path: 'spec.keepaliveTime', message: 'keepalive time must be shorter than hold time' });
   }
+  if (s.numAllowedLocalASNumbers !== undefined && (!Number.isInteger(s.numAllowedLocalASNumbers) || s.numAllowedLocalASNumbers < 0 || s.numAllowedLocalASNumbers > 10)) {
+    issues.push({ path: 'spec.numAllowedLocalASNumbers', message: `${s.numAllowedLocalASNumbers} is out of range; use 0-10` });
+  }
   if (s.sourceAddress !== undefined && s.sourceAddress !== 'UseNodeIP' && s.sourceAddress !== 'None') {
     issues.push({ path: 'spec.sourceAddress', message: `'${String(s.sourceAddress)}' is not UseNodeIP or None` });
   }

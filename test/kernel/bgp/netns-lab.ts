@@ -88,23 +88,38 @@ export class NetnsLab {
     return sh('ip', ['netns', 'exec', ns, ...cmd], opts);
   }
 
-  /** A host on the shared segment 192.0.2.0/24 + 2001:db8::/64 (or another /24 given by `subnet`). */
-  addHost(name: string, opts: { index?: number } = {}): LabHost {
+  /** Another L2 segment (a bridge in the switch namespace), e.g. one per rack. */
+  addSegment(bridge: string): void {
+    this.ipn(this.switchNs, ['link', 'add', bridge, 'type', 'bridge']);
+    this.ipn(this.switchNs, ['link', 'set', bridge, 'up']);
+  }
+
+  /**
+   * A host namespace with eth0 on a segment. Default: bridge br0, 192.0.2.<index>/24 and
+   * 2001:db8::<index>/64; `v4`/`v6` give other addresses (with their prefix length).
+   */
+  addHost(name: string, opts: { index?: number; segment?: string; v4?: string; v6?: string } = {}): LabHost {
     const index = opts.index ?? this.nextIndex++;
     const ns = `${this.prefix}${name}`;
     this.addNs(ns);
-    const peer = `v${index}-${this.prefix.slice(8, 12)}`;
-    sh('ip', ['link', 'add', 'eth0', 'netns', ns, 'type', 'veth', 'peer', 'name', peer, 'netns', this.switchNs]);
-    this.ipn(this.switchNs, ['link', 'set', peer, 'master', 'br0', 'up']);
-    const v4 = `192.0.2.${index}`;
-    const v6 = `2001:db8::${index.toString(16)}`;
-    this.ipn(ns, ['addr', 'add', `${v4}/24`, 'dev', 'eth0']);
-    this.ipn(ns, ['addr', 'add', `${v6}/64`, 'dev', 'eth0', 'nodad']);
-    this.ipn(ns, ['link', 'set', 'eth0', 'up']);
+    const v4 = opts.v4 ?? `192.0.2.${index}/24`;
+    const v6 = opts.v6 ?? `2001:db8::${index.toString(16)}/64`;
+    this.plug(ns, 'eth0', { segment: opts.segment ?? 'br0', addresses: [v4, v6], tag: index });
     this.exec(ns, ['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
-    const host: LabHost = { name, ns, index, v4, v6, runDir: join(this.dir, name), logs: [] };
+    const host: LabHost = { name, ns, index, v4: v4.split('/')[0]!, v6: v6.split('/')[0]!, runDir: join(this.dir, name), logs: [] };
     this.hosts.set(name, host);
     return host;
+  }
+
+  /** Connects `ns` to a segment with a new interface `ifname` carrying `addresses`. */
+  plug(ns: string, ifname: string, opts: { segment: string; addresses: string[]; tag: number }): void {
+    const peer = `v${opts.tag}${ifname.slice(-1)}-${this.prefix.slice(8, 12)}`;
+    sh('ip', ['link', 'add', ifname, 'netns', ns, 'type', 'veth', 'peer', 'name', peer, 'netns', this.switchNs]);
+    this.ipn(this.switchNs, ['link', 'set', peer, 'master', opts.segment, 'up']);
+    for (const a of opts.addresses) {
+      this.ipn(ns, ['addr', 'add', a, 'dev', ifname, ...(a.includes(':') ? ['nodad'] : [])]);
+    }
+    this.ipn(ns, ['link', 'set', ifname, 'up']);
   }
 
   host(name: string): LabHost {
