@@ -77,31 +77,29 @@ test('apply examples/resources/, get -o yaml shows them with defaults, delete -f
     }
   }
   assert.match(apply.stdout, new RegExp(`Successfully applied ${expected.length} `));
-  for (const e of expected) {
-    const nsArgs = e.namespace ? ['-n', e.namespace] : [];
-    const got = await calicoctl(['get', e.kind, e.name, ...nsArgs, '-o', 'yaml']);
-    assert.equal(got.code, 0, `${e.kind}/${e.name}: ${got.stderr}`);
-    const doc = parse(got.stdout);
-    assert.equal(doc.kind, e.kind);
-    assert.equal(doc.metadata.name, e.name);
-    assert.ok(doc.metadata.resourceVersion, 'stored resources carry a resourceVersion');
-    assert.ok(doc.metadata.uid, 'and a uid');
+
+  // get -f reads back every resource the directory names, in one call.
+  const got = await calicoctl(['get', '-f', EXAMPLES, '-o', 'yaml']);
+  assert.equal(got.code, 0, got.stderr);
+  const list = parse(got.stdout) as { kind: string; items: { kind: string; metadata: { name: string; namespace?: string; resourceVersion?: string; uid?: string }; spec: Record<string, unknown> }[] };
+  assert.equal(list.kind, 'List');
+  assert.deepEqual(
+    list.items.map((i) => `${i.kind}/${i.metadata.namespace ?? ''}/${i.metadata.name}`),
+    expected.map((e) => `${e.kind}/${e.namespace ?? ''}/${e.name}`),
+  );
+  for (const item of list.items) {
+    assert.ok(item.metadata.resourceVersion, 'stored resources carry a resourceVersion');
+    assert.ok(item.metadata.uid, 'and a uid');
   }
-  const pools = expected.filter((e) => e.kind === 'IPPool');
-  if (pools.length > 0) {
-    const doc = parse((await calicoctl(['get', 'ippool', (pools[0] as { name: string }).name, '-o', 'yaml'])).stdout);
-    assert.equal(typeof doc.spec.blockSize, 'number', 'defaults are filled in (IPPool blockSize)');
-  }
+  const pool = list.items.find((i) => i.kind === 'IPPool');
+  if (pool) assert.equal(pool.spec.blockSize, 26, 'defaults are filled in (IPPool blockSize)');
 
   const del = await calicoctl(['delete', '-f', EXAMPLES]);
   assert.equal(del.code, 0, del.stderr);
   assert.match(del.stdout, new RegExp(`^Successfully deleted ${expected.length} `));
-  for (const e of expected) {
-    const nsArgs = e.namespace ? ['-n', e.namespace] : [];
-    const got = await calicoctl(['get', e.kind, e.name, ...nsArgs]);
-    assert.equal(got.code, 1, `${e.kind}/${e.name} is gone`);
-    assert.match(got.stderr, /resource does not exist/);
-  }
+  const gone = await calicoctl(['get', '-f', EXAMPLES]);
+  assert.equal(gone.code, 1);
+  assert.equal(gone.stderr.trimEnd().split('\n').filter((l) => /resource does not exist/.test(l)).length, expected.length);
 });
 
 test('multi-document apply, table and yaml output, patch and label round trip', async () => {
@@ -166,6 +164,22 @@ test('version prints client and cluster lines', async () => {
   assert.match(r.stdout, /^Client Version: +v\d/);
   if (r.code === 0) assert.match(r.stdout, /Cluster Version: /);
   else assert.match(r.stderr, /Unable to retrieve Cluster Version or Type/);
+});
+
+test('an endpoint that accepts but never answers fails with the timeout, not a hang', async () => {
+  const { createServer } = await import('node:net');
+  const sockets: import('node:net').Socket[] = [];
+  const server = createServer((s) => void sockets.push(s));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const r = await calicoctl(['get', 'ippools'], { env: { ETCD_ENDPOINTS: `http://127.0.0.1:${port}`, CALICOCTL_TIMEOUT_MS: '500' } });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`^Failed to connect to the datastore: etcdv3 at http://127\\.0\\.0\\.1:${port} .*timed out.*Check ETCD_ENDPOINTS.*\\n$`));
+  } finally {
+    for (const s of sockets) s.destroy();
+    server.close();
+  }
 });
 
 test('dead etcd: one line naming the endpoint and the fix, exit 1', async () => {
