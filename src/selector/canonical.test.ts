@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { parseSelector, renderSelector } from './index.js';
+import { parseSelector, renderSelector, selectorFromNode } from './index.js';
 import { base64url, sha224 } from './sha224.js';
 
 // Each group: selectors that must all have the canonical form given first.
@@ -122,4 +122,17 @@ test('renderSelector of the parsed AST parses back to the same AST', () => {
     const ast = parseSelector(text).ast;
     assert.deepEqual(parseSelector(renderSelector(ast)).ast, ast, text);
   }
+});
+
+test('ASTs built in code are canonicalised too (unsorted sets, nested same-kind groups)', () => {
+  const sel = selectorFromNode({
+    kind: 'and',
+    operands: [
+      { kind: 'in', key: 'a', values: ['b', 'a', 'a'] },
+      { kind: 'and', operands: [{ kind: 'has', key: 'z' }, { kind: 'not', operand: { kind: 'not', operand: { kind: 'global' } } }] },
+    ],
+  });
+  assert.equal(sel.toString(), 'a in {"a", "b"} && global() && has(z)');
+  assert.equal(sel.evaluate({ a: 'a', z: '' }), true);
+  assert.equal(sel.evaluate({ a: 'c', z: '' }), false);
 });

@@ -20,7 +20,7 @@
 // labels): merging `k == "a" || k == "b"` into a set, distributing && over ||,
 // contradiction detection (`k == "a" && k == "b"`). `global()` is kept as
 // written because its meaning depends on where the selector is used.
-import { compareStrings, type SelectorNode } from './ast.js';
+import { compareStrings, normaliseSetValues, type SelectorNode } from './ast.js';
 
 const ALL: SelectorNode = Object.freeze({ kind: 'all' });
 const NONE: SelectorNode = Object.freeze({ kind: 'not', operand: ALL });
@@ -60,9 +60,11 @@ function normalise(node: SelectorNode, negate: boolean): Canonical {
     case 'in':
     case 'notIn': {
       const positive = (node.kind === 'in') !== negate;
-      if (node.values.length === 0) return leaf(positive ? NONE : ALL);
-      if (node.values.length === 1) return leaf({ kind: positive ? 'eq' : 'ne', key: node.key, value: node.values[0]! });
-      return leaf({ kind: positive ? 'in' : 'notIn', key: node.key, values: node.values });
+      // The parser already sorts sets; ASTs built in code (selectorFromNode) may not be.
+      const values = normaliseSetValues(node.values);
+      if (values.length === 0) return leaf(positive ? NONE : ALL);
+      if (values.length === 1) return leaf({ kind: positive ? 'eq' : 'ne', key: node.key, value: values[0]! });
+      return leaf({ kind: positive ? 'in' : 'notIn', key: node.key, values });
     }
     case 'not':
       return normalise(node.operand, !negate);
