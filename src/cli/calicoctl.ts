@@ -19,9 +19,10 @@ export interface MainOptions {
 export const UNREACHABLE_HINT =
   'Check ETCD_ENDPOINTS (or etcdEndpoints in the config file given with --config) and that etcd is running.';
 
-function helpOf(command: Command, parents: string[]): HelpText {
+function helpOf(command: Command): HelpText {
   return {
-    usage: command.usage.map((u) => [...parents, u].join(' ')),
+    // Usage lines are complete after the program name, subcommands included (`ipam show ...`).
+    usage: command.usage,
     summary: command.summary,
     examples: command.examples,
     flags: command.flags,
@@ -78,7 +79,7 @@ export async function main(argv: readonly string[], io: CliIO, opts: MainOptions
   }
   if (first === 'help') {
     const target = args[1] !== undefined ? registry.get(args[1]) : undefined;
-    io.stdout.write(target ? renderHelp(PROGRAM, helpOf(target, [])) : topLevelHelp(registry));
+    io.stdout.write(target ? renderHelp(PROGRAM, helpOf(target)) : topLevelHelp(registry));
     return 0;
   }
 
@@ -94,7 +95,7 @@ export async function main(argv: readonly string[], io: CliIO, opts: MainOptions
     const sub: Command | undefined = command.subcommands.find((s) => s.name === rest[0]);
     if (!sub) {
       const asked = rest[0] === '-h' || rest[0] === '--help';
-      const text = renderHelp(PROGRAM, helpOf(command, path.slice(0, -1)));
+      const text = renderHelp(PROGRAM, helpOf(command));
       if (asked || rest.length === 0) {
         (asked ? io.stdout : io.stderr).write(text);
         return asked ? 0 : 1;
@@ -111,7 +112,7 @@ export async function main(argv: readonly string[], io: CliIO, opts: MainOptions
   try {
     const parsed = parseArgs(rest, command.flags);
     if (parsed.help) {
-      io.stdout.write(renderHelp(PROGRAM, helpOf(command, path.slice(0, -1))));
+      io.stdout.write(renderHelp(PROGRAM, helpOf(command)));
       return 0;
     }
     if (!command.run) throw new Error(`command '${path.join(' ')}' has neither subcommands nor run()`);

@@ -61,7 +61,7 @@ export interface Command {
   name: string;
   /** One line for `calicoctl --help`. */
   summary: string;
-  /** Usage lines after the program name, e.g. `get <KIND> [<NAME>...] [options]`. */
+  /** Usage lines after the program name, parent commands included: `get <KIND> [<NAME>...]`, `ipam show [--ip=<IP>]`. */
   usage: string[];
   /** Longer text for `--help` (rules, caveats). */
   description?: string;

@@ -231,8 +231,8 @@ test('registry: plugged-in command with subcommands dispatches and gets help', a
   const show: Command = {
     name: 'show',
     summary: 'Show IPAM usage.',
-    usage: ['show [--ip=<IP>]'],
-    examples: [{ comment: 'Show usage.', command: 'calicoctl ipam show' }],
+    usage: ['demo show [--ip=<IP>]'],
+    examples: [{ comment: 'Show usage.', command: 'calicoctl demo show' }],
     flags: [{ name: 'ip', type: 'string', description: 'one address' }],
     run: async (ctx) => {
       seen.push(`${ctx.commandPath} ip=${String(ctx.args.flags.ip)}`);
@@ -241,7 +241,7 @@ test('registry: plugged-in command with subcommands dispatches and gets help', a
       return 0;
     },
   };
-  const ipam: Command = { name: 'ipam', summary: 'IP address management.', usage: ['ipam <command> [<args>...]'], examples: [], flags: [], subcommands: [show] };
+  const ipam: Command = { name: 'demo', summary: 'A plugged-in command tree.', usage: ['demo <command> [<args>...]'], examples: [], flags: [], subcommands: [show] };
   const registry = new CommandRegistry();
   for (const c of BUILTIN_COMMANDS) registry.register(c);
   registry.register(ipam);
@@ -253,14 +253,14 @@ test('registry: plugged-in command with subcommands dispatches and gets help', a
     io.errOut = '';
     return main(argv, io, { registry });
   };
-  assert.equal(await run(['ipam', 'show', '--ip', '198.18.0.1']), 0);
-  assert.deepEqual(seen, ['calicoctl ipam show ip=198.18.0.1']);
+  assert.equal(await run(['demo', 'show', '--ip', '198.18.0.1']), 0);
+  assert.deepEqual(seen, ['calicoctl demo show ip=198.18.0.1']);
   assert.equal(io.out, 'pools: 1\n');
-  assert.equal(await run(['ipam', '--help']), 0);
+  assert.equal(await run(['demo', '--help']), 0);
   assert.match(io.out, /Commands:\n {2}show +Show IPAM usage\./);
-  assert.equal(await run(['ipam', 'show', '--help']), 0);
-  assert.match(io.out, /^Usage:\n {2}calicoctl ipam show \[--ip=<IP>\]/);
-  assert.equal(await run(['ipam']), 1);
-  assert.equal(await run(['ipam', 'nope']), 1);
-  assert.match(io.errOut, /Unknown command 'nope' for 'calicoctl ipam'/);
+  assert.equal(await run(['demo', 'show', '--help']), 0);
+  assert.match(io.out, /^Usage:\n {2}calicoctl demo show \[--ip=<IP>\]/);
+  assert.equal(await run(['demo']), 1);
+  assert.equal(await run(['demo', 'nope']), 1);
+  assert.match(io.errOut, /Unknown command 'nope' for 'calicoctl demo'/);
 });

@@ -6,7 +6,9 @@ import { applyCommand } from './apply.js';
 import { createCommand } from './create.js';
 import { deleteCommand } from './delete.js';
 import { getCommand } from './get.js';
+import { ipamCommand } from './ipam.js';
 import { labelCommand } from './label.js';
+import { nodeCommand } from './node-status.js';
 import { patchCommand } from './patch.js';
 import { replaceCommand } from './replace.js';
 import { validateCommand } from './validate.js';
@@ -22,6 +24,8 @@ export const BUILTIN_COMMANDS: readonly Command[] = [
   labelCommand,
   validateCommand,
   versionCommand,
+  ipamCommand, // src/ipam owner
+  nodeCommand(), // src/bgp owner: `node status` reads BIRD's socket under CALICO_RUN_DIR
 ];
 
 export function defaultRegistry(): CommandRegistry {
