@@ -204,8 +204,7 @@ export function scanTokens(text: string): Token[] {
           break;
         case 34: // "
         case 39: {
-          // '
-          // No escapes: a value runs to the next quote of the same kind, so a value
+          // ' -- No escapes: a value runs to the next quote of the same kind, so a value
           // containing both quote characters cannot be written (as in Calico).
           const close = text.indexOf(c === 34 ? '"' : "'", i + 1);
           if (close === -1) {
@@ -273,7 +272,7 @@ export function scanTokens(text: string): Token[] {
           }
       }
       i = skipSpace(i);
-  }
+    }
   }
 
   // After a label, only an operator may follow; `in` etc. must end at a word
