@@ -88,7 +88,8 @@ export function summarize(action: WriteAction, outcomes: ResourceOutcome[], opts
  * The report when validation rejected some documents before anything was
  * written: every invalid one on its own line, then a line saying nothing changed.
  */
-export function rejectedReport(action: WriteAction, invalid: ResourceOutcome[], total: number): Report {
+export function rejectedReport(action: WriteAction, opts: { invalid: ResourceOutcome[]; total: number }): Report {
+  const { invalid, total } = opts;
   return {
     stdout: [],
     stderr: [

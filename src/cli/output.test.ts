@@ -35,37 +35,37 @@ test('renderTable pads like tabwriter (min 5, padding 3), last column unpadded',
 
 test('ps and wide tables use calicoctl columns per kind', () => {
   const pools = [pool('pool-a', '198.18.0.0/24', { natOutgoing: true, nodeSelector: 'all()' }), pool('pool-b', '2001:db8::/64')];
-  const ps = renderTables(pools, { type: 'ps' }, { withNamespace: () => false });
+  const ps = renderTables(pools, { format: { type: 'ps' }, withNamespace: () => false });
   assert.equal(ps, 'NAME     CIDR            SELECTOR\npool-a   198.18.0.0/24   all()\npool-b   2001:db8::/64   \n');
-  const wide = renderTables(pools, { type: 'wide' }, { withNamespace: () => false }).split('\n');
+  const wide = renderTables(pools, { format: { type: 'wide' }, withNamespace: () => false }).split('\n');
   assert.match(wide[0] as string, /^NAME +CIDR +NAT +IPIPMODE +VXLANMODE +DISABLED +DISABLEBGPEXPORT +SELECTOR$/);
   assert.match(wide[1] as string, /^pool-a +198\.18\.0\.0\/24 +true +Never +Never +false +false +all\(\)$/);
   assert.match(wide[2] as string, /^pool-b +2001:db8::\/64 +false +Never/);
 });
 
 test('namespaced kinds get a NAMESPACE column when asked', () => {
-  const text = renderTables([wep('prod', 'w1-eth0')], { type: 'ps' }, { withNamespace: () => true });
+  const text = renderTables([wep('prod', 'w1-eth0')], { format: { type: 'ps' }, withNamespace: () => true });
   const [head, row] = text.split('\n');
   assert.match(head as string, /^NAMESPACE +WORKLOAD +NODE +NETWORKS +INTERFACE$/);
   assert.match(row as string, /^prod +w1 +node-1 +198\.18\.0\.5\/32,2001:db8::5\/128 +cali12345678901$/);
 });
 
 test('several kinds print one table each', () => {
-  const text = renderTables([pool('p', '198.18.0.0/24'), wep('default', 'x')], { type: 'ps' }, { withNamespace: () => false });
+  const text = renderTables([pool('p', '198.18.0.0/24'), wep('default', 'x')], { format: { type: 'ps' }, withNamespace: () => false });
   assert.equal(text.split('\n\n').length, 2);
 });
 
 test('custom-columns by heading and by path; unknown heading is an error', () => {
-  const text = renderTables([pool('p', '198.18.0.0/24', { blockSize: 26 })], parseOutputFormat('custom-columns=NAME,BLOCKSIZE,Labels:.metadata.labels'), { withNamespace: () => false });
+  const text = renderTables([pool('p', '198.18.0.0/24', { blockSize: 26 })], { format: parseOutputFormat('custom-columns=NAME,BLOCKSIZE,Labels:.metadata.labels'), withNamespace: () => false });
   assert.equal(text, 'NAME   BLOCKSIZE   Labels\np      26          \n');
   const labelled = { ...pool('q', 'x'), metadata: { name: 'q', labels: { a: '1', b: '2' } } };
-  assert.equal(renderTables([labelled], parseOutputFormat('custom-columns=L:.metadata.labels'), { withNamespace: () => false }), 'L\na=1,b=2\n');
-  assert.throws(() => renderTables([pool('p', 'x')], parseOutputFormat('custom-columns=NOPE'), { withNamespace: () => false }), /unknown column 'NOPE' for IPPool; known columns: NAMESPACE, NAME, CIDR/);
+  assert.equal(renderTables([labelled], { format: parseOutputFormat('custom-columns=L:.metadata.labels'), withNamespace: () => false }), 'L\na=1,b=2\n');
+  assert.throws(() => renderTables([pool('p', 'x')], { format: parseOutputFormat('custom-columns=NOPE'), withNamespace: () => false }), /unknown column 'NOPE' for IPPool; known columns: NAMESPACE, NAME, CIDR/);
 });
 
 test('BGPPeer NODE column: node, else selector, else (global)', () => {
   const peer = (spec: Record<string, unknown>): Resource => ({ apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name: 'p' }, spec });
-  const rows = renderTables([peer({ node: 'n1' }), peer({ nodeSelector: 'rack == "a"' }), peer({ peerIP: '192.0.2.1', asNumber: 64513 })], { type: 'ps' }, { withNamespace: () => false }).split('\n');
+  const rows = renderTables([peer({ node: 'n1' }), peer({ nodeSelector: 'rack == "a"' }), peer({ peerIP: '192.0.2.1', asNumber: 64513 })], { format: { type: 'ps' }, withNamespace: () => false }).split('\n');
   assert.match(rows[1] as string, / n1 /);
   assert.match(rows[2] as string, /rack == "a"/);
   assert.match(rows[3] as string, /^p +192\.0\.2\.1 +\(global\) +64513$/);

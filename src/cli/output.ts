@@ -53,16 +53,15 @@ export function renderTable(headings: string[], rows: string[][]): string {
     .concat('\n');
 }
 
-export interface TableOptions {
-  wide: boolean;
-  /** Add a NAMESPACE column (with -A, for namespaced kinds). */
-  withNamespace: boolean;
-}
-
 /** One table per kind, in the order kinds first appear, separated by a blank line. */
-export function renderTables(resources: Resource[], format: OutputFormat, opts: { withNamespace: (kind: ResourceKind) => boolean }): string {
+export function renderTables(resources: Resource[], opts: { format: OutputFormat; withNamespace: (kind: ResourceKind) => boolean }): string {
+  const format = opts.format;
   const byKind = new Map<ResourceKind, Resource[]>();
-  for (const r of resources) byKind.set(r.kind, [...(byKind.get(r.kind) ?? []), r]);
+  for (const r of resources) {
+    const list = byKind.get(r.kind);
+    if (list) list.push(r);
+    else byKind.set(r.kind, [r]);
+  }
   if (byKind.size === 0) return '';
   const tables: string[] = [];
   for (const [kind, items] of byKind) {

@@ -126,7 +126,8 @@ export interface NamespaceOptions {
  * a namespace on a cluster-scoped kind is an error. Returns the namespace to
  * use (undefined for cluster-scoped kinds and for -A lists).
  */
-export function resolveNamespace(kind: ResourceKind, docNamespace: string | undefined, opts: NamespaceOptions): string | undefined {
+export function resolveNamespace(kind: ResourceKind, opts: NamespaceOptions & { docNamespace?: string | undefined }): string | undefined {
+  const docNamespace = opts.docNamespace;
   if (KIND_INFO[kind].namespaced) {
     if (opts.allNamespaces && opts.namespace) throw invalidArgument('cannot use both --namespace and --all-namespaces flags at the same time');
     if (opts.allNamespaces) return undefined;
@@ -153,7 +154,7 @@ export function checkDocuments(docs: InputDocument[], opts: NamespaceOptions & {
     }
     let namespace: string | undefined;
     try {
-      namespace = resolveNamespace(env.kind, env.namespace, { ...opts, allNamespaces: false });
+      namespace = resolveNamespace(env.kind, { ...opts, docNamespace: env.namespace, allNamespaces: false });
     } catch (err) {
       return { origin, kind: env.kind, label, issues: [{ path: 'metadata.namespace', message: (err as Error).message }] };
     }
@@ -166,11 +167,12 @@ export function checkDocuments(docs: InputDocument[], opts: NamespaceOptions & {
 }
 
 /** `<KIND> <NAME>...` from the command line: the kind resolved (aliases, plurals), names as given. */
-export function keysFromArgs(kindText: string, names: string[], ns: NamespaceOptions): { kind: ResourceKind; keys: ResourceKey[]; namespace: string | undefined } {
+export function keysFromArgs(kindText: string, opts: NamespaceOptions & { names: string[] }): { kind: ResourceKind; keys: ResourceKey[]; namespace: string | undefined } {
+  const { names, ...ns } = opts;
   const kind = resolveKind(kindText);
   if (!kind) throw invalidArgument(`resource type '${kindText}' is not supported`);
   if (names.some((n) => n === '')) throw invalidArgument('resource name may not be empty');
-  const namespace = resolveNamespace(kind, undefined, ns);
+  const namespace = resolveNamespace(kind, ns);
   return { kind, namespace, keys: names.map((name) => ({ kind, name, ...(namespace ? { namespace } : {}) })) };
 }
 

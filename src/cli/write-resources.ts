@@ -75,7 +75,7 @@ function forCreate(resource: Resource): Resource {
 export async function runWrite(ctx: CommandContext, action: 'create' | 'apply' | 'replace'): Promise<number> {
   const checked = await readCheckedDocuments(ctx);
   const invalid = invalidOutcomes(checked);
-  if (invalid.length > 0) return printReport(ctx, rejectedReport(action, invalid, checked.length));
+  if (invalid.length > 0) return printReport(ctx, rejectedReport(action, { invalid, total: checked.length }));
 
   const ds = await ctx.datastore();
   const skipExists = action === 'create' && boolFlag(ctx.args, 'skip-exists');

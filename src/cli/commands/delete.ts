@@ -44,7 +44,7 @@ document carrying metadata.resourceVersion is deleted only if unchanged since.`,
     if (stringFlag(ctx.args, 'filename') !== undefined) {
       const checked = await readCheckedDocuments(ctx, { envelopeOnly: true });
       const invalid = invalidOutcomes(checked);
-      if (invalid.length > 0) return printReport(ctx, rejectedReport('delete', invalid, checked.length));
+      if (invalid.length > 0) return printReport(ctx, rejectedReport('delete', { invalid, total: checked.length }));
       for (const c of checked) {
         const r = c.resource;
         if (!r) continue;
@@ -56,7 +56,7 @@ document carrying metadata.resourceVersion is deleted only if unchanged since.`,
       if (kindText === undefined) throw invalidArgument('give -f <FILENAME> or <KIND> <NAME>...');
       if (names.length === 0) throw invalidArgument(`give the name of the ${kindText} to delete`);
       const namespace = stringFlag(ctx.args, 'namespace');
-      const { kind, keys } = keysFromArgs(kindText, names, namespace !== undefined ? { namespace } : {});
+      const { kind, keys } = keysFromArgs(kindText, { names, ...(namespace !== undefined ? { namespace } : {}) });
       singleKind = kind;
       targets.push(...keys.map((key) => ({ key })));
     }

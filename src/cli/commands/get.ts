@@ -88,7 +88,7 @@ A name that does not exist is an error (exit code 1); the others still print.`,
     } else {
       const [kindText, ...names] = ctx.args.positionals;
       if (kindText === undefined) throw invalidArgument('give -f <FILENAME> or <KIND> [<NAME>...]');
-      const resolved = keysFromArgs(kindText, names, { ...(namespace !== undefined ? { namespace } : {}), allNamespaces });
+      const resolved = keysFromArgs(kindText, { names, ...(namespace !== undefined ? { namespace } : {}), allNamespaces });
       if (names.length > 0 && allNamespaces) throw invalidArgument('a resource cannot be retrieved by name across all namespaces');
       keys = resolved.keys;
       if (names.length === 0) {
@@ -137,7 +137,7 @@ A name that does not exist is an error (exit code 1); the others still print.`,
         );
       }
     } else {
-      const text = renderTables(shown, format, { withNamespace: (kind) => KIND_INFO[kind].namespaced && allNamespaces });
+      const text = renderTables(shown, { format, withNamespace: (kind) => KIND_INFO[kind].namespaced && allNamespaces });
       if (text !== '') ctx.io.stdout.write(text);
       else if (listKind !== undefined && format.type !== 'custom-columns') {
         // An empty list still prints its headings, like calicoctl.

@@ -42,7 +42,7 @@ version read, so a concurrent edit is never lost.`,
       throw invalidArgument(`give only the key to remove, not ${labelText}`);
     }
     const namespace = stringFlag(ctx.args, 'namespace');
-    const { keys } = keysFromArgs(kindText, [name], namespace !== undefined ? { namespace } : {});
+    const { keys } = keysFromArgs(kindText, { names: [name], ...(namespace !== undefined ? { namespace } : {}) });
     const ds = await ctx.datastore();
     let current: Resource;
     try {

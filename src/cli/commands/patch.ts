@@ -48,7 +48,7 @@ change makes it fail with an update conflict instead of being lost.`,
     const type = (stringFlag(ctx.args, 'type') ?? 'strategic') as PatchType;
     if (!PATCH_TYPES.includes(type)) throw invalidArgument(`unknown patch type '${type}': use strategic, merge or json`);
     const namespace = stringFlag(ctx.args, 'namespace');
-    const { kind, keys } = keysFromArgs(kindText, [name], namespace !== undefined ? { namespace } : {});
+    const { kind, keys } = keysFromArgs(kindText, { names: [name], ...(namespace !== undefined ? { namespace } : {}) });
     const key = keys[0] as (typeof keys)[number];
     const label = describeKey(key);
 
