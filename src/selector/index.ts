@@ -27,7 +27,7 @@ export { prefixKeys } from './ast.js';
 export { canonicalNode, canonicalString, quoteValue, renderSelector } from './canonical.js';
 export { isValidLabelKey, MAX_LABEL_LENGTH } from './tokenizer.js';
 export { MAX_NESTING } from './parser.js';
-export { labelRestrictions, referencedKeys, requiredLabels, type LabelRestriction } from './restrictions.js';
+export { labelRestrictions, referencedKeys, requiredLabels, usesGlobal, type LabelRestriction } from './restrictions.js';
 
 export interface Selector {
   /** The parsed AST, in the structure the user wrote. */

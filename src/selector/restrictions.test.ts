@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { labelRestrictions, parseSelector, prefixKeys, referencedKeys, requiredLabels, selectorFromNode } from './index.js';
+import { labelRestrictions, parseSelector, prefixKeys, referencedKeys, requiredLabels, selectorFromNode, usesGlobal } from './index.js';
 
 const restrictionsOf = (text: string) => Object.fromEntries(labelRestrictions(parseSelector(text)));
 
@@ -84,4 +84,11 @@ test('prefixKeys scopes a namespaceSelector to pcns. labels', () => {
   assert.equal(scoped.toString(), '!has(pcns.x) && pcns.team in {"blue", "red"}');
   assert.equal(scoped.evaluate({ 'pcns.team': 'red' }), true);
   assert.equal(scoped.evaluate({ team: 'red' }), false);
+});
+
+test('usesGlobal looks at the AST, not the text', () => {
+  assert.equal(usesGlobal(parseSelector('global()')), true);
+  assert.equal(usesGlobal(parseSelector('a == "x" || !(global() && has(b))')), true);
+  assert.equal(usesGlobal(parseSelector('a == "global()"')), false);
+  assert.equal(usesGlobal(parseSelector('')), false);
 });

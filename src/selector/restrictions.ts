@@ -59,6 +59,24 @@ export function referencedKeys(sel: { readonly ast: SelectorNode }): string[] {
   return [...keys].sort(compareStrings);
 }
 
+/** True if the selector contains `global()` anywhere (only a rule's namespaceSelector may, per Calico's validation). */
+export function usesGlobal(sel: { readonly ast: SelectorNode }): boolean {
+  const walk = (n: SelectorNode): boolean => {
+    switch (n.kind) {
+      case 'global':
+        return true;
+      case 'not':
+        return walk(n.operand);
+      case 'and':
+      case 'or':
+        return n.operands.some(walk);
+      default:
+        return false;
+    }
+  };
+  return walk(sel.ast);
+}
+
 function restrict(n: SelectorNode): Restrictions {
   switch (n.kind) {
     case 'eq':
