@@ -108,8 +108,12 @@ test('get: an empty list prints the headings; -f reads the names from a file', a
   const io = await seeded();
   assert.equal((await io.run('get bgppeers')).stdout, 'NAME   PEERIP   NODE   ASN\n');
   io.files.set('p.yaml', 'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: pool-b\n');
-  const r = await io.run('get -f p.yaml -o json');
+  let r = await io.run('get -f p.yaml -o json');
   assert.equal(JSON.parse(r.stdout).metadata.name, 'pool-b');
+  io.files.set('bad.yaml', 'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {}\n');
+  r = await io.run('get -f bad.yaml');
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, 'Failed to execute command: [IPPool(<unnamed>)] metadata.name: is required (bad.yaml document 1, line 1)\n');
 });
 
 test('patch: merge, strategic and json; failures change nothing', async () => {

@@ -8,8 +8,8 @@ import { boolFlag, invalidArgument, stringFlag } from '../args.js';
 import { ALLOW_VERSION_MISMATCH_FLAG, CONFIG_FLAG, NAMESPACE_FLAG, type Command } from '../command.js';
 import { headingsFor } from '../columns.js';
 import { parseOutputFormat, renderResources, renderTable, renderTables } from '../output.js';
-import { reasonFor } from '../outcome.js';
-import { keysFromArgs } from '../resource-input.js';
+import { issuesText, reasonFor } from '../outcome.js';
+import { InputError, keysFromArgs, originText } from '../resource-input.js';
 import { FILENAME_FLAG, RECURSIVE_FLAG, SKIP_EMPTY_FLAG, readCheckedDocuments } from '../write-resources.js';
 
 /** Strips what only makes sense inside one cluster (for --export). */
@@ -80,7 +80,7 @@ A name that does not exist is an error (exit code 1); the others still print.`,
     if (stringFlag(ctx.args, 'filename') !== undefined) {
       const checked = await readCheckedDocuments(ctx, { envelopeOnly: true });
       const bad = checked.find((c) => c.issues !== undefined);
-      if (bad) throw invalidArgument(`${bad.label} (${bad.origin.source} document ${bad.origin.index}): ${bad.issues?.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+      if (bad) throw new InputError(`${issuesText(bad.label, bad.issues ?? [])} (${originText(bad.origin)})`);
       keys = checked.map((c) => {
         const m = (c.resource as Resource).metadata;
         return { kind: (c.resource as Resource).kind, name: m.name, ...(m.namespace ? { namespace: m.namespace } : {}) };
