@@ -1,0 +1,221 @@
+// Refcounted IP sets with incrementally maintained members. A set exists only
+// while some emitted policy or profile references it (ref/unref); while it
+// exists, every item change is checked only against the sets its labels could
+// match (HintIndex), and members are counted so that two items contributing
+// the same CIDR keep it in the set until both are gone.
+import { HintIndex, LabelIndex } from './label-index.js';
+import { matches } from './match-spec.js';
+import type { MatchSpec, MatchTarget } from './match-spec.js';
+import type { NamedPort } from './model.js';
+import { namedPortMember } from './output.js';
+import type { IpSetId, IpSetKind, IpSetState } from './output.js';
+
+/** A labelled item as the set index sees it. */
+export interface SetItem extends MatchTarget {
+  id: string;
+  nets: string[];
+  addresses: string[];
+  ports: NamedPort[];
+}
+
+/** What a rule needs: a set of items' CIDRs, or of their (address, protocol, port) for one named port. */
+export interface IpSetDefinition {
+  id: IpSetId;
+  kind: IpSetKind;
+  description: string;
+  spec: MatchSpec;
+  namedPort?: { protocol: number; name: string };
+}
+
+interface ActiveSet {
+  def: IpSetDefinition;
+  refs: number;
+  matching: Set<string>;
+  counts: Map<string, number>;
+  /** Net change since the last flush (only meaningful once emitted). */
+  added: Set<string>;
+  removed: Set<string>;
+  emitted: boolean;
+  /** Released and re-referenced before a flush: the dataplane still holds an older version. */
+  replacing: boolean;
+}
+
+/** Work counters, for tests that assert an update touched only what it had to. */
+export interface IpSetCounters {
+  selectorEvaluations: number;
+  itemsScanned: number;
+}
+
+export interface IpSetFlush {
+  upserted: IpSetState[];
+  deltas: Array<{ id: IpSetId; added: string[]; removed: string[] }>;
+  removed: IpSetId[];
+}
+
+export class IpSetIndex {
+  private readonly sets = new Map<IpSetId, ActiveSet>();
+  private readonly hints = new HintIndex<IpSetId>();
+  /** item id -> ids of active sets it currently matches. */
+  private readonly memberships = new Map<string, Set<IpSetId>>();
+  private readonly dirty = new Set<IpSetId>();
+  /** Sets emitted and since released; removed at flush unless re-referenced. */
+  private readonly released = new Set<IpSetId>();
+
+  constructor(
+    private readonly items: { get(id: string): SetItem | undefined; labels: LabelIndex },
+    private readonly counters: IpSetCounters,
+  ) {}
+
+  ref(def: IpSetDefinition): void {
+    const existing = this.sets.get(def.id);
+    if (existing) {
+      existing.refs++;
+      return;
+    }
+    const set: ActiveSet = { def, refs: 1, matching: new Set(), counts: new Map(), added: new Set(), removed: new Set(), emitted: false, replacing: false };
+    this.sets.set(def.id, set);
+    this.hints.add(def.id, def.spec.hints);
+    for (const itemId of this.items.labels.candidates(def.spec.hints)) {
+      this.counters.itemsScanned++;
+      const item = this.items.get(itemId);
+      if (!item) continue;
+      this.counters.selectorEvaluations++;
+      if (matches(def.spec, item)) this.join(set, item);
+    }
+    if (this.released.delete(def.id)) {
+      // Released and re-referenced within one flush: the dataplane still has the old
+      // members, so emit a full replacement rather than a delta.
+      set.replacing = true;
+    }
+    this.dirty.add(def.id);
+  }
+
+  unref(id: IpSetId): void {
+    const set = this.sets.get(id);
+    if (!set) throw new Error(`calc: unref of unknown IP set ${id}`);
+    if (--set.refs > 0) return;
+    for (const itemId of set.matching) this.memberships.get(itemId)?.delete(id);
+    this.hints.remove(id, set.def.spec.hints);
+    this.sets.delete(id);
+    this.dirty.delete(id);
+    if (set.emitted || set.replacing) this.released.add(id);
+  }
+
+  has(id: IpSetId): boolean {
+    return this.sets.has(id);
+  }
+
+  /** Re-evaluates one item against the sets it could be in, before or after. */
+  itemChanged(before: SetItem | undefined, after: SetItem | undefined): void {
+    const id = (before ?? after)!.id;
+    const candidates = new Set<IpSetId>(this.memberships.get(id) ?? []);
+    if (after) this.hints.collect(after.labels, candidates);
+    for (const setId of candidates) {
+      const set = this.sets.get(setId)!;
+      const was = set.matching.has(id);
+      let now = false;
+      if (after) {
+        this.counters.selectorEvaluations++;
+        now = matches(set.def.spec, after);
+      }
+      if (was) this.leave(set, before!);
+      if (now) this.join(set, after!);
+    }
+  }
+
+  /** Items whose labels did not change but whose addresses/ports did: no selector work. */
+  itemAddressesChanged(before: SetItem, after: SetItem): void {
+    // Copy: leave/join re-insert into the live membership set, which would never end.
+    for (const setId of [...(this.memberships.get(before.id) ?? [])]) {
+      const set = this.sets.get(setId)!;
+      this.leave(set, before);
+      this.join(set, after);
+    }
+  }
+
+  private join(set: ActiveSet, item: SetItem): void {
+    set.matching.add(item.id);
+    let m = this.memberships.get(item.id);
+    if (!m) this.memberships.set(item.id, (m = new Set()));
+    m.add(set.def.id);
+    for (const member of membersOf(set.def, item)) {
+      const n = set.counts.get(member) ?? 0;
+      set.counts.set(member, n + 1);
+      if (n === 0) this.noteAdded(set, member);
+    }
+  }
+
+  private leave(set: ActiveSet, item: SetItem): void {
+    set.matching.delete(item.id);
+    const m = this.memberships.get(item.id);
+    m?.delete(set.def.id);
+    if (m?.size === 0) this.memberships.delete(item.id);
+    for (const member of membersOf(set.def, item)) {
+      const n = set.counts.get(member) ?? 0;
+      if (n <= 1) {
+        set.counts.delete(member);
+        this.noteRemoved(set, member);
+      } else {
+        set.counts.set(member, n - 1);
+      }
+    }
+  }
+
+  private noteAdded(set: ActiveSet, member: string): void {
+    if (!set.emitted) return;
+    if (!set.removed.delete(member)) set.added.add(member);
+    this.dirty.add(set.def.id);
+  }
+
+  private noteRemoved(set: ActiveSet, member: string): void {
+    if (!set.emitted) return;
+    if (!set.added.delete(member)) set.removed.add(member);
+    this.dirty.add(set.def.id);
+  }
+
+  /** Changes since the last flush, in a deterministic order. */
+  flush(): IpSetFlush {
+    const out: IpSetFlush = { upserted: [], deltas: [], removed: [...this.released].sort() };
+    this.released.clear();
+    for (const id of [...this.dirty].sort()) {
+      const set = this.sets.get(id);
+      if (!set) continue;
+      if (!set.emitted) {
+        set.emitted = true;
+        set.replacing = false;
+        out.upserted.push(this.stateOf(set));
+      } else if (set.added.size || set.removed.size) {
+        out.deltas.push({ id, added: [...set.added].sort(), removed: [...set.removed].sort() });
+      }
+      set.added.clear();
+      set.removed.clear();
+    }
+    this.dirty.clear();
+    return out;
+  }
+
+  /** Every emitted set with its current members (for snapshots). */
+  snapshot(): IpSetState[] {
+    return [...this.sets.values()].filter((s) => s.emitted).map((s) => this.stateOf(s));
+  }
+
+  get activeCount(): number {
+    return this.sets.size;
+  }
+
+  private stateOf(set: ActiveSet): IpSetState {
+    const { id, kind, description } = set.def;
+    return { id, kind, description, members: [...set.counts.keys()].sort() };
+  }
+}
+
+function membersOf(def: IpSetDefinition, item: SetItem): string[] {
+  if (!def.namedPort) return item.nets;
+  const { protocol, name } = def.namedPort;
+  const out: string[] = [];
+  for (const p of item.ports) {
+    if (p.name !== name || p.protocol !== protocol) continue;
+    for (const a of item.addresses) out.push(namedPortMember(a, protocol, p.port));
+  }
+  return out;
+}

@@ -1,0 +1,184 @@
+// A MatchSpec is everything that decides whether one labelled item (endpoint or
+// network set) is selected: a selector plus the scoping Calico layers on top of
+// it (NetworkPolicy namespace, namespaceSelector over the namespace's `pcns.`
+// labels, service accounts). Both policy selectors and rule selectors compile to
+// one, and its canonical `key` names the IP set, so identical meaning => one set.
+import type { Labels, SelectorNode } from '../selector/ast.js';
+import { LABEL_NAMESPACE, LABEL_SERVICE_ACCOUNT, NAMESPACE_LABEL_PREFIX, SERVICE_ACCOUNT_LABEL_PREFIX } from './model.js';
+
+/** A parsed selector as the calc graph uses it. */
+export interface CompiledSelector {
+  ast: SelectorNode;
+  evaluate(labels: Labels): boolean;
+  /** Canonical text: equal meaning-preserving rewrites give equal text. */
+  canonical: string;
+}
+
+/** Compiles selector text; throws on invalid text. */
+export type SelectorCompiler = (text: string) => CompiledSelector;
+
+/**
+ * An index hint: a list of alternatives, at least one of which every matching item
+ * carries. `value` undefined = the label key is present with any value.
+ * `null` = no useful hint (e.g. `all()`, `!has(x)`): consider every item.
+ */
+export type Hints = Array<{ key: string; value?: string }> | null;
+
+/** What a labelled item looks like to a MatchSpec. */
+export interface MatchTarget {
+  isEndpoint: boolean;
+  namespace?: string;
+  /** Effective labels (own + inherited + implicit). */
+  labels: Labels;
+  /** The `pcns.` labels with the prefix removed. */
+  namespaceLabels(): Labels;
+  /** The `pcsa.` labels with the prefix removed. */
+  serviceAccountLabels(): Labels;
+}
+
+export interface MatchSpec {
+  /** Canonical description; equal keys select the same items. */
+  key: string;
+  /** Only endpoints (not network sets) can match: named ports, service accounts, policy selectors. */
+  endpointsOnly: boolean;
+  /** Item must be in this namespace (NetworkPolicy scoping). */
+  namespace?: string;
+  /** `namespaceSelector: global()`: only non-namespaced items. */
+  nonNamespacedOnly: boolean;
+  selector?: CompiledSelector;
+  namespaceSelector?: CompiledSelector;
+  serviceAccountNames?: string[];
+  serviceAccountSelector?: CompiledSelector;
+  /** A selector failed to compile: matches nothing (validation should have prevented it). */
+  invalid: boolean;
+  hints: Hints;
+}
+
+export interface MatchSpecInput {
+  endpointsOnly: boolean;
+  namespace?: string;
+  selector?: string;
+  namespaceSelector?: string;
+  serviceAccountNames?: string[];
+  serviceAccountSelector?: string;
+}
+
+export function buildMatchSpec(input: MatchSpecInput, compile: SelectorCompiler): MatchSpec {
+  const spec: MatchSpec = { key: '', endpointsOnly: input.endpointsOnly, nonNamespacedOnly: false, invalid: false, hints: null };
+  const parts: string[] = [input.endpointsOnly ? 'ep' : 'any'];
+  const tryCompile = (text: string): CompiledSelector | undefined => {
+    try {
+      return compile(text);
+    } catch {
+      spec.invalid = true;
+      return undefined;
+    }
+  };
+  if (input.namespace !== undefined) {
+    spec.namespace = input.namespace;
+    parts.push(`ns=${JSON.stringify(input.namespace)}`);
+  }
+  if (input.namespaceSelector !== undefined) {
+    const sel = tryCompile(input.namespaceSelector);
+    if (sel?.ast.kind === 'global') {
+      spec.nonNamespacedOnly = true;
+      parts.push('nssel=global()');
+    } else if (sel) {
+      spec.namespaceSelector = sel;
+      parts.push(`nssel=${sel.canonical}`);
+    }
+  }
+  if (input.selector !== undefined) {
+    const sel = tryCompile(input.selector);
+    if (sel && sel.ast.kind !== 'all') {
+      spec.selector = sel;
+      parts.push(`sel=${sel.canonical}`);
+    }
+  }
+  if (input.serviceAccountNames?.length) {
+    spec.serviceAccountNames = [...new Set(input.serviceAccountNames)].sort();
+    parts.push(`sa=${JSON.stringify(spec.serviceAccountNames)}`);
+  }
+  if (input.serviceAccountSelector !== undefined) {
+    const sel = tryCompile(input.serviceAccountSelector);
+    if (sel && sel.ast.kind !== 'all') {
+      spec.serviceAccountSelector = sel;
+      parts.push(`sasel=${sel.canonical}`);
+    }
+  }
+  if (spec.invalid) parts.push('invalid');
+  spec.key = parts.join(' ');
+  spec.hints = specHints(spec);
+  return spec;
+}
+
+/** Whether `target` is selected. The caller counts evaluations. */
+export function matches(spec: MatchSpec, target: MatchTarget): boolean {
+  if (spec.invalid) return false;
+  if (spec.endpointsOnly && !target.isEndpoint) return false;
+  if (spec.namespace !== undefined && target.namespace !== spec.namespace) return false;
+  if (spec.nonNamespacedOnly && target.namespace !== undefined) return false;
+  if (spec.namespaceSelector) {
+    // A namespaceSelector selects namespaces, so non-namespaced items never match it.
+    if (target.namespace === undefined || !spec.namespaceSelector.evaluate(target.namespaceLabels())) return false;
+  }
+  if (spec.serviceAccountNames) {
+    const sa = target.labels[LABEL_SERVICE_ACCOUNT];
+    if (sa === undefined || !spec.serviceAccountNames.includes(sa)) return false;
+  }
+  if (spec.serviceAccountSelector && !spec.serviceAccountSelector.evaluate(target.serviceAccountLabels())) return false;
+  if (spec.selector && !spec.selector.evaluate(target.labels)) return false;
+  return true;
+}
+
+/** Picks the most selective hint among the spec's conjuncts. */
+function specHints(spec: MatchSpec): Hints {
+  const candidates: Hints[] = [];
+  if (spec.namespace !== undefined) candidates.push([{ key: LABEL_NAMESPACE, value: spec.namespace }]);
+  if (spec.selector) candidates.push(nodeHints(spec.selector.ast, ''));
+  if (spec.namespaceSelector) candidates.push(nodeHints(spec.namespaceSelector.ast, NAMESPACE_LABEL_PREFIX));
+  if (spec.serviceAccountNames) candidates.push(spec.serviceAccountNames.map((value) => ({ key: LABEL_SERVICE_ACCOUNT, value })));
+  if (spec.serviceAccountSelector) candidates.push(nodeHints(spec.serviceAccountSelector.ast, SERVICE_ACCOUNT_LABEL_PREFIX));
+  return best(candidates);
+}
+
+/** Lower is more selective: value alternatives are cheap, key-only ones cost more. */
+function cost(h: Hints): number {
+  if (h === null) return Number.POSITIVE_INFINITY;
+  return h.reduce((sum, alt) => sum + (alt.value === undefined ? 100 : 1), 0);
+}
+
+function best(candidates: Hints[]): Hints {
+  let chosen: Hints = null;
+  for (const h of candidates) if (cost(h) < cost(chosen)) chosen = h;
+  return chosen;
+}
+
+/** Hints of a selector AST: labels an item must carry to possibly match. */
+export function nodeHints(node: SelectorNode, prefix: string): Hints {
+  switch (node.kind) {
+    case 'eq':
+      return [{ key: prefix + node.key, value: node.value }];
+    case 'in':
+      return node.values.length ? node.values.map((value) => ({ key: prefix + node.key, value })) : null;
+    case 'has':
+    case 'contains':
+    case 'startsWith':
+    case 'endsWith':
+      return [{ key: prefix + node.key }];
+    case 'and':
+      return best(node.operands.map((o) => nodeHints(o, prefix)));
+    case 'or': {
+      const all: Array<{ key: string; value?: string }> = [];
+      for (const o of node.operands) {
+        const h = nodeHints(o, prefix);
+        if (h === null) return null;
+        all.push(...h);
+      }
+      return all;
+    }
+    default:
+      // all(), global(), !=, not in, ! ...: absent labels can match, so no hint.
+      return null;
+  }
+}

@@ -1,0 +1,178 @@
+// Normalizes v3 rules for the output contract: selectors become IP set ids,
+// named ports become named-port set ids, protocols become numbers. It also
+// returns the set definitions the rules reference, so the graph can refcount
+// them. NetworkPolicy scoping follows Calico: a rule side with any of
+// selector / notSelector / namespaceSelector is confined to the policy's
+// namespace unless namespaceSelector says which namespaces.
+import { createHash } from 'node:crypto';
+import type { IpSetDefinition } from './ip-set-index.js';
+import { buildMatchSpec } from './match-spec.js';
+import type { MatchSpec, MatchSpecInput, SelectorCompiler } from './match-spec.js';
+import { protocolNumber, toCidr } from './model.js';
+import type { RawRule, RuleEntity } from './model.js';
+import type { IpVersion, NormalizedRule, PortRange, RuleAction, RuleSide } from './output.js';
+
+export interface NormalizedRules {
+  inbound: NormalizedRule[];
+  outbound: NormalizedRule[];
+  /** Every set the rules reference, de-duplicated by id. */
+  sets: IpSetDefinition[];
+}
+
+export interface RuleContext {
+  /** Set for NetworkPolicy (and namespaced profiles, which do not exist in v3). */
+  namespace?: string;
+  compile: SelectorCompiler;
+}
+
+/** Short stable id from a canonical description: prefix + 20 base-32 characters of SHA-256. */
+export function setIdOf(prefix: 's' | 'n', canonical: string): string {
+  const digest = createHash('sha256').update(canonical).digest();
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
+  let out = prefix;
+  // 20 characters x 5 bits = 100 bits of the digest: collisions are not a practical concern.
+  let bits = 0;
+  let acc = 0;
+  for (const byte of digest) {
+    acc = (acc << 8) | byte;
+    bits += 8;
+    while (bits >= 5 && out.length < 21) {
+      out += alphabet[(acc >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    acc &= (1 << bits) - 1;
+    if (out.length >= 21) break;
+  }
+  return out;
+}
+
+export function netSetOf(spec: MatchSpec): IpSetDefinition {
+  return { id: setIdOf('s', spec.key), kind: 'net', description: spec.key, spec };
+}
+
+export function namedPortSetOf(spec: MatchSpec, protocol: number, name: string): IpSetDefinition {
+  const description = `${spec.key} port=${protocol}:${name}`;
+  return { id: setIdOf('n', description), kind: 'named-port', description, spec, namedPort: { protocol, name } };
+}
+
+export function normalizeRules(ingress: RawRule[], egress: RawRule[], ctx: RuleContext): NormalizedRules {
+  const sets = new Map<string, IpSetDefinition>();
+  const inbound = ingress.map((r) => normalizeRule(r, ctx, sets));
+  const outbound = egress.map((r) => normalizeRule(r, ctx, sets));
+  return { inbound, outbound, sets: [...sets.values()] };
+}
+
+const ACTIONS: readonly RuleAction[] = ['Allow', 'Deny', 'Log', 'Pass'];
+
+function normalizeRule(raw: RawRule, ctx: RuleContext, sets: Map<string, IpSetDefinition>): NormalizedRule {
+  // An unknown action must not become Allow: treat it as Deny (fail closed).
+  const action = ACTIONS.find((a) => a.toLowerCase() === String(raw.action ?? '').toLowerCase()) ?? 'Deny';
+  const protocol = protocolNumber(raw.protocol);
+  const rule: NormalizedRule = {
+    action,
+    source: normalizeSide(raw.source ?? {}, protocol, ctx, sets),
+    destination: normalizeSide(raw.destination ?? {}, protocol, ctx, sets),
+  };
+  let neverMatches = false;
+  if (raw.protocol !== undefined) {
+    if (protocol === undefined) neverMatches = true;
+    else rule.protocol = protocol;
+  }
+  const notProtocol = protocolNumber(raw.notProtocol);
+  if (notProtocol !== undefined) rule.notProtocol = notProtocol;
+  if (raw.icmp && typeof raw.icmp.type === 'number') rule.icmp = icmpOf(raw.icmp.type, raw.icmp.code);
+  if (raw.notICMP && typeof raw.notICMP.type === 'number') rule.notIcmp = icmpOf(raw.notICMP.type, raw.notICMP.code);
+
+  // The family a rule can match: explicit, implied by ICMP flavour, or implied by nets.
+  const families = new Set<IpVersion>();
+  if (raw.ipVersion === 4 || raw.ipVersion === 6) families.add(raw.ipVersion);
+  if (protocol === 1) families.add(4);
+  if (protocol === 58) families.add(6);
+  for (const side of [rule.source, rule.destination]) {
+    if (side.nets.length === 0) continue;
+    const sideFamilies = new Set(side.nets.map((n) => (n.includes(':') ? 6 : 4) as IpVersion));
+    if (sideFamilies.size === 1) families.add([...sideFamilies][0]!);
+  }
+  if (families.size > 1) neverMatches = true;
+  else if (families.size === 1) rule.ipVersion = [...families][0]!;
+  if (sideNeverMatches(rule.source) || sideNeverMatches(rule.destination)) neverMatches = true;
+  if (neverMatches) rule.neverMatches = true;
+  return rule;
+}
+
+const icmpOf = (type: number, code: number | undefined) => (typeof code === 'number' ? { type, code } : { type });
+
+/** A side whose ports list was given but resolved to nothing (only named ports without a usable protocol). */
+function sideNeverMatches(side: RuleSide & { unresolvedPorts?: boolean }): boolean {
+  const unresolved = side.unresolvedPorts === true;
+  delete side.unresolvedPorts;
+  return unresolved && side.ports.length === 0 && side.namedPortIpSetIds.length === 0;
+}
+
+function normalizeSide(
+  e: RuleEntity,
+  protocol: number | undefined,
+  ctx: RuleContext,
+  sets: Map<string, IpSetDefinition>,
+): RuleSide & { unresolvedPorts?: boolean } {
+  const side: RuleSide & { unresolvedPorts?: boolean } = {
+    nets: (e.nets ?? []).map(toCidr),
+    notNets: (e.notNets ?? []).map(toCidr),
+    ipSetIds: [],
+    notIpSetIds: [],
+    ports: [],
+    notPorts: [],
+    namedPortIpSetIds: [],
+    notNamedPortIpSetIds: [],
+  };
+  const use = (def: IpSetDefinition): string => {
+    sets.set(def.id, def);
+    return def.id;
+  };
+  const hasSelection = e.selector !== undefined || e.notSelector !== undefined || e.namespaceSelector !== undefined;
+  const sa = e.serviceAccounts;
+  const hasServiceAccounts = !!sa && (!!sa.names?.length || sa.selector !== undefined);
+  const positive: MatchSpecInput = { endpointsOnly: hasServiceAccounts };
+  if (hasSelection || hasServiceAccounts) {
+    if (e.namespaceSelector !== undefined) positive.namespaceSelector = e.namespaceSelector;
+    else if (ctx.namespace !== undefined) positive.namespace = ctx.namespace;
+    if (e.selector !== undefined) positive.selector = e.selector;
+    if (sa?.names?.length) positive.serviceAccountNames = sa.names;
+    if (sa?.selector !== undefined) positive.serviceAccountSelector = sa.selector;
+  }
+  const positiveSpec = buildMatchSpec(positive, ctx.compile);
+  // Only constrain addresses when the rule said something about them; a side with
+  // only a notSelector keeps the namespace scope in the positive set, as Calico does.
+  if (hasSelection || hasServiceAccounts) side.ipSetIds.push(use(netSetOf(positiveSpec)));
+  if (e.notSelector !== undefined) {
+    side.notIpSetIds.push(use(netSetOf(buildMatchSpec({ endpointsOnly: false, selector: e.notSelector }, ctx.compile))));
+  }
+  // Named ports select endpoints' (address, port) pairs, restricted by the same selection.
+  const namedSpec = hasSelection || hasServiceAccounts ? buildMatchSpec({ ...positive, endpointsOnly: true }, ctx.compile) : buildMatchSpec({ endpointsOnly: true }, ctx.compile);
+  const notNamedSpec = buildMatchSpec({ endpointsOnly: true }, ctx.compile);
+  for (const [list, into, namedInto, spec] of [
+    [e.ports, side.ports, side.namedPortIpSetIds, namedSpec],
+    [e.notPorts, side.notPorts, side.notNamedPortIpSetIds, notNamedSpec],
+  ] as const) {
+    for (const p of list ?? []) {
+      const range = portRangeOf(p);
+      if (range) {
+        into.push(range);
+      } else if (typeof p === 'string' && protocol !== undefined) {
+        namedInto.push(use(namedPortSetOf(spec, protocol, p)));
+      } else if (list === e.ports) {
+        side.unresolvedPorts = true;
+      }
+    }
+  }
+  return side;
+}
+
+/** `80`, `"80"`, `"1000:2000"` -> range; a name -> undefined. */
+export function portRangeOf(p: number | string): PortRange | undefined {
+  if (typeof p === 'number') return { first: p, last: p };
+  const m = /^([0-9]+)(?::([0-9]+))?$/.exec(p.trim());
+  if (!m) return undefined;
+  const first = Number(m[1]);
+  return { first, last: m[2] === undefined ? first : Number(m[2]) };
+}
