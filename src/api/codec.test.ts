@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatJson, formatYaml, parseDocuments, validateResource } from './index.js';
 import type { Resource } from './resource.js';
+import { ValidationError } from '../base/errors.js';
 
 const pool = (name: string, cidr: string): Resource =>
   validateResource({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name }, spec: { cidr } });
@@ -125,4 +126,11 @@ test('quoted numbers stay strings and port ranges survive a round trip', () => {
   });
   const back = validateResource(parseDocuments(formatYaml([np]), 'x')[0]!.value);
   assert.deepEqual(back, np);
+});
+
+test('malformed JSON is reported with its line', () => {
+  assert.throws(
+    () => parseDocuments('{\n  "kind": "Tier",\n  "metadata": {"name": "a",}\n  oops\n}', 'bad.json'),
+    (err: unknown) => err instanceof ValidationError && /^bad\.json:\d+ \(document 1\): malformed YAML/.test(err.message),
+  );
 });

@@ -217,10 +217,16 @@ function locationOf(ctx: ValidateContext): DocumentLocation | undefined {
   return Object.keys(loc).length > 0 ? loc : undefined;
 }
 
-// Validated values are plain JSON (strings, numbers, booleans, arrays, objects):
-// a JSON round trip is the simplest deep copy that guarantees no aliasing.
+// Validated values are plain JSON (strings, numbers, booleans, arrays, objects),
+// so a plain recursive copy guarantees the result shares nothing with the input.
 function cloneJSON<T>(v: T): T {
-  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
+  if (Array.isArray(v)) return v.map(cloneJSON) as T;
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = cloneJSON(x);
+    return out as T;
+  }
+  return v;
 }
 
 // Re-exports: the pieces other subsystems use.
