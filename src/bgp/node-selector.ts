@@ -1,34 +1,21 @@
-// The subset of Calico's selector syntax BGPPeer nodeSelector / peerSelector
-// use in practice: all(), k == 'v', k != 'v', has(k), !has(k),
-// k in {'a','b'}, k not in {...}, joined by &&. It stands in until the
-// project's full selector engine (src/selector/) can be injected through
-// `SelectorMatcher`; callers with the real one pass it instead.
-// TODO(#5): default to src/selector once it lands.
+// BGPPeer nodeSelector / peerSelector evaluation, through the project's
+// selector engine (src/selector: full Calico syntax). Injected into the plan
+// as a function so the plan's tests can stub it and the plan stays free of
+// any particular selector implementation.
+
+import { parseSelector, type Selector } from '../selector/index.js';
 
 export type SelectorMatcher = (selector: string, labels: Record<string, string>) => boolean;
 
-const TERM =
-  /^\s*(?:(all\(\))|(!?)has\(\s*([\w./-]+)\s*\)|([\w./-]+)\s*(==|!=)\s*['"]([^'"]*)['"]|([\w./-]+)\s+(not\s+in|in)\s*\{([^}]*)\})\s*$/;
+const cache = new Map<string, Selector>();
 
-/** Throws on syntax it does not understand, so a bad selector never silently matches everything. */
+/** Throws the selector engine's SelectorParseError on bad syntax, so a bad selector never silently matches. */
 export const matchNodeSelector: SelectorMatcher = (selector, labels) => {
-  const text = selector.trim();
-  if (text === '') return true;
-  return text.split('&&').every((part) => {
-    const m = TERM.exec(part);
-    if (!m) throw new Error(`unsupported selector term '${part.trim()}'`);
-    if (m[1]) return true;
-    if (m[3] !== undefined) return (m[2] === '!') !== Object.hasOwn(labels, m[3]);
-    if (m[4] !== undefined) {
-      const equal = labels[m[4]] === m[6];
-      return m[5] === '==' ? equal : !equal;
-    }
-    const values = m[9]!
-      .split(',')
-      .map((v) => v.trim().replace(/^['"]|['"]$/g, ''))
-      .filter((v) => v !== '');
-    const value = labels[m[7]!];
-    const inSet = value !== undefined && values.includes(value);
-    return m[8] === 'in' ? inSet : !inSet;
-  });
+  let parsed = cache.get(selector);
+  if (!parsed) {
+    parsed = parseSelector(selector);
+    if (cache.size > 1000) cache.clear(); // selectors come from a handful of BGPPeers; bound it anyway
+    cache.set(selector, parsed);
+  }
+  return parsed.evaluate(labels);
 };

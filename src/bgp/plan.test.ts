@@ -151,7 +151,7 @@ test('BGPPeer validation table', () => {
   assert.deepEqual(parsePeerIP('2001:db8::1'), { address: '2001:db8::1' });
 });
 
-test('node selector subset', () => {
+test('node selectors use the full selector engine', () => {
   const labels = { rack: 'r1', 'route-reflector': 'true' };
   assert.equal(matchNodeSelector("rack == 'r1' && has(route-reflector)", labels), true);
   assert.equal(matchNodeSelector("rack != 'r1'", labels), false);
@@ -159,4 +159,5 @@ test('node selector subset', () => {
   assert.equal(matchNodeSelector("rack not in {'r1'}", labels), false);
   assert.equal(matchNodeSelector('!has(zone)', labels), true);
   assert.throws(() => matchNodeSelector('rack =~ r1', labels));
+  assert.equal(matchNodeSelector("rack starts with 'r' || zone == 'x'", labels), true);
 });

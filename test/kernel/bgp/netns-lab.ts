@@ -28,7 +28,7 @@ export const skipReason = !isRoot ? 'needs root' : !haveBird ? 'bird not install
 
 export function sh(cmd: string, args: string[], opts: { allowFail?: boolean } = {}): string {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 512 * 1024 * 1024 });
   } catch (err) {
     if (opts.allowFail) return '';
     const e = err as { stderr?: string };

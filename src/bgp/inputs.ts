@@ -1,0 +1,82 @@
+// Adapter: projectcalico.org/v3 resources (as the syncer holds them) plus this
+// host's block affinities -> BgpInputs. Pure. The only decisions here are
+// Calico's conventions: BGPConfiguration "default" is cluster-wide,
+// "node.<name>" is per node; passwords come inline or from a secret resolver.
+
+import type { Resource } from '../api/resource.js';
+import type { BGPConfigurationSpec, BGPPassword, BGPPeerSpec, SecretKeyRef } from '../api/kinds/bgp.js';
+import type { NodeSpec } from '../api/kinds/node.js';
+import type { IPPoolSpec } from '../api/kinds/ip-pool.js';
+import type { BgpConfigurationSpec, BgpInputs, BgpNode, BgpPeerResource, LogSeverity } from './model.js';
+
+export interface BgpResources {
+  nodeName: string;
+  nodes: Resource<NodeSpec>[];
+  bgpConfigurations: Resource<BGPConfigurationSpec>[];
+  bgpPeers: Resource<BGPPeerSpec>[];
+  ipPools: Resource<IPPoolSpec>[];
+  /** CIDRs of this host's confirmed block affinities (src/ipam). */
+  blocks: string[];
+  /** Addresses of this host's WorkloadEndpoints (spec.ipNetworks, without the length). */
+  localEndpointAddresses?: string[];
+  /** Resolves a BGPPeer/mesh secretKeyRef; without it such a password is missing and the peer is reported. */
+  resolveSecret?: (ref: SecretKeyRef) => string | undefined;
+}
+
+function password(p: BGPPassword | undefined, resolve: BgpResources['resolveSecret']): string | undefined {
+  if (!p) return undefined;
+  if (p.inline !== undefined) return p.inline;
+  return p.secretKeyRef && resolve ? resolve(p.secretKeyRef) : undefined;
+}
+
+function configOf(r: Resource<BGPConfigurationSpec> | undefined, resolve: BgpResources['resolveSecret']): BgpConfigurationSpec | undefined {
+  const s = r?.spec;
+  if (!s) return undefined;
+  const out: BgpConfigurationSpec = {};
+  if (s.logSeverityScreen !== undefined) out.logSeverityScreen = (s.logSeverityScreen === 'Trace' ? 'Debug' : s.logSeverityScreen) as LogSeverity;
+  if (s.nodeToNodeMeshEnabled !== undefined) out.nodeToNodeMeshEnabled = s.nodeToNodeMeshEnabled;
+  if (s.asNumber !== undefined) out.asNumber = s.asNumber;
+  if (s.listenPort !== undefined) out.listenPort = s.listenPort;
+  if (s.communities) out.communities = s.communities;
+  if (s.prefixAdvertisements) out.prefixAdvertisements = s.prefixAdvertisements;
+  const mesh = password(s.nodeMeshPassword, resolve);
+  if (mesh !== undefined) out.nodeMeshPassword = mesh;
+  if (s.nodeMeshMaxRestartTime !== undefined) out.nodeMeshMaxRestartTime = s.nodeMeshMaxRestartTime;
+  return out;
+}
+
+export function bgpInputsFromResources(r: BgpResources): BgpInputs {
+  const nodes: BgpNode[] = r.nodes.map((n) => {
+    const b = n.spec?.bgp ?? {};
+    const node: BgpNode = { name: n.metadata.name, labels: n.metadata.labels ?? {} };
+    if (b.ipv4Address) node.ipv4Address = b.ipv4Address;
+    if (b.ipv6Address) node.ipv6Address = b.ipv6Address;
+    if (b.asNumber !== undefined) node.asNumber = b.asNumber;
+    if (b.routeReflectorClusterID) node.routeReflectorClusterID = b.routeReflectorClusterID;
+    return node;
+  });
+  const peers: BgpPeerResource[] = r.bgpPeers.map((p) => {
+    const s = p.spec ?? {};
+    const spec: BgpPeerResource['spec'] = {};
+    for (const k of ['node', 'nodeSelector', 'peerIP', 'peerSelector', 'asNumber', 'ttlSecurity', 'keepaliveTime', 'maxRestartTime', 'sourceAddress', 'keepOriginalNextHop', 'nextHopMode', 'numAllowedLocalASNumbers'] as const) {
+      if (s[k] !== undefined) (spec as Record<string, unknown>)[k] = s[k];
+    }
+    const pw = password(s.password, r.resolveSecret);
+    if (pw !== undefined) spec.password = pw;
+    return { name: p.metadata.name, spec };
+  });
+  const globalConfig = configOf(r.bgpConfigurations.find((c) => c.metadata.name === 'default'), r.resolveSecret);
+  const nodeConfig = configOf(r.bgpConfigurations.find((c) => c.metadata.name === `node.${r.nodeName}`), r.resolveSecret);
+  return {
+    nodeName: r.nodeName,
+    nodes,
+    peers,
+    pools: r.ipPools
+      .filter((p) => p.spec?.cidr)
+      .map((p) => ({ name: p.metadata.name, cidr: p.spec!.cidr, disabled: p.spec!.disabled ?? false, disableBGPExport: p.spec!.disableBGPExport ?? false })),
+    blocks: r.blocks,
+    ...(globalConfig ? { globalConfig } : {}),
+    ...(nodeConfig ? { nodeConfig } : {}),
+    ...(r.localEndpointAddresses ? { localEndpointAddresses: r.localEndpointAddresses } : {}),
+  };
+}
