@@ -12,6 +12,8 @@ import { performance } from 'node:perf_hooks';
 import { MemoryKV } from '../src/datastore/memory-kv.js';
 import { EtcdKV } from '../src/datastore/etcd-kv.js';
 import { IpamClient } from '../src/ipam/ipam-client.js';
+import { claimBlock } from '../src/ipam/affinity-flows.js';
+import { blockCount, formatCidr, nthBlock, parseCidr } from '../src/ipam/cidr-math.js';
 import { poolView, staticPoolSource } from '../src/ipam/pools.js';
 import { startEtcd } from '../test/support/etcd.js';
 import type { WorkerConfig, WorkerResult } from '../test/ipam/contention-worker.js';
@@ -45,9 +47,22 @@ interface Row {
   exhausted: number;
 }
 
-async function etcdScenario(name: string, hosts: number, opts: { pools?: WorkerConfig['pools']; maxBlocksPerHost?: number }): Promise<Row> {
+async function etcdScenario(name: string, hosts: number, opts: { pools?: WorkerConfig['pools']; maxBlocksPerHost?: number; donorClaimsAll?: boolean }): Promise<Row> {
   const etcd = await startEtcd();
   try {
+    if (opts.donorClaimsAll && opts.pools) {
+      // Worst case: one "donor" host holds every block, so all 8 hosts borrow from the
+      // same blocks in the same order and their CAS writes collide.
+      const kv = new EtcdKV({ endpoints: [etcd.endpoint] });
+      const donor = new IpamClient({ kv, pools: staticPoolSource(opts.pools.map((p) => poolView(p))) });
+      for (const p of opts.pools) {
+        const pc = parseCidr(p.cidr);
+        for (let i = 0n; i < blockCount(pc, p.blockSize!); i++) {
+          await claimBlock(donor.store, { host: 'donor', cidr: formatCidr(nthBlock(pc, p.blockSize!, i)), now: new Date().toISOString(), strictAffinity: false });
+        }
+      }
+      await kv.close();
+    }
     if (opts.maxBlocksPerHost) {
       const kv = new EtcdKV({ endpoints: [etcd.endpoint] });
       await new IpamClient({ kv, pools: staticPoolSource([]) }).setConfig({ maxBlocksPerHost: opts.maxBlocksPerHost });
@@ -100,9 +115,11 @@ const tight = [
   { name: 'c', cidr: '198.18.9.0/25', blockSize: 28 },
 ];
 const rows: Row[] = [];
-rows.push(await etcdScenario('etcd, 1 host', 1, {}));
-rows.push(await etcdScenario('etcd, 8 contending hosts', 8, {}));
+const roomy = [{ name: 'v4', cidr: '198.18.0.0/16', blockSize: 26 }];
+rows.push(await etcdScenario('etcd, 1 host', 1, { pools: roomy }));
+rows.push(await etcdScenario('etcd, 8 contending hosts', 8, { pools: roomy }));
 rows.push(await etcdScenario('etcd, 8 hosts, tight pool, borrowing', 8, { pools: tight }));
+rows.push(await etcdScenario('etcd, 8 hosts all borrowing from 1 donor', 8, { pools: [{ name: 'v4', cidr: '198.18.0.0/20', blockSize: 26 }], donorClaimsAll: true }));
 rows.push(await memoryScenario());
 
 const headings = ['scenario', 'procs', 'allocs', 'seconds', 'allocs/s', 'CAS retries', 'retries/alloc', 'exhausted'];

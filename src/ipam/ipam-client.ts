@@ -108,19 +108,29 @@ export class IpamClient {
     const requested = family === 4 ? req.pools4 : req.pools6;
     const pools = eligiblePools(all, { family, host: req.host, use: req.use ?? 'Workload', matcher: this.matcher, ...(requested ? { requested } : {}) });
     if (pools.length === 0) throw new IpamError('pool-exhausted', `no enabled IPv${family} pool is usable by node ${req.host}`);
-    const isReserved = reservedMatcher(await this.pools.listReservedCidrs());
+    const reserved = await this.pools.listReservedCidrs();
+    const isReserved = reservedMatcher(reserved);
+    const freeIn = (b: AllocationBlock): number =>
+      reserved.length === 0 ? b.unallocated.length : b.unallocated.filter((o) => !isReserved(ipOfOrdinal(b, o))).length;
     const attrs = { node: req.host, ...(req.attrs ?? {}) };
-    await this.ensureCapacity({ host: req.host, family, count, pools, config, isReserved });
     const got: string[] = [];
-    const take = async (cidr: string, requireHost: string | undefined): Promise<void> => {
-      const ips = await this.allocateIn(cidr, { count: count - got.length, handleId: req.handleId, attrs, isReserved, requireHost });
+    const take = async (cidr: string, requireHost: string | undefined, preRead?: Versioned<AllocationBlock>): Promise<void> => {
+      const ips = await this.allocateIn(cidr, { count: count - got.length, handleId: req.handleId, attrs, isReserved, requireHost, preRead });
       got.push(...ips);
     };
     for (let round = 0; got.length < count && round < 64; round++) {
       const mine = (await this.settledAffinities(req.host, config)).filter((a) => parseCidr(a.cidr).family === family);
-      for (const aff of mine.filter((a) => blockInPools(a.cidr, pools))) {
+      // One round trip for all own blocks; the reads are only a first guess (every write is a CAS).
+      const ownBlocks = (await Promise.all(mine.filter((a) => blockInPools(a.cidr, pools)).map((a) => this.store.getBlock(a.cidr)))).filter(
+        (b): b is Versioned<AllocationBlock> => b !== undefined && hostOfAffinity(b.value.affinity) === req.host,
+      );
+      if (round === 0) {
+        const ownFree = ownBlocks.reduce((n, b) => n + freeIn(b.value), 0);
+        if (ownFree < count) await this.ensureCapacity({ host: req.host, family, count, pools, config, freeIn });
+      }
+      for (const b of ownBlocks) {
         if (got.length >= count) break;
-        await take(aff.cidr, req.host);
+        if (freeIn(b.value) > 0) await take(b.value.cidr, req.host, b);
       }
       if (got.length >= count) break;
       const underLimit = config.maxBlocksPerHost === 0 || mine.length < config.maxBlocksPerHost;
@@ -137,8 +147,7 @@ export class IpamClient {
         for (const b of await this.store.listBlocks()) {
           if (got.length >= count) break;
           if (b.value.affinity === `host:${req.host}` || !blockInPools(b.value.cidr, pools)) continue;
-          if (b.value.unallocated.length === 0) continue;
-          await take(b.value.cidr, undefined);
+          if (freeIn(b.value) > 0) await take(b.value.cidr, undefined, b);
         }
       }
       break;
@@ -153,24 +162,16 @@ export class IpamClient {
   /**
    * Refuses up front a request that cannot be met, so that a full pool fails without
    * writing anything (a partial allocation rolled back would still reorder free lists).
-   * An upper bound from one read: racing writers can still make the request fail later,
-   * in which case what was taken is released again.
+   * Only consulted when the host's own blocks lack room. An upper bound from one read:
+   * racing writers can still make the request fail later, and what was taken is then
+   * released again.
    */
-  private async ensureCapacity(opts: { host: string; family: IpFamily; count: number; pools: PoolView[]; config: IpamConfig; isReserved: (ip: string) => boolean }): Promise<void> {
-    const freeIn = (b: AllocationBlock): number => b.unallocated.filter((o) => !opts.isReserved(ipOfOrdinal(b, o))).length;
-    // Fast path, the common case: the host's own confirmed blocks have room.
-    let own = 0;
-    for (const aff of await this.store.listAffinities(opts.host)) {
-      if (aff.value.state !== 'confirmed' || !blockInPools(aff.cidr, opts.pools)) continue;
-      const b = await this.store.getBlock(aff.cidr);
-      if (b && hostOfAffinity(b.value.affinity) === opts.host) own += freeIn(b.value);
-      if (own >= opts.count) return;
-    }
+  private async ensureCapacity(opts: { host: string; family: IpFamily; count: number; pools: PoolView[]; config: IpamConfig; freeIn: (b: AllocationBlock) => number }): Promise<void> {
     const blocks = (await this.store.listBlocks()).filter((b) => blockInPools(b.value.cidr, opts.pools));
     const mine = blocks.filter((b) => b.value.affinity === `host:${opts.host}`);
     let available = 0;
     for (const b of opts.config.strictAffinity ? mine : blocks) {
-      available += freeIn(b.value);
+      available += opts.freeIn(b.value);
       if (available >= opts.count) return;
     }
     if (!opts.config.autoAllocateBlocks) return this.exhausted(opts);
@@ -199,10 +200,18 @@ export class IpamClient {
   /** One block: allocate, handle first then block, each CAS; retried on conflict with a fresh read. */
   private async allocateIn(
     cidr: string,
-    opts: { count: number; handleId: string; attrs: Record<string, string>; isReserved: (ip: string) => boolean; requireHost: string | undefined },
+    opts: {
+      count: number;
+      handleId: string;
+      attrs: Record<string, string>;
+      isReserved: (ip: string) => boolean;
+      requireHost: string | undefined;
+      /** A read the caller already made: used for the first attempt only. */
+      preRead?: Versioned<AllocationBlock> | undefined;
+    },
   ): Promise<string[]> {
-    return this.store.withRetry(`allocate in ${cidr}`, async () => {
-      const cur = await this.store.getBlock(cidr);
+    return this.store.withRetry(`allocate in ${cidr}`, async (attempt) => {
+      const cur = attempt === 0 && opts.preRead ? opts.preRead : await this.store.getBlock(cidr);
       if (!cur) return [];
       if (opts.requireHost !== undefined && hostOfAffinity(cur.value.affinity) !== opts.requireHost) return [];
       const { block, ips } = allocateFromBlock(cur.value, opts);

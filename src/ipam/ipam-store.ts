@@ -202,6 +202,15 @@ export class IpamStore {
    * handle on first use and deleting it when no block counts remain. Its own CAS loop.
    */
   async adjustHandle(handleId: string, blockCidr: string, delta: number): Promise<void> {
+    if (delta > 0) {
+      // Most allocations are for a new handle: try the create first and save a read.
+      try {
+        await this.putHandle({ handleID: handleId, block: { [blockCidr]: delta }, deleted: false }, undefined);
+        return;
+      } catch (err) {
+        if (!isCalicoError(err, 'already-exists')) throw err;
+      }
+    }
     await this.withRetry(`handle ${handleId}`, async () => {
       const cur = await this.getHandle(handleId);
       const block = { ...(cur?.value.block ?? {}) };
