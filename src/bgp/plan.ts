@@ -26,7 +26,7 @@ import {
 } from './validate.js';
 
 export interface PlanOptions {
-  /** Evaluates nodeSelector / peerSelector; defaults to the built-in subset (node-selector.ts). */
+  /** Evaluates nodeSelector / peerSelector; defaults to src/selector (node-selector.ts). */
   matchSelector?: SelectorMatcher;
 }
 
