@@ -39,7 +39,7 @@ export function parseDocuments(text: string, source: string): ParsedDocument[] {
     if (value !== undefined) return expand(value, source);
   }
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: false });
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: false, intAsBigInt: true });
   const list = Array.isArray(docs) ? docs : [];
   const out: ParsedDocument[] = [];
   const lineOf = (offset: number | undefined): number | undefined => (offset === undefined ? undefined : lineCounter.linePos(offset).line);
@@ -52,7 +52,7 @@ export function parseDocuments(text: string, source: string): ParsedDocument[] {
       throw new ValidationError([{ path: '', message: `malformed YAML: ${message}` }], undefined, { source, index, ...(line ? { line } : {}) });
     }
     const contents = doc.contents as YamlNode | null;
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    const value: unknown = safeIntegers(doc.toJS({ maxAliasCount: 100 }));
     if (value === null || value === undefined) return; // empty document ("---" alone, comments only)
     const docLine = lineOf(contents?.range?.[0]);
 
@@ -88,6 +88,22 @@ function expand(value: unknown, source: string): ParsedDocument[] {
     return value.items.map((v, item) => ({ source, index: 0, item, value: v }));
   }
   return [{ source, index: 0, line: 1, value }];
+}
+
+/**
+ * Integers are parsed as BigInt so that a long unquoted number meant as a
+ * string (a container ID, a GUID) keeps every digit; the ones a double holds
+ * exactly become plain numbers again.
+ */
+function safeIntegers(v: unknown): unknown {
+  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  if (Array.isArray(v)) return v.map(safeIntegers);
+  if (v !== null && typeof v === 'object' && !(v instanceof Date)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = safeIntegers(x);
+    return out;
+  }
+  return v;
 }
 
 function withLine(d: ParsedDocument, line: number | undefined): ParsedDocument {

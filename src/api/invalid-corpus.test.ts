@@ -50,7 +50,7 @@ const CORPUS: Bad[] = [
   { name: 'invalid namespace', doc: mk('NetworkSet', {}, { namespace: 'My_NS' }), path: 'metadata.namespace', message: 'not a valid namespace' },
   { name: 'bad label key', doc: mk('Tier', {}, { labels: { 'bad key!': 'v' } }), path: 'metadata.labels["bad key!"]', message: 'label key' },
   { name: 'bad label value', doc: mk('Tier', {}, { labels: { role: 'no spaces allowed' } }), path: 'metadata.labels["role"]', message: 'label value' },
-  { name: 'numeric label value', doc: mk('Tier', {}, { labels: { replicas: 3 } }), path: 'metadata.labels["replicas"]', message: 'must be strings' },
+  { name: 'list as label value', doc: mk('Tier', {}, { labels: { replicas: [3] } }), path: 'metadata.labels["replicas"]', message: 'must be strings' },
   { name: 'unknown metadata field', doc: mk('Tier', {}, { nmae: 'x' }), path: 'metadata.nmae', message: 'did you mean "name"' },
   { name: 'singleton with another name', doc: mk('ClusterInformation', {}, { name: 'mine' }), path: 'metadata.name', message: 'named "default"' },
   { name: 'BGPConfiguration name', doc: mk('BGPConfiguration', {}, { name: 'global' }), path: 'metadata.name', message: 'node.<nodename>' },

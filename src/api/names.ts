@@ -4,7 +4,7 @@
 // names follow Calico's own narrower pattern (label, or label.label for the
 // legacy "<tier>.<name>" form, or the reserved knp.default.* names).
 import type { ResourceKind } from './kinds.js';
-import { str, type Check } from './validate.js';
+import { describe, scalarAsString, str, type Check } from './validate.js';
 
 const LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const SUBDOMAIN = `${LABEL}(\\.${LABEL})*`;
@@ -91,9 +91,10 @@ export const labelKey: Check<string> = (v, path, issues) => {
   return v as string;
 };
 
-export const labelValue: Check<string> = (v, path, issues) => {
+export const labelValue: Check<string> = (raw, path, issues) => {
+  const v = scalarAsString(raw);
   if (typeof v !== 'string') {
-    issues.add(path, `label values must be strings (quote numbers and booleans in YAML), got ${typeof v} ${String(v)}`);
+    issues.add(path, `label values must be strings, got ${describe(v)}`);
     return v as string;
   }
   const problem = labelValueProblem(v);
@@ -102,8 +103,9 @@ export const labelValue: Check<string> = (v, path, issues) => {
 };
 
 /** Annotation keys use label-key syntax; values are free text. */
-export const annotationValue: Check<string> = (v, path, issues) => {
-  if (typeof v !== 'string') issues.add(path, `annotation values must be strings, got ${typeof v} ${String(v)}`);
+export const annotationValue: Check<string> = (raw, path, issues) => {
+  const v = scalarAsString(raw);
+  if (typeof v !== 'string') issues.add(path, `annotation values must be strings, got ${describe(v)}`);
   return v as string;
 };
 

@@ -43,8 +43,18 @@ export interface StringOptions {
   normalize?: (s: string) => string;
 }
 
+/**
+ * calicoctl decodes YAML straight into typed Go structs, which turns an
+ * unquoted number or boolean into the string a string field wants
+ * (`containerID: 1234`, `version: 2`); we do the same.
+ */
+export function scalarAsString(v: unknown): unknown {
+  return typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' ? String(v) : v;
+}
+
 export function str(opts: StringOptions = {}): Check<string> {
-  return (v, path, issues) => {
+  return (raw, path, issues) => {
+    const v = scalarAsString(raw);
     if (typeof v !== 'string') {
       issues.add(path, `must be a string, got ${describe(v)}`);
       return v as string;
@@ -88,6 +98,10 @@ export interface NumberOptions {
 
 export function num(opts: NumberOptions = {}): Check<number> {
   return (v, path, issues) => {
+    if (typeof v === 'bigint') {
+      issues.add(path, `${v} is out of range${opts.max !== undefined ? `: must be at most ${opts.max}` : ''}`);
+      return Number(v);
+    }
     if (typeof v !== 'number' || !Number.isFinite(v)) {
       issues.add(path, `must be a number, got ${describe(v)}`);
       return v as number;

@@ -5,7 +5,7 @@
 import { formatCIDR, formatIP, normalizeMAC, tryParseCIDR, tryParseCIDRWithIP, tryParseIP, type IPFamily } from '../base/ip.js';
 import { parseSelector } from '../selector/index.js';
 import { portNameProblem } from './names.js';
-import { describe, type Check } from './validate.js';
+import { describe, scalarAsString, type Check } from './validate.js';
 
 export interface NetOptions {
   family?: IPFamily;
@@ -195,7 +195,8 @@ export function parseDuration(text: string): number | undefined {
   return total;
 }
 
-export const duration: Check<string> = (v, path, issues) => {
+export const duration: Check<string> = (raw, path, issues) => {
+  const v = scalarAsString(raw);
   if (typeof v !== 'string' || parseDuration(v) === undefined) {
     issues.add(path, `${describe(v)} is not a valid duration: use a number with a unit, such as "90s", "1m30s", "250ms" or "2h"`);
   }

@@ -129,3 +129,28 @@ test('MAC addresses normalize', () => {
   assert.equal(normalizeMAC('ee:ee:ee:ee:ee'), undefined);
   assert.equal(normalizeMAC('ee:ee:ee:ee:ee:gg'), undefined);
 });
+
+// Property test against an independent oracle: the WHATWG URL parser
+// serializes IPv6 hosts in RFC 5952 canonical form and validates IPv4.
+test('random addresses round-trip and match the URL parser', () => {
+  let seed = 12345;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  for (let i = 0; i < 2000; i++) {
+    // Zero-heavy groups so "::" compression is exercised.
+    const groups = Array.from({ length: 8 }, () => (rand(3) === 0 ? 0 : rand(0x10000)));
+    const text = groups.map((g) => g.toString(16)).join(':');
+    const ip = parseIP(text);
+    const canonical = formatIP(ip);
+    assert.equal(`[${canonical}]`, new URL(`http://[${text}]/`).hostname, text);
+    assert.equal(parseIP(canonical).value, ip.value);
+    const len = rand(129);
+    const c = parseCIDR(`${canonical}/${len}`);
+    assert.ok(cidrContainsIP(c, ip));
+    assert.ok(cidrContains(c, parseCIDR(`${canonical}/128`)));
+    const v4 = [rand(256), rand(256), rand(256), rand(256)].join('.');
+    assert.equal(formatIP(parseIP(v4)), new URL(`http://${v4}/`).hostname);
+  }
+});
