@@ -32,6 +32,12 @@ export interface EtcdKVOptions {
   watchBackoff?: { initialMs: number; maxMs: number };
   /** Give a watch up (onError(UnavailableError)) after this long without a connection. Default: never. */
   watchGiveUpAfterMs?: number;
+  /**
+   * A watch that has received nothing for this long checks that its endpoint still
+   * answers (one small request); if not, it reconnects. Catches connections that die
+   * silently (a black-holed network) rather than with a reset. Default 30 s.
+   */
+  watchLivenessMs?: number;
 }
 
 interface WireHeader {
@@ -155,6 +161,7 @@ export class EtcdKV implements KVStore, EtcdWatchTransport {
       handlers,
       backoff: this.opts.watchBackoff ?? { initialMs: 100, maxMs: 3000 },
       ...(this.opts.watchGiveUpAfterMs !== undefined && { giveUpAfterMs: this.opts.watchGiveUpAfterMs }),
+      livenessMs: this.opts.watchLivenessMs ?? 30_000,
       onEnd: () => this.watches.delete(stream),
     });
     this.watches.add(stream);
@@ -204,6 +211,16 @@ export class EtcdKV implements KVStore, EtcdWatchTransport {
 
   rotate(): void {
     this.current = (this.current + 1) % this.endpoints.length;
+  }
+
+  /** Does `endpoint` answer a trivial read within the request timeout? (watch liveness) */
+  async probe(endpoint: URL): Promise<boolean> {
+    try {
+      await this.once(endpoint, '/v3/kv/range', { key: b64('\0'), count_only: true }, await this.headers());
+      return true;
+    } catch (err) {
+      return err instanceof EtcdServerError && err.code !== GRPC_UNAVAILABLE; // an answer, even an error, is life
+    }
   }
 
   isClosed(): boolean {

@@ -18,6 +18,7 @@ export interface EtcdWatchTransport {
   headers(refresh?: boolean): Promise<Record<string, string>>;
   tlsOptions(): { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
   isClosed(): boolean;
+  probe(endpoint: URL): Promise<boolean>;
 }
 
 interface WatchResult {
@@ -40,6 +41,9 @@ export class EtcdWatchStream {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private failures = 0;
   private lostSince: number | undefined;
+  private liveness: ReturnType<typeof setInterval> | undefined;
+  private heardAt = 0;
+  private probing = false;
   private reported: 'connected' | 'reconnecting' | undefined;
   private refreshToken = false;
 
@@ -51,6 +55,8 @@ export class EtcdWatchStream {
       handlers: KVWatchHandlers;
       backoff: { initialMs: number; maxMs: number };
       giveUpAfterMs?: number;
+      /** Silence longer than this triggers a liveness probe of the endpoint. */
+      livenessMs: number;
       onEnd(): void;
     },
   ) {
@@ -69,6 +75,7 @@ export class EtcdWatchStream {
     if (this.state === 'ended') return;
     this.state = 'ended';
     if (this.timer) clearTimeout(this.timer);
+    this.stopLiveness();
     this.req?.destroy();
     this.opts.onEnd();
     if (err) this.opts.handlers.onError(err);
@@ -106,10 +113,12 @@ export class EtcdWatchStream {
   }
 
   private onResponse(req: ClientRequest, res: IncomingMessage): void {
-    req.setTimeout(0); // streaming: silence is normal
+    req.setTimeout(0); // streaming: silence is normal, but long silence is checked (startLiveness)
+    this.startLiveness(req, new URL(this.transport.endpoint().href));
     let buffer = '';
     res.setEncoding('utf8');
     res.on('data', (chunk: string) => {
+      this.heardAt = Date.now();
       buffer += chunk;
       let nl: number;
       while ((nl = buffer.indexOf('\n')) !== -1 && this.req === req) {
@@ -192,6 +201,7 @@ export class EtcdWatchStream {
     this.req = undefined;
     req?.destroy();
     this.state = 'backoff';
+    this.stopLiveness();
     this.lostSince ??= Date.now();
     this.report('reconnecting');
     if (this.opts.giveUpAfterMs !== undefined && Date.now() - this.lostSince > this.opts.giveUpAfterMs) {
@@ -204,6 +214,28 @@ export class EtcdWatchStream {
       this.timer = undefined;
       void this.connect();
     }, delay);
+  }
+
+  /** While streaming: after `livenessMs` of silence, probe the endpoint; no answer = the connection is dead. */
+  private startLiveness(req: ClientRequest, endpoint: URL): void {
+    this.stopLiveness();
+    this.heardAt = Date.now();
+    const every = this.opts.livenessMs;
+    this.liveness = setInterval(() => {
+      if (this.req !== req || this.probing || Date.now() - this.heardAt < every) return;
+      this.probing = true;
+      void this.transport.probe(endpoint).then((alive) => {
+        this.probing = false;
+        if (alive) this.heardAt = Date.now();
+        else if (this.req === req) this.lost();
+      });
+    }, Math.max(10, Math.floor(every / 2)));
+    this.liveness.unref?.();
+  }
+
+  private stopLiveness(): void {
+    if (this.liveness) clearInterval(this.liveness);
+    this.liveness = undefined;
   }
 
   private report(status: 'connected' | 'reconnecting'): void {

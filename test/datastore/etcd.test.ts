@@ -132,6 +132,32 @@ test('etcd with TLS (client certificates) and auth: CRUD and watch work; wrong c
   }
 });
 
+test('etcd: a silently dead watch connection (black hole) is detected and the watch recovers without loss', async () => {
+  await etcd.etcdctl(['del', '', '--from-key']);
+  const proxy = await startTcpProxy({ host: '127.0.0.1', port: etcd.clientPort });
+  const writer = new ResourceStore(new EtcdKV({ endpoints: [etcd.endpoint] }));
+  const watcher = new ResourceStore(
+    new EtcdKV({ endpoints: [`http://127.0.0.1:${proxy.port}`], watchBackoff: fastBackoff, watchLivenessMs: 300, requestTimeoutMs: 500 }),
+  );
+  const rec = new WatchRecorder();
+  const w = watcher.watch({ kinds: ['IPPool'] }, rec.handlers);
+  try {
+    await writer.create(pool('before'));
+    await eventually(() => rec.view.has('IPPool(before)'), 'first event');
+    proxy.blackhole();
+    for (const name of ['during-1', 'during-2']) await writer.create(pool(name));
+    await eventually(() => rec.statuses.includes('reconnecting'), 'silence detected as a lost connection');
+    proxy.heal();
+    const expected = await storeVersions(writer, ['IPPool']);
+    await eventually(() => JSON.stringify(rec.versions()) === JSON.stringify(expected), 'view equals store');
+    assert.deepEqual(rec.problems, []);
+  } finally {
+    w.stop();
+    await Promise.all([writer.close(), watcher.close()]);
+    await proxy.close();
+  }
+});
+
 test('etcd: several endpoints, the first one dead: requests fail over', async () => {
   const ds = new ResourceStore(new EtcdKV({ endpoints: ['http://127.0.0.1:1', etcd.endpoint] }));
   try {

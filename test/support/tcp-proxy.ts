@@ -7,16 +7,32 @@ export interface TcpProxy {
   readonly port: number;
   /** Drop every open connection and refuse (reset) new ones until heal(). */
   cut(): void;
+  /** Silently stop forwarding, keeping connections open (a black-holed network); new connections hang. */
+  blackhole(): void;
+  /** Back to normal; black-holed connections are closed (as a dead peer's eventually are). */
   heal(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
+  const swallowed = new Set<Socket>();
   let down = false;
+  let holed = false;
+  const swallow = (s: Socket): void => {
+    s.unpipe();
+    s.removeAllListeners('data');
+    s.on('data', () => undefined); // read and drop
+    swallowed.add(s);
+  };
   const server = createServer((client) => {
     if (down) {
       client.resetAndDestroy();
+      return;
+    }
+    if (holed) {
+      client.on('error', () => undefined);
+      swallow(client);
       return;
     }
     const upstream = connect(target.port, target.host);
@@ -39,11 +55,18 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       down = true;
       for (const s of sockets) s.destroy();
     },
+    blackhole() {
+      holed = true;
+      for (const s of sockets) swallow(s);
+    },
     heal() {
       down = false;
+      holed = false;
+      for (const s of swallowed) s.destroy();
+      swallowed.clear();
     },
     async close() {
-      for (const s of sockets) s.destroy();
+      for (const s of [...sockets, ...swallowed]) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
