@@ -7,6 +7,10 @@ import assert from 'node:assert/strict';
 import { NetnsLab, skipReason, waitFor, type LabHost } from './netns-lab.js';
 import { blockV4, blockV6, inputsFor, labNode } from './inputs.js';
 import { parseBirdProtocols } from '../../../src/bgp/status.js';
+import { main } from '../../../src/cli/calicoctl.js';
+import { CommandRegistry } from '../../../src/cli/command.js';
+import { FakeIO } from '../../../src/cli/fake-io.js';
+import { nodeCommand } from '../../../src/cli/commands/node-status.js';
 
 const skip = skipReason;
 let lab: NetnsLab;
@@ -57,6 +61,19 @@ test('sessions are Established in both families; types read back as mesh', { ski
   );
 });
 
+test('calicoctl node status reads the real BIRD socket under CALICO_RUN_DIR', { skip }, async () => {
+  const registry = new CommandRegistry().register(nodeCommand());
+  const io = new FakeIO({ env: { CALICO_RUN_DIR: lab.host('h2').runDir } });
+  assert.equal(await main(['node', 'status'], io, { registry }), 0, io.errOut);
+  assert.match(io.out, /Calico process is running\./);
+  assert.match(io.out, /IPv4 BGP status\n\+-+/);
+  assert.match(io.out, /\| 192\.0\.2\.1 +\| node-to-node mesh \| up +\| \d\d:\d\d:\d\d \| Established \|/);
+  assert.match(io.out, /\| 2001:db8::3 +\| node-to-node mesh \| up /);
+  const down = new FakeIO({ env: { CALICO_RUN_DIR: `${lab.dir}/nowhere` } });
+  assert.equal(await main(['node', 'status'], down, { registry }), 1);
+  assert.match(down.errOut, /Calico process is not running: BIRD does not answer on/);
+});
+
 test('a workload added on one host is reachable from the others with no manual route', { skip }, async () => {
   lab.addWorkload('h1', 'w1', '198.18.1.5');
   for (const from of ['h2', 'h3']) {
@@ -92,6 +109,13 @@ test('BIRD killed: kernel routes stay (persist), the supervisor restarts it with
   process.kill(pid, 'SIGKILL');
   assert.ok(await waitFor(() => sup.state === 'backoff', 5_000, 20), `state ${sup.state}`);
   assert.equal(lab.birdRoutes('h3', 4).get(blockV4(lab.host('h1'))), '192.0.2.1', 'forwarding state survives the crash');
+  // Graceful restart: once h1 has noticed h3 is gone, it still keeps h3's routes.
+  const noticed = await waitFor(async () => {
+    const s = parseBirdProtocols(await lab.birdc('h1', ['show', 'protocols', 'all'])).find((x) => x.peerAddress === h.v4);
+    return s !== undefined && s.bgpState !== 'Established';
+  }, 5_000, 20);
+  assert.ok(noticed, 'h1 saw the session to h3 drop');
+  assert.equal(lab.birdRoutes('h1', 4).get(blockV4(h)), h.v4, 'h1 keeps the restarting node\'s block');
   assert.ok(await waitFor(() => sup.state === 'running', 15_000), `state ${sup.state}`);
   const up = await waitFor(async () => {
     const s = parseBirdProtocols(await lab.birdc('h3', ['show', 'protocols', 'all']));
