@@ -100,7 +100,8 @@ function safeIntegers(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(safeIntegers);
   if (v !== null && typeof v === 'object' && !(v instanceof Date)) {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = safeIntegers(x);
+    // defineProperty: a "__proto__" key stays a plain (and then rejected) field.
+    for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: safeIntegers(x), enumerable: true, writable: true, configurable: true });
     return out;
   }
   return v;

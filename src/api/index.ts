@@ -233,7 +233,7 @@ function cloneJSON<T>(v: T): T {
 export { parseDocuments, formatYaml, formatJson, type ParsedDocument, type FormatOptions } from './codec.js';
 export { workloadEndpointName } from './kinds/endpoint.js';
 export { inferPolicyTypes, DEFAULT_TIER, DEFAULT_TIER_ORDER } from './kinds/policy.js';
-export { FELIX_CONFIGURATION_DEFAULTS } from './kinds/felix-configuration.js';
+export { FELIX_CONFIGURATION_DEFAULTS, FELIX_CONFIGURATION_FIELDS } from './kinds/felix-configuration.js';
 export { DEFAULT_AS_NUMBER, parsePeerIP } from './kinds/bgp.js';
 export { DEFAULT_BLOCK_SIZE, BLOCK_SIZE_RANGE } from './kinds/ip-pool.js';
 export { parseDuration, protocolNumber, isNamedPort, type Port, type Protocol } from './values.js';

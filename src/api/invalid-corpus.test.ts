@@ -202,6 +202,11 @@ for (const c of CORPUS) {
   });
 }
 
+test('a "__proto__" key is an unknown field, not a prototype', () => {
+  const [d] = parseDocuments('apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: t}\nspec:\n  __proto__: {order: 1}\n', 'p.yaml');
+  assert.throws(() => validateResource(d!.value, d), (err: unknown) => err instanceof ValidationError && err.issues[0]!.path === 'spec.__proto__');
+});
+
 test('all problems of one document are reported together', () => {
   const doc = np({ action: 'Allow', protocol: 'TCPX', destination: { ports: [0, 'HTTP'], nets: ['bad'] } });
   try {

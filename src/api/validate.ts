@@ -160,7 +160,7 @@ export function map<V>(key: Check<string>, value: Check<V>): Check<Record<string
     for (const [k, x] of Object.entries(v)) {
       const p = `${path}[${JSON.stringify(k)}]`;
       key(k, p, issues);
-      out[k] = value(x, p, issues);
+      Object.defineProperty(out, k, { value: value(x, p, issues), enumerable: true, writable: true, configurable: true });
     }
     return out;
   };

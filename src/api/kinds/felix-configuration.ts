@@ -173,6 +173,9 @@ const FIELDS = {
   nodeSelector: selector(),
 } satisfies Record<string, Check>;
 
+/** Every setting name FelixConfiguration accepts (e.g. to map FELIX_<SETTING> env names back, case-insensitively). */
+export const FELIX_CONFIGURATION_FIELDS: readonly string[] = Object.keys(FIELDS);
+
 /** The modelled settings; every one optional. Values are as stored (durations as Go duration strings). */
 export type FelixConfigurationSpec = { [K in keyof typeof FIELDS]?: ReturnType<(typeof FIELDS)[K]> };
 
