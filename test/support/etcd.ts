@@ -226,8 +226,12 @@ export async function startEtcd(opts: StartEtcdOptions = {}): Promise<EtcdHandle
 
   const kill = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
     if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill(signal);
+      const proc = child;
+      proc.kill(signal);
+      // An etcd that does not stop within 10 s on a polite signal is killed: a test must never hang here.
+      const force = setTimeout(() => proc.kill('SIGKILL'), 10_000);
       await exited;
+      clearTimeout(force);
     }
   };
 
