@@ -6,7 +6,7 @@ import { ValidationError, type DocumentLocation } from '../base/errors.js';
 import { API_VERSION, isResourceKind, KIND_INFO, RESOURCE_KINDS, type ResourceKind } from './kinds.js';
 import { describeKey, type ObjectMeta, type Resource } from './resource.js';
 import { labelKey, labelValue, annotationValue, nameProblem, namespaceProblem } from './names.js';
-import { any, describe, int, isPlainObject, map, newIssues, obj, str, type KindSchema } from './validate.js';
+import { Cursor, describe, int, isPlainObject, map, newIssues, obj, str, type KindSchema } from './validate.js';
 import { bgpConfigurationSchema, bgpPeerSchema, type BGPConfigurationSpec, type BGPPeerSpec } from './kinds/bgp.js';
 import { clusterInformationSchema, kubeControllersConfigurationSchema, type ClusterInformationSpec, type KubeControllersConfigurationSpec } from './kinds/cluster.js';
 import { hostEndpointSchema, workloadEndpointSchema, type HostEndpointSpec, type WorkloadEndpointSpec } from './kinds/endpoint.js';
@@ -90,10 +90,10 @@ const metadataCheck = obj<ObjectMeta>({
   annotations: map(labelKey, annotationValue),
   resourceVersion: str(),
   uid: str(),
-  creationTimestamp: (v, path, issues) => {
+  creationTimestamp: (v, at) => {
     // YAML parses an unquoted timestamp into a Date; store the RFC 3339 text.
     if (v instanceof Date) return v.toISOString().replace(/\.000Z$/, 'Z');
-    return str()(v, path, issues);
+    return str()(v, at);
   },
   generation: int({ min: 0 }),
 });
@@ -150,7 +150,7 @@ export function validateResource(doc: unknown, ctx: ValidateContext = {}): Resou
   let metadata: ObjectMeta = { name: '' };
   if (doc.metadata === undefined) issues.add('metadata', 'is required (at least metadata.name)');
   else {
-    metadata = metadataCheck(doc.metadata, 'metadata', issues);
+    metadata = metadataCheck(doc.metadata, new Cursor('metadata', issues));
     if (metadata.name === undefined) {
       if (!issues.list.some((i) => i.path.startsWith('metadata'))) issues.add('metadata.name', 'is required');
     } else if (typeof metadata.name === 'string') {
@@ -174,7 +174,7 @@ export function validateResource(doc: unknown, ctx: ValidateContext = {}): Resou
   // Spec: absent means empty (calicoctl shows `spec: {}` for such resources).
   const specIn = doc.spec === undefined || doc.spec === null ? {} : doc.spec;
   const name = typeof metadata.name === 'string' ? metadata.name : '';
-  const spec = schema.spec(name)(specIn, 'spec', issues);
+  const spec = schema.spec(name)(specIn, new Cursor('spec', issues));
 
   if (doc.status !== undefined && doc.status !== null) {
     if (!schema.hasStatus) issues.add('status', `${kind} has no status: remove it`);
@@ -190,7 +190,7 @@ export function validateResource(doc: unknown, ctx: ValidateContext = {}): Resou
     metadata: cloneJSON(metadata),
     spec: cloneJSON(schema.defaults ? schema.defaults(spec, name) : spec) as Record<string, unknown>,
   };
-  if (isPlainObject(doc.status) && schema.hasStatus) out.status = cloneJSON(any(doc.status, 'status', issues)) as Record<string, unknown>;
+  if (isPlainObject(doc.status) && schema.hasStatus) out.status = cloneJSON(doc.status) as Record<string, unknown>;
   return out;
 }
 

@@ -85,27 +85,27 @@ export function labelValueProblem(value: string): string | undefined {
   return undefined;
 }
 
-export const labelKey: Check<string> = (v, path, issues) => {
+export const labelKey: Check<string> = (v, at) => {
   const problem = labelKeyProblem(v as string);
-  if (problem) issues.add(path, problem);
+  if (problem) at.add(problem);
   return v as string;
 };
 
-export const labelValue: Check<string> = (raw, path, issues) => {
+export const labelValue: Check<string> = (raw, at) => {
   const v = scalarAsString(raw);
   if (typeof v !== 'string') {
-    issues.add(path, `label values must be strings, got ${describe(v)}`);
+    at.add(`label values must be strings, got ${describe(v)}`);
     return v as string;
   }
   const problem = labelValueProblem(v);
-  if (problem) issues.add(path, problem);
+  if (problem) at.add(problem);
   return v;
 };
 
 /** Annotation keys use label-key syntax; values are free text. */
-export const annotationValue: Check<string> = (raw, path, issues) => {
+export const annotationValue: Check<string> = (raw, at) => {
   const v = scalarAsString(raw);
-  if (typeof v !== 'string') issues.add(path, `annotation values must be strings, got ${describe(v)}`);
+  if (typeof v !== 'string') at.add(`annotation values must be strings, got ${describe(v)}`);
   return v as string;
 };
 

@@ -4,7 +4,7 @@
 // rule that matches decides with its action.
 import type { IPFamily } from '../base/ip.js';
 import { resourceName } from './names.js';
-import { child, int, list, map, obj, oneOf, str, type Check, type Issues } from './validate.js';
+import { int, list, map, obj, oneOf, str, type Check, type Cursor } from './validate.js';
 import { labelKey, annotationValue } from './names.js';
 import {
   cidr,
@@ -81,9 +81,9 @@ export interface Rule {
 const icmpFields: Check<ICMPFields> = obj<ICMPFields>(
   { type: int({ min: 0, max: 254 }), code: int({ min: 0, max: 255 }) },
   {
-    refine: (o, path, issues) => {
+    refine: (o, at) => {
       if (o.code !== undefined && o.type === undefined) {
-        issues.add(child(path, 'code'), 'ICMP code specified without an ICMP type: set type as well');
+        at.field('code').add('ICMP code specified without an ICMP type: set type as well');
       }
     },
   },
@@ -102,20 +102,20 @@ const entityRule: Check<EntityRule> = obj<EntityRule>(
     services: obj<ServiceMatch>({ name: resourceName('service name'), namespace: resourceName('namespace') }, { required: ['name'] }),
   },
   {
-    refine: (e, path, issues) => {
+    refine: (e, at) => {
       if (e.namespaceSelector?.includes('global(') && e.namespaceSelector.trim() !== 'global()') {
-        issues.add(child(path, 'namespaceSelector'), 'global() cannot be combined with other selectors');
+        at.field('namespaceSelector').add('global() cannot be combined with other selectors');
       }
       for (const n of e.notNets ?? []) {
         if (n === '0.0.0.0/0' || n === '::/0') {
-          issues.add(child(path, 'notNets'), `"${n}" in notNets matches no traffic at all: remove it or use nets`);
+          at.field('notNets').add(`"${n}" in notNets matches no traffic at all: remove it or use nets`);
         }
       }
       if (e.services) {
         const clash = (['namespaceSelector', 'serviceAccounts', 'selector', 'notSelector', 'nets', 'notNets', 'ports', 'notPorts'] as const).filter(
           (f) => e[f] !== undefined && !(typeof e[f] === 'string' && e[f] === '') && !(Array.isArray(e[f]) && (e[f] as unknown[]).length === 0),
         );
-        for (const f of clash) issues.add(child(path, f), 'cannot be combined with services in the same rule');
+        for (const f of clash) at.field(f).add('cannot be combined with services in the same rule');
       }
     },
   },
@@ -130,8 +130,8 @@ const httpMatch: Check<HTTPMatch> = obj<HTTPMatch>({
         prefix: str({ pattern: /^\/[^?# ]*$/, patternHint: 'a path starting with "/" without "?", "#" or spaces' }),
       },
       {
-        refine: (p, path, issues) => {
-          if ((p.exact === undefined) === (p.prefix === undefined)) issues.add(path, 'set exactly one of exact or prefix');
+        refine: (p, at) => {
+          if ((p.exact === undefined) === (p.prefix === undefined)) at.add('set exactly one of exact or prefix');
         },
       },
     ),
@@ -151,8 +151,8 @@ export function rule(ctx: RuleContext): Check<Rule> {
   return obj<Rule>(
     {
       action: oneOf(ACTIONS),
-      ipVersion: (v, path, issues) => {
-        if (v !== 4 && v !== 6) issues.add(path, `${JSON.stringify(v)} is not valid: ipVersion must be 4 or 6`);
+      ipVersion: (v, at) => {
+        if (v !== 4 && v !== 6) at.add(`${JSON.stringify(v)} is not valid: ipVersion must be 4 or 6`);
         return v;
       },
       protocol,
@@ -164,11 +164,11 @@ export function rule(ctx: RuleContext): Check<Rule> {
       http: httpMatch,
       metadata: obj({ annotations: map(labelKey, annotationValue) }),
     },
-    { required: ['action'], refine: (r, path, issues) => refineRule(r, path, issues, ctx) },
+    { required: ['action'], refine: (r, at) => refineRule(r, { at, ctx }) },
   );
 }
 
-function refineRule(rIn: Rule, path: string, issues: Issues, ctx: RuleContext): void {
+function refineRule(rIn: Rule, { at, ctx }: { at: Cursor; ctx: RuleContext }): void {
   // Fields that already failed their own check take no part in cross-field rules.
   const r: Rule = { ...rIn };
   if (r.protocol !== undefined && !isValidProtocol(r.protocol)) return;
@@ -180,13 +180,13 @@ function refineRule(rIn: Rule, path: string, issues: Issues, ctx: RuleContext): 
     for (const f of PORT_FIELDS) {
       const ports = r[side]?.[f];
       if (!ports || ports.length === 0) continue;
-      const p = child(child(path, side), f);
+      const p = at.field(side).field(f);
       if (r.protocol === undefined) {
         if (!ports.every((x) => isNamedPort(x))) {
-          issues.add(p, 'rules with a numeric port or port range must set protocol to TCP, UDP or SCTP');
+          p.add('rules with a numeric port or port range must set protocol to TCP, UDP or SCTP');
         }
       } else if (!protocolSupportsPorts(r.protocol)) {
-        issues.add(p, `protocol ${r.protocol} has no ports: rules that specify ports must set protocol to TCP, UDP or SCTP`);
+        p.add(`protocol ${r.protocol} has no ports: rules that specify ports must set protocol to TCP, UDP or SCTP`);
       }
     }
   }
@@ -195,14 +195,14 @@ function refineRule(rIn: Rule, path: string, issues: Issues, ctx: RuleContext): 
   for (const f of ['icmp', 'notICMP'] as const) {
     if (r[f] === undefined) continue;
     if (r.protocol === undefined || isICMPProtocol(r.protocol) === undefined) {
-      issues.add(child(path, f), `ICMP fields require protocol to be ICMP or ICMPv6${r.protocol !== undefined ? ` (protocol is ${r.protocol})` : ''}`);
+      at.field(f).add(`ICMP fields require protocol to be ICMP or ICMPv6${r.protocol !== undefined ? ` (protocol is ${r.protocol})` : ''}`);
     }
   }
   for (const f of ['protocol', 'notProtocol'] as const) {
     const p = r[f];
     const fam = p === undefined ? undefined : isICMPProtocol(p);
     if (fam !== undefined && r.ipVersion !== undefined && fam !== r.ipVersion) {
-      issues.add(child(path, f), `protocol ${p} requires ipVersion ${fam} (ipVersion is ${r.ipVersion})`);
+      at.field(f).add(`protocol ${p} requires ipVersion ${fam} (ipVersion is ${r.ipVersion})`);
     }
   }
 
@@ -211,14 +211,14 @@ function refineRule(rIn: Rule, path: string, issues: Issues, ctx: RuleContext): 
   for (const side of ['source', 'destination'] as const) {
     for (const f of NET_FIELDS) {
       const nets = r[side]?.[f] ?? [];
-      const p = child(child(path, side), f);
+      const p = at.field(side).field(f);
       for (const n of nets) {
         const fam = familyOf(n);
         if (fam === undefined) continue;
         if (r.ipVersion !== undefined && fam !== r.ipVersion) {
-          issues.add(p, `"${n}" is an IPv${fam} CIDR but the rule has ipVersion ${r.ipVersion}`);
+          p.add(`"${n}" is an IPv${fam} CIDR but the rule has ipVersion ${r.ipVersion}`);
         } else if (families.size > 0 && !families.has(fam)) {
-          issues.add(p, `"${n}" is IPv${fam} but the rule already has IPv${fam === 4 ? 6 : 4} CIDRs: a rule contains one IP family; split it into two rules`);
+          p.add(`"${n}" is IPv${fam} but the rule already has IPv${fam === 4 ? 6 : 4} CIDRs: a rule contains one IP family; split it into two rules`);
         }
         families.add(fam);
       }
@@ -226,24 +226,24 @@ function refineRule(rIn: Rule, path: string, issues: Issues, ctx: RuleContext): 
   }
 
   if (r.http) {
-    if (r.action !== 'Allow') issues.add(child(path, 'http'), 'HTTP match is only valid on Allow rules');
+    if (r.action !== 'Allow') at.field('http').add('HTTP match is only valid on Allow rules');
     if (r.protocol !== undefined && r.protocol !== 'TCP' && r.protocol !== 6) {
-      issues.add(child(path, 'http'), 'rules with an HTTP match must have protocol TCP or none');
+      at.field('http').add('rules with an HTTP match must have protocol TCP or none');
     }
-    if (ctx.direction === 'egress') issues.add(child(path, 'http'), 'HTTP match is not allowed in egress rules');
+    if (ctx.direction === 'egress') at.field('http').add('HTTP match is not allowed in egress rules');
   }
 
   // Services: an ingress rule names them as its source, an egress rule as its destination.
   if (ctx.direction === 'ingress' && r.destination?.services) {
-    issues.add(child(child(path, 'destination'), 'services'), 'not allowed in an ingress rule destination (use source)');
+    at.field('destination').field('services').add('not allowed in an ingress rule destination (use source)');
   }
   if (ctx.direction === 'egress' && r.source?.services) {
-    issues.add(child(child(path, 'source'), 'services'), 'not allowed in an egress rule source (use destination)');
+    at.field('source').field('services').add('not allowed in an egress rule source (use destination)');
   }
   if (ctx.global) {
     for (const side of ['source', 'destination'] as const) {
       const s = r[side]?.services;
-      if (s && !s.namespace) issues.add(child(child(child(path, side), 'services'), 'namespace'), 'must specify a namespace in a global policy');
+      if (s && !s.namespace) at.field(side).field('services').field('namespace').add('must specify a namespace in a global policy');
     }
   }
 }

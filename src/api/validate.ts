@@ -15,10 +15,37 @@ export function newIssues(): Issues {
   return { list, add: (path, message) => void list.push({ path, message }) };
 }
 
-export type Check<T = unknown> = (value: unknown, path: string, issues: Issues) => T;
+/**
+ * Where a check is looking: the field path (`spec.ingress[0].destination`) and
+ * the issue list every check of one document appends to.
+ */
+export class Cursor {
+  readonly path: string;
+  readonly issues: Issues;
+  constructor(path: string, issues: Issues) {
+    this.path = path;
+    this.issues = issues;
+  }
+  field(key: string): Cursor {
+    return new Cursor(this.path ? `${this.path}.${key}` : key, this.issues);
+  }
+  item(index: number): Cursor {
+    return new Cursor(`${this.path}[${index}]`, this.issues);
+  }
+  /** A map entry: `metadata.labels["app"]`. */
+  entry(key: string): Cursor {
+    return new Cursor(`${this.path}[${JSON.stringify(key)}]`, this.issues);
+  }
+  add(message: string): void {
+    this.issues.add(this.path, message);
+  }
+  /** Whether this exact field already has an issue (so cross-field rules can stay quiet). */
+  hasIssue(): boolean {
+    return this.issues.list.some((i) => i.path === this.path);
+  }
+}
 
-export const child = (path: string, key: string): string => (path ? `${path}.${key}` : key);
-export const at = (path: string, index: number): string => `${path}[${index}]`;
+export type Check<T = unknown> = (value: unknown, at: Cursor) => T;
 
 export function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -53,20 +80,20 @@ export function scalarAsString(v: unknown): unknown {
 }
 
 export function str(opts: StringOptions = {}): Check<string> {
-  return (raw, path, issues) => {
+  return (raw, at) => {
     const v = scalarAsString(raw);
     if (typeof v !== 'string') {
-      issues.add(path, `must be a string, got ${describe(v)}`);
+      at.add(`must be a string, got ${describe(v)}`);
       return v as string;
     }
-    if (v === '' && opts.allowEmpty === false) issues.add(path, 'must not be empty');
+    if (v === '' && opts.allowEmpty === false) at.add('must not be empty');
     else if (opts.maxLength !== undefined && v.length > opts.maxLength) {
-      issues.add(path, `must be at most ${opts.maxLength} characters (got ${v.length})`);
+      at.add(`must be at most ${opts.maxLength} characters (got ${v.length})`);
     } else if (opts.pattern && !opts.pattern.test(v)) {
-      issues.add(path, `${describe(v)} is not valid: must be ${opts.patternHint ?? `a string matching ${opts.pattern.source}`}`);
+      at.add(`${describe(v)} is not valid: must be ${opts.patternHint ?? `a string matching ${opts.pattern.source}`}`);
     } else if (opts.test) {
       const problem = opts.test(v);
-      if (problem) issues.add(path, problem);
+      if (problem) at.add(problem);
       else if (opts.normalize) return opts.normalize(v);
     } else if (opts.normalize) return opts.normalize(v);
     return v;
@@ -75,17 +102,17 @@ export function str(opts: StringOptions = {}): Check<string> {
 
 /** One of a fixed set of strings, compared exactly (Calico's enums are case-sensitive). */
 export function oneOf<T extends string>(values: readonly T[]): Check<T> {
-  return (v, path, issues) => {
+  return (v, at) => {
     if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) {
-      issues.add(path, `${describe(v)} is not valid: must be one of ${values.join(', ')}`);
+      at.add(`${describe(v)} is not valid: must be one of ${values.join(', ')}`);
     }
     return v as T;
   };
 }
 
 export function bool(): Check<boolean> {
-  return (v, path, issues) => {
-    if (typeof v !== 'boolean') issues.add(path, `must be true or false, got ${describe(v)}`);
+  return (v, at) => {
+    if (typeof v !== 'boolean') at.add(`must be true or false, got ${describe(v)}`);
     return v as boolean;
   };
 }
@@ -97,16 +124,16 @@ export interface NumberOptions {
 }
 
 export function num(opts: NumberOptions = {}): Check<number> {
-  return (v, path, issues) => {
+  return (v, at) => {
     if (typeof v === 'bigint') {
-      issues.add(path, `${v} is out of range${opts.max !== undefined ? `: must be at most ${opts.max}` : ''}`);
+      at.add(`${v} is out of range${opts.max !== undefined ? `: must be at most ${opts.max}` : ''}`);
       return Number(v);
     }
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      issues.add(path, `must be a number, got ${describe(v)}`);
+      at.add(`must be a number, got ${describe(v)}`);
       return v as number;
     }
-    if (opts.integer && !Number.isInteger(v)) issues.add(path, `must be a whole number, got ${v}`);
+    if (opts.integer && !Number.isInteger(v)) at.add(`must be a whole number, got ${v}`);
     else if ((opts.min !== undefined && v < opts.min) || (opts.max !== undefined && v > opts.max)) {
       const range =
         opts.min !== undefined && opts.max !== undefined
@@ -114,7 +141,7 @@ export function num(opts: NumberOptions = {}): Check<number> {
           : opts.min !== undefined
             ? `at least ${opts.min}`
             : `at most ${opts.max}`;
-      issues.add(path, `${v} is out of range: must be ${range}`);
+      at.add(`${v} is out of range: must be ${range}`);
     }
     return v;
   };
@@ -129,38 +156,38 @@ export interface ListOptions {
 }
 
 export function list<T>(item: Check<T>, opts: ListOptions = {}): Check<T[]> {
-  return (v, path, issues) => {
+  return (v, at) => {
     if (!Array.isArray(v)) {
-      issues.add(path, `must be a list, got ${describe(v)}`);
+      at.add(`must be a list, got ${describe(v)}`);
       return [];
     }
     if (opts.maxItems !== undefined && v.length > opts.maxItems) {
-      issues.add(path, `has ${v.length} items: at most ${opts.maxItems} allowed`);
+      at.add(`has ${v.length} items: at most ${opts.maxItems} allowed`);
     }
     const seen = new Set<string>();
     return v.map((x, i) => {
       if (opts.unique) {
         const k = JSON.stringify(x);
-        if (seen.has(k)) issues.add(at(path, i), `${describe(x)} is listed more than once`);
+        if (seen.has(k)) at.item(i).add(`${describe(x)} is listed more than once`);
         seen.add(k);
       }
-      return item(x, at(path, i), issues);
+      return item(x, at.item(i));
     });
   };
 }
 
 /** A string-keyed map (labels, annotations): every key and value checked. */
 export function map<V>(key: Check<string>, value: Check<V>): Check<Record<string, V>> {
-  return (v, path, issues) => {
+  return (v, at) => {
     if (!isPlainObject(v)) {
-      issues.add(path, `must be a map of keys to values, got ${describe(v)}`);
+      at.add(`must be a map of keys to values, got ${describe(v)}`);
       return {};
     }
     const out: Record<string, V> = {};
     for (const [k, x] of Object.entries(v)) {
-      const p = `${path}[${JSON.stringify(k)}]`;
-      key(k, p, issues);
-      Object.defineProperty(out, k, { value: value(x, p, issues), enumerable: true, writable: true, configurable: true });
+      const e = at.entry(k);
+      key(k, e);
+      Object.defineProperty(out, k, { value: value(x, e), enumerable: true, writable: true, configurable: true });
     }
     return out;
   };
@@ -171,7 +198,7 @@ export type Fields = Record<string, Check>;
 export interface ObjectOptions<T> {
   required?: readonly string[];
   /** Cross-field rules, run on the checked object (only fields that were present). */
-  refine?: (out: T, path: string, issues: Issues) => void;
+  refine?: (out: T, at: Cursor) => void;
 }
 
 /**
@@ -181,27 +208,27 @@ export interface ObjectOptions<T> {
  */
 export function obj<T = Record<string, unknown>>(fields: Fields, opts: ObjectOptions<T> = {}): Check<T> {
   const valid = Object.keys(fields);
-  return (v, path, issues) => {
+  return (v, at) => {
     if (!isPlainObject(v)) {
-      issues.add(path, `must be an object with fields ${valid.join(', ')}; got ${describe(v)}`);
+      at.add(`must be an object with fields ${valid.join(', ')}; got ${describe(v)}`);
       return {} as T;
     }
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) {
       const check = Object.prototype.hasOwnProperty.call(fields, k) ? fields[k] : undefined;
       if (!check) {
-        issues.add(child(path, k), `unknown field "${k}"${suggest(k, valid)}; valid fields here: ${valid.join(', ')}`);
+        at.field(k).add(`unknown field "${k}"${suggest(k, valid)}; valid fields here: ${valid.join(', ')}`);
         continue;
       }
       if (x === null || x === undefined) continue;
-      out[k] = check(x, child(path, k), issues);
+      out[k] = check(x, at.field(k));
     }
     for (const r of opts.required ?? []) {
-      if (out[r] === undefined && !issues.list.some((i) => i.path === child(path, r))) {
-        issues.add(child(path, r), 'is required');
+      if (out[r] === undefined && !at.field(r).hasIssue()) {
+        at.field(r).add('is required');
       }
     }
-    opts.refine?.(out as T, path, issues);
+    opts.refine?.(out as T, at);
     return out as T;
   };
 }

@@ -19,9 +19,9 @@ const familyName = (f: IPFamily): string => (f === 4 ? 'IPv4' : 'IPv6');
 
 /** A CIDR; stored masked and canonical (`2001:DB8::1/64` -> `2001:db8::/64`). */
 export function cidr(opts: NetOptions = {}): Check<string> {
-  return (v, path, issues) => {
+  return (v, at) => {
     if (typeof v !== 'string') {
-      issues.add(path, `must be a CIDR string such as "192.0.2.0/24" or "2001:db8::/64", got ${describe(v)}`);
+      at.add(`must be a CIDR string such as "192.0.2.0/24" or "2001:db8::/64", got ${describe(v)}`);
       return v as string;
     }
     let parsed = tryParseCIDRWithIP(v);
@@ -31,15 +31,15 @@ export function cidr(opts: NetOptions = {}): Check<string> {
     }
     if (!parsed) {
       const example = opts.family === 6 ? '"2001:db8::/64"' : opts.family === 4 ? '"192.0.2.0/24"' : '"192.0.2.0/24" or "2001:db8::/64"';
-      issues.add(path, `${describe(v)} is not a valid ${opts.family ? familyName(opts.family) + ' ' : ''}CIDR: expected an address and prefix length such as ${example}`);
+      at.add(`${describe(v)} is not a valid ${opts.family ? familyName(opts.family) + ' ' : ''}CIDR: expected an address and prefix length such as ${example}`);
       return v;
     }
     if (opts.family && parsed.cidr.family !== opts.family) {
-      issues.add(path, `${describe(v)} is an ${familyName(parsed.cidr.family)} CIDR: must be ${familyName(opts.family)}`);
+      at.add(`${describe(v)} is an ${familyName(parsed.cidr.family)} CIDR: must be ${familyName(opts.family)}`);
       return v;
     }
     if (opts.strict && parsed.hadHostBits) {
-      issues.add(path, `${describe(v)} has host bits set: did you mean "${formatCIDR(parsed.cidr)}"?`);
+      at.add(`${describe(v)} has host bits set: did you mean "${formatCIDR(parsed.cidr)}"?`);
       return v;
     }
     return formatCIDR(parsed.cidr);
@@ -48,10 +48,10 @@ export function cidr(opts: NetOptions = {}): Check<string> {
 
 /** An address with its prefix length, host bits kept (a node's `192.0.2.10/24`). */
 export function addressWithPrefix(family: IPFamily): Check<string> {
-  return (v, path, issues) => {
+  return (v, at) => {
     const parsed = typeof v === 'string' ? tryParseCIDRWithIP(v.includes('/') ? v : `${v}/${family === 4 ? 32 : 128}`) : undefined;
     if (!parsed || parsed.ip.family !== family) {
-      issues.add(path, `${describe(v)} is not valid: must be an ${familyName(family)} address with optional prefix length, such as ${family === 4 ? '"192.0.2.10/24"' : '"2001:db8::10/64"'}`);
+      at.add(`${describe(v)} is not valid: must be an ${familyName(family)} address with optional prefix length, such as ${family === 4 ? '"192.0.2.10/24"' : '"2001:db8::10/64"'}`);
       return v as string;
     }
     return `${formatIP(parsed.ip)}/${parsed.cidr.prefixLength}`;
@@ -60,21 +60,21 @@ export function addressWithPrefix(family: IPFamily): Check<string> {
 
 /** A single address, stored canonical. */
 export function ipAddress(family?: IPFamily): Check<string> {
-  return (v, path, issues) => {
+  return (v, at) => {
     const ip = typeof v === 'string' ? tryParseIP(v) : undefined;
     if (!ip || (family && ip.family !== family)) {
       const want = family ? `an ${familyName(family)} address` : 'an IPv4 or IPv6 address';
-      issues.add(path, `${describe(v)} is not valid: must be ${want}, such as ${family === 6 ? '"2001:db8::1"' : '"192.0.2.1"'}`);
+      at.add(`${describe(v)} is not valid: must be ${want}, such as ${family === 6 ? '"2001:db8::1"' : '"192.0.2.1"'}`);
       return v as string;
     }
     return formatIP(ip);
   };
 }
 
-export const macAddress: Check<string> = (v, path, issues) => {
+export const macAddress: Check<string> = (v, at) => {
   const mac = typeof v === 'string' ? normalizeMAC(v) : undefined;
   if (!mac) {
-    issues.add(path, `${describe(v)} is not a valid MAC address: expected six hex pairs such as "ee:ee:ee:ee:ee:ee"`);
+    at.add(`${describe(v)} is not a valid MAC address: expected six hex pairs such as "ee:ee:ee:ee:ee:ee"`);
     return v as string;
   }
   return mac;
@@ -92,33 +92,33 @@ export type Port = number | string;
 
 export const PORT_HINT = 'a port number 1-65535, a range "min:max" such as "8080:8090", or a named port such as "http"';
 
-export const port: Check<Port> = (v, path, issues) => {
+export const port: Check<Port> = (v, at) => {
   if (typeof v === 'number') {
-    if (!Number.isInteger(v) || v < 1 || v > 65535) issues.add(path, `${v} is not a valid port: must be ${PORT_HINT}`);
+    if (!Number.isInteger(v) || v < 1 || v > 65535) at.add(`${v} is not a valid port: must be ${PORT_HINT}`);
     return v;
   }
   if (typeof v !== 'string') {
-    issues.add(path, `must be ${PORT_HINT}, got ${describe(v)}`);
+    at.add(`must be ${PORT_HINT}, got ${describe(v)}`);
     return v as Port;
   }
-  if (/^[0-9]+$/.test(v)) return port(Number(v), path, issues);
+  if (/^[0-9]+$/.test(v)) return port(Number(v), at);
   const range = /^([0-9]+):([0-9]+)$/.exec(v);
   if (range) {
     const min = Number(range[1]);
     const max = Number(range[2]);
     if (min < 1 || max > 65535 || min > 65535 || max < 1) {
-      issues.add(path, `"${v}" is not a valid port range: ports must be between 1 and 65535`);
+      at.add(`"${v}" is not a valid port range: ports must be between 1 and 65535`);
     } else if (min > max) {
-      issues.add(path, `"${v}" is not a valid port range: the first port must not be greater than the second`);
+      at.add(`"${v}" is not a valid port range: the first port must not be greater than the second`);
     }
     return min === max ? min : v;
   }
   if (/[:\-]?[0-9]+[-:][0-9]+/.test(v) && /^[0-9]/.test(v)) {
-    issues.add(path, `"${v}" is not a valid port range: write ranges as "min:max", e.g. "8080:8090"`);
+    at.add(`"${v}" is not a valid port range: write ranges as "min:max", e.g. "8080:8090"`);
     return v;
   }
   const problem = portNameProblem(v);
-  if (problem) issues.add(path, `${problem}; or use ${PORT_HINT}`);
+  if (problem) at.add(`${problem}; or use ${PORT_HINT}`);
   return v;
 };
 
@@ -137,17 +137,17 @@ const PROTOCOL_NUMBERS: Record<ProtocolName, number> = { TCP: 6, UDP: 17, ICMP: 
  * Names are matched case-insensitively and stored in Calico's spelling ("tcp" -> "TCP"),
  * since users write both and Calico's own tooling lowercases in places.
  */
-export const protocol: Check<Protocol> = (v, path, issues) => {
+export const protocol: Check<Protocol> = (v, at) => {
   if (typeof v === 'number' || (typeof v === 'string' && /^[0-9]+$/.test(v))) {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 1 || n > 255) {
-      issues.add(path, `${describe(v)} is not a valid protocol: numbers must be between 1 and 255, or use one of ${PROTOCOL_NAMES.join(', ')}`);
+      at.add(`${describe(v)} is not a valid protocol: numbers must be between 1 and 255, or use one of ${PROTOCOL_NAMES.join(', ')}`);
     }
     return n;
   }
   const name = typeof v === 'string' ? PROTOCOL_NAMES.find((p) => p.toLowerCase() === v.toLowerCase()) : undefined;
   if (!name) {
-    issues.add(path, `${describe(v)} is not a valid protocol: must be one of ${PROTOCOL_NAMES.join(', ')} or a number 1-255`);
+    at.add(`${describe(v)} is not a valid protocol: must be one of ${PROTOCOL_NAMES.join(', ')} or a number 1-255`);
     return v as Protocol;
   }
   return name;
@@ -168,7 +168,7 @@ export const isICMPProtocol = (p: Protocol): 4 | 6 | undefined =>
 // ---- AS numbers, durations --------------------------------------------
 
 /** A 4-byte AS number: an integer, a decimal string, or "asdot" `high.low`. Stored as a number. */
-export const asNumber: Check<number> = (v, path, issues) => {
+export const asNumber: Check<number> = (v, at) => {
   let n: number | undefined;
   if (typeof v === 'number' && Number.isInteger(v)) n = v;
   else if (typeof v === 'string' && /^[0-9]+$/.test(v)) n = Number(v);
@@ -177,7 +177,7 @@ export const asNumber: Check<number> = (v, path, issues) => {
     n = hi <= 65535 && lo <= 65535 ? hi * 65536 + lo : -1;
   }
   if (n === undefined || n < 1 || n > 4294967295) {
-    issues.add(path, `${describe(v)} is not a valid AS number: must be 1-4294967295, or dotted "high.low" with each part 0-65535`);
+    at.add(`${describe(v)} is not a valid AS number: must be 1-4294967295, or dotted "high.low" with each part 0-65535`);
     return v as number;
   }
   return n;
@@ -195,10 +195,10 @@ export function parseDuration(text: string): number | undefined {
   return total;
 }
 
-export const duration: Check<string> = (raw, path, issues) => {
+export const duration: Check<string> = (raw, at) => {
   const v = scalarAsString(raw);
   if (typeof v !== 'string' || parseDuration(v) === undefined) {
-    issues.add(path, `${describe(v)} is not a valid duration: use a number with a unit, such as "90s", "1m30s", "250ms" or "2h"`);
+    at.add(`${describe(v)} is not a valid duration: use a number with a unit, such as "90s", "1m30s", "250ms" or "2h"`);
   }
   return v as string;
 };
@@ -212,20 +212,20 @@ export interface SelectorOptions {
 
 /** A selector expression; "" means "all" where Calico allows it empty. */
 export function selector(opts: SelectorOptions = {}): Check<string> {
-  return (v, path, issues) => {
+  return (v, at) => {
     if (typeof v !== 'string') {
-      issues.add(path, `must be a selector string such as "role == 'db'", got ${describe(v)}`);
+      at.add(`must be a selector string such as "role == 'db'", got ${describe(v)}`);
       return v as string;
     }
     if (v.trim() === '') return v;
     try {
       parseSelector(v);
     } catch (err) {
-      issues.add(path, `invalid selector ${JSON.stringify(v)}: ${err instanceof Error ? err.message : String(err)}`);
+      at.add(`invalid selector ${JSON.stringify(v)}: ${err instanceof Error ? err.message : String(err)}`);
       return v;
     }
     if (!opts.allowGlobal && v.includes('global(')) {
-      issues.add(path, 'global() can only be used in a rule\'s namespaceSelector');
+      at.add('global() can only be used in a rule\'s namespaceSelector');
     }
     return v;
   };

@@ -11,7 +11,7 @@
 // (readable by anyone who can read BGPPeers; protect etcd accordingly).
 import { formatIP, tryParseIP } from '../../base/ip.js';
 import { resourceName } from '../names.js';
-import { bool, child, int, list, obj, oneOf, str, describe, type Check, type KindSchema } from '../validate.js';
+import { bool, int, list, obj, oneOf, str, describe, type Check, type KindSchema } from '../validate.js';
 import { asNumber, cidr, duration, ipAddress, selector } from '../values.js';
 
 export const DEFAULT_AS_NUMBER = 64512;
@@ -91,9 +91,9 @@ export const bgpPassword: Check<BGPPassword> = obj<BGPPassword>(
     inline: str({ allowEmpty: false, maxLength: 80 }),
   },
   {
-    refine: (p, path, issues) => {
+    refine: (p, at) => {
       if ((p.secretKeyRef === undefined) === (p.inline === undefined)) {
-        issues.add(path, 'set exactly one of secretKeyRef (a Kubernetes Secret) or inline (the password itself)');
+        at.add('set exactly one of secretKeyRef (a Kubernetes Secret) or inline (the password itself)');
       }
     },
   },
@@ -113,10 +113,10 @@ export function parsePeerIP(text: string): { ip: string; port?: number } | undef
   return { ip: formatIP(ip), port };
 }
 
-const peerIP: Check<string> = (v, path, issues) => {
+const peerIP: Check<string> = (v, at) => {
   const parsed = typeof v === 'string' ? parsePeerIP(v) : undefined;
   if (!parsed) {
-    issues.add(path, `${describe(v)} is not valid: must be an IP address, "<IPv4>:<port>" or "[<IPv6>]:<port>" (e.g. "192.0.2.1", "192.0.2.1:179", "[2001:db8::1]:179")`);
+    at.add(`${describe(v)} is not valid: must be an IP address, "<IPv4>:<port>" or "[<IPv6>]:<port>" (e.g. "192.0.2.1", "192.0.2.1:179", "[2001:db8::1]:179")`);
     return v as string;
   }
   if (parsed.port === undefined) return parsed.ip;
@@ -171,13 +171,13 @@ export const bgpConfigurationSchema: KindSchema<BGPConfigurationSpec> = {
         ipv6NormalRoutePriority: int({ min: 1, max: 2147483646 }),
       },
       {
-        refine: (s, path, issues) => {
+        refine: (s, at) => {
           // A prefix advertisement names communities defined above, or gives literal values.
           const defined = new Set((s.communities ?? []).map((c) => c.name));
           (s.prefixAdvertisements ?? []).forEach((pa, i) => {
             (pa.communities ?? []).forEach((c, j) => {
               if (typeof c === 'string' && !defined.has(c) && communityValueProblem(c)) {
-                issues.add(`${path}.prefixAdvertisements[${i}].communities[${j}]`, `"${c}" is neither a community defined in spec.communities nor a community value ("aa:nn" or "aa:nn:mm")`);
+                at.field('prefixAdvertisements').item(i).field('communities').item(j).add(`"${c}" is neither a community defined in spec.communities nor a community value ("aa:nn" or "aa:nn:mm")`);
               }
             });
           });
@@ -222,32 +222,32 @@ export const bgpPeerSchema: KindSchema<BGPPeerSpec> = {
         reversePeering: oneOf(['Auto', 'Manual'] as const),
       },
       {
-        refine: (s, path, issues) => {
+        refine: (s, at) => {
           const set = (x: string | undefined): boolean => x !== undefined && x !== '';
-          if (set(s.node) && set(s.nodeSelector)) issues.add(child(path, 'nodeSelector'), 'node and nodeSelector cannot both be set');
-          if (set(s.peerIP) && set(s.peerSelector)) issues.add(child(path, 'peerSelector'), 'peerIP and peerSelector cannot both be set');
+          if (set(s.node) && set(s.nodeSelector)) at.field('nodeSelector').add('node and nodeSelector cannot both be set');
+          if (set(s.peerIP) && set(s.peerSelector)) at.field('peerSelector').add('peerIP and peerSelector cannot both be set');
           if (!set(s.peerIP) && !set(s.peerSelector) && !set(s.localWorkloadSelector)) {
-            issues.add(child(path, 'peerIP'), 'set peerIP (a remote router) or peerSelector (Calico nodes to peer with)');
+            at.field('peerIP').add('set peerIP (a remote router) or peerSelector (Calico nodes to peer with)');
           }
           if (set(s.peerSelector) && s.asNumber !== undefined) {
-            issues.add(child(path, 'asNumber'), 'must be empty when peerSelector is set (the selected nodes\' own AS numbers are used)');
+            at.field('asNumber').add('must be empty when peerSelector is set (the selected nodes\' own AS numbers are used)');
           }
-          if (set(s.peerIP) && s.asNumber === undefined) issues.add(child(path, 'asNumber'), 'is required with peerIP: the remote AS number');
+          if (set(s.peerIP) && s.asNumber === undefined) at.field('asNumber').add('is required with peerIP: the remote AS number');
           if (set(s.localWorkloadSelector)) {
-            if (set(s.peerIP)) issues.add(child(path, 'peerIP'), 'must be empty when localWorkloadSelector is set');
-            if (set(s.peerSelector)) issues.add(child(path, 'peerSelector'), 'must be empty when localWorkloadSelector is set');
-            if (s.asNumber === undefined) issues.add(child(path, 'asNumber'), 'is required when localWorkloadSelector is set');
+            if (set(s.peerIP)) at.field('peerIP').add('must be empty when localWorkloadSelector is set');
+            if (set(s.peerSelector)) at.field('peerSelector').add('must be empty when localWorkloadSelector is set');
+            if (s.asNumber === undefined) at.field('asNumber').add('is required when localWorkloadSelector is set');
           }
           if (s.keepOriginalNextHop && s.nextHopMode !== undefined) {
-            issues.add(child(path, 'keepOriginalNextHop'), 'keepOriginalNextHop and nextHopMode cannot both be set (keepOriginalNextHop is deprecated: use nextHopMode: Keep)');
+            at.field('keepOriginalNextHop').add('keepOriginalNextHop and nextHopMode cannot both be set (keepOriginalNextHop is deprecated: use nextHopMode: Keep)');
           }
           if (set(s.reachableBy)) {
-            if (!set(s.peerIP)) issues.add(child(path, 'reachableBy'), 'must be empty when peerIP is empty');
+            if (!set(s.peerIP)) at.field('reachableBy').add('must be empty when peerIP is empty');
             else {
               const peer = parsePeerIP(s.peerIP!);
               const via = tryParseIP(s.reachableBy!);
               if (peer && via && tryParseIP(peer.ip)?.family !== via.family) {
-                issues.add(child(path, 'reachableBy'), 'must be the same IP family as peerIP');
+                at.field('reachableBy').add('must be the same IP family as peerIP');
               }
             }
           }

@@ -3,7 +3,7 @@
 // through their labels and profiles.
 import { familyOf } from '../values.js';
 import { INTERFACE_NAME, portNameProblem, resourceName } from '../names.js';
-import { child, at, int, list, obj, str, type Check, type KindSchema } from '../validate.js';
+import { int, list, obj, str, type Check, type KindSchema } from '../validate.js';
 import { cidr, ipAddress, macAddress, protocol, protocolSupportsPorts, type Protocol } from '../values.js';
 import { tryParseCIDR, tryParseIP, cidrContainsIP } from '../../base/ip.js';
 
@@ -57,10 +57,10 @@ export interface HostEndpointSpec {
   ports?: EndpointPort[];
 }
 
-const portProtocol: Check<Protocol> = (v, path, issues) => {
-  const p = protocol(v, path, issues);
-  if ((typeof p === 'number' || typeof p === 'string') && issues.list.every((i) => i.path !== path) && !protocolSupportsPorts(p)) {
-    issues.add(path, `protocol ${String(p)} has no ports: must be TCP, UDP or SCTP`);
+const portProtocol: Check<Protocol> = (v, at) => {
+  const p = protocol(v, at);
+  if ((typeof p === 'number' || typeof p === 'string') && !at.hasIssue() && !protocolSupportsPorts(p)) {
+    at.add(`protocol ${String(p)} has no ports: must be TCP, UDP or SCTP`);
   }
   return p;
 };
@@ -114,8 +114,8 @@ export const workloadEndpointSchema: KindSchema<WorkloadEndpointSpec> = {
             { name: portNameCheck, protocol: portProtocol, port: int({ min: 1, max: 65535 }), hostPort: int({ min: 0, max: 65535 }), hostIP: ipAddress() },
             {
               required: ['protocol', 'port'],
-              refine: (p, path, issues) => {
-                if (!p.name && !p.hostPort) issues.add(child(path, 'name'), 'is required unless hostPort is set');
+              refine: (p, at) => {
+                if (!p.name && !p.hostPort) at.field('name').add('is required unless hostPort is set');
               },
             },
           ),
@@ -125,33 +125,33 @@ export const workloadEndpointSchema: KindSchema<WorkloadEndpointSpec> = {
       },
       {
         required: ['node', 'orchestrator', 'endpoint', 'interfaceName'],
-        refine: (s, path, issues) => {
+        refine: (s, at) => {
           (s.ipNetworks ?? []).forEach((n, i) => {
             const c = tryParseCIDR(n);
             if (c && c.prefixLength !== (c.family === 4 ? 32 : 128)) {
-              issues.add(at(child(path, 'ipNetworks'), i), `"${n}" holds several addresses: a workload's ipNetworks must each be a single address (/32 or /128)`);
+              at.field('ipNetworks').item(i).add(`"${n}" holds several addresses: a workload's ipNetworks must each be a single address (/32 or /128)`);
             }
           });
           (s.ipNATs ?? []).forEach((nat, i) => {
-            const p = at(child(path, 'ipNATs'), i);
+            const p = at.field('ipNATs').item(i);
             const internal = tryParseIP(nat.internalIP ?? '');
             if (internal && !(s.ipNetworks ?? []).some((n) => { const c = tryParseCIDR(n); return c !== undefined && cidrContainsIP(c, internal); })) {
-              issues.add(child(p, 'internalIP'), `"${nat.internalIP}" is not one of the endpoint's ipNetworks`);
+              p.field('internalIP').add(`"${nat.internalIP}" is not one of the endpoint's ipNetworks`);
             }
             const fi = familyOf(nat.internalIP ?? '');
             const fe = familyOf(nat.externalIP ?? '');
-            if (fi && fe && fi !== fe) issues.add(child(p, 'externalIP'), 'must be the same IP family as internalIP');
+            if (fi && fe && fi !== fe) p.field('externalIP').add('must be the same IP family as internalIP');
           });
           if (s.orchestrator !== undefined && s.orchestrator !== 'k8s' && s.workload === undefined) {
-            issues.add(child(path, 'workload'), 'is required (the workload this endpoint belongs to)');
+            at.field('workload').add('is required (the workload this endpoint belongs to)');
           }
           if (s.orchestrator === 'k8s' && s.pod === undefined && s.workload === undefined) {
-            issues.add(child(path, 'pod'), 'is required for orchestrator k8s');
+            at.field('pod').add('is required for orchestrator k8s');
           }
           if (s.node && s.orchestrator && s.endpoint && (s.workload || s.pod) && name) {
             const want = workloadEndpointName({ node: s.node, orchestrator: s.orchestrator, workload: s.workload, pod: s.pod, endpoint: s.endpoint });
             if (want !== name) {
-              issues.add('metadata.name', `"${name}" does not match the endpoint's identifiers: a WorkloadEndpoint is named <node>-<orchestrator>-<workload>-<endpoint> with "-" doubled inside each, here "${want}"`);
+              at.issues.add('metadata.name', `"${name}" does not match the endpoint's identifiers: a WorkloadEndpoint is named <node>-<orchestrator>-<workload>-<endpoint> with "-" doubled inside each, here "${want}"`);
             }
           }
         },
@@ -171,9 +171,9 @@ export const hostEndpointSchema: KindSchema<HostEndpointSpec> = {
       },
       {
         required: ['node'],
-        refine: (s, path, issues) => {
+        refine: (s, at) => {
           if (!s.interfaceName && (s.expectedIPs?.length ?? 0) === 0) {
-            issues.add(child(path, 'interfaceName'), 'set interfaceName or expectedIPs (or both): a host endpoint needs one of them');
+            at.field('interfaceName').add('set interfaceName or expectedIPs (or both): a host endpoint needs one of them');
           }
         },
       },

@@ -7,16 +7,16 @@
 // resolved at run time (env > node.<name> > default > built-in), and a stored
 // default would shadow the cluster-wide value. The built-in values are
 // exported as FELIX_CONFIGURATION_DEFAULTS for the agent to use.
-import { bool, child, int, list, obj, str, describe, type Check, type KindSchema } from '../validate.js';
+import { bool, int, list, obj, str, describe, type Check, type KindSchema } from '../validate.js';
 import { cidr, duration, ipAddress, port, selector, type Port } from '../values.js';
 import { isBGPConfigurationName, LOG_SEVERITIES } from './bgp.js';
 
 /** Felix matches its enum settings case-insensitively; we store Calico's spelling. */
 function choice<T extends string>(values: readonly T[]): Check<T> {
-  return (v, path, issues) => {
+  return (v, at) => {
     const hit = typeof v === 'string' ? values.find((x) => x.toLowerCase() === v.toLowerCase()) : undefined;
     if (hit === undefined) {
-      issues.add(path, `${describe(v)} is not valid: must be one of ${values.join(', ')}`);
+      at.add(`${describe(v)} is not valid: must be one of ${values.join(', ')}`);
       return v as T;
     }
     return hit;
@@ -35,9 +35,9 @@ const protoPort: Check<ProtoPort> = obj<ProtoPort>(
   { required: ['port'] },
 );
 
-const portRange: Check<Port> = (v, path, issues) => {
-  const p = port(v, path, issues);
-  if (typeof p === 'string' && !/^[0-9]+:[0-9]+$/.test(p)) issues.add(path, `"${p}" is not a port range: use "min:max", e.g. "30000:32767"`);
+const portRange: Check<Port> = (v, at) => {
+  const p = port(v, at);
+  if (typeof p === 'string' && !/^[0-9]+:[0-9]+$/.test(p)) at.add(`"${p}" is not a port range: use "min:max", e.g. "30000:32767"`);
   return p;
 };
 
@@ -237,10 +237,10 @@ export const FELIX_CONFIGURATION_DEFAULTS = {
 export const felixConfigurationSchema: KindSchema<FelixConfigurationSpec> = {
   spec: () =>
     obj<FelixConfigurationSpec>(FIELDS, {
-      refine: (s, path, issues) => {
+      refine: (s, at) => {
         const r = s.routeTableRange as { min?: number; max?: number } | undefined;
         if (r && typeof r.min === 'number' && typeof r.max === 'number' && r.min > r.max) {
-          issues.add(child(path, 'routeTableRange'), `min (${r.min}) must not be greater than max (${r.max})`);
+          at.field('routeTableRange').add(`min (${r.min}) must not be greater than max (${r.max})`);
         }
       },
     }),

@@ -3,7 +3,7 @@
 // to one pool live here; overlap with other pools and "no CIDR change while
 // in use" are IPAM's cross-resource checks (src/ipam).
 import { cidrOverlaps, parseCIDR, tryParseCIDR, tryParseCIDRWithIP } from '../../base/ip.js';
-import { bool, child, int, list, obj, oneOf, type Check, type KindSchema } from '../validate.js';
+import { bool, int, list, obj, oneOf, type Check, type KindSchema } from '../validate.js';
 import { cidr, selector } from '../values.js';
 
 export const ENCAP_MODES = ['Never', 'Always', 'CrossSubnet'] as const;
@@ -40,11 +40,11 @@ const LINK_LOCAL = [parseCIDR('169.254.0.0/16'), parseCIDR('fe80::/10')];
  * The pool CIDR: Calico's client stores it masked before its own "strictly
  * masked" check runs, so `192.0.2.5/24` is accepted and stored as 192.0.2.0/24.
  */
-const poolCIDR: Check<string> = (v, path, issues) => {
-  const out = cidr()(v, path, issues);
+const poolCIDR: Check<string> = (v, at) => {
+  const out = cidr()(v, at);
   const c = tryParseCIDR(out);
   if (c && LINK_LOCAL.some((ll) => cidrOverlaps(ll, c))) {
-    issues.add(path, `"${out}" overlaps the link-local range ${c.family === 4 ? '169.254.0.0/16' : 'fe80::/10'}, which cannot be a pool`);
+    at.add(`"${out}" overlaps the link-local range ${c.family === 4 ? '169.254.0.0/16' : 'fe80::/10'}, which cannot be a pool`);
   }
   return out;
 };
@@ -67,39 +67,38 @@ export const ipPoolSchema: KindSchema<IPPoolSpec> = {
       },
       {
         required: ['cidr'],
-        refine: (s, path, issues) => {
+        refine: (s, at) => {
           const parsed = typeof s.cidr === 'string' ? tryParseCIDRWithIP(s.cidr) : undefined;
           if (!parsed) return;
           const family = parsed.cidr.family;
           const [min, max] = BLOCK_SIZE_RANGE[family];
           const blockSize = s.blockSize ?? DEFAULT_BLOCK_SIZE[family];
           if (typeof s.blockSize === 'number' && (s.blockSize < min || s.blockSize > max)) {
-            issues.add(child(path, 'blockSize'), `${s.blockSize} is out of range: must be between ${min} and ${max} for an IPv${family} pool`);
+            at.field('blockSize').add(`${s.blockSize} is out of range: must be between ${min} and ${max} for an IPv${family} pool`);
           } else if (!s.disabled && parsed.cidr.prefixLength > blockSize) {
-            issues.add(
-              child(path, 'cidr'),
+            at.field('cidr').add(
               `"${s.cidr}" is smaller than one block (/${blockSize}): use a prefix length of at most ${blockSize}, or a larger blockSize`,
             );
           }
           if (family === 6 && s.ipipMode !== undefined && s.ipipMode !== 'Never') {
-            issues.add(child(path, 'ipipMode'), 'IPIP is not supported on IPv6 pools: must be Never');
+            at.field('ipipMode').add('IPIP is not supported on IPv6 pools: must be Never');
           }
           if ((s.ipipMode ?? 'Never') !== 'Never' && (s.vxlanMode ?? 'Never') !== 'Never') {
-            issues.add(child(path, 'vxlanMode'), 'ipipMode and vxlanMode cannot both be enabled');
+            at.field('vxlanMode').add('ipipMode and vxlanMode cannot both be enabled');
           }
           const uses = s.allowedUses ?? [];
           if (uses.includes('LoadBalancer')) {
-            if (uses.length > 1) issues.add(child(path, 'allowedUses'), 'LoadBalancer cannot be combined with Workload or Tunnel');
+            if (uses.length > 1) at.field('allowedUses').add('LoadBalancer cannot be combined with Workload or Tunnel');
             if ((s.ipipMode ?? 'Never') !== 'Never' || (s.vxlanMode ?? 'Never') !== 'Never') {
-              issues.add(child(path, 'allowedUses'), 'a LoadBalancer pool cannot have IPIP or VXLAN enabled');
+              at.field('allowedUses').add('a LoadBalancer pool cannot have IPIP or VXLAN enabled');
             }
-            if (s.disableBGPExport) issues.add(child(path, 'disableBGPExport'), 'a LoadBalancer pool cannot disable BGP export');
+            if (s.disableBGPExport) at.field('disableBGPExport').add('a LoadBalancer pool cannot disable BGP export');
             if (s.nodeSelector !== undefined && s.nodeSelector.trim() !== 'all()') {
-              issues.add(child(path, 'nodeSelector'), 'a LoadBalancer pool must have nodeSelector all()');
+              at.field('nodeSelector').add('a LoadBalancer pool must have nodeSelector all()');
             }
           }
           if (uses.includes('Tunnel') && s.namespaceSelector) {
-            issues.add(child(path, 'namespaceSelector'), 'a pool with allowed use Tunnel cannot have a namespaceSelector');
+            at.field('namespaceSelector').add('a pool with allowed use Tunnel cannot have a namespaceSelector');
           }
         },
       },

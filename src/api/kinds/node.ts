@@ -50,8 +50,8 @@ export const nodeSchema: KindSchema<NodeSpec> = {
           ipv4IPIPTunnelAddr: ipAddress(4),
         },
         {
-          refine: (b, path, issues) => {
-            if (Object.keys(b).length === 0) issues.add(path, 'must not be empty: set ipv4Address and/or ipv6Address, or remove bgp');
+          refine: (b, at) => {
+            if (Object.keys(b).length === 0) at.add('must not be empty: set ipv4Address and/or ipv6Address, or remove bgp');
           },
         },
       ),

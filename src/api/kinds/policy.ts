@@ -6,7 +6,7 @@
 // and the name is never rewritten.
 import { labelKey, labelValue, resourceName } from '../names.js';
 import { POLICY_TYPES, rules, type Action, type PolicyType, type Rule } from '../rule.js';
-import { bool, child, list, map, num, obj, oneOf, type Check, type Issues, type KindSchema } from '../validate.js';
+import { bool, list, map, num, obj, oneOf, type Check, type Cursor, type KindSchema } from '../validate.js';
 import { selector } from '../values.js';
 
 export const DEFAULT_TIER = 'default';
@@ -61,9 +61,9 @@ function policyFields(global: boolean) {
   };
 }
 
-function checkTierRef(spec: NetworkPolicySpec, path: string, issues: Issues): void {
+function checkTierRef(spec: NetworkPolicySpec, at: Cursor): void {
   if (spec.tier !== undefined && spec.tier.includes('.')) {
-    issues.add(child(path, 'tier'), `"${spec.tier}" is not a valid tier name: tier names contain no dots`);
+    at.field('tier').add(`"${spec.tier}" is not a valid tier name: tier names contain no dots`);
   }
 }
 
@@ -100,13 +100,13 @@ export const globalNetworkPolicySchema: KindSchema<GlobalNetworkPolicySpec> = {
         applyOnForward: bool(),
       },
       {
-        refine: (s, path, issues) => {
-          checkTierRef(s, path, issues);
-          if (s.doNotTrack && s.preDNAT) issues.add(child(path, 'preDNAT'), 'preDNAT and doNotTrack cannot both be true');
-          if (s.preDNAT && (s.egress?.length ?? 0) > 0) issues.add(child(path, 'egress'), 'a preDNAT policy cannot have egress rules');
-          if (s.preDNAT && s.types?.includes('Egress')) issues.add(child(path, 'types'), "a preDNAT policy cannot have the 'Egress' type");
+        refine: (s, at) => {
+          checkTierRef(s, at);
+          if (s.doNotTrack && s.preDNAT) at.field('preDNAT').add('preDNAT and doNotTrack cannot both be true');
+          if (s.preDNAT && (s.egress?.length ?? 0) > 0) at.field('egress').add('a preDNAT policy cannot have egress rules');
+          if (s.preDNAT && s.types?.includes('Egress')) at.field('types').add("a preDNAT policy cannot have the 'Egress' type");
           if ((s.doNotTrack || s.preDNAT) && !s.applyOnForward) {
-            issues.add(child(path, 'applyOnForward'), 'must be true when preDNAT or doNotTrack is true');
+            at.field('applyOnForward').add('must be true when preDNAT or doNotTrack is true');
           }
         },
       },
@@ -119,13 +119,13 @@ export const tierSchema: KindSchema<TierSpec> = {
     obj<TierSpec>(
       { order: num(), defaultAction: oneOf(['Deny', 'Pass'] as const) },
       {
-        refine: (s, path, issues) => {
+        refine: (s, at) => {
           if (name === DEFAULT_TIER) {
             if (s.order !== undefined && s.order !== DEFAULT_TIER_ORDER) {
-              issues.add(child(path, 'order'), `the default tier's order is fixed at ${DEFAULT_TIER_ORDER}`);
+              at.field('order').add(`the default tier's order is fixed at ${DEFAULT_TIER_ORDER}`);
             }
             if (s.defaultAction !== undefined && s.defaultAction !== 'Deny') {
-              issues.add(child(path, 'defaultAction'), "the default tier's defaultAction must be Deny");
+              at.field('defaultAction').add("the default tier's defaultAction must be Deny");
             }
           }
         },
