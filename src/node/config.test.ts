@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isCalicoError, ValidationError } from '../base/errors.js';
+import { dataplaneConfigFrom, effectiveFelixSettings, felixOverridesFromEnv, nodeConfigFromEnv, policyBackendFrom } from './config.js';
+
+test('node config: NODENAME, IP/IP6 modes, AS, backend, run dir', () => {
+  const c = nodeConfigFromEnv({ NODENAME: 'Host-1', IP: '192.0.2.10/24', IP6: 'autodetect', AS: '64513', CALICO_NETWORKING_BACKEND: 'none', CALICO_RUN_DIR: '/tmp/r1' }, 'ignored');
+  assert.equal(c.nodeName, 'host-1');
+  assert.deepEqual(c.ipv4, { mode: 'static', cidr: '192.0.2.10/24' });
+  assert.deepEqual(c.ipv6, { mode: 'autodetect', method: 'first-found' });
+  assert.equal(c.asNumber, 64513);
+  assert.equal(c.networkingBackend, 'none');
+  assert.equal(c.runDir, '/tmp/r1');
+  const d = nodeConfigFromEnv({ IP: '192.0.2.1' }, 'myhost');
+  assert.equal(d.nodeName, 'myhost');
+  assert.equal(d.nodeNameSource, 'hostname');
+  assert.deepEqual(d.ipv4, { mode: 'static', cidr: '192.0.2.1/32' });
+  assert.deepEqual(d.ipv6, { mode: 'none' }, 'IPv6 is off unless asked for');
+  assert.equal(d.runDir, '/var/run/calico');
+  assert.equal(nodeConfigFromEnv({ AS: '1.10' }, 'h').asNumber, 65546);
+});
+
+test('node config: each bad variable is named', () => {
+  try {
+    nodeConfigFromEnv({ IP: '300.1', IP6: '10.0.0.1', AS: 'x', CALICO_NETWORKING_BACKEND: 'gobgp' }, 'h');
+    assert.fail('expected a ValidationError');
+  } catch (err) {
+    assert.ok(err instanceof ValidationError);
+    assert.deepEqual(
+      err.issues.map((i) => i.path),
+      ['IP', 'IP6', 'AS', 'CALICO_NETWORKING_BACKEND'],
+    );
+  }
+});
+
+test('FELIX_* overrides: case-insensitive names, typed values, unknown names reported', () => {
+  const { overrides, unknown } = felixOverridesFromEnv({
+    FELIX_LOGSEVERITYSCREEN: 'Debug',
+    FELIX_PROMETHEUSMETRICSENABLED: 'true',
+    FELIX_PROMETHEUSMETRICSPORT: '9092',
+    FELIX_FAILSAFEINBOUNDHOSTPORTS: 'tcp:22,udp:68',
+    FELIX_NOSUCHSETTING: '1',
+    OTHER: 'x',
+  });
+  assert.deepEqual(overrides, {
+    logSeverityScreen: 'Debug',
+    prometheusMetricsEnabled: true,
+    prometheusMetricsPort: 9092,
+    failsafeInboundHostPorts: [
+      { protocol: 'TCP', port: 22 },
+      { protocol: 'UDP', port: 68 },
+    ],
+  });
+  assert.deepEqual(unknown, ['FELIX_NOSUCHSETTING']);
+  assert.throws(() => felixOverridesFromEnv({ FELIX_HEALTHPORT: 'abc' }), (e) => isCalicoError(e, 'validation'));
+  assert.throws(() => felixOverridesFromEnv({ FELIX_FAILSAFEINBOUNDHOSTPORTS: 'icmp:1' }), (e) => isCalicoError(e, 'validation'));
+});
+
+test('effective settings: env > node.<name> > default > built-in; dataplane config derived', () => {
+  const s = effectiveFelixSettings({
+    global: { defaultEndpointToHostAction: 'Accept', logSeverityScreen: 'Warning', healthPort: 1 },
+    node: { logSeverityScreen: 'Error' },
+    env: { logSeverityScreen: 'Debug' },
+  });
+  assert.equal(s.logSeverityScreen, 'Debug');
+  assert.equal(s.healthPort, 1);
+  assert.equal(s.prometheusMetricsPort, 9091, 'built-in default');
+  const dp = dataplaneConfigFrom(s);
+  assert.equal(dp.endpointToHostAction, 'accept');
+  assert.ok(dp.failsafeInbound.some((p) => p.protocol === 'tcp' && p.port === 22));
+  assert.equal(dataplaneConfigFrom(effectiveFelixSettings({})).endpointToHostAction, 'drop');
+  assert.equal(policyBackendFrom(effectiveFelixSettings({})), 'nftables');
+  assert.equal(policyBackendFrom(effectiveFelixSettings({ global: { nftablesMode: 'Disabled' } })), 'iptables');
+});

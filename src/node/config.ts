@@ -1,0 +1,185 @@
+// calico-node configuration, the way calico/node users already write it:
+// NODENAME, IP / IP6 (an address, `autodetect` or `none`), AS,
+// CALICO_NETWORKING_BACKEND, CALICO_RUN_DIR, the datastore variables (read by
+// src/datastore/config.ts) and FELIX_<SETTING> overrides of FelixConfiguration.
+// Pure: the environment and the stored FelixConfigurations are passed in.
+import { ValidationError } from '../base/errors.js';
+import type { FieldIssue } from '../base/errors.js';
+import { FELIX_CONFIGURATION_DEFAULTS } from '../api/kinds/felix-configuration.js';
+import type { DataplaneConfig, EndpointToHostAction, ProtoPort } from '../rules/model.js';
+
+export type Env = Record<string, string | undefined>;
+
+/** How one address family is chosen: given explicitly, detected, or not used. */
+export type AddressSetting = { mode: 'static'; cidr: string } | { mode: 'autodetect'; method: string } | { mode: 'none' };
+
+export interface NodeConfig {
+  nodeName: string;
+  /** Where NODENAME came from, for the start-up log. */
+  nodeNameSource: 'NODENAME' | 'HOSTNAME' | 'hostname';
+  ipv4: AddressSetting;
+  ipv6: AddressSetting;
+  asNumber?: number;
+  networkingBackend: 'bird' | 'none';
+  runDir: string;
+}
+
+const V4_CIDR = /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/;
+const V6_CIDR = /^[0-9a-fA-F:]+(\/\d{1,3})?$/;
+
+function addressSetting(name: 'IP' | 'IP6', env: Env, issues: FieldIssue[]): AddressSetting {
+  const raw = (env[name] ?? '').trim();
+  const methodVar = name === 'IP' ? 'IP_AUTODETECTION_METHOD' : 'IP6_AUTODETECTION_METHOD';
+  const method = (env[methodVar] ?? 'first-found').trim();
+  // calico/node's defaults: IPv4 autodetected, IPv6 off unless asked for.
+  if (raw === '') return name === 'IP' ? { mode: 'autodetect', method } : { mode: 'none' };
+  if (raw.toLowerCase() === 'autodetect') return { mode: 'autodetect', method };
+  if (raw.toLowerCase() === 'none') return { mode: 'none' };
+  const ok = name === 'IP' ? V4_CIDR.test(raw) : V6_CIDR.test(raw) && raw.includes(':');
+  if (!ok) {
+    issues.push({ path: name, message: `"${raw}" is not an IPv${name === 'IP' ? 4 : 6} address: give an address (optionally /prefix), "autodetect" or "none"` });
+    return { mode: 'none' };
+  }
+  return { mode: 'static', cidr: raw.includes('/') ? raw : `${raw}/${name === 'IP' ? 32 : 128}` };
+}
+
+/** Reads the node settings; throws ValidationError naming each bad variable. */
+export function nodeConfigFromEnv(env: Env, hostname: string): NodeConfig {
+  const issues: FieldIssue[] = [];
+  let nodeName = env.NODENAME?.trim();
+  let nodeNameSource: NodeConfig['nodeNameSource'] = 'NODENAME';
+  if (!nodeName) {
+    nodeName = env.HOSTNAME?.trim();
+    nodeNameSource = 'HOSTNAME';
+  }
+  if (!nodeName) {
+    nodeName = hostname.trim();
+    nodeNameSource = 'hostname';
+  }
+  nodeName = nodeName.toLowerCase();
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(nodeName)) issues.push({ path: 'NODENAME', message: `"${nodeName}" is not a valid node name (lower-case DNS name)` });
+  const cfg: NodeConfig = {
+    nodeName,
+    nodeNameSource,
+    ipv4: addressSetting('IP', env, issues),
+    ipv6: addressSetting('IP6', env, issues),
+    networkingBackend: 'bird',
+    runDir: env.CALICO_RUN_DIR?.trim() || '/var/run/calico',
+  };
+  const as = env.AS?.trim();
+  if (as) {
+    const n = Number(as.includes('.') ? Number(as.split('.')[0]) * 65536 + Number(as.split('.')[1]) : as);
+    if (!Number.isInteger(n) || n < 1 || n > 4294967295) issues.push({ path: 'AS', message: `"${as}" is not an AS number (1-4294967295 or "x.y")` });
+    else cfg.asNumber = n;
+  }
+  const backend = (env.CALICO_NETWORKING_BACKEND ?? 'bird').trim().toLowerCase();
+  if (backend === 'bird' || backend === 'none') cfg.networkingBackend = backend;
+  else issues.push({ path: 'CALICO_NETWORKING_BACKEND', message: `"${backend}" is not supported: use "bird" or "none"` });
+  if (issues.length) throw new ValidationError(issues, 'calico-node environment');
+  return cfg;
+}
+
+/** The effective FelixConfiguration values (built-in defaults overlaid). */
+export type FelixSettings = Record<string, unknown> & typeof FELIX_CONFIGURATION_DEFAULTS;
+
+const KNOWN_FIELDS = new Map<string, string>(Object.keys(FELIX_CONFIGURATION_DEFAULTS).map((k) => [k.toLowerCase(), k]));
+for (const extra of ['prometheusMetricsHost', 'healthHost', 'dataplaneDriver', 'logFilePath', 'nodeSelector', 'natOutgoingAddress']) KNOWN_FIELDS.set(extra.toLowerCase(), extra);
+
+/** `tcp:22,udp:68` (Felix's env syntax) -> protocol/port list. */
+export function parseFailsafePorts(text: string): Array<{ protocol: 'TCP' | 'UDP' | 'SCTP'; port: number }> {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((item) => {
+      const [proto, port] = item.includes(':') ? item.split(':') : ['tcp', item];
+      const protocol = proto!.toUpperCase() as 'TCP' | 'UDP' | 'SCTP';
+      const n = Number(port);
+      if (!['TCP', 'UDP', 'SCTP'].includes(protocol) || !Number.isInteger(n) || n < 0 || n > 65535) {
+        throw new ValidationError([{ path: 'failsafe ports', message: `"${item}" is not "<tcp|udp|sctp>:<port>"` }]);
+      }
+      return { protocol, port: n };
+    });
+}
+
+/**
+ * FELIX_<SETTING> variables as FelixConfiguration fields. Names match
+ * case-insensitively (FELIX_LOGSEVERITYSCREEN -> logSeverityScreen); values are
+ * typed like the built-in default of the field. Unknown names are returned in
+ * `unknown` so the agent can log them (a typo must not silently do nothing).
+ */
+export function felixOverridesFromEnv(env: Env): { overrides: Record<string, unknown>; unknown: string[] } {
+  const overrides: Record<string, unknown> = {};
+  const unknown: string[] = [];
+  const issues: FieldIssue[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('FELIX_') || value === undefined) continue;
+    const field = KNOWN_FIELDS.get(name.slice(6).toLowerCase());
+    if (!field) {
+      unknown.push(name);
+      continue;
+    }
+    const def = (FELIX_CONFIGURATION_DEFAULTS as Record<string, unknown>)[field];
+    const v = value.trim();
+    if (typeof def === 'boolean') {
+      if (!/^(true|false)$/i.test(v)) issues.push({ path: name, message: `"${v}" is not true or false` });
+      overrides[field] = v.toLowerCase() === 'true';
+    } else if (typeof def === 'number') {
+      const n = Number(v);
+      if (!Number.isInteger(n)) issues.push({ path: name, message: `"${v}" is not an integer` });
+      overrides[field] = n;
+    } else if (field === 'failsafeInboundHostPorts' || field === 'failsafeOutboundHostPorts') {
+      try {
+        overrides[field] = v.toLowerCase() === 'none' ? [] : parseFailsafePorts(v);
+      } catch (err) {
+        issues.push({ path: name, message: (err as ValidationError).issues[0]!.message });
+      }
+    } else if (Array.isArray(def)) {
+      overrides[field] = v.split(',').map((s) => s.trim()).filter(Boolean);
+    } else {
+      overrides[field] = v;
+    }
+  }
+  if (issues.length) throw new ValidationError(issues, 'FELIX_* environment');
+  return { overrides, unknown: unknown.sort() };
+}
+
+/** Precedence (highest first): FELIX_* env > FelixConfiguration `node.<name>` > `default` > built-in. */
+export function effectiveFelixSettings(layers: { global?: Record<string, unknown>; node?: Record<string, unknown>; env?: Record<string, unknown> }): FelixSettings {
+  const out: Record<string, unknown> = { ...FELIX_CONFIGURATION_DEFAULTS };
+  for (const layer of [layers.global, layers.node, layers.env]) {
+    for (const [k, v] of Object.entries(layer ?? {})) if (v !== undefined && v !== null) out[k] = v;
+  }
+  return out as FelixSettings;
+}
+
+function protoPorts(v: unknown): ProtoPort[] {
+  if (!Array.isArray(v)) return [];
+  return v
+    .filter((p): p is { protocol?: string; port: number } => !!p && typeof p === 'object' && typeof (p as { port?: unknown }).port === 'number')
+    .map((p) => ({ protocol: (p.protocol ?? 'TCP').toLowerCase() as ProtoPort['protocol'], port: p.port }));
+}
+
+/** What the dataplane needs from the settings. */
+export function dataplaneConfigFrom(s: FelixSettings): DataplaneConfig {
+  const action = String(s.defaultEndpointToHostAction ?? 'Drop').toLowerCase();
+  const endpointToHostAction: EndpointToHostAction = action === 'accept' ? 'accept' : action === 'return' ? 'return' : 'drop';
+  const inbound = protoPorts(s.failsafeInboundHostPorts);
+  const outbound = protoPorts(s.failsafeOutboundHostPorts);
+  // Workload -> host failsafe: DHCP and DNS to the host, and BGP (Calico's defaults for the host ports).
+  const workloadToHostFailsafe: ProtoPort[] = [
+    { protocol: 'udp', port: 67 },
+    { protocol: 'udp', port: 53 },
+    { protocol: 'tcp', port: 53 },
+    { protocol: 'tcp', port: 179 },
+  ];
+  return { endpointToHostAction, workloadToHostFailsafe, failsafeInbound: inbound, failsafeOutbound: outbound };
+}
+
+/** Backend for policy: FelixConfiguration iptablesBackend / nftablesMode. `Enabled`/`Auto` nftables is the default. */
+export function policyBackendFrom(s: FelixSettings): 'nftables' | 'iptables' {
+  const mode = String(s.nftablesMode ?? 'Auto').toLowerCase();
+  const driver = String((s as Record<string, unknown>).dataplaneDriver ?? '').toLowerCase();
+  if (driver === 'iptables' || mode === 'disabled') return 'iptables';
+  return 'nftables';
+}

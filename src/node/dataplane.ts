@@ -1,0 +1,104 @@
+// The agent's view of the dataplane: a port that takes calc output batches.
+// The real one records into the dataplane engineer's managers and kicks their
+// throttled apply loop (which waits for inSync before touching the kernel);
+// the fake records batches for tests. Stopping never tears kernel state down.
+import type { CalcUpdate } from '../calc/output.js';
+import { ApplyLoop } from '../dataplane/apply-loop.js';
+import type { ApplyMetrics, LogFn } from '../dataplane/apply-loop.js';
+import { DataplaneManagers } from '../dataplane/managers.js';
+import { IptablesBackend, NftBackend } from '../dataplane/policy-backend.js';
+import type { PolicyBackend } from '../dataplane/policy-backend.js';
+import type { DataplaneFatalError } from '../dataplane/errors.js';
+import type { Clock, DataplanePorts } from '../dataplane/ports.js';
+import type { DataplaneConfig } from '../rules/model.js';
+
+export interface DataplaneStatus {
+  /** Apply loop state (`waiting-for-sync`, `idle`, `applying`, `failed` ...). */
+  state: string;
+  /** False once a failure that could leave traffic open stopped the dataplane. */
+  healthy: boolean;
+  /** True once the first full apply after sync has completed. */
+  programmed: boolean;
+  metrics?: ApplyMetrics;
+  pendingFailures: number;
+}
+
+export interface Dataplane {
+  /** Records one calc batch; must not block on the kernel. */
+  apply(updates: CalcUpdate[]): void;
+  status(): DataplaneStatus;
+  /** Stops applying; whatever is in the kernel stays. */
+  stop(): Promise<void>;
+}
+
+/** Records batches; for tests of the wiring. */
+export class FakeDataplane implements Dataplane {
+  readonly batches: CalcUpdate[][] = [];
+  stopped = false;
+  apply(updates: CalcUpdate[]): void {
+    if (this.stopped) throw new Error('fake dataplane: apply after stop');
+    this.batches.push(updates);
+  }
+  status(): DataplaneStatus {
+    const synced = this.batches.some((b) => b.some((u) => u.type === 'inSync'));
+    return { state: this.stopped ? 'stopped' : synced ? 'idle' : 'waiting-for-sync', healthy: true, programmed: synced, pendingFailures: 0 };
+  }
+  async stop(): Promise<void> {
+    this.stopped = true;
+  }
+}
+
+export interface ApplyLoopDataplaneOptions {
+  ports: DataplanePorts;
+  backend: 'nftables' | 'iptables';
+  config: DataplaneConfig;
+  clock: Clock;
+  log: LogFn;
+  onFatal(err: DataplaneFatalError): void;
+  minIntervalMs?: number;
+}
+
+/** The real dataplane: managers + one throttled apply loop over the given ports. */
+export class ApplyLoopDataplane implements Dataplane {
+  readonly managers = new DataplaneManagers();
+  readonly loop: ApplyLoop;
+  private failed = false;
+
+  constructor(opts: ApplyLoopDataplaneOptions) {
+    const backend: PolicyBackend = opts.backend === 'iptables' ? new IptablesBackend({ iptables: opts.ports.iptables, ipset: opts.ports.ipset }) : new NftBackend(opts.ports.nft);
+    const loopOpts: ConstructorParameters<typeof ApplyLoop>[0] = {
+      managers: this.managers,
+      backend,
+      ports: { routes: opts.ports.routes, sysctl: opts.ports.sysctl, conntrack: opts.ports.conntrack, links: opts.ports.links },
+      clock: opts.clock,
+      config: opts.config,
+      log: opts.log,
+      onFatal: (err) => {
+        this.failed = true;
+        opts.onFatal(err);
+      },
+    };
+    if (opts.minIntervalMs !== undefined) loopOpts.minIntervalMs = opts.minIntervalMs;
+    this.loop = new ApplyLoop(loopOpts);
+  }
+
+  apply(updates: CalcUpdate[]): void {
+    for (const u of updates) this.managers.record(u);
+    this.loop.kick();
+  }
+
+  status(): DataplaneStatus {
+    const m = this.loop.metrics;
+    return {
+      state: this.loop.state,
+      healthy: !this.failed && this.loop.state !== 'failed',
+      programmed: m.rounds > 0 && this.loop.state !== 'waiting-for-sync',
+      metrics: m,
+      pendingFailures: this.loop.failing().size,
+    };
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+}

@@ -1,0 +1,116 @@
+// bin/calico-node entry point: process concerns only (environment, signals,
+// Linux drivers, HTTP). Everything it wires is in agent.ts.
+//   NODENAME, IP/IP6 (address | autodetect | none), IP_AUTODETECTION_METHOD, AS,
+//   CALICO_NETWORKING_BACKEND, CALICO_RUN_DIR, DATASTORE_TYPE / ETCD_*, FELIX_*.
+// Exit codes: 0 graceful stop, 1 dataplane failure that could leave traffic open, 2 bad configuration, 3 start-up failure.
+import { hostname, networkInterfaces } from 'node:os';
+import { loadDatastoreConfig, openDatastore } from '../datastore/open-datastore.js';
+import { isCalicoError } from '../base/errors.js';
+import { LinuxExec } from '../dataplane/linux/exec.js';
+import { LinuxConntrack, LinuxIpset, LinuxIptables, LinuxLinks, LinuxNft, LinuxRouteTable, LinuxSysctl } from '../dataplane/linux/drivers.js';
+import { systemClock } from '../dataplane/linux/clock.js';
+import type { HostAddress } from './autodetect.js';
+import { CalicoNode } from './agent.js';
+import { dataplaneConfigFrom, nodeConfigFromEnv, policyBackendFrom } from './config.js';
+import { ApplyLoopDataplane } from './dataplane.js';
+import { startHttpEndpoints } from './health-server.js';
+import type { HttpEndpoint } from './health-server.js';
+import { createLogger, parseLogLevel } from './log.js';
+
+function hostAddresses(): HostAddress[] {
+  const out: HostAddress[] = [];
+  for (const [iface, addrs] of Object.entries(networkInterfaces())) {
+    for (const a of addrs ?? []) {
+      const prefixLength = Number((a.cidr ?? '').split('/')[1] ?? (a.family === 'IPv4' ? 32 : 128));
+      out.push({ iface, address: a.address, prefixLength, family: a.family === 'IPv4' ? 4 : 6, internal: a.internal });
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<number> {
+  const env = process.env;
+  const log = createLogger({ level: parseLogLevel(env.FELIX_LOGSEVERITYSCREEN), sink: (line) => process.stderr.write(line + '\n'), now: () => new Date() });
+  let config;
+  let datastoreConfig;
+  try {
+    config = nodeConfigFromEnv(env, hostname());
+    datastoreConfig = loadDatastoreConfig({ env });
+  } catch (err) {
+    log.fatal('invalid configuration', { error: err as Error });
+    return 2;
+  }
+  const datastore = openDatastore(datastoreConfig);
+  let exitCode = 0;
+  let stopping: Promise<void> | undefined;
+  let http: { close(): Promise<void> } | undefined;
+  const exec = new LinuxExec();
+  const node: CalicoNode = new CalicoNode({
+    config,
+    env,
+    datastore,
+    log,
+    hostAddresses,
+    makeDataplane: (settings) =>
+      new ApplyLoopDataplane({
+        ports: {
+          nft: new LinuxNft(exec),
+          iptables: new LinuxIptables(exec),
+          ipset: new LinuxIpset(exec),
+          routes: new LinuxRouteTable(exec),
+          sysctl: new LinuxSysctl(exec),
+          conntrack: new LinuxConntrack(exec),
+          links: new LinuxLinks(exec),
+        },
+        backend: policyBackendFrom(settings),
+        config: dataplaneConfigFrom(settings),
+        clock: systemClock,
+        log: (level, msg, fields) => log[level === 'warn' ? 'warning' : level](msg, fields),
+        onFatal: (err) => {
+          // Running open is worse than not running: stop loudly, the kernel state stays.
+          log.fatal('dataplane failure that could leave traffic open; exiting', { error: err });
+          exitCode = 1;
+          void shutdown().then(() => done());
+        },
+      }),
+  });
+  const shutdown = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await node.stop();
+      await http?.close();
+      await datastore.close();
+    })());
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(sig, () => {
+      log.info('signal received; stopping gracefully', { signal: sig });
+      void shutdown().then(done);
+    });
+  }
+  try {
+    await node.start();
+  } catch (err) {
+    await shutdown().catch(() => undefined);
+    return isCalicoError(err, 'validation') ? 2 : 3;
+  }
+  const s = node.settings!;
+  const endpoints: HttpEndpoint[] = [];
+  if (s.healthEnabled) endpoints.push({ host: String(s.healthHost ?? 'localhost'), port: Number(s.healthPort), serveHealth: true, serveMetrics: false });
+  if (s.prometheusMetricsEnabled) endpoints.push({ host: String(s.prometheusMetricsHost ?? '0.0.0.0') || '0.0.0.0', port: Number(s.prometheusMetricsPort), serveHealth: true, serveMetrics: true });
+  if (endpoints.length) {
+    http = await startHttpEndpoints(endpoints, node);
+    log.info('serving health and metrics', { endpoints: endpoints.map((e) => `${e.host}:${e.port}`) });
+  }
+  // Resolved by a signal or by a fatal dataplane error, after shutdown.
+  await finished;
+  return exitCode;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`calico-node: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(3);
+  },
+);
