@@ -4,6 +4,7 @@
 // match (HintIndex), and members are counted so that two items contributing
 // the same CIDR keep it in the set until both are gone.
 import { HintIndex, LabelIndex } from './label-index.js';
+import type { Hints } from './match-spec.js';
 import { matches } from './match-spec.js';
 import type { MatchSpec, MatchTarget } from './match-spec.js';
 import type { NamedPort } from './model.js';
@@ -29,6 +30,8 @@ export interface IpSetDefinition {
 
 interface ActiveSet {
   def: IpSetDefinition;
+  /** The hint this set is indexed under: the most selective at creation time. */
+  hints: Hints;
   refs: number;
   matching: Set<string>;
   counts: Map<string, number>;
@@ -72,10 +75,11 @@ export class IpSetIndex {
       existing.refs++;
       return;
     }
-    const set: ActiveSet = { def, refs: 1, matching: new Set(), counts: new Map(), added: new Set(), removed: new Set(), emitted: false, replacing: false };
+    const hints = this.mostSelective(def.spec.hintOptions);
+    const set: ActiveSet = { def, hints, refs: 1, matching: new Set(), counts: new Map(), added: new Set(), removed: new Set(), emitted: false, replacing: false };
     this.sets.set(def.id, set);
-    this.hints.add(def.id, def.spec.hints);
-    for (const itemId of this.items.labels.candidates(def.spec.hints)) {
+    this.hints.add(def.id, hints);
+    for (const itemId of this.items.labels.candidates(hints)) {
       this.counters.itemsScanned++;
       const item = this.items.get(itemId);
       if (!item) continue;
@@ -95,10 +99,23 @@ export class IpSetIndex {
     if (!set) throw new Error(`calc: unref of unknown IP set ${id}`);
     if (--set.refs > 0) return;
     for (const itemId of set.matching) this.memberships.get(itemId)?.delete(id);
-    this.hints.remove(id, set.def.spec.hints);
+    this.hints.remove(id, set.hints);
     this.sets.delete(id);
     this.dirty.delete(id);
     if (set.emitted || set.replacing) this.released.add(id);
+  }
+
+  private mostSelective(options: Hints[]): Hints {
+    let chosen: Hints = null;
+    let cost = Number.POSITIVE_INFINITY;
+    for (const h of options) {
+      const c = this.items.labels.count(h);
+      if (c < cost) {
+        cost = c;
+        chosen = h;
+      }
+    }
+    return chosen;
   }
 
   has(id: IpSetId): boolean {

@@ -9,11 +9,14 @@ import type { Hints } from './match-spec.js';
 /** Items (by id) indexed by their labels. */
 export class LabelIndex {
   private readonly byKeyValue = new Map<string, Map<string, Set<string>>>();
+  /** Items carrying each key (any value), so key-only hints can be costed in O(1). */
+  private readonly keyCounts = new Map<string, number>();
   private readonly ids = new Set<string>();
 
   add(id: string, labels: Labels): void {
     this.ids.add(id);
     for (const key of Object.keys(labels)) {
+      this.keyCounts.set(key, (this.keyCounts.get(key) ?? 0) + 1);
       const value = labels[key]!;
       let values = this.byKeyValue.get(key);
       if (!values) this.byKeyValue.set(key, (values = new Map()));
@@ -26,6 +29,9 @@ export class LabelIndex {
   remove(id: string, labels: Labels): void {
     this.ids.delete(id);
     for (const key of Object.keys(labels)) {
+      const n = (this.keyCounts.get(key) ?? 1) - 1;
+      if (n > 0) this.keyCounts.set(key, n);
+      else this.keyCounts.delete(key);
       const values = this.byKeyValue.get(key);
       const set = values?.get(labels[key]!);
       if (!values || !set) continue;
@@ -37,6 +43,16 @@ export class LabelIndex {
 
   get size(): number {
     return this.ids.size;
+  }
+
+  /** How many candidates a hint yields (an upper bound when alternatives overlap). */
+  count(hints: Hints): number {
+    if (hints === null) return this.ids.size;
+    let n = 0;
+    for (const { key, value } of hints) {
+      n += value === undefined ? (this.keyCounts.get(key) ?? 0) : (this.byKeyValue.get(key)?.get(value)?.size ?? 0);
+    }
+    return n;
   }
 
   /** Every id that could match a selector with these hints (all ids for `null`). */

@@ -51,7 +51,14 @@ export interface MatchSpec {
   serviceAccountSelector?: CompiledSelector;
   /** A selector failed to compile: matches nothing (validation should have prevented it). */
   invalid: boolean;
+  /** The statically most selective hint (used where no label statistics exist). */
   hints: Hints;
+  /**
+   * Every usable hint, one per conjunct (namespace, each `&&` operand ...): any one
+   * of them is a valid index for this spec. The IP set index picks the one with the
+   * fewest matching items when the set is created.
+   */
+  hintOptions: Hints[];
 }
 
 export interface MatchSpecInput {
@@ -64,7 +71,7 @@ export interface MatchSpecInput {
 }
 
 export function buildMatchSpec(input: MatchSpecInput, compile: SelectorCompiler): MatchSpec {
-  const spec: MatchSpec = { key: '', endpointsOnly: input.endpointsOnly, nonNamespacedOnly: false, invalid: false, hints: null };
+  const spec: MatchSpec = { key: '', endpointsOnly: input.endpointsOnly, nonNamespacedOnly: false, invalid: false, hints: null, hintOptions: [] };
   const parts: string[] = [input.endpointsOnly ? 'ep' : 'any'];
   const tryCompile = (text: string): CompiledSelector | undefined => {
     try {
@@ -108,7 +115,8 @@ export function buildMatchSpec(input: MatchSpecInput, compile: SelectorCompiler)
   }
   if (spec.invalid) parts.push('invalid');
   spec.key = parts.join(' ');
-  spec.hints = specHints(spec);
+  spec.hintOptions = specHintOptions(spec);
+  spec.hints = best(spec.hintOptions);
   return spec;
 }
 
@@ -131,15 +139,20 @@ export function matches(spec: MatchSpec, target: MatchTarget): boolean {
   return true;
 }
 
-/** Picks the most selective hint among the spec's conjuncts. */
-function specHints(spec: MatchSpec): Hints {
-  const candidates: Hints[] = [];
-  if (spec.namespace !== undefined) candidates.push([{ key: LABEL_NAMESPACE, value: spec.namespace }]);
-  if (spec.selector) candidates.push(nodeHints(spec.selector.ast, ''));
-  if (spec.namespaceSelector) candidates.push(nodeHints(spec.namespaceSelector.ast, NAMESPACE_LABEL_PREFIX));
-  if (spec.serviceAccountNames) candidates.push(spec.serviceAccountNames.map((value) => ({ key: LABEL_SERVICE_ACCOUNT, value })));
-  if (spec.serviceAccountSelector) candidates.push(nodeHints(spec.serviceAccountSelector.ast, SERVICE_ACCOUNT_LABEL_PREFIX));
-  return best(candidates);
+/** One hint per conjunct of the spec (top-level `&&` operands count separately); nulls dropped. */
+function specHintOptions(spec: MatchSpec): Hints[] {
+  const options: Hints[] = [];
+  if (spec.namespace !== undefined) options.push([{ key: LABEL_NAMESPACE, value: spec.namespace }]);
+  if (spec.selector) options.push(...conjunctHints(spec.selector.ast, ''));
+  if (spec.namespaceSelector) options.push(...conjunctHints(spec.namespaceSelector.ast, NAMESPACE_LABEL_PREFIX));
+  if (spec.serviceAccountNames) options.push(spec.serviceAccountNames.map((value) => ({ key: LABEL_SERVICE_ACCOUNT, value })));
+  if (spec.serviceAccountSelector) options.push(...conjunctHints(spec.serviceAccountSelector.ast, SERVICE_ACCOUNT_LABEL_PREFIX));
+  return options.filter((h) => h !== null);
+}
+
+function conjunctHints(node: SelectorNode, prefix: string): Hints[] {
+  if (node.kind === 'and') return node.operands.flatMap((o) => conjunctHints(o, prefix));
+  return [nodeHints(node, prefix)];
 }
 
 /** Lower is more selective: value alternatives are cheap, key-only ones cost more. */
