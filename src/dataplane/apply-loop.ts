@@ -14,7 +14,7 @@
 // A failed object is retried with exponential backoff while the others go on.
 
 import type { DataplaneConfig } from '../rules/model.js';
-import { compileRuleset } from '../rules/compile-endpoints.js';
+import { CompileCache, compileRuleset } from '../rules/compile-endpoints.js';
 import { isOurSet } from '../rules/names.js';
 import type { Ruleset } from '../rules/ir.js';
 import { DataplaneFatalError } from './errors.js';
@@ -93,6 +93,7 @@ export class ApplyLoop {
   private lastStart = -Infinity;
   private round: Promise<void> | undefined;
   private waiters: (() => void)[] = [];
+  private readonly compileCache = new CompileCache();
   readonly metrics: ApplyMetrics = { rounds: 0, resyncs: 0, lastRoundMs: 0, roundDurationsMs: [], failures: { policy: 0, route: 0, sysctl: 0, conntrack: 0 }, endpoints: 0, policies: 0 };
   private readonly minIntervalMs: number;
   private readonly backoff: { initialMs: number; maxMs: number; maxPolicyAttempts: number };
@@ -181,7 +182,7 @@ export class ApplyLoop {
     this.dirty = false;
     const managers = this.opts.managers;
     try {
-      const desired = compileRuleset(modelFromCalc(managers.snapshot(), this.opts.config));
+      const desired = compileRuleset(modelFromCalc(managers.snapshot(), this.opts.config), this.compileCache);
       managers.clearChanged();
       this.metrics.endpoints = managers.endpoints.workloads.size + managers.endpoints.hosts.size;
       this.metrics.policies = managers.policy.policies.size;

@@ -2,7 +2,7 @@
 // (src/rules/model.ts). Pure. Kept as one explicit mapping so either side can
 // evolve; what is not supported yet is listed in docs/design/dataplane.md.
 
-import type { DesiredPolicyState, NormalizedRule as CalcRule, DirectionalPolicies, RuleSide } from '../calc/output.js';
+import type { DesiredPolicyState, NormalizedRule as CalcRule, DirectionalPolicies, RuleSide, WorkloadEndpointState } from '../calc/output.js';
 import type { DataplaneConfig, DataplaneModel, LocalEndpoint, NormalizedRule, PolicyRules, TierPolicies } from '../rules/model.js';
 
 const PROTOCOL_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6', 132: 'sctp' };
@@ -61,10 +61,18 @@ function namedPortMember(m: string): string {
   return m.replace(/,(\d+):(\d+)$/, (_, p: string, port: string) => `,${protocolName(Number(p))}:${port}`);
 }
 
+// Same input object -> same output object, so the compiler's per-endpoint cache hits.
+const workloadCache = new WeakMap<WorkloadEndpointState, LocalEndpoint>();
+
 export function modelFromCalc(state: DesiredPolicyState, config: DataplaneConfig): DataplaneModel {
   const endpoints: LocalEndpoint[] = [];
   for (const w of state.workloadEndpoints.values()) {
-    endpoints.push({
+    const hit = workloadCache.get(w);
+    if (hit) {
+      endpoints.push(hit);
+      continue;
+    }
+    const ep: LocalEndpoint = {
       id: `workload:${w.id}`,
       kind: 'workload',
       interfaceName: w.interfaceName,
@@ -73,7 +81,9 @@ export function modelFromCalc(state: DesiredPolicyState, config: DataplaneConfig
       ipv6Nets: w.ipv6Nets,
       tiers: tiers(w.policies),
       profileIds: w.profileIds,
-    });
+    };
+    workloadCache.set(w, ep);
+    endpoints.push(ep);
   }
   for (const h of state.hostEndpoints.values()) {
     // TODO(#4): interfaceName '*' and expectedIPs-only host endpoints.

@@ -11,7 +11,7 @@
 // checks the mark after every policy (first Allow/Deny wins, Pass skips the
 // rest of the tier, a tier that applied but did not decide drops).
 
-import type { Chain, HookName, Match, Rule } from './ir.js';
+import type { Chain, HookName, IpSet, Match, Rule } from './ir.js';
 import { canonicalCidr, familyOf } from './cidr.js';
 import { compilePolicyRules } from './compile-policy.js';
 import type { DataplaneModel, LocalEndpoint, PolicyRules, ProtoPort } from './model.js';
@@ -81,7 +81,18 @@ function clearMarks(): Rule {
   return { matches: [], action: { kind: 'setMark', mask: MARK_MASK, value: 0 } };
 }
 
-export function compileRuleset(model: DataplaneModel): Ruleset {
+/**
+ * Reuse across compiles: endpoint chains depend only on the endpoint object,
+ * which policies/profiles it references exist, and the config, so an
+ * unchanged endpoint keeps its Chain objects (and the renderers' memoised
+ * text). Pass the same cache to successive compiles; results are identical
+ * with or without it.
+ */
+export class CompileCache {
+  readonly endpoints = new WeakMap<LocalEndpoint, { sig: string; chains: Chain[]; sets: IpSet[] }>();
+}
+
+export function compileRuleset(model: DataplaneModel, cache?: CompileCache): Ruleset {
   const sets = new SetRegistry();
   for (const spec of model.ipSets) sets.addSpec(spec);
   const chains: Chain[] = [];
@@ -99,14 +110,36 @@ export function compileRuleset(model: DataplaneModel): Ruleset {
     for (const id of ep.profileIds) usedProfiles.add(id);
   }
 
-  // Per-endpoint chains.
+  // Per-endpoint chains (reused from the cache when nothing they depend on changed).
+  const configSig = JSON.stringify(model.config);
+  const perEndpoint = (ep: LocalEndpoint, build: (local: SetRegistry) => Chain[]) => {
+    const refs = [...ep.tiers.flatMap((t) => [...t.ingressPolicies, ...t.egressPolicies]).map((id) => (known.policies.has(id) ? 1 : 0)), ...ep.profileIds.map((id) => (known.profiles.has(id) ? 1 : 0))];
+    const sig = `${configSig}|${refs.join('')}`;
+    const hit = cache?.endpoints.get(ep);
+    if (hit && hit.sig === sig) {
+      chains.push(...hit.chains);
+      for (const s of hit.sets) sets.put(s);
+      return;
+    }
+    const local = new SetRegistry();
+    const built = build(local);
+    chains.push(...built);
+    const own = local.all();
+    for (const s of own) sets.put(s);
+    cache?.endpoints.set(ep, { sig, chains: built, sets: own });
+  };
+  const chain = (name: string, rules: Rule[]): Chain => ({ name, table: 'filter', rules });
   for (const ep of workloads) {
-    add(chainNames.fromWorkload(ep.interfaceName), [clearMarks(), ...antiSpoof(ep, sets), ...policyBody(ep, 'outbound', known)]);
-    add(chainNames.toWorkload(ep.interfaceName), [clearMarks(), ...policyBody(ep, 'inbound', known)]);
+    perEndpoint(ep, (local) => [
+      chain(chainNames.fromWorkload(ep.interfaceName), [clearMarks(), ...antiSpoof(ep, local), ...policyBody(ep, 'outbound', known)]),
+      chain(chainNames.toWorkload(ep.interfaceName), [clearMarks(), ...policyBody(ep, 'inbound', known)]),
+    ]);
   }
   for (const ep of hosts) {
-    add(chainNames.toHost(ep.interfaceName), [...failsafeRules(model.config.failsafeInbound, 'dst'), clearMarks(), ...policyBody(ep, 'inbound', known)]);
-    add(chainNames.fromHost(ep.interfaceName), [...failsafeRules(model.config.failsafeOutbound, 'dst'), clearMarks(), ...policyBody(ep, 'outbound', known)]);
+    perEndpoint(ep, () => [
+      chain(chainNames.toHost(ep.interfaceName), [...failsafeRules(model.config.failsafeInbound, 'dst'), clearMarks(), ...policyBody(ep, 'inbound', known)]),
+      chain(chainNames.fromHost(ep.interfaceName), [...failsafeRules(model.config.failsafeOutbound, 'dst'), clearMarks(), ...policyBody(ep, 'outbound', known)]),
+    ]);
   }
 
   // Policy and profile chains, only those some local endpoint uses.

@@ -144,8 +144,19 @@ function renderAction(a: Action): { extraMatches: string[]; target: string }[] {
   }
 }
 
+// Memoised per (immutable) chain object and family, as in the nft renderer.
+const rendered: Record<IpVersion, WeakMap<Chain, string[]>> = { 4: new WeakMap(), 6: new WeakMap() };
+
 /** Rule lines for one chain in one family, starting with the hash marker. */
 export function renderIptablesChainRules(chain: Chain, family: IpVersion): string[] {
+  const hit = rendered[family].get(chain);
+  if (hit) return hit;
+  const out = renderChainUncached(chain, family);
+  rendered[family].set(chain, out);
+  return out;
+}
+
+function renderChainUncached(chain: Chain, family: IpVersion): string[] {
   const lines: string[] = [];
   for (const rule of chain.rules) {
     const f = ruleFamily(rule);

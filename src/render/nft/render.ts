@@ -86,10 +86,18 @@ export function renderNftRule(rule: Rule): string {
   return parts.join(' ');
 }
 
+// Chains are immutable once compiled and the compiler reuses unchanged ones,
+// so rendering (and hashing) is memoised per chain object.
+const rendered = new WeakMap<Chain, string[]>();
+
 /** The chain's rule lines, starting with the hash marker. */
 export function renderNftChainRules(chain: Chain): string[] {
+  const hit = rendered.get(chain);
+  if (hit) return hit;
   const lines = chain.rules.map(renderNftRule);
-  return [`continue comment ${quote(CHAIN_HASH_PREFIX + nftChainHash(lines))}`, ...lines];
+  const out = [`continue comment ${quote(CHAIN_HASH_PREFIX + nftChainHash(lines))}`, ...lines];
+  rendered.set(chain, out);
+  return out;
 }
 
 export function nftChainHash(ruleLines: string[]): string {

@@ -84,6 +84,34 @@ if (mode === 'serve') {
     process.stdout.write(`${sent}\n`);
     process.exit(0);
   });
+} else if (mode === 'connrate') {
+  // New TCP connections per second: `parallel` loops of connect -> read reply -> close.
+  const [host, port, seconds, parallel] = args;
+  const until = Date.now() + Number(seconds) * 1000;
+  let done = 0;
+  let errors = 0;
+  let running = Number(parallel ?? 4);
+  const loop = (): void => {
+    if (Date.now() >= until) {
+      if (--running === 0) {
+        process.stdout.write(`${done} ${errors}\n`);
+        process.exit(0);
+      }
+      return;
+    }
+    const s = connect({ host: host!, port: Number(port) });
+    s.on('data', () => undefined);
+    s.on('end', () => {
+      done++;
+      s.destroy();
+      loop();
+    });
+    s.on('error', () => {
+      errors++;
+      loop();
+    });
+  };
+  for (let i = 0; i < running; i++) loop();
 } else {
   fail(`unknown mode ${mode}`);
 }
