@@ -257,6 +257,28 @@ test('Calico reference samples apply unchanged', () => {
   assert.equal(byName.get('WorkloadEndpoint/node1-k8s-my--nginx--b1337a-eth0')!.spec!.containerID, '1337495556942031415926535');
 });
 
+test('a FelixConfiguration as a Calico cluster prints it applies unchanged', () => {
+  const [d] = parseDocuments(`apiVersion: projectcalico.org/v3
+kind: FelixConfiguration
+metadata:
+  name: default
+spec:
+  bpfConnectTimeLoadBalancing: TCP
+  bpfHostNetworkedNATWithoutCTLB: Enabled
+  bpfLogLevel: ""
+  floatingIPs: Disabled
+  healthPort: 9099
+  logSeverityScreen: Info
+  reportingInterval: 0s
+  vxlanVNI: 4096
+  routeTableRanges: [{min: 1, max: 250}]
+  healthTimeoutOverrides: [{name: InternalDataplaneMainLoop, timeout: 90s}]
+`, 'felix.yaml');
+  const r = validateResource(d!.value, d);
+  assert.equal(r.spec!.bpfConnectTimeLoadBalancing, 'TCP');
+  assert.equal(r.spec!.bpfLogLevel, '');
+});
+
 test('unquoted numbers and booleans in string fields become strings, as in calicoctl', () => {
   const [d] = parseDocuments('apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata:\n  name: t\n  labels: {version: 2, canary: true}\n  annotations: {build: 1.5}\n', 'x.yaml');
   const r = validateResource(d!.value, d);

@@ -7,13 +7,15 @@
 // resolved at run time (env > node.<name> > default > built-in), and a stored
 // default would shadow the cluster-wide value. The built-in values are
 // exported as FELIX_CONFIGURATION_DEFAULTS for the agent to use.
-import { bool, int, list, obj, str, describe, type Check, type KindSchema } from '../validate.js';
+import { bool, int, list, map, obj, str, describe, type Check, type KindSchema } from '../validate.js';
 import { cidr, duration, ipAddress, port, selector, type Port } from '../values.js';
 import { isBGPConfigurationName, LOG_SEVERITIES } from './bgp.js';
 
 /** Felix matches its enum settings case-insensitively; we store Calico's spelling. */
 function choice<T extends string>(values: readonly T[]): Check<T> {
   return (v, at) => {
+    // Felix's patterns all allow the empty string ("use the default"); calicoctl prints such fields.
+    if (v === '') return v as T;
     const hit = typeof v === 'string' ? values.find((x) => x.toLowerCase() === v.toLowerCase()) : undefined;
     if (hit === undefined) {
       at.add(`${describe(v)} is not valid: must be one of ${values.join(', ')}`);
@@ -46,6 +48,91 @@ const enabledDisabled = choice(['Enabled', 'Disabled'] as const);
 const u32 = int({ min: 0, max: 4294967295 });
 const tcpPort = int({ min: 0, max: 65535 });
 const mtu = int({ min: 0, max: 65535 });
+
+const text = str();
+const texts = list(str());
+const LESS_COMMON_FIELDS = {
+  awsSrcDstCheck: choice(['DoNothing', 'Enable', 'Disable'] as const),
+  bpfAttachType: text,
+  bpfCTLBLogFilter: text,
+  bpfConnectTimeLoadBalancing: choice(['TCP', 'Enabled', 'Disabled'] as const),
+  bpfConnectTimeLoadBalancingEnabled: bool(),
+  bpfConntrackLogLevel: choice(['Off', 'Debug'] as const),
+  bpfConntrackMode: choice(['Auto', 'Userspace', 'BPFProgram'] as const),
+  bpfConntrackTimeouts: map(str(), str()),
+  bpfDSROptoutCIDRs: list(cidr()),
+  bpfDisableGROForIfaces: text,
+  bpfDisableUnprivileged: bool(),
+  bpfEnforceRPF: choice(['Disabled', 'Strict', 'Loose'] as const),
+  bpfExcludeCIDRsFromNAT: list(cidr()),
+  bpfExportBufferSizeMB: int({ min: 0 }),
+  bpfExtToServiceConnmark: u32,
+  bpfForceTrackPacketsFromIfaces: texts,
+  bpfHostConntrackBypass: bool(),
+  bpfHostNetworkedNATWithoutCTLB: choice(['Enabled', 'Disabled'] as const),
+  bpfIPFragTimeout: duration,
+  bpfIPFragmentReassemblyEnabled: bool(),
+  bpfJITHardening: choice(['Auto', 'Strict'] as const),
+  bpfKubeProxyHealthzPort: tcpPort,
+  bpfKubeProxyMinSyncPeriod: duration,
+  bpfL3IfacePattern: text,
+  bpfLogFilters: map(str(), str()),
+  bpfMaglevMaxEndpointsPerService: int({ min: 0 }),
+  bpfMaglevMaxServices: int({ min: 0 }),
+  bpfMapSizeConntrack: int({ min: 0 }),
+  bpfMapSizeConntrackCleanupQueue: int({ min: 0 }),
+  bpfMapSizeConntrackScaling: choice(['Disabled', 'DoubleIfFull'] as const),
+  bpfMapSizeIPSets: int({ min: 0 }),
+  bpfMapSizeIfState: int({ min: 0 }),
+  bpfMapSizeNATAffinity: int({ min: 0 }),
+  bpfMapSizeNATBackend: int({ min: 0 }),
+  bpfMapSizeNATFrontend: int({ min: 0 }),
+  bpfMapSizePerCpuConntrack: int({ min: 0 }),
+  bpfMapSizeRoute: int({ min: 0 }),
+  bpfOverlayHostSourceIP: choice(['TunnelAddress', 'HostAddress'] as const),
+  bpfPSNATPorts: portRange,
+  bpfPolicyDebugEnabled: bool(),
+  bpfProfiling: text,
+  bpfRedirectToPeer: text,
+  cgroupV2Path: text,
+  debugSimulateCalcGraphHangAfter: duration,
+  debugSimulateDataplaneApplyDelay: duration,
+  debugSimulateDataplaneHangAfter: duration,
+  floatingIPs: choice(['Enabled', 'Disabled'] as const),
+  flowLogsCollectorDebugTrace: bool(),
+  flowLogsFlushInterval: duration,
+  flowLogsGoldmaneServer: text,
+  flowLogsLocalReporter: text,
+  flowLogsPolicyEvaluationMode: text,
+  goGCThreshold: int(),
+  goMaxProcs: int(),
+  goMemoryLimitMB: int(),
+  healthTimeoutOverrides: list(obj({ name: str({ allowEmpty: false }), timeout: duration }, { required: ['name', 'timeout'] })),
+  ipv4ElevatedRoutePriority: int({ min: 1, max: 2147483646 }),
+  ipv4NormalRoutePriority: int({ min: 1, max: 2147483646 }),
+  ipv6ElevatedRoutePriority: int({ min: 1, max: 2147483646 }),
+  ipv6NormalRoutePriority: int({ min: 1, max: 2147483646 }),
+  istioAmbientMode: text,
+  istioDSCPMark: (v, at) => (typeof v === 'number' ? int({ min: 0, max: 63 })(v, at) : text(v, at)),
+  liveMigrationRouteConvergenceTime: duration,
+  localSubnetL2Reachability: text,
+  localSubnetL2ReachabilityRefreshInterval: duration,
+  nftablesFlowTableDataIfacePattern: text,
+  nftablesFlowTableOffload: text,
+  programClusterRoutes: choice(['Enabled', 'Disabled'] as const),
+  prometheusMetricsCAFile: text,
+  prometheusMetricsCertFile: text,
+  prometheusMetricsClientAuth: choice(['RequireAndVerifyClientCert', 'RequireAnyClientCert', 'VerifyClientCertIfGiven', 'NoClientCert'] as const),
+  prometheusMetricsKeyFile: text,
+  prometheusWireGuardMetricsEnabled: bool(),
+  requireMTUFile: bool(),
+  routeSyncDisabled: bool(),
+  routeTableRanges: list(obj({ min: int({ min: 1, max: 4294967295 }), max: int({ min: 1, max: 4294967295 }) }, { required: ['min', 'max'] })),
+  sidecarAccelerationEnabled: bool(),
+  windowsManageFirewallRules: choice(['Enabled', 'Disabled'] as const),
+  wireguardThreadingEnabled: bool(),
+  workloadSourceSpoofing: choice(['Disabled', 'Any'] as const),
+} satisfies Record<string, Check>;
 
 const FIELDS = {
   // Dataplane selection and general behaviour.
@@ -162,7 +249,7 @@ const FIELDS = {
   wireguardMTU: mtu,
   wireguardMTUV6: mtu,
   wireguardHostEncryptionEnabled: bool(),
-  wireguardPersistentKeepAlive: duration,
+  wireguardKeepAlive: duration,
   wireguardRoutingRulePriority: int({ min: 1, max: 32765 }),
   // Debugging.
   debugMemoryProfilePath: str(),
@@ -171,6 +258,9 @@ const FIELDS = {
   debugPort: tcpPort,
   // Which nodes a per-node config applies to is given by its name; this selects for the default one.
   nodeSelector: selector(),
+  // The rest of Calico's settings, type-checked only: accepted so that a
+  // FelixConfiguration exported from a Calico cluster applies unchanged.
+  ...LESS_COMMON_FIELDS,
 } satisfies Record<string, Check>;
 
 /** Every setting name FelixConfiguration accepts (e.g. to map FELIX_<SETTING> env names back, case-insensitively). */
