@@ -56,40 +56,51 @@ function parseV4Value(text: string): bigint | undefined {
   return dots === 3 ? BigInt(value) : undefined;
 }
 
+const hexDigit = (c: number): number =>
+  c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+
 function parseV6Value(text: string): bigint | undefined {
-  if (text.length < 2 || text.length > 45 || !/^[0-9a-fA-F:.]+$/.test(text)) return undefined;
-  // An embedded dotted-quad tail (e.g. ::ffff:192.0.2.1) stands for the last two groups.
-  let tail: bigint | undefined;
-  let head = text;
-  const lastColon = text.lastIndexOf(':');
-  if (text.indexOf('.', lastColon) !== -1) {
-    tail = parseV4Value(text.slice(lastColon + 1));
-    if (tail === undefined) return undefined;
-    head = text.slice(0, lastColon + 1) + '0:0';
+  const n = text.length;
+  if (n < 2 || n > 45) return undefined;
+  const groups: number[] = [];
+  let gap = -1; // index in `groups` where "::" stands
+  let i = 0;
+  if (text.charCodeAt(0) === 58) {
+    if (text.charCodeAt(1) !== 58) return undefined;
+    gap = 0;
+    i = 2;
   }
-  const doubles = head.split('::');
-  if (doubles.length > 2) return undefined;
-  const groupsOf = (s: string): string[] | undefined => {
-    if (s === '') return [];
-    const g = s.split(':');
-    return g.every((x) => /^[0-9a-fA-F]{1,4}$/.test(x)) ? g : undefined;
-  };
-  const left = groupsOf(doubles[0]!);
-  const right = doubles.length === 2 ? groupsOf(doubles[1]!) : [];
-  if (!left || !right) return undefined;
-  let groups: string[];
-  if (doubles.length === 2) {
-    const missing = 8 - left.length - right.length;
-    if (missing < 1) return undefined;
-    groups = [...left, ...Array<string>(missing).fill('0'), ...right];
-  } else {
-    groups = left;
+  while (i < n) {
+    let j = i;
+    let v = 0;
+    for (let d; j < n && (d = hexDigit(text.charCodeAt(j))) !== -1; j++) v = v * 16 + d;
+    if (j < n && text.charCodeAt(j) === 46) {
+      // An embedded dotted quad (::ffff:192.0.2.1) is the last two groups.
+      const tail = parseV4Value(text.slice(i));
+      if (tail === undefined) return undefined;
+      const t = Number(tail);
+      groups.push(Math.floor(t / 65536), t % 65536);
+      i = n;
+      break;
+    }
+    if (j === i || j - i > 4) return undefined;
+    groups.push(v);
+    if (j === n) break;
+    if (text.charCodeAt(j) !== 58) return undefined;
+    if (text.charCodeAt(j + 1) === 58) {
+      if (gap !== -1) return undefined;
+      gap = groups.length;
+      j += 2;
+    } else {
+      j += 1;
+      if (j === n) return undefined; // trailing single ":"
+    }
+    i = j;
   }
-  if (groups.length !== 8) return undefined;
+  if (gap === -1 ? groups.length !== 8 : groups.length > 7) return undefined;
+  if (gap !== -1) groups.splice(gap, 0, ...Array<number>(8 - groups.length).fill(0));
   // One BigInt from the 32 hex digits: cheaper than eight shifts of BigInts.
-  let value = BigInt('0x' + groups.map((g) => g.padStart(4, '0')).join(''));
-  if (tail !== undefined) value |= tail;
-  return value;
+  return BigInt('0x' + groups.map((g) => g.toString(16).padStart(4, '0')).join(''));
 }
 
 /** Parses an IPv4 or IPv6 address; undefined if it is not one. Zones (`%eth0`) are not addresses here. */
