@@ -9,11 +9,11 @@ import { ConflictError } from '../base/errors.js';
 import type { KVStore } from '../datastore/kv.js';
 import { claimBlock, releaseBlockAffinity, settleHostAffinities } from './affinity-flows.js';
 import { allocateFromBlock, assignInBlock, ipOfOrdinal, ipsOfHandle, listAllocations, releaseFromBlock, type AllocationInfo, type ReleaseRefusal, type ReleaseRequest } from './block.js';
-import { blockCount, cidrContainsIp, enclosingBlock, formatCidr, parseCidr, parseIp, type IpFamily } from './cidr-math.js';
+import { blockCount, canonicalIp, cidrContainsIp, enclosingBlock, formatCidr, parseCidr, parseIp, type IpFamily } from './cidr-math.js';
 import { IpamError } from './errors.js';
 import { IpamStore, defaultRetryPolicy, type AffinityEntry, type RetryPolicy, type Versioned } from './ipam-store.js';
 import { hostOfAffinity, validateHandleId, validateHostName, type AllocationBlock, type IpamConfig, type IpamHandle } from './model.js';
-import { blockInPools, eligiblePools, nextBlockToClaim } from './planner.js';
+import { blockInPools, eligiblePools, hostHash, nextBlockToClaim } from './planner.js';
 import { checkPoolWrite, poolContaining, reservedMatcher, trivialSelectorMatcher, type PoolHostMatcher, type PoolSource, type PoolUse, type PoolView } from './pools.js';
 
 export interface IpamClientOptions {
@@ -143,8 +143,11 @@ export class IpamClient {
         }
       }
       if (!config.strictAffinity) {
-        // Borrow single addresses from blocks of other hosts (or orphaned ones).
-        for (const b of await this.store.listBlocks()) {
+        // Borrow single addresses from blocks of other hosts (or orphaned ones). Each host
+        // starts at its own offset, so borrowers do not all collide on the first block.
+        const blocks = await this.store.listBlocks();
+        const offset = blocks.length === 0 ? 0 : Number(hostHash(req.host) % BigInt(blocks.length));
+        for (const b of [...blocks.slice(offset), ...blocks.slice(0, offset)]) {
           if (got.length >= count) break;
           if (b.value.affinity === `host:${req.host}` || !blockInPools(b.value.cidr, pools)) continue;
           if (freeIn(b.value) > 0) await take(b.value.cidr, undefined, b);
@@ -379,7 +382,7 @@ export class IpamClient {
     const cidr = await this.blockCidrOf(ip, pools);
     const pool = poolContaining(pools, ip);
     const block = cidr ? (await this.store.getBlock(cidr))?.value : undefined;
-    const canonical = formatCidr({ ...parseCidr(`${ip}/${ip.includes(':') ? 128 : 32}`) }).split('/')[0];
+    const canonical = canonicalIp(ip);
     const allocation = block ? listAllocations(block).find((a) => a.ip === canonical) : undefined;
     return { ...(block ? { block } : {}), ...(allocation ? { allocation } : {}), ...(pool ? { pool } : {}) };
   }
