@@ -1,0 +1,128 @@
+// bin/calico-node end to end in throw-away network namespaces: etcd and the
+// agent run inside a "host" namespace (its own loopback), a workload namespace
+// hangs off a cali* veth. Checks: Node registration, readiness, the workload's
+// route and our nft table programmed, policy applied, and a graceful stop that
+// leaves the dataplane in place. Everything is deleted even on failure.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeResource } from '../../../src/datastore/resource-store.js';
+import { resourceKeyPath } from '../../../src/datastore/keys.js';
+import type { Resource } from '../../../src/api/resource.js';
+
+const ROOT = new URL('../../../../', import.meta.url).pathname;
+const isRoot = process.getuid?.() === 0;
+const suffix = `${process.pid % 100000}`;
+const HOST = `ctsn-h${suffix}`;
+const WL = `ctsn-w${suffix}`;
+const IFACE = `cali${suffix.padStart(5, '0')}abcdef`.slice(0, 15);
+
+function sh(argv: string[], input?: string): { code: number; out: string; err: string } {
+  const r = spawnSync(argv[0]!, argv.slice(1), { input: input ?? '', encoding: 'utf8' });
+  return { code: r.status ?? 1, out: r.stdout ?? '', err: r.stderr ?? '' };
+}
+const must = (argv: string[], input?: string): string => {
+  const r = sh(argv, input);
+  if (r.code !== 0) throw new Error(`${argv.join(' ')}: ${r.err}`);
+  return r.out;
+};
+const inHost = (argv: string[], input?: string) => must(['ip', 'netns', 'exec', HOST, ...argv], input);
+
+async function eventually<T>(what: string, fn: () => T | undefined, timeoutMs = 20000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    let v: T | undefined;
+    try {
+      v = fn();
+    } catch {
+      v = undefined;
+    }
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function put(r: Resource): void {
+  const key = resourceKeyPath({ kind: r.kind, name: r.metadata.name, ...(r.metadata.namespace ? { namespace: r.metadata.namespace } : {}) });
+  inHost(['env', 'ETCDCTL_API=3', 'etcdctl', '--endpoints', 'http://127.0.0.1:23790', 'put', key], encodeResource(r));
+}
+
+test('calico-node: registers, programs a workload, stops gracefully leaving the dataplane', { skip: isRoot ? false : 'needs root (network namespaces)' }, async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cts-node-etcd-'));
+  const runDir = mkdtempSync(join(tmpdir(), 'cts-node-run-'));
+  const procs: ChildProcess[] = [];
+  let nodeLog = '';
+  try {
+    must(['ip', 'netns', 'add', HOST]);
+    must(['ip', 'netns', 'add', WL]);
+    inHost(['ip', 'link', 'set', 'lo', 'up']);
+    must(['ip', '-n', HOST, 'link', 'add', IFACE, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', WL]);
+    inHost(['ip', 'link', 'set', IFACE, 'up']);
+    must(['ip', '-n', WL, 'link', 'set', 'eth0', 'up']);
+    must(['ip', '-n', WL, 'addr', 'add', '198.18.1.2/32', 'dev', 'eth0']);
+    const mac = must(['ip', '-n', WL, '-j', 'link', 'show', 'eth0']);
+    const wlMac = (JSON.parse(mac) as Array<{ address: string }>)[0]!.address;
+
+    const etcd = spawn('ip', ['netns', 'exec', HOST, 'etcd', '--data-dir', dataDir, '--listen-client-urls', 'http://127.0.0.1:23790', '--advertise-client-urls', 'http://127.0.0.1:23790', '--listen-peer-urls', 'http://127.0.0.1:23800'], { stdio: 'ignore' });
+    procs.push(etcd);
+    await eventually('etcd', () => sh(['ip', 'netns', 'exec', HOST, 'env', 'ETCDCTL_API=3', 'etcdctl', '--endpoints', 'http://127.0.0.1:23790', 'endpoint', 'health']).code === 0 || undefined);
+
+    put({ apiVersion: 'projectcalico.org/v3', kind: 'Profile', metadata: { name: 'kns.default' }, spec: { ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }] } });
+    put({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'WorkloadEndpoint',
+      metadata: { name: 'wl1', namespace: 'default', labels: { app: 'web' } },
+      spec: { node: 'host1', orchestrator: 'k8s', interfaceName: IFACE, mac: wlMac, ipNetworks: ['198.18.1.2/32'], profiles: ['kns.default'] },
+    });
+    put({ apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: { name: 'allow-web' }, spec: { selector: "app == 'web'", ingress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: [80] } }] } });
+
+    const node = spawn('ip', ['netns', 'exec', HOST, join(ROOT, 'bin/calico-node')], {
+      env: {
+        ...process.env,
+        NODENAME: 'host1',
+        IP: '192.0.2.10/24',
+        CALICO_NETWORKING_BACKEND: 'none',
+        CALICO_RUN_DIR: runDir,
+        DATASTORE_TYPE: 'etcdv3',
+        ETCD_ENDPOINTS: 'http://127.0.0.1:23790',
+        FELIX_HEALTHENABLED: 'true',
+        FELIX_HEALTHHOST: '127.0.0.1',
+        FELIX_HEALTHPORT: '29099',
+        FELIX_LOGSEVERITYSCREEN: 'Info',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    procs.push(node);
+    node.stderr!.on('data', (d: Buffer) => (nodeLog += d.toString()));
+    const exited = new Promise<number | null>((resolve) => node.on('exit', (code) => resolve(code)));
+
+    await eventually('readiness', () => sh(['ip', 'netns', 'exec', HOST, 'curl', '-sf', 'http://127.0.0.1:29099/readiness']).code === 0 || undefined, 30000);
+    const stored = inHost(['env', 'ETCDCTL_API=3', 'etcdctl', '--endpoints', 'http://127.0.0.1:23790', 'get', '--print-value-only', '/calico/resources/v3/projectcalico.org/nodes/host1']);
+    assert.equal(JSON.parse(stored).spec.bgp.ipv4Address, '192.0.2.10/24');
+    assert.match(nodeLog, /using IPv4 address from IP/);
+    const routes = inHost(['ip', 'route', 'show', 'dev', IFACE]);
+    assert.match(routes, /198\.18\.1\.2/);
+    const ruleset = inHost(['nft', 'list', 'ruleset']);
+    assert.match(ruleset, /table/);
+    assert.match(ruleset, /dport 80/, 'the policy reached the kernel');
+
+    const before = inHost(['nft', 'list', 'ruleset']);
+    node.kill('SIGTERM');
+    assert.equal(await exited, 0, `calico-node exit code; log:\n${nodeLog}`);
+    assert.equal(inHost(['nft', 'list', 'ruleset']), before, 'graceful stop leaves the dataplane as it was');
+    assert.match(inHost(['ip', 'route', 'show', 'dev', IFACE]), /198\.18\.1\.2/);
+  } finally {
+    for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+    sh(['ip', 'netns', 'del', WL]);
+    // Processes inside the namespace (etcd via ip netns exec) die with their parent's kill above.
+    sh(['ip', 'netns', 'pids', HOST]).out.split('\n').filter(Boolean).forEach((pid) => sh(['kill', '-9', pid]));
+    sh(['ip', 'netns', 'del', HOST]);
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(runDir, { recursive: true, force: true });
+  }
+});
