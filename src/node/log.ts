@@ -38,16 +38,21 @@ export function parseLogLevel(text: string | undefined): LogLevel | 'none' {
   }
 }
 
-export function createLogger(opts: { level: LogLevel | 'none'; sink: (line: string) => void; now: () => Date; fields?: LogFields }): Logger {
+/** `level` may be a function so the level can change after start (stored logSeverityScreen). */
+export function createLogger(opts: { level: LogLevel | 'none' | (() => LogLevel | 'none'); sink: (line: string) => void; now: () => Date; fields?: LogFields }): Logger {
   const base = opts.fields ?? {};
+  const current = typeof opts.level === 'function' ? opts.level : () => opts.level as LogLevel | 'none';
   const emit = (level: LogLevel, msg: string, fields?: LogFields): void => {
-    if (opts.level === 'none' || RANK[level] < RANK[opts.level]) return;
+    const threshold = current();
+    if (threshold === 'none' || RANK[level] < RANK[threshold]) return;
     const entry: LogFields = { time: opts.now().toISOString(), level, msg, ...base, ...(fields ?? {}) };
     for (const [k, v] of Object.entries(entry)) if (v instanceof Error) entry[k] = v.message;
     opts.sink(JSON.stringify(entry));
   };
   return {
-    level: opts.level,
+    get level() {
+      return current();
+    },
     debug: (m, f) => emit('debug', m, f),
     info: (m, f) => emit('info', m, f),
     warning: (m, f) => emit('warning', m, f),

@@ -30,7 +30,9 @@ function hostAddresses(): HostAddress[] {
 
 async function main(): Promise<number> {
   const env = process.env;
-  const log = createLogger({ level: parseLogLevel(env.FELIX_LOGSEVERITYSCREEN), sink: (line) => process.stderr.write(line + '\n'), now: () => new Date() });
+  // The env level applies from the first line; the effective setting (env > node.<name> > default) once loaded.
+  let level = parseLogLevel(env.FELIX_LOGSEVERITYSCREEN);
+  const log = createLogger({ level: () => level, sink: (line) => process.stderr.write(line + '\n'), now: () => new Date() });
   let config;
   let datastoreConfig;
   try {
@@ -95,6 +97,7 @@ async function main(): Promise<number> {
     return isCalicoError(err, 'validation') ? 2 : 3;
   }
   const s = node.settings!;
+  level = parseLogLevel(String(s.logSeverityScreen));
   const endpoints: HttpEndpoint[] = [];
   if (s.healthEnabled) endpoints.push({ host: String(s.healthHost ?? 'localhost'), port: Number(s.healthPort), serveHealth: true, serveMetrics: false });
   if (s.prometheusMetricsEnabled) endpoints.push({ host: String(s.prometheusMetricsHost ?? '0.0.0.0') || '0.0.0.0', port: Number(s.prometheusMetricsPort), serveHealth: true, serveMetrics: true });
