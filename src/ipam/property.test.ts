@@ -20,13 +20,15 @@ function prng(seed: number): () => number {
   };
 }
 
+const exercised = { gcReleased: 0, exhausted: 0, borrowed: 0 };
+
 async function runScenario(seed: number): Promise<void> {
   const rnd = prng(seed);
   const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const kv = new MemoryKV();
   const reserved = ['192.0.2.5', '192.0.2.32/30', '2001:db8::7'];
   const isReserved = reservedMatcher(reserved);
-  const source = staticPoolSource([poolView({ name: 'v4', cidr: '192.0.2.0/25', blockSize: 28 }), poolView({ name: 'v6', cidr: '2001:db8::/121', blockSize: 124 })], reserved);
+  const source = staticPoolSource([poolView({ name: 'v4', cidr: '192.0.2.0/26', blockSize: 28 }), poolView({ name: 'v6', cidr: '2001:db8::/122', blockSize: 124 })], reserved);
   const hosts = ['h1', 'h2', 'h3', 'h4'];
   const clients = new Map(hosts.map((h) => [h, new IpamClient({ kv, pools: source, retry: { sleep: async () => {}, random: rnd } })]));
   const admin = new IpamClient({ kv, pools: source, retry: { sleep: async () => {}, random: rnd } });
@@ -52,6 +54,7 @@ async function runScenario(seed: number): Promise<void> {
         }
       } catch (err) {
         if (!isIpamError(err, 'pool-exhausted')) throw err;
+        exercised.exhausted++;
       }
     },
     releaseHandle: async () => {
@@ -78,6 +81,7 @@ async function runScenario(seed: number): Promise<void> {
     gc: async () => {
       now += 7;
       const r = await gc.runRound(now);
+      exercised.gcReleased += r.releasedIps.length;
       for (const ip of r.releasedIps) {
         assert.ok(!owners.workloads.has(workloadKey('ns', model.get(ip) ?? '')), `GC released ${ip} of a live workload`);
         model.delete(ip);
@@ -91,7 +95,7 @@ async function runScenario(seed: number): Promise<void> {
     for (const [name, w] of weights) if ((x -= w) < 0) return name;
     return 'allocate';
   };
-  for (let batch = 0; batch < 40; batch++) {
+  for (let batch = 0; batch < 60; batch++) {
     const names = Array.from({ length: 1 + Math.floor(rnd() * 4) }, draw);
     // GC runs alone: the model cannot know which of a concurrent release and GC wins.
     const run = names.includes('gc') ? ['gc'] : names;
@@ -111,6 +115,7 @@ async function runScenario(seed: number): Promise<void> {
     }
     assert.equal(stored.size, model.size, `seed ${seed} batch ${batch}: counts consistent`);
     assert.equal(report.summary.allocated, model.size);
+    exercised.borrowed = Math.max(exercised.borrowed, report.borrowed.length);
     for (const [ip, h] of model) assert.equal((await admin.ownerOf(ip)).allocation?.handleId, h, `${ip} owned by ${h}`);
   }
   // Release everything: the store must come back clean (no handles left).
@@ -122,4 +127,8 @@ async function runScenario(seed: number): Promise<void> {
 
 test('property: random interleaved claim/allocate/release/GC across 4 hosts keep every invariant', async () => {
   for (let seed = 1; seed <= 12; seed++) await runScenario(seed);
+  // The runs must have reached the interesting paths, or the properties say little.
+  assert.ok(exercised.gcReleased > 0, 'GC released leaks');
+  assert.ok(exercised.exhausted > 0, 'pools ran full');
+  assert.ok(exercised.borrowed > 0, 'hosts borrowed');
 });
