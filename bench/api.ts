@@ -1,4 +1,5 @@
-// Resource validation and codec benchmark (not a test: prints numbers, asserts nothing).
+// Resource validation, codec and CIDR benchmark (not a test: prints numbers, asserts nothing).
+//   parseCIDR / formatCIDR per second;
 //   validateResource/s for a small IPPool, a 20-rule NetworkPolicy and a
 //   WorkloadEndpoint; parseDocuments + validate of a 1000-document YAML
 //   stream and of the same as JSON; formatYaml / formatJson of 1000 policies.
@@ -9,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { formatJson, formatYaml, parseDocuments, validateResource } from '../src/api/index.js';
 import type { Resource } from '../src/api/resource.js';
+import { formatCIDR, parseCIDR } from '../src/base/ip.js';
 
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -63,6 +65,10 @@ function best(units: number, fn: () => void): number {
 const rows: { name: string; unit: string; rate: number }[] = [];
 const loop = (n: number, f: () => void) => () => { for (let i = 0; i < n; i++) f(); };
 
+const v6 = parseCIDR('2001:db8::/32');
+rows.push({ name: 'parseCIDR IPv4', unit: 'ops/s', rate: best(200_000, loop(200_000, () => parseCIDR('198.18.7.0/26'))) });
+rows.push({ name: 'parseCIDR IPv6', unit: 'ops/s', rate: best(200_000, loop(200_000, () => parseCIDR('2001:db8:1:2::40/122'))) });
+rows.push({ name: 'formatCIDR IPv6', unit: 'ops/s', rate: best(200_000, loop(200_000, () => formatCIDR(v6))) });
 rows.push({ name: 'validate IPPool', unit: 'docs/s', rate: best(20_000, loop(20_000, () => validateResource(pool))) });
 const p = policy(1);
 rows.push({ name: 'validate NetworkPolicy (20 rules)', unit: 'docs/s', rate: best(1_000, loop(1_000, () => validateResource(p))) });
