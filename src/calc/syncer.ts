@@ -20,6 +20,8 @@ export interface CalcSyncerOptions {
   /** Extra kinds to watch for the caller (not fed to the graph). */
   otherKinds?: ResourceKind[];
   onOtherEvents?(events: WatchEvent[]): void;
+  /** Sees every delivered batch (all kinds) before it is routed, e.g. for the BGP inputs. */
+  tap?(events: WatchEvent[]): void;
   onStatus?(status: SyncerStatus): void;
 }
 
@@ -75,6 +77,7 @@ export class CalcSyncer {
   private deliver(events: WatchEvent[]): void {
     this.counters.batches++;
     this.counters.events += events.length;
+    this.opts.tap?.(events);
     const calc: WatchEvent[] = [];
     const other: WatchEvent[] = [];
     for (const ev of events) (CALC_KIND_SET.has(kindOf(ev)) ? calc : other).push(ev);

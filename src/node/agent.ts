@@ -18,6 +18,8 @@ import type { Dataplane } from './dataplane.js';
 import type { Logger } from './log.js';
 import { MetricsRegistry } from './metrics.js';
 import { registerNode } from './registration.js';
+import { BGP_KINDS, BgpInputsTracker, BgpUpdater, watchHostBlocks } from './bgp-wiring.js';
+import type { BgpPort } from './bgp-wiring.js';
 
 export type NodeState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
@@ -39,6 +41,8 @@ export interface CalicoNodeOptions {
   /** This host's addresses (in the agent's network namespace), for autodetection. */
   hostAddresses(): HostAddress[];
   log: Logger;
+  /** BGP (CALICO_NETWORKING_BACKEND=bird): fed from the same datastore connection once in sync. */
+  bgp?: BgpPort;
   /** Called when FelixConfiguration changes after start: settings only apply on restart, like Felix. */
   onRestartNeeded?(reason: string): void;
 }
@@ -57,6 +61,9 @@ export class CalicoNode {
   private settingsJson = '';
   private felixLayers: { global?: Record<string, unknown>; node?: Record<string, unknown>; env?: Record<string, unknown> } = {};
   private pendingUpdates = 0;
+  private bgpTracker: BgpInputsTracker | undefined;
+  private bgpUpdater: BgpUpdater | undefined;
+  private blockWatch: { stop(): void } | undefined;
   private roundsSeen = 0;
   private durationsSeen = 0;
   readonly metrics = new MetricsRegistry();
@@ -116,12 +123,30 @@ export class CalicoNode {
 
       this.dataplane = this.opts.makeDataplane(this.settings);
       this.graph = new CalcGraph({ nodeName: config.nodeName });
+      const bgp = this.opts.bgp;
+      if (bgp) {
+        const tracker = (this.bgpTracker = new BgpInputsTracker(config.nodeName));
+        this.bgpUpdater = new BgpUpdater({ port: bgp, inputs: () => tracker.inputs(), log: log.child({ component: 'bgp' }) });
+        this.blockWatch = watchHostBlocks(datastore.kv, {
+          nodeName: config.nodeName,
+          log,
+          onBlocks: (cidrs) => {
+            if (tracker.setBlocks(cidrs) && this.syncer?.inSync) this.bgpUpdater?.kick();
+          },
+        });
+      } else {
+        log.info('BGP not started', { reason: `CALICO_NETWORKING_BACKEND=${config.networkingBackend}` });
+      }
       this.syncer = new CalcSyncer({
         datastore,
         graph: this.graph,
         sink: (updates) => this.toDataplane(updates),
-        otherKinds: ['FelixConfiguration'],
+        otherKinds: bgp ? ['FelixConfiguration', ...BGP_KINDS] : ['FelixConfiguration'],
         onOtherEvents: (events) => this.felixChanged(events),
+        tap: (events) => {
+          // BGP waits for the initial state: a partial mesh would flap sessions.
+          if (this.bgpTracker?.onEvents(events) && this.syncer?.inSync) this.bgpUpdater?.kick();
+        },
         onStatus: (s) => log.info('datastore watch status', { status: s }),
       });
       this.syncer.start();
@@ -166,7 +191,10 @@ export class CalicoNode {
     if (!this.dataplane || this.stateValue === 'stopping' || this.stateValue === 'stopped') return;
     this.pendingUpdates += updates.length;
     this.dataplane.apply(updates);
-    if (updates.some((u) => u.type === 'inSync')) this.opts.log.info('datastore in sync; dataplane may now be programmed', { counts: this.graph?.counts() });
+    if (updates.some((u) => u.type === 'inSync')) {
+      this.opts.log.info('datastore in sync; dataplane may now be programmed', { counts: this.graph?.counts() });
+      this.bgpUpdater?.kick();
+    }
   }
 
   private felixChanged(events: WatchEvent[]): void {
@@ -230,6 +258,9 @@ export class CalicoNode {
     if (this.stateValue === 'stopped' || this.stateValue === 'stopping') return;
     this.to('stopping');
     this.syncer?.stop();
+    this.blockWatch?.stop();
+    // BIRD is stopped with the agent (the supervisor owns it); routes it learnt age out as on any BGP restart.
+    await this.bgpUpdater?.stop();
     await this.dataplane?.stop();
     this.to('stopped');
     this.opts.log.info('calico-node stopped; dataplane left in place');

@@ -16,6 +16,8 @@ import { ApplyLoopDataplane } from './dataplane.js';
 import { startHttpEndpoints } from './health-server.js';
 import type { HttpEndpoint } from './health-server.js';
 import { createLogger, parseLogLevel } from './log.js';
+import { BgpAgent } from '../bgp/agent.js';
+import { LinuxBirdProcess, nodeConfigFiles, systemClock as bgpClock } from '../bgp/bird-process.js';
 
 function hostAddresses(): HostAddress[] {
   const out: HostAddress[] = [];
@@ -47,12 +49,19 @@ async function main(): Promise<number> {
   let stopping: Promise<void> | undefined;
   let http: { close(): Promise<void> } | undefined;
   const exec = new LinuxExec();
+  const bgpLog = log.child({ component: 'bgp' });
+  const bgpLogger = { info: bgpLog.info, warn: bgpLog.warning, error: bgpLog.error };
+  const bgp =
+    config.networkingBackend === 'bird'
+      ? new BgpAgent({ runDir: config.runDir, process: new LinuxBirdProcess({ logger: bgpLogger }), files: nodeConfigFiles, clock: bgpClock, logger: bgpLogger })
+      : undefined;
   const node: CalicoNode = new CalicoNode({
     config,
     env,
     datastore,
     log,
     hostAddresses,
+    ...(bgp ? { bgp } : {}),
     makeDataplane: (settings) =>
       new ApplyLoopDataplane({
         ports: {

@@ -1,8 +1,8 @@
 // bin/calico-node end to end in throw-away network namespaces: etcd and the
 // agent run inside a "host" namespace (its own loopback), a workload namespace
 // hangs off a cali* veth. Checks: Node registration, readiness, the workload's
-// route and our nft table programmed, policy applied, and a graceful stop that
-// leaves the dataplane in place. Everything is deleted even on failure.
+// route and our nft table programmed, policy applied, BIRD started from the
+// same process, and a graceful stop that leaves the dataplane in place. Everything is deleted even on failure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -86,7 +86,7 @@ test('calico-node: registers, programs a workload, stops gracefully leaving the 
         ...process.env,
         NODENAME: 'host1',
         IP: '192.0.2.10/24',
-        CALICO_NETWORKING_BACKEND: 'none',
+        CALICO_NETWORKING_BACKEND: 'bird',
         CALICO_RUN_DIR: runDir,
         DATASTORE_TYPE: 'etcdv3',
         ETCD_ENDPOINTS: 'http://127.0.0.1:23790',
@@ -110,6 +110,8 @@ test('calico-node: registers, programs a workload, stops gracefully leaving the 
     const ruleset = inHost(['nft', 'list', 'ruleset']);
     assert.match(ruleset, /table/);
     assert.match(ruleset, /dport 80/, 'the policy reached the kernel');
+    // BGP shares the process: BIRD is started with a config rendered under CALICO_RUN_DIR.
+    await eventually('BIRD answering', () => /BIRD/.test(sh(['ip', 'netns', 'exec', HOST, 'birdc', '-s', join(runDir, 'bird', 'bird.ctl'), 'show', 'status']).out) || undefined);
 
     const before = inHost(['nft', 'list', 'ruleset']);
     node.kill('SIGTERM');

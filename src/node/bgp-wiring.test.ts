@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryKV } from '../datastore/memory-kv.js';
+import { ResourceStore } from '../datastore/resource-store.js';
+import { res, wep } from '../calc/fixtures.test-support.js';
+import type { BgpInputs } from '../bgp/model.js';
+import { CalicoNode } from './agent.js';
+import { nodeConfigFromEnv } from './config.js';
+import { FakeDataplane } from './dataplane.js';
+import { createLogger } from './log.js';
+import { blockFromAffinity, BgpUpdater } from './bgp-wiring.js';
+
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setImmediate(r));
+  assert.ok(cond(), 'condition not reached');
+}
+
+const quiet = createLogger({ level: 'none', sink: () => undefined, now: () => new Date(0) });
+
+test('blockFromAffinity: confirmed affinities only', () => {
+  assert.equal(blockFromAffinity('/calico/ipam/v2/host/h/ipv4/block/10.0.0.0-26', '{"state":"confirmed"}'), '10.0.0.0/26');
+  assert.equal(blockFromAffinity('/calico/ipam/v2/host/h/ipv6/block/2001:db8::-122', '{}'), '2001:db8::/122');
+  assert.equal(blockFromAffinity('/calico/ipam/v2/host/h/ipv4/block/10.0.0.0-26', '{"state":"pending"}'), undefined);
+});
+
+test('BgpUpdater runs one update at a time with the newest inputs, and survives failures', async () => {
+  let n = 0;
+  const seen: number[] = [];
+  let release: () => void = () => undefined;
+  const port = {
+    update: async () => {
+      seen.push(n);
+      if (seen.length === 1) await new Promise<void>((r) => (release = r));
+      if (seen.length === 2) throw new Error('bird said no');
+    },
+    stop: async () => undefined,
+  };
+  const u = new BgpUpdater({ port, inputs: () => ({ n: ++n }) as unknown as BgpInputs, log: quiet });
+  u.kick();
+  u.kick();
+  u.kick();
+  release();
+  await until(() => seen.length === 2);
+  await u.stop();
+  assert.deepEqual(seen, [1, 2], 'three kicks while busy coalesce into one more update');
+  assert.equal(u.failures, 1);
+});
+
+test('agent with BGP: inputs come from the shared watch and the host block affinities, after sync', async () => {
+  const ds = new ResourceStore(new MemoryKV());
+  await ds.create(res('IPPool', 'p', { cidr: '10.0.0.0/16' }));
+  await ds.create(res('BGPConfiguration', 'default', { asNumber: 64512 }));
+  await ds.create(res('Node', 'node-b', { bgp: { ipv4Address: '192.0.2.11/24' } }));
+  await ds.create(wep({ name: 'w', ips: ['10.0.0.5'] }));
+  await ds.kv.create('/calico/ipam/v2/host/node-a/ipv4/block/10.0.0.0-26', '{"state":"confirmed"}');
+  const updates: BgpInputs[] = [];
+  const env = { NODENAME: 'node-a', IP: '192.0.2.10/24' };
+  const node = new CalicoNode({
+    config: nodeConfigFromEnv(env, 'x'),
+    env,
+    datastore: ds,
+    log: quiet,
+    hostAddresses: () => [],
+    makeDataplane: () => new FakeDataplane(),
+    bgp: { update: async (i) => void updates.push(i), stop: async () => undefined },
+  });
+  await node.start();
+  await until(() => updates.some((u) => u.nodes.length === 2 && u.blocks.length === 1));
+  const last = updates[updates.length - 1]!;
+  assert.equal(last.nodeName, 'node-a');
+  assert.deepEqual(last.blocks, ['10.0.0.0/26']);
+  assert.deepEqual(last.localEndpointAddresses, ['10.0.0.5']);
+  assert.deepEqual(
+    last.nodes.map((n) => n.name).sort(),
+    ['node-a', 'node-b'],
+  );
+  await node.stop();
+  await ds.close();
+});
