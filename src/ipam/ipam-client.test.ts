@@ -60,6 +60,7 @@ test('bad requests fail with a typed error and change nothing', async () => {
     ['nonexistent pool', () => client.autoAssign({ handleId: 'x', host: 'n', num4: 1, pools4: ['10.0.0.0/8'] }), 'pool-not-found'],
     ['full pool', () => client.autoAssign({ handleId: 'x', host: 'n', num4: 3 }), 'pool-exhausted'],
     ['no v6 pool', () => client.autoAssign({ handleId: 'x', host: 'n', num6: 1 }), 'pool-exhausted'],
+    ['v4 fits but no v6 pool', () => client.autoAssign({ handleId: 'x', host: 'n', num4: 1, num6: 1 }), 'pool-exhausted'],
     ['release a free address', () => client.releaseIps([{ ip: '192.0.2.3' }]), 'address-not-allocated'],
     ['release a foreign address', () => client.releaseIps([{ ip: '192.0.2.0', handleId: 'someone-else' }]), 'address-owned-by-other'],
     ['release outside pools', () => client.releaseIps([{ ip: '203.0.113.9' }]), 'address-not-in-pool'],

@@ -44,6 +44,17 @@ export interface AutoAssignResult {
   ipv6: string[];
 }
 
+interface FamilyPlan {
+  family: IpFamily;
+  count: number;
+  config: IpamConfig;
+  pools: PoolView[];
+  isReserved: (ip: string) => boolean;
+  freeIn: (b: AllocationBlock) => number;
+  /** Affinities and own blocks read while preparing, reused by the first round when all were settled. */
+  firstRound: { affinities: AffinityEntry[]; ownBlocks: Versioned<AllocationBlock>[] } | undefined;
+}
+
 export interface IpamSnapshot {
   config: IpamConfig;
   pools: PoolView[];
@@ -91,18 +102,24 @@ export class IpamClient {
   async autoAssign(req: AutoAssignRequest): Promise<AutoAssignResult> {
     validateHandleId(req.handleId);
     validateHostName(req.host);
-    const ipv4 = await this.assignFamily(req, 4, req.num4 ?? 0);
+    // Both families are checked before either writes, so a request that cannot be met
+    // (e.g. no IPv6 pool) fails without touching the store.
+    const plan4 = await this.prepareFamily(req, 4, req.num4 ?? 0);
+    const plan6 = await this.prepareFamily(req, 6, req.num6 ?? 0);
+    const ipv4 = plan4 ? await this.assignFamily(req, plan4) : [];
     try {
-      const ipv6 = await this.assignFamily(req, 6, req.num6 ?? 0);
+      const ipv6 = plan6 ? await this.assignFamily(req, plan6) : [];
       return { ipv4, ipv6 };
     } catch (err) {
+      // Only reachable when racing writers took the room the check saw.
       if (ipv4.length > 0) await this.releaseIps(ipv4.map((ip) => ({ ip, handleId: req.handleId })));
       throw err;
     }
   }
 
-  private async assignFamily(req: AutoAssignRequest, family: IpFamily, count: number): Promise<string[]> {
-    if (count <= 0) return [];
+  /** Reads what one family's allocation needs and refuses it up front when it cannot be met. */
+  private async prepareFamily(req: AutoAssignRequest, family: IpFamily, count: number): Promise<FamilyPlan | undefined> {
+    if (count <= 0) return undefined;
     const config = await this.store.config();
     const all = await this.pools.listPools();
     const requested = family === 4 ? req.pools4 : req.pools6;
@@ -112,6 +129,23 @@ export class IpamClient {
     const isReserved = reservedMatcher(reserved);
     const freeIn = (b: AllocationBlock): number =>
       reserved.length === 0 ? b.unallocated.length : b.unallocated.filter((o) => !isReserved(ipOfOrdinal(b, o))).length;
+    const affinities = await this.store.listAffinities(req.host);
+    const settled = affinities.every((a) => a.value.state === 'confirmed');
+    const ownBlocks = await this.readOwnBlocks(req.host, affinities, { family, pools });
+    const plan: FamilyPlan = { family, count, config, pools, isReserved, freeIn, firstRound: settled ? { affinities, ownBlocks } : undefined };
+    if (ownBlocks.reduce((n, b) => n + freeIn(b.value), 0) < count) await this.ensureCapacity({ host: req.host, family, count, pools, config, freeIn });
+    return plan;
+  }
+
+  /** One round trip for all own blocks; the reads are only a first guess (every write is a CAS). */
+  private async readOwnBlocks(host: string, affinities: AffinityEntry[], opts: { family: IpFamily; pools: PoolView[] }): Promise<Versioned<AllocationBlock>[]> {
+    const mine = affinities.filter((a) => a.value.state === 'confirmed' && parseCidr(a.cidr).family === opts.family && blockInPools(a.cidr, opts.pools));
+    const blocks = await Promise.all(mine.map((a) => this.store.getBlock(a.cidr)));
+    return blocks.filter((b): b is Versioned<AllocationBlock> => b !== undefined && hostOfAffinity(b.value.affinity) === host);
+  }
+
+  private async assignFamily(req: AutoAssignRequest, plan: FamilyPlan): Promise<string[]> {
+    const { family, count, config, pools, isReserved, freeIn } = plan;
     const attrs = { node: req.host, ...(req.attrs ?? {}) };
     const got: string[] = [];
     const take = async (cidr: string, requireHost: string | undefined, preRead?: Versioned<AllocationBlock>): Promise<void> => {
@@ -119,15 +153,15 @@ export class IpamClient {
       got.push(...ips);
     };
     for (let round = 0; got.length < count && round < 64; round++) {
-      const mine = (await this.settledAffinities(req.host, config)).filter((a) => parseCidr(a.cidr).family === family);
-      // One round trip for all own blocks; the reads are only a first guess (every write is a CAS).
-      const ownBlocks = (await Promise.all(mine.filter((a) => blockInPools(a.cidr, pools)).map((a) => this.store.getBlock(a.cidr)))).filter(
-        (b): b is Versioned<AllocationBlock> => b !== undefined && hostOfAffinity(b.value.affinity) === req.host,
-      );
-      if (round === 0) {
-        const ownFree = ownBlocks.reduce((n, b) => n + freeIn(b.value), 0);
-        if (ownFree < count) await this.ensureCapacity({ host: req.host, family, count, pools, config, freeIn });
+      let mine: AffinityEntry[];
+      let ownBlocks: Versioned<AllocationBlock>[];
+      if (round === 0 && plan.firstRound) {
+        ({ affinities: mine, ownBlocks } = plan.firstRound);
+      } else {
+        mine = await this.settledAffinities(req.host, config);
+        ownBlocks = await this.readOwnBlocks(req.host, mine, { family, pools });
       }
+      mine = mine.filter((a) => parseCidr(a.cidr).family === family);
       for (const b of ownBlocks) {
         if (got.length >= count) break;
         if (freeIn(b.value) > 0) await take(b.value.cidr, req.host, b);
