@@ -111,7 +111,15 @@ export async function settleHostAffinities(
       }
       continue;
     }
-    if (aff.value.state === 'pending') {
+    if (aff.value.state === 'pending' && opts.pruneDangling && !(await store.getBlock(aff.cidr))) {
+      // GC on behalf of a host that may be gone: drop the half claim rather than create
+      // a block for it. A live host mid-claim recovers (its confirm finds no affinity,
+      // retries, and re-creates it).
+      await store.deleteAffinity(opts.host, aff.cidr, aff.rev).catch((err) => {
+        if (!isCalicoError(err, 'conflict') && !isCalicoError(err, 'not-found')) throw err;
+      });
+      changed = true;
+    } else if (aff.value.state === 'pending') {
       await claimBlock(store, { host: opts.host, cidr: aff.cidr, now: opts.now, strictAffinity: opts.strictAffinity });
       changed = true;
     } else if (aff.value.state === 'pendingDeletion') {

@@ -100,3 +100,14 @@ test('GC never takes an address that was re-allocated after the report (sequence
   await assert.rejects(w.client.releaseIps([{ ip: leak.ip, handleId: 'a', sequenceNumber: leak.sequenceNumber }]), (e: unknown) => (e as { reason?: string }).reason === 'address-reallocated');
   assert.equal((await w.client.ownerOf(leak.ip)).allocation?.handleId, 'a');
 });
+
+test('GC drops a half claim (pending affinity, no block) instead of creating a block for a maybe-dead host', async () => {
+  const w = await world();
+  await w.client.store.createAffinity('dead-node', '192.0.2.128/26', { state: 'pending', deleted: false });
+  assert.equal(checkIpam(await w.client.snapshot()).danglingAffinities.length, 1);
+  const gc = new IpamGarbageCollector(w.client, { owners: w.source, gracePeriodMs: 1000 });
+  await gc.runRound(0);
+  const snap = await w.client.snapshot();
+  assert.equal(snap.affinities.length, 0);
+  assert.equal(snap.blocks.length, 0, 'no block was created for the dead node');
+});
