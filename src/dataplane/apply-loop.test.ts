@@ -13,7 +13,7 @@ import type { DataplaneFatalError } from './errors.js';
 
 function setup(opts: { backend?: 'nft' | 'iptables'; maxPolicyAttempts?: number } = {}) {
   const ports = fakePorts();
-  ports.routes.devices = new Set(['cali0000000001', 'cali0000000002']);
+  for (const d of ['cali0000000001', 'cali0000000002']) ports.routes.devices.add(d);
   ports.links.links = [...ports.routes.devices].map((name, i) => ({ name, index: i + 10, up: true }));
   const clock = new FakeClock();
   const managers = new DataplaneManagers();

@@ -328,7 +328,9 @@ export class ApplyLoop {
     for (const key of [...this.failures.keys()]) if (key.startsWith('sysctl:cali') && !wanted.has(key.slice(7))) this.failures.delete(key);
     const pending = [...wanted].filter((i) => !this.sysctlDone.has(i) && !this.inBackoff(`sysctl:${i}`));
     if (pending.length === 0) return;
-    const present = new Set((await this.opts.ports.links.list()).map((l) => l.name));
+    // Many pending (first sync): one link listing avoids writing for interfaces not there yet.
+    // A few (steady state): just write; a missing interface fails its own keys.
+    const present = pending.length > 8 ? new Set((await this.opts.ports.links.list()).map((l) => l.name)) : new Set(pending);
     const values: Record<string, string> = {};
     const ready: string[] = [];
     for (const i of pending) {

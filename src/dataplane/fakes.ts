@@ -122,12 +122,16 @@ export class FakeRouteTable extends FailSwitch implements RouteTable {
 
 export class FakeSysctl extends FailSwitch implements Sysctl {
   readonly values = new Map<string, string>();
+  /** When set, per-interface keys of any other interface fail, as /proc/sys would. */
+  devices: Set<string> | undefined;
   async write(values: Record<string, string>) {
     const failed: string[] = [];
     for (const [k, v] of Object.entries(values)) {
       this.record(`${k}=${v}`);
       try {
         this.check(k);
+        const iface = /^net\.ipv[46]\.(?:conf|neigh)\.([^.]+)\./.exec(k)?.[1];
+        if (this.devices && iface && iface !== 'all' && iface !== 'default' && !this.devices.has(iface)) throw new Error(`no interface ${iface}`);
         this.values.set(k, v);
       } catch {
         failed.push(k);
@@ -200,5 +204,6 @@ export function fakePorts() {
     links: new FakeLinks(),
   };
   for (const p of Object.values(ports)) p.journal = journal;
+  ports.sysctl.devices = ports.routes.devices;
   return { ...ports, journal };
 }
