@@ -69,10 +69,12 @@ const TRANSITIONS: Record<ApplyLoopState, ApplyLoopState[]> = {
 /** Order for applying objects one by one: sets, then callees before callers, deletions last. */
 function rank(name: string, desired: Ruleset): number {
   if (isOurSet(name)) return desired.sets.some((s) => s.name === name) ? 0 : 9;
+  // nft dispatch maps: after the endpoint chains they point at, before the chains using them.
+  if (/-dispatch-map\d*$/.test(name)) return 3;
   if (!desired.chains.some((c) => c.name === name) && !name.startsWith('base-')) return 8;
   if (/^cali-[pr][io]-/.test(name)) return 1;
   if (/^cali-(fw|tw|th|fh)-/.test(name)) return 2;
-  if (name.endsWith('-dispatch')) return 3;
+  if (name.endsWith('-dispatch')) return 3.5;
   if (name === 'cali-wl-to-host') return 4;
   if (name.startsWith('base-')) return 6;
   return 5;

@@ -7,7 +7,7 @@
 import type { Ruleset } from '../rules/ir.js';
 import { CHAIN_HASH_PREFIX } from '../rules/names.js';
 import { parseNftTable } from '../render/nft/parse.js';
-import { type NftKernelView, nftBaseChains, renderNftChainRules, renderNftDelta } from '../render/nft/render.js';
+import { type NftKernelView, nftBaseChains, nftMaps, renderNftChainRules, renderNftDelta } from '../render/nft/render.js';
 import { parseIpsetSave, parseIptablesSave } from '../render/iptables/parse.js';
 import { BUILTIN, type IpsetKernelView, type IptablesKernelView, ipsetMembers, renderIpsetDelta, renderIptablesChainRules, renderIptablesDelta } from '../render/iptables/render.js';
 import type { Ipset, IptablesRestore, Nft } from './ports.js';
@@ -32,7 +32,7 @@ const sameMembers = (a: string[] | undefined, b: string[]) => {
 
 export class NftBackend implements PolicyBackend {
   readonly name = 'nftables';
-  private view: NftKernelView = { tableExists: false, chains: new Map(), sets: new Map() };
+  private view: NftKernelView = { tableExists: false, chains: new Map(), sets: new Map(), maps: new Map() };
   constructor(private readonly nft: Nft) {}
 
   async read(): Promise<void> {
@@ -41,7 +41,7 @@ export class NftBackend implements PolicyBackend {
 
   diff(desired: Ruleset): string[] {
     const d = renderNftDelta(this.view, desired);
-    return [...d.changedSets, ...d.changedChains, ...d.deletedChains, ...d.deletedSets];
+    return [...d.changedSets, ...d.changedChains, ...d.changedMaps, ...d.deletedChains, ...d.deletedMaps, ...d.deletedSets];
   }
 
   async write(desired: Ruleset, include: (name: string) => boolean = () => true): Promise<void> {
@@ -56,6 +56,9 @@ export class NftBackend implements PolicyBackend {
     }
     const sets = new Map(desired.sets.map((s) => [s.name, s]));
     for (const name of d.changedSets) this.view.sets.set(name, [...sets.get(name)!.members]);
+    const maps = new Map(nftMaps(desired.chains).map((m) => [m.name, m]));
+    for (const name of d.changedMaps) this.view.maps.set(name, [...maps.get(name)!.members]);
+    for (const name of d.deletedMaps) this.view.maps.delete(name);
     for (const name of d.deletedChains) this.view.chains.delete(name);
     for (const name of d.deletedSets) this.view.sets.delete(name);
   }

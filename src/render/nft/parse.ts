@@ -6,7 +6,7 @@ import { CHAIN_HASH_PREFIX } from '../../rules/names.js';
 import type { NftKernelView } from './render.js';
 
 export function parseNftTable(text: string): NftKernelView {
-  const view: NftKernelView = { tableExists: text.trim() !== '', chains: new Map(), sets: new Map() };
+  const view: NftKernelView = { tableExists: text.trim() !== '', chains: new Map(), sets: new Map(), maps: new Map() };
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
@@ -28,9 +28,10 @@ export function parseNftTable(text: string): NftKernelView {
       view.chains.set(name, hash);
       continue;
     }
-    m = /^set (\S+) \{$/.exec(line);
+    m = /^(set|map) (\S+) \{$/.exec(line);
     if (m) {
-      const name = m[1]!;
+      const isMap = m[1] === 'map';
+      const name = m[2]!;
       let elems = '';
       let j = i + 1;
       for (; j < lines.length; j++) {
@@ -42,12 +43,16 @@ export function parseNftTable(text: string): NftKernelView {
           elems = elems.trimEnd().slice(0, -1);
         }
       }
-      const members = elems
+      const items = elems
         .split(',')
         .map((e) => e.trim())
-        .filter(Boolean)
-        .map((e) => e.split(' . ').map((p) => p.trim()).join(' '));
-      view.sets.set(name, members);
+        .filter(Boolean);
+      if (isMap) {
+        // "caliX" : goto cali-fw-caliX  ->  caliX:cali-fw-caliX
+        view.maps.set(name, items.map((e) => e.replace(/^"([^"]*)" : goto (\S+)$/, '$1:$2')));
+      } else {
+        view.sets.set(name, items.map((e) => e.split(' . ').map((p) => p.trim()).join(' ')));
+      }
       i = j;
     }
   }

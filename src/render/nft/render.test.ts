@@ -43,21 +43,33 @@ test('nft delta: a new member is one add element, a removed one is deleted last'
   assert.match(script[1]!, /^delete element inet calico cali40s-\S+ \{ 198\.18\.1\.10 \}$/);
 });
 
-test('nft delta: removed endpoint deletes its chains after rewriting the dispatch', () => {
+test('nft delta: removed endpoint leaves the dispatch map first, then its chains are deleted', () => {
   const before = compileRuleset(basic!.model);
   const model = structuredClone(basic!.model);
   model.endpoints = model.endpoints.filter((e) => e.interfaceName !== 'cali9f8e7d6c5b4');
   const delta = renderNftDelta(parseNftTable(renderNftFull(before)), compileRuleset(model));
   assert.deepEqual(delta.deletedChains, ['cali-fw-cali9f8e7d6c5b4', 'cali-tw-cali9f8e7d6c5b4']);
+  assert.deepEqual(delta.changedChains, [], 'the dispatch chains themselves are not rewritten');
   const lines = delta.script.split('\n');
-  const rewrite = lines.findIndex((l) => l.startsWith('flush chain inet calico cali-from-wl-dispatch'));
+  const unmap = lines.findIndex((l) => l === 'delete element inet calico cali-from-wl-dispatch-map { "cali9f8e7d6c5b4" : goto cali-fw-cali9f8e7d6c5b4 }');
   const del = lines.findIndex((l) => l.startsWith('delete chain inet calico cali-fw-cali9f8e7d6c5b4'));
-  assert.ok(rewrite >= 0 && del > rewrite);
+  assert.ok(unmap >= 0 && del > unmap);
+});
+
+test('nft delta: a new endpoint is its chains plus one map element each way, added after the chains', () => {
+  const before = compileRuleset(basic!.model);
+  const model = structuredClone(basic!.model);
+  model.endpoints.push({ ...structuredClone(model.endpoints[1]!), id: 'workload:new', interfaceName: 'cali00000000new', ipv4Nets: ['198.18.1.9/32'] });
+  const delta = renderNftDelta(parseNftTable(renderNftFull(before)), compileRuleset(model));
+  assert.deepEqual(delta.changedChains, ['cali-fw-cali00000000new', 'cali-tw-cali00000000new']);
+  assert.deepEqual(delta.changedMaps, ['cali-from-wl-dispatch-map', 'cali-to-wl-dispatch-map']);
+  const lines = delta.script.trim().split('\n');
+  assert.match(lines.at(-1)!, /^add element inet calico cali-to-wl-dispatch-map \{ "cali00000000new" : goto cali-tw-cali00000000new \}$/);
 });
 
 test('nft delta: an empty kernel gets the full table', () => {
   const desired: Ruleset = compileRuleset(basic!.model);
-  const delta = renderNftDelta({ tableExists: false, chains: new Map(), sets: new Map() }, desired);
+  const delta = renderNftDelta({ tableExists: false, chains: new Map(), sets: new Map(), maps: new Map() }, desired);
   assert.equal(delta.script, renderNftFull(desired));
 });
 

@@ -58,7 +58,7 @@ function renderMatch(m: Match): string {
   }
 }
 
-function renderAction(a: Action): string {
+function renderAction(a: Action, mapName?: string): string {
   switch (a.kind) {
     case 'accept':
     case 'drop':
@@ -72,16 +72,18 @@ function renderAction(a: Action): string {
       return `log prefix ${quote(a.prefix)}`;
     case 'setMark':
       return a.value === 0 ? `meta mark set meta mark & ${hex(~a.mask)}` : `meta mark set meta mark & ${hex(~a.mask)} | ${hex(a.value)}`;
-    case 'dispatch': {
-      const entries = a.targets.map((t) => `${ifname(t.iface)} : goto ${t.chain}`).join(', ');
-      return `${a.by}name vmap { ${entries} }`;
-    }
+    case 'dispatch':
+      // A named verdict map: adding or removing an endpoint is one element change, not a rule rewrite.
+      if (mapName) return `${a.by}name vmap @${mapName}`;
+      return `${a.by}name vmap { ${a.targets.map(mapElement).join(', ')} }`;
   }
 }
 
-export function renderNftRule(rule: Rule): string {
+const mapElement = (t: { iface: string; chain: string }) => `${ifname(t.iface)} : goto ${t.chain}`;
+
+export function renderNftRule(rule: Rule, mapName?: string): string {
   const parts = rule.matches.map(renderMatch);
-  parts.push(renderAction(rule.action));
+  parts.push(renderAction(rule.action, mapName));
   if (rule.comment) parts.push(`comment ${quote(rule.comment)}`);
   return parts.join(' ');
 }
@@ -94,11 +96,41 @@ const rendered = new WeakMap<Chain, string[]>();
 export function renderNftChainRules(chain: Chain): string[] {
   const hit = rendered.get(chain);
   if (hit) return hit;
-  const lines = chain.rules.map(renderNftRule);
+  let maps = 0;
+  const lines = chain.rules.map((r) => renderNftRule(r, r.action.kind === 'dispatch' ? dispatchMapName(chain.name, maps++) : undefined));
   const out = [`continue comment ${quote(CHAIN_HASH_PREFIX + nftChainHash(lines))}`, ...lines];
   rendered.set(chain, out);
   return out;
 }
+
+export function dispatchMapName(chain: string, index: number): string {
+  return `${chain}-map${index === 0 ? '' : index}`;
+}
+
+/** A named verdict map; members are "iface:chain". */
+export interface NftMap {
+  name: string;
+  members: string[];
+}
+
+/** The dispatch maps the chains use (one per dispatch rule). */
+export function nftMaps(chains: Chain[]): NftMap[] {
+  const out: NftMap[] = [];
+  for (const chain of chains) {
+    let i = 0;
+    for (const r of chain.rules) {
+      if (r.action.kind !== 'dispatch') continue;
+      out.push({ name: dispatchMapName(chain.name, i++), members: r.action.targets.map((t) => `${t.iface}:${t.chain}`).sort() });
+    }
+  }
+  return out;
+}
+
+const mapMember = (m: string) => {
+  const at = m.indexOf(':');
+  return mapElement({ iface: m.slice(0, at), chain: m.slice(at + 1) });
+};
+const MAP_DECL = 'type ifname : verdict;';
 
 export function nftChainHash(ruleLines: string[]): string {
   return shortHash(ruleLines.join('\n'), 16);
@@ -150,6 +182,13 @@ export function renderNftFull(ruleset: Ruleset): string {
     if (set.members.length) out.push(`\t\telements = { ${set.members.map(nftElement).join(', ')} }`);
     out.push('\t}');
   }
+  const maps = nftMaps(ruleset.chains);
+  // nft resolves the goto targets of the whole block at once, so elements can name chains declared below.
+  for (const map of maps) {
+    out.push(`\tmap ${map.name} {`, `\t\t${MAP_DECL}`);
+    if (map.members.length) out.push(`\t\telements = { ${map.members.map(mapMember).join(', ')} }`);
+    out.push('\t}');
+  }
   for (const chain of [...nftBaseChains(), ...ruleset.chains]) {
     out.push(`\tchain ${chain.name} {`);
     const spec = baseSpec(chain);
@@ -168,6 +207,8 @@ export interface NftKernelView {
   chains: Map<string, string>;
   /** set name -> canonical members (space separated, as in the IR). */
   sets: Map<string, string[]>;
+  /** verdict map name -> members "iface:chain". */
+  maps: Map<string, string[]>;
 }
 
 export interface DeltaOptions {
@@ -182,6 +223,8 @@ export interface NftDelta {
   changedSets: string[];
   deletedChains: string[];
   deletedSets: string[];
+  changedMaps: string[];
+  deletedMaps: string[];
 }
 
 /**
@@ -192,16 +235,33 @@ export interface NftDelta {
  */
 export function renderNftDelta(kernel: NftKernelView, desired: Ruleset, opts: DeltaOptions = {}): NftDelta {
   const include = opts.include ?? (() => true);
-  const delta: NftDelta = { script: '', changedChains: [], changedSets: [], deletedChains: [], deletedSets: [] };
+  const delta: NftDelta = { script: '', changedChains: [], changedSets: [], deletedChains: [], deletedSets: [], changedMaps: [], deletedMaps: [] };
+  const maps = nftMaps(desired.chains);
   if (!kernel.tableExists) {
     delta.script = renderNftFull(desired);
     delta.changedChains = [...nftBaseChains(), ...desired.chains].map((c) => c.name);
     delta.changedSets = desired.sets.map((s) => s.name);
+    delta.changedMaps = maps.map((m) => m.name);
     return delta;
   }
   const head: string[] = [];
   const body: string[] = [];
+  const mapChanges: string[] = [];
   const tail: string[] = [];
+  const wantMaps = new Set(maps.map((m) => m.name));
+  for (const map of maps) {
+    if (!include(map.name)) continue;
+    const have = kernel.maps.get(map.name);
+    if (!have) head.push(`add map ${T} ${map.name} { ${MAP_DECL} }`);
+    const haveSet = new Set(have ?? []);
+    const wantSet = new Set(map.members);
+    const adds = map.members.filter((m) => !haveSet.has(m));
+    const dels = (have ?? []).filter((m) => !wantSet.has(m));
+    // Removed interfaces first (their chains are deleted below), then new ones (their chains exist by now).
+    if (dels.length) mapChanges.push(`delete element ${T} ${map.name} { ${dels.map(mapMember).join(', ')} }`);
+    if (adds.length) mapChanges.push(`add element ${T} ${map.name} { ${adds.map(mapMember).join(', ')} }`);
+    if (!have || adds.length || dels.length) delta.changedMaps.push(map.name);
+  }
   const wantSets = new Set(desired.sets.map((s) => s.name));
   for (const set of desired.sets) {
     if (!include(set.name)) continue;
@@ -233,10 +293,13 @@ export function renderNftDelta(kernel: NftKernelView, desired: Ruleset, opts: De
   for (const c of obsoleteChains) tail.push(`flush chain ${T} ${c}`);
   for (const c of obsoleteChains) tail.push(`delete chain ${T} ${c}`);
   delta.deletedChains = obsoleteChains;
+  const obsoleteMaps = [...kernel.maps.keys()].filter((m) => !wantMaps.has(m) && include(m)).sort();
+  for (const m of obsoleteMaps) tail.push(`delete map ${T} ${m}`);
+  delta.deletedMaps = obsoleteMaps;
   const obsoleteSets = [...kernel.sets.keys()].filter((s) => !wantSets.has(s) && include(s)).sort();
   for (const s of obsoleteSets) tail.push(`delete set ${T} ${s}`);
   delta.deletedSets = obsoleteSets;
-  const all = [...head, ...body, ...tail];
+  const all = [...head, ...body, ...mapChanges, ...tail];
   delta.script = all.length ? all.join('\n') + '\n' : '';
   return delta;
 }
