@@ -58,7 +58,7 @@ async function etcdScenario(name: string, hosts: number, opts: { pools?: WorkerC
       for (const p of opts.pools) {
         const pc = parseCidr(p.cidr);
         for (let i = 0n; i < blockCount(pc, p.blockSize!); i++) {
-          await claimBlock(donor.store, { host: 'donor', cidr: formatCidr(nthBlock(pc, p.blockSize!, i)), now: new Date().toISOString(), strictAffinity: false });
+          await claimBlock(donor.store, { host: 'donor', cidr: formatCidr(nthBlock(pc, { blockSize: p.blockSize!, index: i })), now: new Date().toISOString(), strictAffinity: false });
         }
       }
       await kv.close();

@@ -17,9 +17,9 @@ export async function claimBlock(store: IpamStore, opts: { host: string; cidr: s
   const { host, cidr } = opts;
   return store.withRetry(`claim ${cidr} for ${host}`, async () => {
     // Step 1: pending affinity (or resume ours).
-    let aff = await store.getAffinity(host, cidr);
+    let aff = await store.getAffinity({ host, cidr });
     if (!aff) {
-      const rev = await store.createAffinity(host, cidr, { state: 'pending', deleted: false });
+      const rev = await store.createAffinity({ host, cidr }, { state: 'pending', deleted: false });
       aff = { host, cidr, value: { state: 'pending', deleted: false }, rev };
     } else if (aff.value.state === 'pendingDeletion') {
       // A release of ours is half done: let it finish (or revert) first, then retry.
@@ -36,13 +36,13 @@ export async function claimBlock(store: IpamStore, opts: { host: string; cidr: s
       // An orphaned block (its host gave it up while addresses were in use): adopt it.
       await store.updateBlock({ ...block.value, affinity: mine, affinityClaimTime: opts.now }, block.rev);
     } else if (block.value.affinity !== mine) {
-      await store.deleteAffinity(host, cidr, aff.rev).catch((err) => {
+      await store.deleteAffinity({ host, cidr }, aff.rev).catch((err) => {
         if (!isCalicoError(err, 'not-found')) throw err;
       });
       return 'lost';
     }
     // Step 3: confirm.
-    if (aff.value.state !== 'confirmed') await store.updateAffinity(host, cidr, { state: 'confirmed', deleted: false }, aff.rev);
+    if (aff.value.state !== 'confirmed') await store.updateAffinity({ host, cidr }, { value: { state: 'confirmed', deleted: false }, rev: aff.rev });
     return 'claimed';
   });
 }
@@ -57,33 +57,34 @@ export async function releaseBlockAffinity(
   opts: { host: string; cidr: string; requireEmpty: boolean; onlyIfRev?: number },
 ): Promise<boolean> {
   return store.withRetry(`release affinity ${opts.host} ${opts.cidr}`, async () => {
-    const aff = await store.getAffinity(opts.host, opts.cidr);
+    const aff = await store.getAffinity(opts);
     if (!aff) return true;
     let marked = aff;
     if (aff.value.state !== 'pendingDeletion') {
-      const rev = await store.updateAffinity(opts.host, opts.cidr, { state: 'pendingDeletion', deleted: false }, aff.rev);
+      const rev = await store.updateAffinity(opts, { value: { state: 'pendingDeletion', deleted: false }, rev: aff.rev });
       marked = { ...aff, value: { state: 'pendingDeletion', deleted: false }, rev };
     }
-    return finishRelease(store, marked, opts.requireEmpty);
+    return finishRelease(store, marked, { requireEmpty: opts.requireEmpty });
   });
 }
 
 /** Steps 2 and 3 of a release, also used to repair a release a crashed run left half done. */
-export async function finishRelease(store: IpamStore, aff: AffinityEntry, requireEmpty = true): Promise<boolean> {
+export async function finishRelease(store: IpamStore, aff: AffinityEntry, opts: { requireEmpty?: boolean } = {}): Promise<boolean> {
   const { host, cidr } = aff;
+  const requireEmpty = opts.requireEmpty ?? true;
   const block = await store.getBlock(cidr);
   if (block && block.value.affinity === `host:${host}`) {
     if (isEmptyBlock(block.value)) {
       await store.deleteBlock(cidr, block.rev);
     } else if (requireEmpty) {
       // Someone allocated meanwhile (the CAS on the block saw to that): keep the block.
-      await store.updateAffinity(host, cidr, { state: 'confirmed', deleted: false }, aff.rev);
+      await store.updateAffinity(aff, { value: { state: 'confirmed', deleted: false }, rev: aff.rev });
       return false;
     } else {
       await store.updateBlock({ ...block.value, affinity: null }, block.rev);
     }
   }
-  await store.deleteAffinity(host, cidr, aff.rev);
+  await store.deleteAffinity(aff, aff.rev);
   return true;
 }
 
@@ -104,7 +105,7 @@ export async function settleHostAffinities(
       // its revision, so a concurrent re-claim is not undone).
       const block = await store.getBlock(aff.cidr);
       if (!block || block.value.affinity !== `host:${opts.host}`) {
-        await store.deleteAffinity(opts.host, aff.cidr, aff.rev).catch((err) => {
+        await store.deleteAffinity(aff, aff.rev).catch((err) => {
           if (!isCalicoError(err, 'conflict') && !isCalicoError(err, 'not-found')) throw err;
         });
         changed = true;
@@ -115,7 +116,7 @@ export async function settleHostAffinities(
       // GC on behalf of a host that may be gone: drop the half claim rather than create
       // a block for it. A live host mid-claim recovers (its confirm finds no affinity,
       // retries, and re-creates it).
-      await store.deleteAffinity(opts.host, aff.cidr, aff.rev).catch((err) => {
+      await store.deleteAffinity(aff, aff.rev).catch((err) => {
         if (!isCalicoError(err, 'conflict') && !isCalicoError(err, 'not-found')) throw err;
       });
       changed = true;
@@ -124,7 +125,7 @@ export async function settleHostAffinities(
       changed = true;
     } else if (aff.value.state === 'pendingDeletion') {
       await store.withRetry(`finish release ${aff.cidr}`, async (attempt) => {
-        const cur = attempt === 0 ? aff : await store.getAffinity(aff.host, aff.cidr);
+        const cur = attempt === 0 ? aff : await store.getAffinity(aff);
         if (cur && cur.value.state === 'pendingDeletion') await finishRelease(store, cur);
       });
       changed = true;

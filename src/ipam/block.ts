@@ -81,7 +81,8 @@ function sameAttrs(a: Record<string, string> | null, b: Record<string, string>):
   return ak.length === Object.keys(b).length && ak.every((k) => a![k] === b[k]);
 }
 
-function attributeIndex(block: AllocationBlock, handleId: string, attrs: Record<string, string>): number {
+function attributeIndex(block: AllocationBlock, owner: { handleId: string; attrs: Record<string, string> }): number {
+  const { handleId, attrs } = owner;
   const found = block.attributes.findIndex((a) => a.handle_id === handleId && sameAttrs(a.secondary, attrs));
   if (found >= 0) return found;
   const attr: AllocationAttribute = { handle_id: handleId, secondary: { ...attrs } };
@@ -89,7 +90,8 @@ function attributeIndex(block: AllocationBlock, handleId: string, attrs: Record<
   return block.attributes.length - 1;
 }
 
-function markAllocated(block: AllocationBlock, ordinal: number, attrIndex: number): void {
+function markAllocated(block: AllocationBlock, slot: { ordinal: number; attrIndex: number }): void {
+  const { ordinal, attrIndex } = slot;
   block.allocations[ordinal] = attrIndex;
   block.sequenceNumberForAllocation[String(ordinal)] = block.sequenceNumber;
   block.sequenceNumber += 1;
@@ -111,7 +113,7 @@ export function allocateFromBlock(
     if (ips.length >= opts.count) break;
     const ip = ipOfOrdinal(next, ordinal);
     if (opts.isReserved?.(ip)) continue;
-    markAllocated(next, ordinal, attributeIndex(next, opts.handleId, opts.attrs));
+    markAllocated(next, { ordinal, attrIndex: attributeIndex(next, opts) });
     taken.add(ordinal);
     ips.push(ip);
   }
@@ -127,7 +129,7 @@ export function assignInBlock(
   const ordinal = ordinalOf(block, opts.ip);
   if (ordinal === undefined || block.allocations[ordinal] !== null) return undefined;
   const next = clone(block);
-  markAllocated(next, ordinal, attributeIndex(next, opts.handleId, opts.attrs));
+  markAllocated(next, { ordinal, attrIndex: attributeIndex(next, opts) });
   next.unallocated = next.unallocated.filter((o) => o !== ordinal);
   return next;
 }

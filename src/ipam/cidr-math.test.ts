@@ -32,9 +32,9 @@ test('CIDR math: overlap, blocks, enclosing block', () => {
   assert.ok(!cidrsOverlap(parseCidr('10.0.0.0/8'), parseCidr('::/0')));
   const pool = parseCidr('192.0.2.0/24');
   assert.equal(blockCount(pool, 26), 4n);
-  assert.equal(formatCidr(nthBlock(pool, 26, 3n)), '192.0.2.192/26');
+  assert.equal(formatCidr(nthBlock(pool, { blockSize: 26, index: 3n })), '192.0.2.192/26');
   assert.equal(formatCidr(enclosingBlock(parseIp('192.0.2.77'), 26)), '192.0.2.64/26');
   const pool6 = parseCidr('2001:db8::/120');
   assert.equal(blockCount(pool6, 122), 4n);
-  assert.equal(formatCidr(nthBlock(pool6, 122, 1n)), '2001:db8::40/122');
+  assert.equal(formatCidr(nthBlock(pool6, { blockSize: 122, index: 1n })), '2001:db8::40/122');
 });

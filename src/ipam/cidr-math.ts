@@ -169,7 +169,8 @@ export function blockCount(pool: Cidr, blockSize: number): bigint {
 }
 
 /** The i-th `/blockSize` block of `pool`, in address order. */
-export function nthBlock(pool: Cidr, blockSize: number, i: bigint): Cidr {
+export function nthBlock(pool: Cidr, at: { blockSize: number; index: bigint }): Cidr {
+  const { blockSize, index: i } = at;
   const step = 1n << BigInt(familyBits(pool.family) - blockSize);
   return { family: pool.family, base: pool.base + i * step, prefix: blockSize };
 }

@@ -103,7 +103,7 @@ test('GC never takes an address that was re-allocated after the report (sequence
 
 test('GC drops a half claim (pending affinity, no block) instead of creating a block for a maybe-dead host', async () => {
   const w = await world();
-  await w.client.store.createAffinity('dead-node', '192.0.2.128/26', { state: 'pending', deleted: false });
+  await w.client.store.createAffinity({ host: 'dead-node', cidr: '192.0.2.128/26' }, { state: 'pending', deleted: false });
   assert.equal(checkIpam(await w.client.snapshot()).danglingAffinities.length, 1);
   const gc = new IpamGarbageCollector(w.client, { owners: w.source, gracePeriodMs: 1000 });
   await gc.runRound(0);

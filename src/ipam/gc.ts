@@ -32,7 +32,8 @@ export interface GcPlan {
   fixHandles: IpamCheckReport['handleMismatches'];
 }
 
-function track<T>(items: T[], id: (t: T) => string, prev: Record<string, Sighting>, now: number, graceMs: number): { next: Record<string, Sighting>; due: T[] } {
+function track<T>(items: T[], opts: { id: (t: T) => string; prev: Record<string, Sighting>; now: number; graceMs: number }): { next: Record<string, Sighting>; due: T[] } {
+  const { id, prev, now, graceMs } = opts;
   const next: Record<string, Sighting> = {};
   const due: T[] = [];
   for (const item of items) {
@@ -47,12 +48,17 @@ function track<T>(items: T[], id: (t: T) => string, prev: Record<string, Sightin
 }
 
 export function planGc(report: IpamCheckReport, state: GcState, opts: { now: number; gracePeriodMs: number }): GcPlan {
-  const leaks = track(report.leakedAddresses, leakId, state.leaks, opts.now, opts.gracePeriodMs);
-  const blocks = track(report.emptyAffineBlocks, blockId, state.emptyBlocks, opts.now, opts.gracePeriodMs);
+  const leaks = track(report.leakedAddresses, { id: leakId, prev: state.leaks, now: opts.now, graceMs: opts.gracePeriodMs });
+  const blocks = track(report.emptyAffineBlocks, { id: blockId, prev: state.emptyBlocks, now: opts.now, graceMs: opts.gracePeriodMs });
   // Only over-counts are fixed: an allocation in flight increments the handle before the
   // block, so a fresh over-count is normal; one that lasts a whole grace period is a crash's.
   const overCounts = report.handleMismatches.filter((m) => m.recorded > m.actual);
-  const handles = track(overCounts, (m) => `${m.handleId}|${m.block}|${m.recorded}|${m.actual}`, state.handleMismatches, opts.now, opts.gracePeriodMs);
+  const handles = track(overCounts, {
+    id: (m) => `${m.handleId}|${m.block}|${m.recorded}|${m.actual}`,
+    prev: state.handleMismatches,
+    now: opts.now,
+    graceMs: opts.gracePeriodMs,
+  });
   return {
     state: { leaks: leaks.next, emptyBlocks: blocks.next, handleMismatches: handles.next },
     releaseLeaks: leaks.due,
@@ -114,7 +120,7 @@ export class IpamGarbageCollector {
       (ok ? result.releasedBlocks : result.skipped).push(b.cidr);
     }
     for (const m of plan.fixHandles) {
-      await this.client.store.adjustHandle(m.handleId, m.block, m.actual - m.recorded);
+      await this.client.store.adjustHandle(m.handleId, { block: m.block, delta: m.actual - m.recorded });
       result.fixedHandles.push(m.handleId);
     }
     // Finish claims/releases left half done by crashed allocators, for every host.

@@ -253,11 +253,11 @@ export class IpamClient {
       if (opts.requireHost !== undefined && hostOfAffinity(cur.value.affinity) !== opts.requireHost) return [];
       const { block, ips } = allocateFromBlock(cur.value, opts);
       if (ips.length === 0) return [];
-      await this.store.adjustHandle(opts.handleId, cidr, ips.length);
+      await this.store.adjustHandle(opts.handleId, { block: cidr, delta: ips.length });
       try {
         await this.store.updateBlock(block, cur.rev);
       } catch (err) {
-        await this.store.adjustHandle(opts.handleId, cidr, -ips.length);
+        await this.store.adjustHandle(opts.handleId, { block: cidr, delta: -ips.length });
         throw err;
       }
       return ips;
@@ -284,11 +284,11 @@ export class IpamClient {
       }
       const next = assignInBlock(cur.value, { ip: opts.ip, handleId: opts.handleId, attrs });
       if (!next) throw new IpamError('address-in-use', `${opts.ip} is already allocated`);
-      await this.store.adjustHandle(opts.handleId, cidr, 1);
+      await this.store.adjustHandle(opts.handleId, { block: cidr, delta: 1 });
       try {
         await this.store.updateBlock(next, cur.rev);
       } catch (err) {
-        await this.store.adjustHandle(opts.handleId, cidr, -1);
+        await this.store.adjustHandle(opts.handleId, { block: cidr, delta: -1 });
         throw err;
       }
     });
@@ -342,7 +342,7 @@ export class IpamClient {
     });
     const perHandle = new Map<string, number>();
     for (const a of released) if (a.handleId) perHandle.set(a.handleId, (perHandle.get(a.handleId) ?? 0) + 1);
-    for (const [handleId, n] of perHandle) await this.store.adjustHandle(handleId, cidr, -n);
+    for (const [handleId, n] of perHandle) await this.store.adjustHandle(handleId, { block: cidr, delta: -n });
     return released;
   }
 

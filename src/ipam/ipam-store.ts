@@ -34,10 +34,13 @@ export interface Versioned<T> {
   rev: number;
 }
 
-export interface AffinityEntry extends Versioned<BlockAffinity> {
+/** Which affinity: a host's claim on one block. */
+export interface AffinityRef {
   host: string;
   cidr: string;
 }
+
+export interface AffinityEntry extends Versioned<BlockAffinity>, AffinityRef {}
 
 export interface RetryPolicy {
   /** Attempts of one CAS step before giving up with IpamError('too-many-retries'). */
@@ -111,7 +114,7 @@ export class IpamStore {
     return list.pairs.map((kv) => ({ value: decodeBlock(kv.key, kv.value), rev: kv.modRevision }));
   }
 
-  async getAffinity(host: string, cidr: string): Promise<AffinityEntry | undefined> {
+  async getAffinity({ host, cidr }: AffinityRef): Promise<AffinityEntry | undefined> {
     const key = affinityKey(host, cidr);
     const kv = await this.kv.get(key);
     return kv ? { host, cidr, value: decodeAffinity(key, kv.value), rev: kv.modRevision } : undefined;
@@ -165,17 +168,18 @@ export class IpamStore {
     await this.kv.delete(blockKey(cidr), { modRevision: rev });
   }
 
-  async createAffinity(host: string, cidr: string, value: BlockAffinity): Promise<number> {
+  async createAffinity({ host, cidr }: AffinityRef, value: BlockAffinity): Promise<number> {
     this.stats.writes++;
     return (await this.kv.create(affinityKey(host, cidr), encodeAffinity(value))).modRevision;
   }
 
-  async updateAffinity(host: string, cidr: string, value: BlockAffinity, rev: number): Promise<number> {
+  async updateAffinity({ host, cidr }: AffinityRef, change: { value: BlockAffinity; rev: number }): Promise<number> {
+    const { value, rev } = change;
     this.stats.writes++;
     return (await this.kv.update(affinityKey(host, cidr), encodeAffinity(value), { modRevision: rev })).modRevision;
   }
 
-  async deleteAffinity(host: string, cidr: string, rev: number): Promise<void> {
+  async deleteAffinity({ host, cidr }: AffinityRef, rev: number): Promise<void> {
     this.stats.writes++;
     await this.kv.delete(affinityKey(host, cidr), { modRevision: rev });
   }
@@ -201,7 +205,8 @@ export class IpamStore {
    * Adds `delta` to a handle's count for one block (negative to subtract), creating the
    * handle on first use and deleting it when no block counts remain. Its own CAS loop.
    */
-  async adjustHandle(handleId: string, blockCidr: string, delta: number): Promise<void> {
+  async adjustHandle(handleId: string, change: { block: string; delta: number }): Promise<void> {
+    const { block: blockCidr, delta } = change;
     if (delta > 0) {
       // Most allocations are for a new handle: try the create first and save a read.
       try {

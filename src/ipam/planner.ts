@@ -56,7 +56,7 @@ export function nextBlockToClaim(pools: PoolView[], opts: { host: string; taken:
     const start = hostHash(opts.host) % count;
     const limit = BigInt(opts.taken.size) + 1n < count ? BigInt(opts.taken.size) + 1n : count;
     for (let i = 0n; i < limit; i++) {
-      const cidr = formatCidr(nthBlock(pc, pool.blockSize, (start + i) % count));
+      const cidr = formatCidr(nthBlock(pc, { blockSize: pool.blockSize, index: (start + i) % count }));
       if (!opts.taken.has(cidr)) return cidr;
     }
   }
