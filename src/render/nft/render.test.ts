@@ -80,3 +80,15 @@ test('nft delta: a chain whose marker is missing is rewritten', () => {
   const delta = renderNftDelta(view, desired);
   assert.deepEqual(delta.changedChains, ['cali-FORWARD']);
 });
+
+test('nft delta: sweeping dispatch maps comes after flushing and before deleting the chains they point at', () => {
+  const hep = goldenCases().find((c) => c.name === 'host-endpoints-nat')!.model;
+  const before = compileRuleset(hep);
+  const model = structuredClone(hep);
+  model.endpoints = model.endpoints.filter((e) => e.kind !== 'host');
+  const lines = renderNftDelta(parseNftTable(renderNftFull(before)), compileRuleset(model)).script.split('\n');
+  const flush = lines.indexOf('flush chain inet calico cali-to-hep-dispatch');
+  const delMap = lines.indexOf('delete map inet calico cali-to-hep-dispatch-map');
+  const delTarget = lines.indexOf('delete chain inet calico cali-th-eth0');
+  assert.ok(flush >= 0 && delMap > flush && delTarget > delMap, lines.join('\n'));
+});

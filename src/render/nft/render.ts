@@ -289,12 +289,14 @@ export function renderNftDelta(kernel: NftKernelView, desired: Ruleset, opts: De
     else body.push(`flush chain ${T} ${chain.name}`);
     for (const line of lines) body.push(`add rule ${T} ${chain.name} ${line}`);
   }
+  // Sweep in reference order: empty the chains, then drop the maps that point
+  // at chains, then the chains, then the sets.
   const obsoleteChains = [...kernel.chains.keys()].filter((c) => !wantChains.has(c) && include(c)).sort();
   for (const c of obsoleteChains) tail.push(`flush chain ${T} ${c}`);
-  for (const c of obsoleteChains) tail.push(`delete chain ${T} ${c}`);
-  delta.deletedChains = obsoleteChains;
   const obsoleteMaps = [...kernel.maps.keys()].filter((m) => !wantMaps.has(m) && include(m)).sort();
   for (const m of obsoleteMaps) tail.push(`delete map ${T} ${m}`);
+  for (const c of obsoleteChains) tail.push(`delete chain ${T} ${c}`);
+  delta.deletedChains = obsoleteChains;
   delta.deletedMaps = obsoleteMaps;
   const obsoleteSets = [...kernel.sets.keys()].filter((s) => !wantSets.has(s) && include(s)).sort();
   for (const s of obsoleteSets) tail.push(`delete set ${T} ${s}`);
