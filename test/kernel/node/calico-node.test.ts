@@ -2,7 +2,9 @@
 // agent run inside a "host" namespace (its own loopback), a workload namespace
 // hangs off a cali* veth. Checks: Node registration, readiness, the workload's
 // route and our nft table programmed, policy applied, BIRD started from the
-// same process, and a graceful stop that leaves the dataplane in place. Everything is deleted even on failure.
+// same process, a graceful stop that leaves the dataplane in place, a restart
+// that reconciles to the identical kernel state, and an etcd outage that
+// leaves the dataplane alone and is caught up after. Everything is deleted even on failure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -52,7 +54,7 @@ function put(r: Resource): void {
   inHost(['env', 'ETCDCTL_API=3', 'etcdctl', '--endpoints', 'http://127.0.0.1:23790', 'put', key], encodeResource(r));
 }
 
-test('calico-node: registers, programs a workload, stops gracefully leaving the dataplane', { skip: isRoot ? false : 'needs root (network namespaces)' }, async () => {
+test('calico-node: registers, programs a workload, stops/restarts without touching the dataplane, survives an etcd outage', { skip: isRoot ? false : 'needs root (network namespaces)' }, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'cts-node-etcd-'));
   const runDir = mkdtempSync(join(tmpdir(), 'cts-node-run-'));
   const procs: ChildProcess[] = [];
@@ -68,8 +70,12 @@ test('calico-node: registers, programs a workload, stops gracefully leaving the 
     const mac = must(['ip', '-n', WL, '-j', 'link', 'show', 'eth0']);
     const wlMac = (JSON.parse(mac) as Array<{ address: string }>)[0]!.address;
 
-    const etcd = spawn('ip', ['netns', 'exec', HOST, 'etcd', '--data-dir', dataDir, '--listen-client-urls', 'http://127.0.0.1:23790', '--advertise-client-urls', 'http://127.0.0.1:23790', '--listen-peer-urls', 'http://127.0.0.1:23800'], { stdio: 'ignore' });
-    procs.push(etcd);
+    const startEtcd = () => {
+      const etcd = spawn('ip', ['netns', 'exec', HOST, 'etcd', '--data-dir', dataDir, '--listen-client-urls', 'http://127.0.0.1:23790', '--advertise-client-urls', 'http://127.0.0.1:23790', '--listen-peer-urls', 'http://127.0.0.1:23800'], { stdio: 'ignore' });
+      procs.push(etcd);
+      return etcd;
+    };
+    let etcd = startEtcd();
     await eventually('etcd', () => sh(['ip', 'netns', 'exec', HOST, 'env', 'ETCDCTL_API=3', 'etcdctl', '--endpoints', 'http://127.0.0.1:23790', 'endpoint', 'health']).code === 0 || undefined);
 
     put({ apiVersion: 'projectcalico.org/v3', kind: 'Profile', metadata: { name: 'kns.default' }, spec: { ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }] } });
@@ -81,27 +87,34 @@ test('calico-node: registers, programs a workload, stops gracefully leaving the 
     });
     put({ apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: { name: 'allow-web' }, spec: { selector: "app == 'web'", ingress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: [80] } }] } });
 
-    const node = spawn('ip', ['netns', 'exec', HOST, join(ROOT, 'bin/calico-node')], {
-      env: {
-        ...process.env,
-        NODENAME: 'host1',
-        IP: '192.0.2.10/24',
-        CALICO_NETWORKING_BACKEND: 'bird',
-        CALICO_RUN_DIR: runDir,
-        DATASTORE_TYPE: 'etcdv3',
-        ETCD_ENDPOINTS: 'http://127.0.0.1:23790',
-        FELIX_HEALTHENABLED: 'true',
-        FELIX_HEALTHHOST: '127.0.0.1',
-        FELIX_HEALTHPORT: '29099',
-        FELIX_LOGSEVERITYSCREEN: 'Info',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    procs.push(node);
-    node.stderr!.on('data', (d: Buffer) => (nodeLog += d.toString()));
-    const exited = new Promise<number | null>((resolve) => node.on('exit', (code) => resolve(code)));
+    const startNode = () => {
+      const proc = spawn('ip', ['netns', 'exec', HOST, join(ROOT, 'bin/calico-node')], {
+        env: {
+          ...process.env,
+          NODENAME: 'host1',
+          IP: '192.0.2.10/24',
+          CALICO_NETWORKING_BACKEND: 'bird',
+          CALICO_RUN_DIR: runDir,
+          DATASTORE_TYPE: 'etcdv3',
+          ETCD_ENDPOINTS: 'http://127.0.0.1:23790',
+          FELIX_HEALTHENABLED: 'true',
+          FELIX_HEALTHHOST: '127.0.0.1',
+          FELIX_HEALTHPORT: '29099',
+          FELIX_LOGSEVERITYSCREEN: 'Info',
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      procs.push(proc);
+      proc.stderr!.on('data', (d: Buffer) => (nodeLog += d.toString()));
+      return { proc, exited: new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code))) };
+    };
+    const ready = () => sh(['ip', 'netns', 'exec', HOST, 'curl', '-sf', 'http://127.0.0.1:29099/readiness']).code === 0;
+    const kernelState = () => inHost(['nft', 'list', 'ruleset']) + inHost(['ip', '-4', 'route', 'show']) + inHost(['ip', '-6', 'route', 'show']);
+    const first = startNode();
+    const node = first.proc;
+    const exited = first.exited;
 
-    await eventually('readiness', () => sh(['ip', 'netns', 'exec', HOST, 'curl', '-sf', 'http://127.0.0.1:29099/readiness']).code === 0 || undefined, 30000);
+    await eventually('readiness', () => ready() || undefined, 30000);
     const stored = inHost(['env', 'ETCDCTL_API=3', 'etcdctl', '--endpoints', 'http://127.0.0.1:23790', 'get', '--print-value-only', '/calico/resources/v3/projectcalico.org/nodes/host1']);
     assert.equal(JSON.parse(stored).spec.bgp.ipv4Address, '192.0.2.10/24');
     assert.match(nodeLog, /using IPv4 address from IP/);
@@ -118,6 +131,25 @@ test('calico-node: registers, programs a workload, stops gracefully leaving the 
     assert.equal(await exited, 0, `calico-node exit code; log:\n${nodeLog}`);
     assert.equal(inHost(['nft', 'list', 'ruleset']), before, 'graceful stop leaves the dataplane as it was');
     assert.match(inHost(['ip', 'route', 'show', 'dev', IFACE]), /198\.18\.1\.2/);
+
+    // Restart: the new agent reconciles to byte-for-byte the same kernel state.
+    const settled = kernelState();
+    const second = startNode();
+    await eventually('readiness after restart', () => ready() || undefined, 30000);
+    assert.equal(kernelState(), settled, 'restart leaves the kernel objects exactly as they were');
+
+    // etcd away for a while: the dataplane stays, the agent stays live, and catches up afterwards.
+    etcd.kill('SIGKILL');
+    await new Promise((r) => etcd.once('exit', r));
+    await new Promise((r) => setTimeout(r, 5000));
+    assert.equal(kernelState(), settled, 'datastore outage does not touch the dataplane');
+    assert.equal(second.proc.exitCode, null, 'the agent keeps running while etcd is down');
+    etcd = startEtcd();
+    await eventually('etcd back', () => sh(['ip', 'netns', 'exec', HOST, 'env', 'ETCDCTL_API=3', 'etcdctl', '--endpoints', 'http://127.0.0.1:23790', 'endpoint', 'health']).code === 0 || undefined);
+    put({ apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: { name: 'allow-web' }, spec: { selector: "app == 'web'", ingress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: [8443] } }] } });
+    await eventually('change after reconnect applied', () => /dport 8443/.test(inHost(['nft', 'list', 'ruleset'])) || undefined, 40000);
+    second.proc.kill('SIGTERM');
+    assert.equal(await second.exited, 0);
   } finally {
     for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
     sh(['ip', 'netns', 'del', WL]);
