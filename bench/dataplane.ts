@@ -74,11 +74,14 @@ async function connectionRates(topo: Topology) {
     rule({ action: 'Allow', protocol: 6, source: side({ nets: [`198.19.${(i >> 8) & 255}.${i & 255}/32`] }), destination: side({ ports: [{ first: 10000 + (i % 5000), last: 10000 + (i % 5000) }] }) }),
   );
   inbound.push(rule({ action: 'Allow', protocol: 6, source: side({ nets: [`${w2.ip}/32`] }), destination: side({ ports: [{ first: 8080, last: 8080 }] }) }));
+  // The same rules with alternating actions cannot be merged: what per-rule matching costs.
+  const linear = inbound.map((r, i) => (i % 2 === 1 && i < inbound.length - 1 ? { ...r, action: 'Deny' as const } : r));
   const agent = new TestAgent(h1, backend);
   const wl = (w: typeof w1, ingress: string[]) => workload({ name: w.ns, iface: w.iface, ipv4: [`${w.ip}/32`], mac: w.mac, ingress, profiles: ['kns.default'] });
   await agent.apply([
     { type: 'profileUpserted', profile: allowAll('kns.default') },
     { type: 'policyUpserted', policy: policy('np/default/many', { inbound }) },
+    { type: 'policyUpserted', policy: policy('np/default/linear', { inbound: linear }) },
     { type: 'workloadEndpointUpserted', endpoint: wl(w2, []) },
     { type: 'inSync' },
   ]);
@@ -90,18 +93,18 @@ async function connectionRates(topo: Topology) {
   };
   const none: number[] = [];
   const many: number[] = [];
+  const lin: number[] = [];
   let errors = 0;
   for (let round = 0; round < 3; round++) {
-    await agent.apply([{ type: 'workloadEndpointUpserted', endpoint: wl(w1, []) }]);
-    const a = measure();
-    await agent.apply([{ type: 'workloadEndpointUpserted', endpoint: wl(w1, ['np/default/many']) }]);
-    const b = measure();
-    none.push(a.perSecond);
-    many.push(b.perSecond);
-    errors += a.errors + b.errors;
+    for (const [ids, into] of [[[], none], [['np/default/many'], many], [['np/default/linear'], lin]] as const) {
+      await agent.apply([{ type: 'workloadEndpointUpserted', endpoint: wl(w1, [...ids]) }]);
+      const r = measure();
+      into.push(r.perSecond);
+      errors += r.errors;
+    }
   }
   await agent.loop.stop();
-  return { none: pct(none, 50), many: pct(many, 50), samples: { none, many }, errors };
+  return { none: pct(none, 50), many: pct(many, 50), linear: pct(lin, 50), samples: { none, many, linear: lin }, errors };
 }
 
 const results: Record<string, unknown> = { backend, machine: { cpus: cpus().length, model: cpus()[0]?.model }, workloads: WORKLOADS, rules: RULES };
@@ -127,6 +130,8 @@ try {
     ['new TCP conn/s, no policy (median of 3)', `${Math.round(none.perSecond)}`],
     [`new TCP conn/s, ${RULES} rules (median of 3)`, `${Math.round(many.perSecond)}`],
     ['ratio (target >= 0.85)', (many.perSecond / none.perSecond).toFixed(2)],
+    [`new TCP conn/s, ${RULES} unmergeable rules (linear)`, `${Math.round(rates.linear)}`],
+    ['linear ratio (for comparison)', (rates.linear / none.perSecond).toFixed(2)],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));
   console.log(`\ndataplane benchmark (${cpus().length} CPUs, ${cpus()[0]?.model ?? '?'})`);
