@@ -46,6 +46,7 @@ function randomState(rand: () => number): State {
     const w: Parameters<typeof wep>[0] = { name: `w${i}`, namespace: pick(['a', 'b']), node: i < 3 ? 'node-a' : pick(['node-a', 'node-b']), ips: [`10.0.0.${i + 1}`, ...(maybe(0.3) ? [`2001:db8::${i + 1}`] : [])], labels };
     if (ports) w.ports = ports;
     if (maybe(0.3)) w.profiles = ['kns.a', 'kns.b'];
+    if (maybe(0.3)) w.serviceAccount = pick(['sa1', 'sa2']);
     out.push(wep(w));
   }
   if (maybe(0.6)) out.push(res('GlobalNetworkSet', 'gns', { nets: [pick(['198.51.100.0/24', '10.0.0.1/32'])] }, { labels: { app: pick(apps) } }));
@@ -58,6 +59,8 @@ function randomState(rand: () => number): State {
     if (maybe(0.3)) side.namespaceSelector = pick(nsSelectors);
     if (maybe(0.2)) side.notSelector = pick(selectors);
     if (maybe(0.4)) side.ports = [pick([80, 'http', '1000:2000'])];
+    if (maybe(0.1)) side.notPorts = [pick([81, 'http'])];
+    if (maybe(0.15)) side.serviceAccounts = maybe(0.5) ? { names: [pick(['sa1', 'sa2'])] } : { selector: 'all()' };
     return { action: pick(['Allow', 'Deny', 'Pass', 'Log']), protocol: pick(['TCP', 'UDP']), destination: side, source: maybe(0.3) ? { nets: ['192.0.2.0/24'] } : {} };
   };
   for (let i = 0; i < 6; i++) {
@@ -66,6 +69,7 @@ function randomState(rand: () => number): State {
     if (maybe(0.5)) spec.order = pick([1, 2, 100]);
     if (maybe(0.3)) spec.tier = 'sec';
     if (maybe(0.3)) spec.types = pick([['Ingress'], ['Egress'], ['Ingress', 'Egress']]);
+    if (i % 2 && maybe(0.3)) Object.assign(spec, pick([{ doNotTrack: true, applyOnForward: true }, { preDNAT: true, applyOnForward: true }, { applyOnForward: true }]));
     out.push(i % 2 ? gnp(`${spec.tier === 'sec' ? 'sec.' : ''}g${i}`, spec) : np(pick(['a', 'b']), `n${i}`, spec));
   }
   return new Map(out.map((r) => [keyOf(r), r]));
