@@ -186,3 +186,25 @@ test('iptables backend: ipsets are written before the rules and destroyed after'
   const lastRules = t.ports.journal.map((l) => l.startsWith('iptables restore')).lastIndexOf(true);
   assert.ok(destroy > lastRules, 'sets destroyed after the rules stop using them');
 });
+
+test('stop during a round: the round finishes, no further round starts, the kernel is left as is', async () => {
+  const t = setup();
+  t.record({ type: 'policyUpserted', policy: allow }, { type: 'workloadEndpointUpserted', endpoint: wlA }, { type: 'inSync' });
+  t.clock.advance(0);
+  assert.equal(t.loop.state, 'applying');
+  t.record({ type: 'workloadEndpointUpserted', endpoint: wlB }); // dirty while applying
+  const stopped = t.loop.stop();
+  await stopped;
+  assert.equal(t.loop.state, 'stopped');
+  const writes = t.ports.nft.log.length;
+  await t.step(10_000);
+  assert.equal(t.ports.nft.log.length, writes);
+  assert.equal(t.clock.pendingTimers(), 0);
+  assert.ok(!t.ports.nft.log.some((l) => l.includes('delete table') || l.includes('flush table')));
+});
+
+test('illegal transitions throw', async () => {
+  const t = setup();
+  await t.loop.stop();
+  assert.throws(() => (t.loop as unknown as { to(s: string): void }).to('applying'), /illegal transition stopped -> applying/);
+});

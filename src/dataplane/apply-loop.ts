@@ -85,6 +85,7 @@ export class ApplyLoop {
   private timer: unknown;
   private dueAt = Infinity;
   private scheduledForRetryOnly = false;
+  private stopping = false;
   private dirty = false;
   private needRead = true;
   private routesView: Map<string, Route> | undefined;
@@ -137,6 +138,7 @@ export class ApplyLoop {
   }
 
   private schedule(delayMs: number, forRetry = false): void {
+    if (this.stopping) return;
     const at = this.opts.clock.now() + delayMs;
     this.scheduledForRetryOnly = forRetry && (this.stateValue !== 'scheduled' || this.scheduledForRetryOnly);
     if (this.stateValue === 'scheduled' && at >= this.dueAt) return;
@@ -152,9 +154,13 @@ export class ApplyLoop {
 
   /** Stops the loop; what is in the kernel stays (graceful shutdown never tears the dataplane down). */
   async stop(): Promise<void> {
+    // No new round may start once stopping: a round in flight finishes, nothing follows it.
+    this.stopping = true;
     if (this.timer !== undefined) this.opts.clock.clearTimer(this.timer);
     this.timer = undefined;
-    if (this.round) await this.round;
+    while (this.round) await this.round;
+    if (this.timer !== undefined) this.opts.clock.clearTimer(this.timer);
+    this.timer = undefined;
     if (this.stateValue !== 'stopped') this.to('stopped');
   }
 
