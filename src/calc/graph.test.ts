@@ -19,9 +19,9 @@ test('local endpoint gets the selecting GNP; rule selector becomes a set of remo
   const ep = s.workloadEndpoints.get('default/web')!;
   assert.deepEqual(ep.ipv4Nets, ['10.0.0.1/32']);
   assert.deepEqual(ep.ipv6Nets, ['2001:db8::1/128']);
-  // types default: Ingress always, Egress because there are egress rules.
+  // types default: egress rules only -> Egress only.
   assert.deepEqual(ep.policies.egress, [{ tier: 'default', policies: ['gnp/web-egress'], defaultAction: 'Deny' }]);
-  assert.deepEqual(ep.policies.ingress, [{ tier: 'default', policies: ['gnp/web-egress'], defaultAction: 'Deny' }]);
+  assert.deepEqual(ep.policies.ingress, []);
   assert.deepEqual(ep.profileIds, ['kns.default']);
   assert.equal(s.workloadEndpoints.size, 1, 'remote endpoints are not emitted');
   const rule = s.policies.get('gnp/web-egress')!.outboundRules[0]!;
@@ -229,4 +229,19 @@ test('an invalid selector selects nothing instead of throwing', () => {
   const g = graph();
   load(g, [wep({ name: 'w', ips: ['10.0.0.1'] }), gnp('bad', { selector: 'app ==', ingress: [{ action: 'Allow' }] })]);
   assert.equal(g.snapshot().workloadEndpoints.get('default/w')!.hasIngressPolicy, false);
+});
+
+test('types default as libcalico-go: no egress rules -> Ingress; egress only -> Egress; both -> both', () => {
+  const g = graph();
+  load(g, [
+    wep({ name: 'w', ips: ['10.0.0.1'] }),
+    gnp('none', { selector: 'all()' }),
+    gnp('in', { selector: 'all()', ingress: [{ action: 'Allow' }] }),
+    gnp('out', { selector: 'all()', egress: [{ action: 'Allow' }] }),
+    gnp('both', { selector: 'all()', ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }] }),
+    gnp('explicit', { selector: 'all()', types: ['Egress'], ingress: [{ action: 'Allow' }] }),
+  ]);
+  const ep = g.snapshot().workloadEndpoints.get('default/w')!;
+  assert.deepEqual(ep.policies.ingress[0]!.policies, ['gnp/both', 'gnp/in', 'gnp/none']);
+  assert.deepEqual(ep.policies.egress[0]!.policies, ['gnp/both', 'gnp/explicit', 'gnp/out']);
 });

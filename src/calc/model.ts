@@ -152,8 +152,9 @@ export function parsePolicy(r: Resource): PolicyModel {
   const ingress = rules(s.ingress);
   const egress = rules(s.egress);
   const types = strings(s.types);
-  // Calico's default when `types` is absent: Ingress, plus Egress if there are egress rules.
-  const appliesIngress = types.length ? types.includes('Ingress') : true;
+  // libcalico-go's default when `types` is absent: no egress rules -> [Ingress];
+  // egress rules only -> [Egress]; both -> [Ingress, Egress].
+  const appliesIngress = types.length ? types.includes('Ingress') : egress.length === 0 || ingress.length > 0;
   const appliesEgress = types.length ? types.includes('Egress') : egress.length > 0;
   const namespaced = r.kind === 'NetworkPolicy';
   const model: PolicyModel = {
