@@ -4,6 +4,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { validateResource } from '../api/index.js';
 import { isCalicoError, UnavailableError } from '../base/errors.js';
 import { loadDatastoreConfig, openDatastore } from '../datastore/open-datastore.js';
+import { guardPoolWrites } from '../ipam/pool-guard.js';
 import type { CliIO, ConnectRequest, DatastoreConnection } from './command.js';
 import { CLIENT_VERSION } from './commands/version.js';
 
@@ -56,6 +57,7 @@ export class NodeIO implements CliIO {
       if (isCalicoError(err, 'unavailable')) throw new UnavailableError(`${endpoint}: ${err.message}`, err);
       throw err;
     }
-    return { datastore, endpoint };
+    // IPPool writes are checked against the other pools and the blocks in use (no overlap, no CIDR change in use).
+    return { datastore: guardPoolWrites(datastore), endpoint };
   }
 }

@@ -133,6 +133,19 @@ test('invalid input changes nothing', async () => {
   assert.equal(get.code, 1, 'the valid document was not written either');
 });
 
+test('an IPPool overlapping another is refused and the stored one is unchanged', async () => {
+  let r = await calicoctl(['create', '-f', '-'], { stdin: pool('wide-pool', '198.18.64.0/18') });
+  assert.equal(r.code, 0, r.stderr);
+  r = await calicoctl(['create', '-f', '-'], { stdin: pool('inner-pool', '198.18.96.0/20') });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /inner-pool/);
+  assert.match(r.stderr, /overlap/i);
+  const get = await calicoctl(['get', 'ippool', 'inner-pool']);
+  assert.equal(get.code, 1, 'the overlapping pool was not written');
+  r = await calicoctl(['delete', 'ippool', 'wide-pool']);
+  assert.equal(r.code, 0, r.stderr);
+});
+
 test('stdin with -f -', async () => {
   let r = await calicoctl(['create', '-f', '-'], { stdin: pool('stdin-pool', '198.18.3.0/24') });
   assert.equal(r.code, 0, r.stderr);
