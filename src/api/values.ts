@@ -3,7 +3,7 @@
 // selectors. Each records an issue naming what would be valid and returns the
 // stored (canonical) form.
 import { formatCIDR, formatIP, normalizeMAC, tryParseCIDR, tryParseCIDRWithIP, tryParseIP, type IPFamily } from '../base/ip.js';
-import { parseSelector } from '../selector/index.js';
+import { parseSelector, SelectorParseError, usesGlobal } from '../selector/index.js';
 import { portNameProblem } from './names.js';
 import { describe, scalarAsString, type Check } from './validate.js';
 
@@ -218,13 +218,15 @@ export function selector(opts: SelectorOptions = {}): Check<string> {
       return v as string;
     }
     if (v.trim() === '') return v;
+    let parsed;
     try {
-      parseSelector(v);
+      parsed = parseSelector(v);
     } catch (err) {
-      at.add(`invalid selector ${JSON.stringify(v)}: ${err instanceof Error ? err.message : String(err)}`);
+      // SelectorParseError's message already names the selector; say it once.
+      at.add(err instanceof SelectorParseError ? err.message : `invalid selector ${JSON.stringify(v)}: ${String(err)}`);
       return v;
     }
-    if (!opts.allowGlobal && v.includes('global(')) {
+    if (!opts.allowGlobal && usesGlobal(parsed)) {
       at.add('global() can only be used in a rule\'s namespaceSelector');
     }
     return v;
