@@ -245,3 +245,27 @@ test('types default as libcalico-go: no egress rules -> Ingress; egress only -> 
   assert.deepEqual(ep.policies.ingress[0]!.policies, ['gnp/both', 'gnp/in', 'gnp/none']);
   assert.deepEqual(ep.policies.egress[0]!.policies, ['gnp/both', 'gnp/explicit', 'gnp/out']);
 });
+
+test("namespaceSelector as Calico rewrites it: pcns. keys, all() = namespaced, global() = not namespaced", () => {
+  const g = graph();
+  load(g, [
+    nsProfile('a', { team: 'red' }),
+    wep({ name: 'w', namespace: 'a', ips: ['10.0.0.1'], labels: { app: 'x' } }),
+    wep({ name: 'r', namespace: 'a', node: 'n2', ips: ['10.0.0.2'], labels: { app: 'x' } }),
+    res('GlobalNetworkSet', 'g', { nets: ['198.51.100.0/24'] }, { labels: { app: 'x' } }),
+    gnp('p', {
+      selector: 'all()',
+      ingress: [
+        { action: 'Allow', source: { namespaceSelector: 'all()', selector: "app == 'x'" } },
+        { action: 'Allow', source: { namespaceSelector: 'global()', selector: "app == 'x'" } },
+        { action: 'Allow', source: { namespaceSelector: "team != 'blue'" } },
+      ],
+    }),
+  ]);
+  const s = g.snapshot();
+  const members = (i: number) => s.ipSets.get(s.policies.get('gnp/p')!.inboundRules[i]!.source.ipSetIds[0]!)!.members;
+  assert.deepEqual(members(0), ['10.0.0.1/32', '10.0.0.2/32']);
+  assert.deepEqual(members(1), ['198.51.100.0/24']);
+  // `pcns.team != 'blue'` also holds for items without namespace labels, exactly as in Calico.
+  assert.deepEqual(members(2), ['10.0.0.1/32', '10.0.0.2/32', '198.51.100.0/24']);
+});

@@ -19,7 +19,6 @@ import type { MatchSpec, SelectorCompiler } from './match-spec.js';
 import {
   implicitTier,
   labelledIdOf,
-  NAMESPACE_LABEL_PREFIX,
   parseLabelled,
   parsePolicy,
   parsePool,
@@ -73,7 +72,6 @@ class Item implements SetItem {
   readonly nets: string[];
   readonly addresses: string[];
   readonly ports: LabelledModel['ports'];
-  #ns: Labels | undefined;
   #sa: Labels | undefined;
   constructor(
     readonly model: LabelledModel,
@@ -85,9 +83,6 @@ class Item implements SetItem {
     this.nets = model.nets;
     this.addresses = model.addresses;
     this.ports = model.ports;
-  }
-  namespaceLabels(): Labels {
-    return (this.#ns ??= stripPrefix(this.labels, NAMESPACE_LABEL_PREFIX));
   }
   serviceAccountLabels(): Labels {
     return (this.#sa ??= stripPrefix(this.labels, SERVICE_ACCOUNT_LABEL_PREFIX));

@@ -4,6 +4,7 @@
 // labels, service accounts). Both policy selectors and rule selectors compile to
 // one, and its canonical `key` names the IP set, so identical meaning => one set.
 import type { Labels, SelectorNode } from '../selector/ast.js';
+import { selectorFromNode } from '../selector/index.js';
 import { LABEL_NAMESPACE, LABEL_SERVICE_ACCOUNT, NAMESPACE_LABEL_PREFIX, SERVICE_ACCOUNT_LABEL_PREFIX } from './model.js';
 
 /** A parsed selector as the calc graph uses it. */
@@ -30,8 +31,6 @@ export interface MatchTarget {
   namespace?: string;
   /** Effective labels (own + inherited + implicit). */
   labels: Labels;
-  /** The `pcns.` labels with the prefix removed. */
-  namespaceLabels(): Labels;
   /** The `pcsa.` labels with the prefix removed. */
   serviceAccountLabels(): Labels;
 }
@@ -43,9 +42,8 @@ export interface MatchSpec {
   endpointsOnly: boolean;
   /** Item must be in this namespace (NetworkPolicy scoping). */
   namespace?: string;
-  /** `namespaceSelector: global()`: only non-namespaced items. */
-  nonNamespacedOnly: boolean;
   selector?: CompiledSelector;
+  /** Already rewritten to Calico's endpoint form (see namespaceSelectorNode). */
   namespaceSelector?: CompiledSelector;
   serviceAccountNames?: string[];
   serviceAccountSelector?: CompiledSelector;
@@ -71,7 +69,7 @@ export interface MatchSpecInput {
 }
 
 export function buildMatchSpec(input: MatchSpecInput, compile: SelectorCompiler): MatchSpec {
-  const spec: MatchSpec = { key: '', endpointsOnly: input.endpointsOnly, nonNamespacedOnly: false, invalid: false, hints: null, hintOptions: [] };
+  const spec: MatchSpec = { key: '', endpointsOnly: input.endpointsOnly, invalid: false, hints: null, hintOptions: [] };
   const parts: string[] = [input.endpointsOnly ? 'ep' : 'any'];
   const tryCompile = (text: string): CompiledSelector | undefined => {
     try {
@@ -87,12 +85,12 @@ export function buildMatchSpec(input: MatchSpecInput, compile: SelectorCompiler)
   }
   if (input.namespaceSelector !== undefined) {
     const sel = tryCompile(input.namespaceSelector);
-    if (sel?.ast.kind === 'global') {
-      spec.nonNamespacedOnly = true;
-      parts.push('nssel=global()');
-    } else if (sel) {
-      spec.namespaceSelector = sel;
-      parts.push(`nssel=${sel.canonical}`);
+    if (sel) {
+      // As Calico: keys get the `pcns.` prefix, all() means "in some namespace",
+      // global() means "in no namespace"; evaluated on the item's effective labels.
+      const rewritten = selectorFromNode(namespaceSelectorNode(sel.ast));
+      spec.namespaceSelector = { ast: rewritten.ast, evaluate: (labels) => rewritten.evaluate(labels), canonical: rewritten.toString() };
+      parts.push(`nssel=${spec.namespaceSelector.canonical}`);
     }
   }
   if (input.selector !== undefined) {
@@ -125,11 +123,7 @@ export function matches(spec: MatchSpec, target: MatchTarget): boolean {
   if (spec.invalid) return false;
   if (spec.endpointsOnly && !target.isEndpoint) return false;
   if (spec.namespace !== undefined && target.namespace !== spec.namespace) return false;
-  if (spec.nonNamespacedOnly && target.namespace !== undefined) return false;
-  if (spec.namespaceSelector) {
-    // A namespaceSelector selects namespaces, so non-namespaced items never match it.
-    if (target.namespace === undefined || !spec.namespaceSelector.evaluate(target.namespaceLabels())) return false;
-  }
+  if (spec.namespaceSelector && !spec.namespaceSelector.evaluate(target.labels)) return false;
   if (spec.serviceAccountNames) {
     const sa = target.labels[LABEL_SERVICE_ACCOUNT];
     if (sa === undefined || !spec.serviceAccountNames.includes(sa)) return false;
@@ -144,7 +138,7 @@ function specHintOptions(spec: MatchSpec): Hints[] {
   const options: Hints[] = [];
   if (spec.namespace !== undefined) options.push([{ key: LABEL_NAMESPACE, value: spec.namespace }]);
   if (spec.selector) options.push(...conjunctHints(spec.selector.ast, ''));
-  if (spec.namespaceSelector) options.push(...conjunctHints(spec.namespaceSelector.ast, NAMESPACE_LABEL_PREFIX));
+  if (spec.namespaceSelector) options.push(...conjunctHints(spec.namespaceSelector.ast, ''));
   if (spec.serviceAccountNames) options.push(spec.serviceAccountNames.map((value) => ({ key: LABEL_SERVICE_ACCOUNT, value })));
   if (spec.serviceAccountSelector) options.push(...conjunctHints(spec.serviceAccountSelector.ast, SERVICE_ACCOUNT_LABEL_PREFIX));
   return options.filter((h) => h !== null);
@@ -165,6 +159,23 @@ function best(candidates: Hints[]): Hints {
   let chosen: Hints = null;
   for (const h of candidates) if (cost(h) < cost(chosen)) chosen = h;
   return chosen;
+}
+
+/** Calico's rewrite of a namespaceSelector into an endpoint selector (see buildMatchSpec). */
+export function namespaceSelectorNode(node: SelectorNode): SelectorNode {
+  switch (node.kind) {
+    case 'all':
+      return { kind: 'has', key: LABEL_NAMESPACE };
+    case 'global':
+      return { kind: 'not', operand: { kind: 'has', key: LABEL_NAMESPACE } };
+    case 'not':
+      return { kind: 'not', operand: namespaceSelectorNode(node.operand) };
+    case 'and':
+    case 'or':
+      return { kind: node.kind, operands: node.operands.map(namespaceSelectorNode) };
+    default:
+      return { ...node, key: NAMESPACE_LABEL_PREFIX + node.key };
+  }
 }
 
 /** Hints of a selector AST: labels an item must carry to possibly match. */
