@@ -269,3 +269,25 @@ test("namespaceSelector as Calico rewrites it: pcns. keys, all() = namespaced, g
   // `pcns.team != 'blue'` also holds for items without namespace labels, exactly as in Calico.
   assert.deepEqual(members(2), ['10.0.0.1/32', '10.0.0.2/32', '198.51.100.0/24']);
 });
+
+test('service accounts match spec.serviceAccountName or the pcsa. labels of a ksa profile', () => {
+  const g = graph();
+  load(g, [
+    res('Profile', 'ksa.default.api', { labelsToApply: { 'pcsa.projectcalico.org/name': 'api', 'pcsa.tier': 'gold' } }),
+    wep({ name: 'w', ips: ['10.0.0.1'] }),
+    wep({ name: 'k8s', node: 'n2', ips: ['10.0.0.2'], profiles: ['kns.default', 'ksa.default.api'] }),
+    wep({ name: 'etcd', node: 'n2', ips: ['10.0.0.3'], serviceAccount: 'api' }),
+    wep({ name: 'other', node: 'n2', ips: ['10.0.0.4'], serviceAccount: 'web' }),
+    gnp('p', {
+      selector: 'all()',
+      ingress: [
+        { action: 'Allow', source: { serviceAccounts: { names: ['api'] } } },
+        { action: 'Allow', source: { serviceAccounts: { selector: "tier == 'gold'" } } },
+      ],
+    }),
+  ]);
+  const s = g.snapshot();
+  const members = (i: number) => s.ipSets.get(s.policies.get('gnp/p')!.inboundRules[i]!.source.ipSetIds[0]!)!.members;
+  assert.deepEqual(members(0), ['10.0.0.2/32', '10.0.0.3/32']);
+  assert.deepEqual(members(1), ['10.0.0.2/32']);
+});

@@ -7,6 +7,8 @@ import type { Labels, SelectorNode } from '../selector/ast.js';
 import { selectorFromNode } from '../selector/index.js';
 import { LABEL_NAMESPACE, LABEL_SERVICE_ACCOUNT, NAMESPACE_LABEL_PREFIX, SERVICE_ACCOUNT_LABEL_PREFIX } from './model.js';
 
+const SA_NAME_LABEL = `${SERVICE_ACCOUNT_LABEL_PREFIX}projectcalico.org/name`;
+
 /** A parsed selector as the calc graph uses it. */
 export interface CompiledSelector {
   ast: SelectorNode;
@@ -125,8 +127,11 @@ export function matches(spec: MatchSpec, target: MatchTarget): boolean {
   if (spec.namespace !== undefined && target.namespace !== spec.namespace) return false;
   if (spec.namespaceSelector && !spec.namespaceSelector.evaluate(target.labels)) return false;
   if (spec.serviceAccountNames) {
-    const sa = target.labels[LABEL_SERVICE_ACCOUNT];
-    if (sa === undefined || !spec.serviceAccountNames.includes(sa)) return false;
+    // The account's name: from WorkloadEndpoint spec.serviceAccountName, or as Kubernetes
+    // delivers it, the `pcsa.projectcalico.org/name` label of its ksa.<ns>.<sa> profile.
+    const a = target.labels[LABEL_SERVICE_ACCOUNT];
+    const b = target.labels[SA_NAME_LABEL];
+    if (!(a !== undefined && spec.serviceAccountNames.includes(a)) && !(b !== undefined && spec.serviceAccountNames.includes(b))) return false;
   }
   if (spec.serviceAccountSelector && !spec.serviceAccountSelector.evaluate(target.serviceAccountLabels())) return false;
   if (spec.selector && !spec.selector.evaluate(target.labels)) return false;
@@ -139,7 +144,7 @@ function specHintOptions(spec: MatchSpec): Hints[] {
   if (spec.namespace !== undefined) options.push([{ key: LABEL_NAMESPACE, value: spec.namespace }]);
   if (spec.selector) options.push(...conjunctHints(spec.selector.ast, ''));
   if (spec.namespaceSelector) options.push(...conjunctHints(spec.namespaceSelector.ast, ''));
-  if (spec.serviceAccountNames) options.push(spec.serviceAccountNames.map((value) => ({ key: LABEL_SERVICE_ACCOUNT, value })));
+  if (spec.serviceAccountNames) options.push(spec.serviceAccountNames.flatMap((value) => [{ key: LABEL_SERVICE_ACCOUNT, value }, { key: SA_NAME_LABEL, value }]));
   if (spec.serviceAccountSelector) options.push(...conjunctHints(spec.serviceAccountSelector.ast, SERVICE_ACCOUNT_LABEL_PREFIX));
   return options.filter((h) => h !== null);
 }
