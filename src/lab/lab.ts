@@ -113,6 +113,50 @@ function startNode(plan: LabPlan, hostName: string, stateDir: string): void {
   });
 }
 
+/** Processes inside `ns` whose command line contains `pattern`. */
+async function pidsMatching(ctx: LabContext, ns: string, pattern: string): Promise<number[]> {
+  const pids = (await ctx.shell.run(['ip', 'netns', 'pids', ns], { allowFail: true })).stdout.split('\n').filter(Boolean);
+  const out: number[] = [];
+  for (const pid of pids) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(pattern)) out.push(Number(pid));
+    } catch {
+      // gone already
+    }
+  }
+  return out;
+}
+
+/**
+ * Restarts one component on a host: `calico-node` (stopped with SIGTERM, which
+ * leaves the dataplane and BIRD in place, then started again) or `bird`
+ * (killed; calico-node's supervisor brings it back).
+ */
+export async function restartComponent(ctx: LabContext, plan: LabPlan, hostName: string, component: 'calico-node' | 'bird'): Promise<void> {
+  const h = plan.hosts.find((x) => x.host.name === hostName);
+  if (!h) throw new Error(`no host named "${hostName}"; hosts: ${plan.hosts.map((x) => x.host.name).join(', ')}`);
+  const stateDir = join(ctx.stateRoot, plan.topology.name);
+  const pattern = component === 'calico-node' ? 'src/node/main.js' : 'bird';
+  const pids = await pidsMatching(ctx, h.ns, pattern);
+  if (pids.length === 0) throw new Error(`${component} is not running on ${hostName}`);
+  for (const pid of pids) process.kill(pid, component === 'calico-node' ? 'SIGTERM' : 'SIGKILL');
+  for (let i = 0; i < 50 && (await pidsMatching(ctx, h.ns, pattern)).some((p) => pids.includes(p)); i++) await new Promise((r) => setTimeout(r, 100));
+  if (component === 'calico-node') startNode(plan, hostName, stateDir);
+  ctx.progress(`${component} on ${hostName}: ${component === 'calico-node' ? 'restarted' : 'killed (calico-node restarts it)'}`);
+}
+
+/** Stops or starts the lab's etcd (to show the dataplane does not depend on it being up). */
+export async function etcdControl(ctx: LabContext, plan: LabPlan, action: 'stop' | 'start'): Promise<void> {
+  if (action === 'stop') {
+    const pids = await pidsMatching(ctx, plan.etcd.ns, 'etcd --name lab');
+    for (const pid of pids) process.kill(pid, 'SIGTERM');
+    ctx.progress(pids.length ? `etcd stopped (pid ${pids.join(', ')})` : 'etcd was not running');
+  } else {
+    await startEtcd(ctx.shell, plan, join(ctx.stateRoot, plan.topology.name));
+    ctx.progress('etcd started');
+  }
+}
+
 export async function down(ctx: LabContext, name: string, prefix?: string): Promise<void> {
   const plan = loadPlan(ctx, name);
   const pfx = prefix ?? plan?.topology.prefix ?? `cts-${name}-`;

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { parse as parseYaml } from 'yaml';
 import { join } from 'node:path';
 import { parseTopology } from './topology.js';
-import { DEFAULT_STATE_ROOT, PROJECT_ROOT, down, loadPlan, status, up, type LabContext } from './lab.js';
+import { DEFAULT_STATE_ROOT, PROJECT_ROOT, down, etcdControl, loadPlan, restartComponent, status, up, type LabContext } from './lab.js';
 import { systemShell } from './shell.js';
 import { PROBES, formatMatrix, mismatches, parseExpectation } from './matrix.js';
 import { runProbes } from './probe.js';
@@ -33,6 +33,9 @@ Usage:
   calico-lab probe [--probes tcp/80,udp/5353,icmp] [--family 4|6] [--expect FILE]
                                     connectivity matrix: every workload to every workload and the
                                     internet host; with --expect, exit 1 when a cell differs
+  calico-lab restart HOST [calico-node|bird]
+                                    restart a host's agent (SIGTERM: dataplane stays) or kill its BIRD
+  calico-lab etcd stop|start        take the datastore away and bring it back
   calico-lab plan [TOPOLOGY.yaml]   print the addressing plan without building anything
 
 Environment:
@@ -79,6 +82,29 @@ export async function main(argv: string[]): Promise<number> {
       const wrong = mismatches(result, expectation);
       console.log(wrong.length ? `${wrong.length} cell(s) differ from ${flags.expect}:\n  ${wrong.join('\n  ')}` : `matrix matches ${flags.expect}`);
       return wrong.length ? 1 : 0;
+    }
+    case 'restart':
+    case 'etcd': {
+      const plan = loadPlan(ctx, process.env.CALICO_LAB_NAME ?? 'demo');
+      if (!plan) {
+        console.error('no lab is up (run: calico-lab up)');
+        return 1;
+      }
+      if (verb === 'etcd') {
+        if (rest[0] !== 'stop' && rest[0] !== 'start') {
+          console.error('usage: calico-lab etcd stop|start');
+          return 2;
+        }
+        await etcdControl(ctx, plan, rest[0]);
+        return 0;
+      }
+      const [host, component = 'calico-node'] = rest;
+      if (!host || (component !== 'calico-node' && component !== 'bird')) {
+        console.error('usage: calico-lab restart <host> [calico-node|bird]');
+        return 2;
+      }
+      await restartComponent(ctx, plan, host, component);
+      return 0;
     }
     case 'plan':
       console.log(JSON.stringify(await import('./plan.js').then((m) => m.planLab(readTopology(rest[0]))), null, 2));

@@ -13,7 +13,8 @@ function serve(): void {
     for (const host of ['0.0.0.0', '::']) {
       const server = createServer((sock) => {
         sock.on('error', () => undefined);
-        sock.end(`calico-lab ${port}\n`);
+        // The reply says who the server saw, so tests can tell masqueraded traffic from routed.
+        sock.end(`calico-lab ${port} ${sock.remoteAddress ?? '?'}\n`);
       });
       server.on('error', (err) => console.error(`tcp ${host} ${port}: ${err.message}`));
       server.listen({ port, host, ipv6Only: host === '::' });
@@ -72,11 +73,22 @@ async function connectAll(targets: ProbeTarget[], timeoutMs: number): Promise<Pr
   );
 }
 
+/** Connects to a probe server and prints the source address it saw (or nothing on failure). */
+function whoami(address: string, port: number): void {
+  const sock = connect({ host: address, port });
+  let text = '';
+  sock.setTimeout(3000, () => sock.destroy());
+  sock.on('data', (d) => (text += d.toString()));
+  sock.on('close', () => console.log(text.trim().split(' ')[2] ?? ''));
+  sock.on('error', () => undefined);
+}
+
 const [mode, arg, timeout] = process.argv.slice(2);
 if (mode === 'serve') serve();
+else if (mode === 'whoami' && arg) whoami(arg, Number(timeout ?? 80));
 else if (mode === 'connect' && arg) {
   connectAll(JSON.parse(arg) as ProbeTarget[], Number(timeout ?? 1500)).then((r) => console.log(JSON.stringify(r)));
 } else {
-  console.error('usage: probe-agent serve | probe-agent connect <json targets> [timeout-ms]');
+  console.error('usage: probe-agent serve | connect <json targets> [timeout-ms] | whoami <address> [port]');
   process.exit(2);
 }

@@ -1,0 +1,143 @@
+// The end-to-end suite: a whole data center on this machine (bin/calico-lab
+// up test/e2e/topology.yaml), probed the way a person would.
+// Real etcd, BIRD, calico-node, nftables; every namespace removed at the end.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { LAB, ROOT, calicoctl, eventually, inLab, lab, labNamespaces, workloads } from './lab-support.js';
+
+const isRoot = process.getuid?.() === 0;
+const skip = isRoot ? false : 'needs root (network namespaces)';
+
+before(() => {
+  if (skip) return;
+  const r = lab(['up', join(ROOT, 'test/e2e/topology.yaml')], { timeoutMs: 300_000 });
+  assert.equal(r.code, 0, `calico-lab up failed:\n${r.stdout}\n${r.stderr}`);
+});
+
+after(() => {
+  if (skip) return;
+  const r = lab(['down', LAB]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(labNamespaces(), [], 'down leaves no namespace behind');
+  const left = spawnSync('pgrep', ['-f', 'calico-lab-e2e-'], { encoding: 'utf8' }).stdout.trim();
+  assert.equal(left, '', 'down leaves no process of the lab behind');
+});
+
+const probe = (args: string[]) => lab(['probe', ...args], { timeoutMs: 60_000 });
+
+test('every workload has an address from its pool and a WorkloadEndpoint', { skip }, () => {
+  const wl = workloads();
+  assert.equal(wl.length, 6);
+  for (const w of wl) {
+    const v4 = w.addresses.find((a) => !a.includes(':'))!;
+    if (w.name === 'public-1') assert.match(v4, /^198\.51\.100\./);
+    else {
+      assert.match(v4, /^198\.19\./);
+      assert.ok(w.addresses.some((a) => a.startsWith('2001:db8:ca1c:')), `${w.name} has an IPv6 address`);
+    }
+  }
+  const weps = calicoctl(['get', 'workloadendpoints', '-A', '-o', 'json']);
+  assert.equal(weps.code, 0, weps.stderr);
+  const items = (JSON.parse(weps.stdout) as { items: { spec: { interfaceName: string } }[] }).items;
+  assert.deepEqual(items.map((i) => i.spec.interfaceName).sort(), wl.map((w) => w.interfaceName).sort());
+});
+
+test('BGP: every fabric session is established (ToRs to hosts and to the border)', { skip }, async () => {
+  let last = '';
+  const ok = await eventually(() => {
+    last = lab(['status', LAB]).stdout;
+    return /r-rack1\s+65001\s+6\/6 BGP/.test(last) && /r-rack2\s+65002\s+6\/6 BGP/.test(last) && /border\s+65000\s+6\/6 BGP/.test(last);
+  }, 60_000);
+  assert.ok(ok, `sessions did not all come up:\n${last}`);
+});
+
+test('with no policy every workload reaches every workload and the internet (IPv4)', { skip }, async () => {
+  let last = '';
+  const ok = await eventually(() => {
+    const r = probe(['--expect', join(ROOT, 'examples/lab/open-expect.yaml')]);
+    last = r.stdout;
+    return r.code === 0;
+  }, 90_000, 2000);
+  assert.ok(ok, `matrix differs:\n${last}`);
+});
+
+test('IPv6 across hosts and racks', { skip }, () => {
+  const r = probe(['--family', '6', '--probes', 'tcp/80,icmp', '--expect', join(ROOT, 'examples/lab/open-expect.yaml')]);
+  assert.equal(r.code, 0, r.stdout);
+});
+
+test('traceroute across racks: one hop per router, no tunnel', { skip }, () => {
+  const web2 = workloads().find((w) => w.name === 'web-2')!.addresses.find((a) => !a.includes(':'))!;
+  const r = inLab('web-1', ['traceroute', '-n', '-q1', '-w2', web2]);
+  assert.equal(r.code, 0, r.stderr);
+  const hops = r.stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/)[1]);
+  // web-1 -> host1 -> ToR rack1 -> border -> ToR rack2 -> host3 -> web-2
+  assert.deepEqual(hops.slice(0, 5), ['198.18.1.10', '198.18.1.1', '198.18.250.2', '198.18.2.1', '198.18.2.10'].map((h, i) => (i === 2 ? hops[2] : h)));
+  assert.equal(hops.length, 6, r.stdout);
+  assert.equal(hops[5], web2);
+});
+
+test('a capture on a fabric link shows plain IP between workload addresses', { skip }, async () => {
+  const web1 = workloads().find((w) => w.name === 'web-1')!.addresses.find((a) => !a.includes(':'))!;
+  const web2 = workloads().find((w) => w.name === 'web-2')!.addresses.find((a) => !a.includes(':'))!;
+  const cap = spawn('ip', ['netns', 'exec', 'cts-e2e-r-rack1', 'tcpdump', '-n', '-l', '-c', '4', '-i', 'up0', 'icmp or udp port 4789 or proto 4 or proto 47'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let text = '';
+  cap.stdout.on('data', (d: Buffer) => (text += d.toString()));
+  await new Promise((r) => setTimeout(r, 1000));
+  inLab('web-1', ['ping', '-c', '3', '-i', '0.2', web2]);
+  await new Promise((r) => setTimeout(r, 500));
+  cap.kill();
+  assert.match(text, new RegExp(`IP ${web1.replace(/\./g, '\\.')} > ${web2.replace(/\./g, '\\.')}: ICMP echo request`), text);
+  assert.doesNotMatch(text, /VXLAN|GRE|ipip|4789/i, 'no encapsulation on the fabric');
+});
+
+test('natOutgoing: a private workload reaches the internet as its host; a public one as itself', { skip }, () => {
+  const whoami = (w: string) => inLab(w, ['node', join(ROOT, 'dist/src/lab/probe-agent.js'), 'whoami', '203.0.113.10', '80']).stdout.trim();
+  assert.equal(whoami('web-1'), '198.18.1.10', 'masqueraded to host1');
+  const pub = workloads().find((w) => w.name === 'public-1')!.addresses[0]!;
+  assert.equal(whoami('public-1'), pub, 'not masqueraded');
+});
+
+test('the border announces public pools to the internet, never the private pool', { skip }, () => {
+  const r = inLab('internet', ['ip', 'route']);
+  assert.match(r.stdout, /^198\.51\.100\.\d+\/\d+ via 203\.0\.113\.1/m);
+  assert.doesNotMatch(r.stdout, /^198\.19\./m);
+});
+
+test('a forged source address or MAC never reaches its destination', { skip }, async () => {
+  const web1 = workloads().find((w) => w.name === 'web-1')!.addresses.find((a) => !a.includes(':'))!;
+  const cap = spawn('ip', ['netns', 'exec', 'cts-e2e-w-web-1', 'tcpdump', '-n', '-l', '-i', 'eth0', 'icmp and src 198.19.250.250'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let text = '';
+  cap.stdout.on('data', (d: Buffer) => (text += d.toString()));
+  await new Promise((r) => setTimeout(r, 800));
+  inLab('client-2', ['ip', 'addr', 'add', '198.19.250.250/32', 'dev', 'eth0']);
+  inLab('client-2', ['ping', '-c', '3', '-i', '0.2', '-W', '1', '-I', '198.19.250.250', web1]);
+  inLab('client-2', ['ip', 'addr', 'del', '198.19.250.250/32', 'dev', 'eth0']);
+  await new Promise((r) => setTimeout(r, 300));
+  cap.kill();
+  assert.doesNotMatch(text, /198\.19\.250\.250/, 'the forged packets arrived');
+  // Same workload, forged MAC: even its own source address is refused.
+  const mac = inLab('client-2', ['cat', '/sys/class/net/eth0/address']).stdout.trim();
+  inLab('client-2', ['ip', 'link', 'set', 'eth0', 'address', '02:00:00:00:00:99']);
+  const forged = inLab('client-2', ['ping', '-c', '2', '-W', '1', web1]);
+  inLab('client-2', ['ip', 'link', 'set', 'eth0', 'address', mac]);
+  assert.notEqual(forged.code, 0, 'ping with a forged MAC got through');
+  const honest = inLab('client-2', ['ping', '-c', '1', '-W', '2', web1]);
+  assert.equal(honest.code, 0, 'the same ping with the real MAC works (so the test can fail)');
+});
+
+test('policy: the example policies give exactly the expected matrix', { skip }, async () => {
+  const applied = calicoctl(['apply', '-f', '-'], (await import('node:fs')).readFileSync(join(ROOT, 'examples/lab/policy.yaml'), 'utf8'));
+  assert.equal(applied.code, 0, applied.stderr);
+  let last = '';
+  const ok = await eventually(() => {
+    const r = probe(['--expect', join(ROOT, 'examples/lab/policy-expect.yaml')]);
+    last = r.stdout;
+    return r.code === 0;
+  }, 60_000, 2000);
+  assert.ok(ok, `matrix differs:\n${last}`);
+  const removed = calicoctl(['delete', '-f', '-'], (await import('node:fs')).readFileSync(join(ROOT, 'examples/lab/policy.yaml'), 'utf8'));
+  assert.equal(removed.code, 0, removed.stderr);
+});
