@@ -121,9 +121,13 @@ export async function main(argv: string[]): Promise<number> {
         console.error('no lab is up (run: calico-lab up)');
         return 1;
       }
-      const ns = plan.namespaces.find((n) => n.label === target || n.name === target);
+      const known = [
+        ...plan.namespaces.map((n) => ({ label: n.label, name: n.name })),
+        ...loadWorkloads(join(ctx.stateRoot, plan.topology.name)).map((w) => ({ label: w.name, name: w.ns })),
+      ];
+      const ns = known.find((n) => n.label === target || n.name === target);
       if (!ns) {
-        console.error(`no host, router or workload named "${target}"; known: ${plan.namespaces.map((n) => n.label).join(', ')}`);
+        console.error(`no host, router or workload named "${target}"; known: ${known.map((n) => n.label).join(', ')}`);
         return 1;
       }
       // Inherit the terminal so interactive commands (a shell, tcpdump) work.

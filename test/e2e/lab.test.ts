@@ -73,9 +73,13 @@ test('traceroute across racks: one hop per router, no tunnel', { skip }, () => {
   const r = inLab('web-1', ['traceroute', '-n', '-q1', '-w2', web2]);
   assert.equal(r.code, 0, r.stderr);
   const hops = r.stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/)[1]);
-  // web-1 -> host1 -> ToR rack1 -> border -> ToR rack2 -> host3 -> web-2
-  assert.deepEqual(hops.slice(0, 5), ['198.18.1.10', '198.18.1.1', '198.18.250.2', '198.18.2.1', '198.18.2.10'].map((h, i) => (i === 2 ? hops[2] : h)));
+  // web-1 -> host1 -> ToR rack1 -> border -> ToR rack2 -> host3 -> web-2: every hop a router that answers.
   assert.equal(hops.length, 6, r.stdout);
+  assert.equal(hops[0], '198.18.1.10', 'host1');
+  assert.equal(hops[1], '198.18.1.1', 'ToR of rack1');
+  assert.match(hops[2]!, /^198\.18\.250\.\d+$/, 'border');
+  assert.match(hops[3]!, /^198\.18\.(250\.\d+|2\.1)$/, 'ToR of rack2');
+  assert.equal(hops[4], '198.18.2.10', 'host3');
   assert.equal(hops[5], web2);
 });
 
@@ -124,8 +128,10 @@ test('a forged source address or MAC never reaches its destination', { skip }, a
   const forged = inLab('client-2', ['ping', '-c', '2', '-W', '1', web1]);
   inLab('client-2', ['ip', 'link', 'set', 'eth0', 'address', mac]);
   assert.notEqual(forged.code, 0, 'ping with a forged MAC got through');
-  const honest = inLab('client-2', ['ping', '-c', '1', '-W', '2', web1]);
-  assert.equal(honest.code, 0, 'the same ping with the real MAC works (so the test can fail)');
+  // The host may still hold the forged MAC in its neighbour table for a few
+  // seconds (ARP is not IP: the forged ARP request updated it), so allow time.
+  const honest = await eventually(() => inLab('client-2', ['ping', '-c', '1', '-W', '1', web1]).code === 0, 15_000);
+  assert.ok(honest, 'the same ping with the real MAC works (so the test can fail)');
 });
 
 test('policy: the example policies give exactly the expected matrix', { skip }, async () => {
