@@ -22,6 +22,7 @@ test('BgpAgent renders, starts BIRD, and reloads only when the config changes', 
   assert.equal((await agent.update({ ...inputs, nodes: [...inputs.nodes].reverse() })).unchanged, true);
   await agent.update({ ...inputs, blocks: ['198.18.0.0/26', '198.18.0.64/26'] });
   assert.deepEqual(process.log.filter((l) => !l.startsWith('check')), [
+    'adopt /run/n1/bird/bird.ctl',
     'start /run/n1/bird/bird.conf /run/n1/bird/bird.ctl /run/n1/bird/bird.pid',
     'configure /run/n1/bird/bird.ctl',
   ]);

@@ -78,7 +78,8 @@ export class BgpAgent {
     return lines;
   }
 
-  stop(): Promise<void> {
-    return this.supervisor.stop();
+  /** With `leaveRunning`, BIRD keeps routing after we are gone (calico-node's graceful stop). */
+  stop(opts: { leaveRunning?: boolean } = {}): Promise<void> {
+    return this.supervisor.stop(opts);
   }
 }

@@ -2,7 +2,8 @@
 // wall-clock timers. Thin on purpose: every decision is in the supervisor.
 
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile, readFile } from 'node:fs/promises';
+import { openSync, closeSync } from 'node:fs';
 import type { BirdProcess, CheckResult, Clock, ConfigFiles, Logger, TimerHandle } from './ports.js';
 import { silentLogger } from './ports.js';
 
@@ -16,7 +17,22 @@ export interface LinuxBirdProcessOptions {
   onLogLine?: (line: string) => void;
   /** How long start() waits for the control socket to answer. */
   readyTimeoutMs?: number;
+  /**
+   * BIRD's stderr goes to this file (appended) and BIRD runs in its own session,
+   * so it outlives the agent: calico-node restarts then leave routing alone.
+   * Without it BIRD's stderr is piped to onLogLine and it dies with us.
+   */
+  logFile?: string;
 }
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 function run(cmd: string, args: string[], timeoutMs = 15_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -35,7 +51,9 @@ export async function birdc(socketPath: string, command: string[], birdcPath = '
 
 export class LinuxBirdProcess implements BirdProcess {
   private child: ChildProcess | undefined;
-  private readonly o: Required<Omit<LinuxBirdProcessOptions, 'onLogLine'>> & Pick<LinuxBirdProcessOptions, 'onLogLine'>;
+  /** A daemon we did not start (adopted): watched by polling its pid. */
+  private adopted: { pid: number; timer: NodeJS.Timeout } | undefined;
+  private readonly o: Required<Omit<LinuxBirdProcessOptions, 'onLogLine' | 'logFile'>> & Pick<LinuxBirdProcessOptions, 'onLogLine' | 'logFile'>;
 
   constructor(opts: LinuxBirdProcessOptions = {}) {
     this.o = {
@@ -45,11 +63,28 @@ export class LinuxBirdProcess implements BirdProcess {
       logger: opts.logger ?? silentLogger,
       readyTimeoutMs: opts.readyTimeoutMs ?? 10_000,
       onLogLine: opts.onLogLine,
+      logFile: opts.logFile,
     };
   }
 
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.child?.pid ?? this.adopted?.pid;
+  }
+
+  async adopt(opts: { socketPath: string; pidPath: string; onExit: (code: number | null) => void }): Promise<boolean> {
+    const pid = Number((await readFile(opts.pidPath, 'utf8').catch(() => '')).trim());
+    if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return false;
+    if (!(await birdc(opts.socketPath, ['show', 'status'], this.o.birdcPath)).ok) return false;
+    const timer = setInterval(() => {
+      if (alive(pid)) return;
+      clearInterval(timer);
+      this.adopted = undefined;
+      opts.onExit(null);
+    }, 500);
+    timer.unref();
+    this.adopted = { pid, timer };
+    this.o.logger.info('adopted the BIRD an earlier agent left running', { pid });
+    return true;
   }
 
   async check(configPath: string): Promise<CheckResult> {
@@ -59,13 +94,18 @@ export class LinuxBirdProcess implements BirdProcess {
 
   async start(opts: { configPath: string; socketPath: string; pidPath: string; onExit: (code: number | null) => void }): Promise<void> {
     const [cmd, ...pre] = [...this.o.commandPrefix, this.o.birdPath];
-    const args = [...pre, '-f', '-c', opts.configPath, '-s', opts.socketPath, '-P', opts.pidPath];
-    const child = spawn(cmd!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // -R: start in graceful-restart recovery. The kernel protocol then keeps the
+    // routes a previous BIRD left (`persist`) until BGP has re-converged, instead
+    // of pruning them at the first scan: a restart loses no traffic.
+    const args = [...pre, '-f', '-R', '-c', opts.configPath, '-s', opts.socketPath, '-P', opts.pidPath];
+    const logFd = this.o.logFile === undefined ? undefined : openSync(this.o.logFile, 'a');
+    const child = spawn(cmd!, args, { stdio: ['ignore', 'ignore', logFd ?? 'pipe'], detached: logFd !== undefined });
+    if (logFd !== undefined) closeSync(logFd);
     this.child = child;
     const tail: string[] = [];
     let exited = false;
     let buffered = '';
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       buffered += chunk;
       const lines = buffered.split('\n');
       buffered = lines.pop()!;
@@ -100,9 +140,23 @@ export class LinuxBirdProcess implements BirdProcess {
     return { ok, error: ok ? '' : r.text.trim() };
   }
 
-  async stop(): Promise<void> {
+  async stop(opts: { leaveRunning?: boolean } = {}): Promise<void> {
+    const adopted = this.adopted;
+    if (adopted) {
+      clearInterval(adopted.timer);
+      this.adopted = undefined;
+      if (!opts.leaveRunning) process.kill(adopted.pid, 'SIGTERM');
+      return;
+    }
     const child = this.child;
     if (!child || child.exitCode !== null) return;
+    if (opts.leaveRunning) {
+      // Forget it; it keeps running (in its own session when started with logFile).
+      child.removeAllListeners('exit');
+      child.unref();
+      this.child = undefined;
+      return;
+    }
     const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 3000);

@@ -87,8 +87,18 @@ export class FakeBirdProcess implements BirdProcess {
     }
     return { ok: true, error: '' };
   }
-  async stop(): Promise<void> {
-    this.log.push('stop');
+  /** Set to make the next adopt() find a daemon left by an earlier agent. */
+  leftRunning = false;
+  async adopt(opts: { socketPath: string; pidPath: string; onExit: (code: number | null) => void }): Promise<boolean> {
+    this.log.push(`adopt ${opts.socketPath}`);
+    if (!this.leftRunning) return false;
+    this.running = true;
+    this.exitHandler = opts.onExit;
+    return true;
+  }
+  async stop(opts: { leaveRunning?: boolean } = {}): Promise<void> {
+    this.log.push(opts.leaveRunning ? 'detach' : 'stop');
+    this.leftRunning = !!opts.leaveRunning && this.running;
     this.running = false;
     this.exitHandler = undefined;
   }

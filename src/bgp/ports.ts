@@ -18,8 +18,17 @@ export interface BirdProcess {
   start(opts: { configPath: string; socketPath: string; pidPath: string; onExit: (code: number | null) => void }): Promise<void>;
   /** `birdc -s <socket> configure`: the running daemon re-reads its config file. */
   configure(socketPath: string): Promise<CheckResult>;
-  /** Stops the daemon started by `start` (no-op if none). */
-  stop(): Promise<void>;
+  /**
+   * Takes over a daemon an earlier agent left running (its pid file names a live
+   * process and the control socket answers); `onExit` then fires when it dies.
+   * False when there is none to adopt.
+   */
+  adopt(opts: { socketPath: string; pidPath: string; onExit: (code: number | null) => void }): Promise<boolean>;
+  /**
+   * Stops the daemon started or adopted (no-op if none). With `leaveRunning`
+   * it only stops watching it: an agent restart must not interrupt routing.
+   */
+  stop(opts?: { leaveRunning?: boolean }): Promise<void>;
 }
 
 export interface ConfigFiles {

@@ -21,6 +21,7 @@ test('first good config: checked, swapped in, daemon started with socket and pid
   assert.deepEqual(r, { applied: true, unchanged: false });
   assert.deepEqual(process.log, [
     'check /run/x/bird/bird.conf.candidate',
+    'adopt /run/x/bird/bird.ctl', // nothing left by an earlier agent
     'start /run/x/bird/bird.conf /run/x/bird/bird.ctl /run/x/bird/bird.pid',
   ]);
   assert.equal(files.files.get('/run/x/bird/bird.conf'), 'router id 1.1.1.1;\n');
@@ -32,8 +33,26 @@ test('a change reloads with birdc configure; the same text again does nothing', 
   await sup.apply('a;\n');
   await sup.apply('b;\n');
   assert.deepEqual((await sup.apply('b;\n')).unchanged, true);
-  assert.deepEqual(process.log.slice(2), ['check /run/x/bird/bird.conf.candidate', 'configure /run/x/bird/bird.ctl']);
+  assert.deepEqual(process.log.slice(3), ['check /run/x/bird/bird.conf.candidate', 'configure /run/x/bird/bird.ctl']);
   assert.deepEqual(sup.history, ['idle', 'starting', 'running', 'reloading', 'running']);
+});
+
+test('a graceful stop leaves BIRD running; the next agent adopts and reloads it instead of starting another', async () => {
+  const first = setup();
+  await first.sup.apply('a;\n');
+  await first.sup.stop({ leaveRunning: true });
+  assert.equal(first.process.log.at(-1), 'detach');
+  assert.equal(first.process.leftRunning, true);
+  // The next agent on the same host finds it.
+  const next = new BirdSupervisor({ process: first.process, files: first.files, clock: first.clock, logger: silentLogger, runDir: '/run/x/' });
+  first.process.log.length = 0;
+  await next.apply('a;\n');
+  assert.deepEqual(first.process.log, ['check /run/x/bird/bird.conf.candidate', 'adopt /run/x/bird/bird.ctl', 'configure /run/x/bird/bird.ctl']);
+  assert.equal(next.state, 'running');
+  // A plain stop does stop it.
+  await next.stop();
+  assert.equal(first.process.log.at(-1), 'stop');
+  assert.equal(first.process.leftRunning, false);
 });
 
 test('a config BIRD rejects never replaces the good one, and the error is logged', async () => {

@@ -142,8 +142,20 @@ export class BirdSupervisor {
   }
 
   private async startDaemon(): Promise<ApplyResult> {
+    const first = this.st === 'idle';
     this.to('starting');
     const { process, clock, logger } = this.opts;
+    // A BIRD left running by the previous agent keeps its sessions: take it
+    // over and reload it with the new config instead of starting another.
+    if (first && (await process.adopt({ socketPath: this.paths.socket, pidPath: this.paths.pid, onExit: (code) => this.onExit(code) }))) {
+      if ((this.st as SupervisorState) !== 'starting') return { applied: true, unchanged: false };
+      this.startedAt = clock.now();
+      this.to('running');
+      const r = await process.configure(this.paths.socket);
+      if (!r.ok) logger.error('birdc configure of the adopted BIRD failed', { error: r.error });
+      else logger.info('BIRD adopted and reconfigured', { socket: this.paths.socket });
+      return { applied: true, unchanged: false, ...(r.ok ? {} : { error: r.error }) };
+    }
     try {
       await process.start({
         configPath: this.paths.config,
@@ -189,12 +201,13 @@ export class BirdSupervisor {
     return Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** this.failures);
   }
 
-  async stop(): Promise<void> {
+  /** Stops supervising; with `leaveRunning` BIRD keeps routing (a graceful agent stop). */
+  async stop(opts: { leaveRunning?: boolean } = {}): Promise<void> {
     if (this.st === 'stopped') return;
     this.timer?.cancel();
     this.timer = undefined;
     this.to('stopped');
     await this.queue.catch(() => undefined);
-    await this.opts.process.stop();
+    await this.opts.process.stop(opts);
   }
 }

@@ -26,6 +26,9 @@ function session(router: RouterPlan, n: BgpNeighbor, family: 4 | 6): string {
     // Lab timers: sessions come up and notice loss within seconds.
     '  connect retry time 2; error wait time 1, 4; hold time 9; keepalive time 3;',
   ];
+  // Keep a restarting peer's routes (a host's BIRD being restarted by
+  // calico-node) instead of withdrawing them: forwarding goes on meanwhile.
+  lines.push('  graceful restart on;');
   if (ibgp) lines.push('  direct;');
   if (n.rrClient) lines.push('  rr client;');
   lines.push(`  ${channel} {`, '    import all;', `    export ${exportFilter(n, family)};`);

@@ -16,6 +16,7 @@ import { ApplyLoopDataplane } from './dataplane.js';
 import { startHttpEndpoints } from './health-server.js';
 import type { HttpEndpoint } from './health-server.js';
 import { createLogger, parseLogLevel } from './log.js';
+import { join } from 'node:path';
 import { BgpAgent } from '../bgp/agent.js';
 import { LinuxBirdProcess, nodeConfigFiles, systemClock as bgpClock } from '../bgp/bird-process.js';
 
@@ -53,15 +54,25 @@ async function main(): Promise<number> {
   const bgpLogger = { info: bgpLog.info, warn: bgpLog.warning, error: bgpLog.error };
   const bgp =
     config.networkingBackend === 'bird'
-      ? new BgpAgent({ runDir: config.runDir, process: new LinuxBirdProcess({ logger: bgpLogger }), files: nodeConfigFiles, clock: bgpClock, logger: bgpLogger })
+      ? new BgpAgent({
+          runDir: config.runDir,
+          // BIRD runs in its own session with its log in the run dir, so it
+          // outlives this process: a restarted agent adopts it and routing
+          // never stops (like the dataplane, which a graceful stop leaves too).
+          process: new LinuxBirdProcess({ logger: bgpLogger, logFile: join(config.runDir, 'bird', 'bird.log') }),
+          files: nodeConfigFiles,
+          clock: bgpClock,
+          logger: bgpLogger,
+        })
       : undefined;
+  const bgpPort = bgp && { update: (inputs: Parameters<BgpAgent['update']>[0]) => bgp.update(inputs), stop: () => bgp.stop({ leaveRunning: true }) };
   const node: CalicoNode = new CalicoNode({
     config,
     env,
     datastore,
     log,
     hostAddresses,
-    ...(bgp ? { bgp } : {}),
+    ...(bgpPort ? { bgp: bgpPort } : {}),
     makeDataplane: (settings) =>
       new ApplyLoopDataplane({
         ports: {
