@@ -8,7 +8,7 @@ import { planLab, type LabPlan } from './plan.js';
 import type { Topology } from './topology.js';
 import { createNetwork, destroyNetwork, labNamespaces } from './network.js';
 import { routerPaths, startDetached, startEtcd, startRouter } from './daemons.js';
-import { createWorkload, probeServerArgv, saveWorkloads, type WorkloadState } from './workloads.js';
+import { createWorkload, loadWorkloads, probeServerArgv, saveWorkloads, type WorkloadState } from './workloads.js';
 import { clusterResources } from './resources.js';
 import { inNetns, type Shell } from './shell.js';
 
@@ -170,7 +170,7 @@ export async function status(ctx: LabContext, name: string): Promise<string> {
   if (!plan) return `lab "${name}" is not up (no state in ${join(ctx.stateRoot, name)})`;
   const lines: string[] = [];
   const live = new Set(await labNamespaces(ctx.shell, plan.topology.prefix));
-  lines.push(`lab "${name}": ${live.size}/${plan.namespaces.length} namespaces present`);
+  lines.push(`lab "${name}": ${live.size} namespaces (prefix ${plan.topology.prefix}), etcd at ${plan.etcd.clientURL}`);
   lines.push('', 'ROUTER'.padEnd(28) + 'AS'.padEnd(8) + 'SESSIONS');
   for (const r of plan.routers) {
     const { socket } = routerPaths(join(ctx.stateRoot, name), r);
@@ -178,11 +178,20 @@ export async function status(ctx: LabContext, name: string): Promise<string> {
     const sessions = res.code !== 0 ? 'BIRD not running' : summarizeSessions(res.stdout);
     lines.push(r.ns.padEnd(28) + String(r.asNumber).padEnd(8) + sessions);
   }
-  lines.push('', 'HOST'.padEnd(28) + 'ADDRESS'.padEnd(16) + 'ROUTES (kernel, excluding connected)');
+  lines.push('', 'HOST'.padEnd(12) + 'ADDRESS'.padEnd(16) + 'AGENT'.padEnd(22) + 'ROUTES (v4: blocks learned / local workloads / other)');
   for (const h of plan.hosts) {
     const res = await ctx.shell.run(['ip', '-n', h.ns, 'route', 'show'], { allowFail: true });
-    const routes = res.stdout.split('\n').filter((l) => l && !l.includes('proto kernel')).length;
-    lines.push(h.ns.padEnd(28) + h.ipv4.padEnd(16) + String(routes));
+    const routes = res.stdout.split('\n').filter((l) => l && !l.includes('proto kernel'));
+    const learned = routes.filter((l) => l.includes('proto bird')).length;
+    const local = routes.filter((l) => /dev cali/.test(l)).length;
+    const node = (await pidsMatching(ctx, h.ns, 'src/node/main.js')).length ? 'calico-node running' : 'calico-node DOWN';
+    const bird = (await pidsMatching(ctx, h.ns, 'bird -f')).length ? '' : ', BIRD DOWN';
+    lines.push(h.host.name.padEnd(12) + h.ipv4.padEnd(16) + (node + bird).padEnd(22) + `${learned} / ${local} / ${routes.length - learned - local}`);
+  }
+  const wl = loadWorkloads(join(ctx.stateRoot, name));
+  if (wl.length) {
+    lines.push('', 'WORKLOAD'.padEnd(22) + 'HOST'.padEnd(12) + 'INTERFACE'.padEnd(18) + 'ADDRESSES');
+    for (const w of wl) lines.push(`${w.namespace}/${w.name}`.padEnd(22) + w.host.padEnd(12) + w.interfaceName.padEnd(18) + w.addresses.join(', '));
   }
   return lines.join('\n');
 }

@@ -1,5 +1,5 @@
 // calico-lab: a whole data center on one machine, from network namespaces.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { parse as parseYaml } from 'yaml';
 import { join } from 'node:path';
@@ -8,6 +8,8 @@ import { DEFAULT_STATE_ROOT, PROJECT_ROOT, down, etcdControl, loadPlan, restartC
 import { systemShell } from './shell.js';
 import { PROBES, formatMatrix, mismatches, parseExpectation } from './matrix.js';
 import { runProbes } from './probe.js';
+import { renderGraph, sessionsFromBird } from './graph.js';
+import { routerPaths } from './daemons.js';
 import { loadWorkloads } from './workloads.js';
 
 /** `--name value` / `--name=value` flags; anything else is left alone. */
@@ -36,6 +38,7 @@ Usage:
   calico-lab restart HOST [calico-node|bird]
                                     restart a host's agent (SIGTERM: dataplane stays) or kill its BIRD
   calico-lab etcd stop|start        take the datastore away and bring it back
+  calico-lab graph [--out FILE]     the topology and BGP sessions as an HTML page (SVG)
   calico-lab plan [TOPOLOGY.yaml]   print the addressing plan without building anything
 
 Environment:
@@ -104,6 +107,24 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
       }
       await restartComponent(ctx, plan, host, component);
+      return 0;
+    }
+    case 'graph': {
+      const name = process.env.CALICO_LAB_NAME ?? 'demo';
+      const plan = loadPlan(ctx, name);
+      if (!plan) {
+        console.error('no lab is up (run: calico-lab up)');
+        return 1;
+      }
+      const flags = parseFlags(rest, ['out']);
+      const out = flags.out ?? join(ctx.stateRoot, name, 'graph.html');
+      const sessions = [];
+      for (const r of plan.routers) {
+        const res = await ctx.shell.run(['birdc', '-s', routerPaths(join(ctx.stateRoot, name), r).socket, 'show', 'protocols'], { allowFail: true });
+        sessions.push(...sessionsFromBird(r.ns, r.neighbors, res.stdout));
+      }
+      writeFileSync(out, renderGraph(plan, loadWorkloads(join(ctx.stateRoot, name)), sessions));
+      console.log(`wrote ${out} (open it in a browser)`);
       return 0;
     }
     case 'plan':
