@@ -38,6 +38,7 @@ Usage:
   calico-lab restart HOST [calico-node|bird]
                                     restart a host's agent (SIGTERM: dataplane stays) or kill its BIRD
   calico-lab etcd stop|start        take the datastore away and bring it back
+  calico-lab calicoctl ARGS...      calicoctl against the lab's etcd (e.g. calico-lab calicoctl get weps -A)
   calico-lab graph [--out FILE]     the topology and BGP sessions as an HTML page (SVG)
   calico-lab plan [TOPOLOGY.yaml]   print the addressing plan without building anything
 
@@ -108,6 +109,16 @@ export async function main(argv: string[]): Promise<number> {
       }
       await restartComponent(ctx, plan, host, component);
       return 0;
+    }
+    case 'calicoctl': {
+      const plan = loadPlan(ctx, process.env.CALICO_LAB_NAME ?? 'demo');
+      if (!plan) {
+        console.error('no lab is up (run: calico-lab up)');
+        return 1;
+      }
+      // etcd lives on the lab's management network: run calicoctl there.
+      const res = spawnSync('ip', ['netns', 'exec', plan.etcd.ns, 'env', `ETCD_ENDPOINTS=${plan.etcd.clientURL}`, 'DATASTORE_TYPE=etcdv3', join(PROJECT_ROOT, 'bin/calicoctl'), ...rest], { stdio: 'inherit' });
+      return res.status ?? 1;
     }
     case 'graph': {
       const name = process.env.CALICO_LAB_NAME ?? 'demo';
