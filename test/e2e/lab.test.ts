@@ -186,11 +186,12 @@ test('agent restart and BIRD restart: a running flow loses no packet', { skip },
   assert.ok(ok, 'host3 BIRD session back up');
 });
 
-test('etcd down for a while: the dataplane is unchanged; the agents catch up when it returns', { skip }, async () => {
+test('etcd down for 30 s: the dataplane is unchanged; the agents catch up when it returns', { skip }, async () => {
   const flow = pingFlow('client-2', v4Of('web-2'));
   let r = lab(['etcd', 'stop']);
   assert.equal(r.code, 0, r.stderr);
-  await new Promise((r) => setTimeout(r, 10_000));
+  // 30 s: longer than the agents' watch liveness checks and BGP hold times.
+  await new Promise((r) => setTimeout(r, 30_000));
   const during = probe(['--probes', 'tcp/80,icmp', '--expect', join(ROOT, 'examples/lab/open-expect.yaml')]);
   assert.equal(during.code, 0, `matrix changed while etcd was down:\n${during.stdout}`);
   r = lab(['etcd', 'start']);
