@@ -23,6 +23,8 @@ function side(s: RuleSide, prefix: 'src' | 'dst'): Partial<NormalizedRule> {
   put('Ports', s.ports);
   putNot('Ports', s.notPorts);
   put('NamedPortIpSetIds', s.namedPortIpSetIds);
+  // Dropping this would make a rule match MORE (an Allow would open the excluded ports).
+  putNot('NamedPortIpSetIds', s.notNamedPortIpSetIds);
   return out as Partial<NormalizedRule>;
 }
 

@@ -23,6 +23,7 @@ const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp']);
 
 function shapeKey(rule: NormalizedRule): string | undefined {
   if (rule.srcNamedPortIpSetIds?.length || rule.dstNamedPortIpSetIds?.length) return undefined;
+  if (rule.notSrcNamedPortIpSetIds?.length || rule.notDstNamedPortIpSetIds?.length) return undefined;
   if (rule.action === 'log') return undefined;
   const { srcNets, dstNets, dstPorts, ...rest } = rule;
   if (srcNets?.length && dstNets?.length) return undefined;
@@ -105,11 +106,16 @@ function portAlternatives(
   const alts: Match[][] = [];
   if (ports?.length) alts.push([{ kind: 'ports', dir: opts.dir, ports: normalizePorts(ports) }]);
   for (const id of named ?? []) {
-    const set = setNames.namedPort(id, opts.family);
-    if (!opts.sets.has(set)) opts.sets.addSpec({ id, type: 'named-port', members: [] });
+    const set = namedPortSet(id, opts.family, opts.sets);
     alts.push([{ kind: 'namedPortSet', dir: opts.dir, family: opts.family, set }]);
   }
   return alts.length ? alts : [[]];
+}
+
+function namedPortSet(id: string, family: IpVersion, sets: SetRegistry): string {
+  const set = setNames.namedPort(id, family);
+  if (!sets.has(set)) sets.addSpec({ id, type: 'named-port', members: [] });
+  return set;
 }
 
 function selectorSet(id: string, family: IpVersion, sets: SetRegistry): string {
@@ -159,6 +165,9 @@ function compileOne(merged: MergedRule, family: IpVersion, sets: SetRegistry): R
   }
   if (r.notSrcPorts?.length) base.push({ kind: 'ports', dir: 'src', ports: normalizePorts(r.notSrcPorts), negate: true });
   if (r.notDstPorts?.length) base.push({ kind: 'ports', dir: 'dst', ports: normalizePorts(r.notDstPorts), negate: true });
+  // Named ports in notPorts: the (address, protocol, port) triple must be in none of the sets.
+  for (const id of r.notSrcNamedPortIpSetIds ?? []) base.push({ kind: 'namedPortSet', dir: 'src', family, set: namedPortSet(id, family, sets), negate: true });
+  for (const id of r.notDstNamedPortIpSetIds ?? []) base.push({ kind: 'namedPortSet', dir: 'dst', family, set: namedPortSet(id, family, sets), negate: true });
   if (r.icmpType !== undefined) {
     if (!r.protocol) base.push({ kind: 'protocol', protocol: family === 4 ? 'icmp' : 'ipv6-icmp' });
     base.push({ kind: 'icmp', family, type: r.icmpType, ...(r.icmpCode !== undefined ? { code: r.icmpCode } : {}) });

@@ -118,6 +118,29 @@ test('numeric ports OR named ports: one rule per alternative', () => {
   assert.deepEqual(ir.map((r) => r.matches.at(-1)!.kind), ['ports', 'namedPortSet', 'namedPortSet']);
 });
 
+test('named ports in notPorts: a negated named-port match in every alternative, never merged away', () => {
+  const sets = new SetRegistry();
+  const rules: NormalizedRule[] = [
+    { action: 'allow', protocol: 'tcp', dstPorts: [p(80)], dstNamedPortIpSetIds: ['pos'], notDstNamedPortIpSetIds: ['not-d'], notSrcNamedPortIpSetIds: ['not-s'] },
+    { action: 'allow', protocol: 'tcp', dstPorts: [p(81)] },
+  ];
+  const ir = compilePolicyRules(rules, sets).filter((r) => r.action.kind === 'setMark');
+  // per family: (port 80 | named 'pos') for the first rule, then the second rule on its own
+  assert.equal(ir.length, 5);
+  const negated = (r: Rule) => r.matches.filter((m) => m.kind === 'namedPortSet' && m.negate).map((m) => (m.kind === 'namedPortSet' ? `${m.dir}:${m.set}` : ''));
+  for (const family of [4, 6] as const) {
+    const want = [`src:${setNames.namedPort('not-s', family)}`, `dst:${setNames.namedPort('not-d', family)}`];
+    const mine = ir.filter((r) => r.matches.some((m) => m.kind === 'family' && m.family === family));
+    assert.equal(mine.length, 2);
+    for (const r of mine) assert.deepEqual(negated(r), want);
+  }
+  const second = ir.at(-1)!;
+  assert.equal(negated(second).length, 0);
+  assert.ok(!second.matches.some((m) => m.kind === 'family'));
+  // a set the calc graph did not send exists (empty) so the rule still loads
+  assert.ok(sets.has(setNames.namedPort('not-d', 4)) && sets.has(setNames.namedPort('not-s', 6)));
+});
+
 const ep = (over: Partial<DataplaneModel['endpoints'][number]> = {}): DataplaneModel['endpoints'][number] => ({
   id: 'workload:a',
   kind: 'workload',

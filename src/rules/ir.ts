@@ -16,8 +16,8 @@ export type Match =
   | { kind: 'set'; dir: Dir; family: IpVersion; set: string; negate?: boolean }
   /** Concatenated (address . port) set; port is always the destination port; the rule also matches the protocol. */
   | { kind: 'addrPortSet'; addrDir: Dir; family: IpVersion; set: string }
-  /** Named port set of (address . protocol . port) on one side of the packet. */
-  | { kind: 'namedPortSet'; dir: Dir; family: IpVersion; set: string }
+  /** Named port set of (address . protocol . port) on one side of the packet; negate = NOT in the set (notPorts). */
+  | { kind: 'namedPortSet'; dir: Dir; family: IpVersion; set: string; negate?: boolean }
   /** Requires a protocol match earlier in the same rule. */
   | { kind: 'ports'; dir: Dir; ports: PortRange[]; negate?: boolean }
   | { kind: 'icmp'; family: IpVersion; type: number; code?: number; negate?: boolean }

@@ -31,6 +31,8 @@ export interface NormalizedRule {
   notSrcPorts?: PortRange[];
   /** Named ports: sets of (ip, protocol, port); ORed with srcPorts. */
   srcNamedPortIpSetIds?: string[];
+  /** Named ports in notPorts: (source ip, protocol, source port) must be in NONE of these sets. */
+  notSrcNamedPortIpSetIds?: string[];
   dstNets?: string[];
   notDstNets?: string[];
   dstIpSetIds?: string[];
@@ -38,6 +40,8 @@ export interface NormalizedRule {
   dstPorts?: PortRange[];
   notDstPorts?: PortRange[];
   dstNamedPortIpSetIds?: string[];
+  /** Named ports in notPorts: (destination ip, protocol, destination port) must be in NONE of these sets. */
+  notDstNamedPortIpSetIds?: string[];
   logPrefix?: string;
 }
 

@@ -79,7 +79,7 @@ export function renderIptablesRule(chain: string, rule: Rule, family: IpVersion)
       case 'addrPortSet':
         return [`-m set --match-set ${m.set} ${m.addrDir},dst`];
       case 'namedPortSet':
-        return [`-m set --match-set ${m.set} ${m.dir},${m.dir}`];
+        return [`-m set ${bang(m.negate)}--match-set ${m.set} ${m.dir},${m.dir}`];
       case 'ports': {
         const flag = m.dir === 'src' ? '--sports' : '--dports';
         const chunks = portChunks(m.ports);

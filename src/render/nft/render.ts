@@ -36,7 +36,7 @@ function renderMatch(m: Match): string {
     case 'addrPortSet':
       return `${ipKw(m.family)} ${m.addrDir[0]}addr . meta l4proto . th dport @${m.set}`;
     case 'namedPortSet':
-      return `${ipKw(m.family)} ${m.dir[0]}addr . meta l4proto . th ${m.dir === 'src' ? 'sport' : 'dport'} @${m.set}`;
+      return `${ipKw(m.family)} ${m.dir[0]}addr . meta l4proto . th ${m.dir === 'src' ? 'sport' : 'dport'} ${not}@${m.set}`;
     case 'ports':
       return `th ${m.dir === 'src' ? 'sport' : 'dport'} ${not}${portsText(m.ports)}`;
     case 'icmp': {
