@@ -13,7 +13,8 @@ import { MemoryKV } from '../src/datastore/memory-kv.js';
 import { EtcdKV } from '../src/datastore/etcd-kv.js';
 import { IpamClient } from '../src/ipam/ipam-client.js';
 import { claimBlock } from '../src/ipam/affinity-flows.js';
-import { blockCount, formatCidr, nthBlock, parseCidr } from '../src/ipam/cidr-math.js';
+import { formatCIDR } from '../src/base/ip.js';
+import { blockCount, nthBlock, parseCidr } from '../src/ipam/cidr-math.js';
 import { poolView, staticPoolSource } from '../src/ipam/pools.js';
 import { startEtcd } from '../test/support/etcd.js';
 import type { WorkerConfig, WorkerResult } from '../test/ipam/contention-worker.js';
@@ -58,7 +59,7 @@ async function etcdScenario(name: string, hosts: number, opts: { pools?: WorkerC
       for (const p of opts.pools) {
         const pc = parseCidr(p.cidr);
         for (let i = 0n; i < blockCount(pc, p.blockSize!); i++) {
-          await claimBlock(donor.store, { host: 'donor', cidr: formatCidr(nthBlock(pc, { blockSize: p.blockSize!, index: i })), now: new Date().toISOString(), strictAffinity: false });
+          await claimBlock(donor.store, { host: 'donor', cidr: formatCIDR(nthBlock(pc, { blockSize: p.blockSize!, index: i })), now: new Date().toISOString(), strictAffinity: false });
         }
       }
       await kv.close();

@@ -22,6 +22,7 @@ import {
   parseIP,
   subnets,
   tryParseCIDRWithIP,
+  tryParseStrictCIDROrIP,
   tryParseIP,
 } from './ip.js';
 
@@ -77,6 +78,15 @@ test('CIDRs mask host bits and remember them', () => {
   assert.equal(formatCIDR(parseCIDROrIP('198.51.100.9')), '198.51.100.9/32');
   assert.equal(formatCIDR(parseCIDROrIP('2001:db8::9')), '2001:db8::9/128');
   assert.equal(normalizeIP('2001:db8:0::0:1'), '2001:db8::1');
+});
+
+test('strict CIDR-or-IP parsing refuses host bits', () => {
+  assert.equal(formatCIDR(tryParseStrictCIDROrIP('192.0.2.0/24')!), '192.0.2.0/24');
+  assert.equal(formatCIDR(tryParseStrictCIDROrIP('192.0.2.5')!), '192.0.2.5/32');
+  assert.equal(formatCIDR(tryParseStrictCIDROrIP('2001:db8::/32')!), '2001:db8::/32');
+  for (const bad of ['192.0.2.5/24', '2001:db8::1/64', '192.0.2.0/33', 'x', '192.0.2.0/24/1', '']) {
+    assert.equal(tryParseStrictCIDROrIP(bad), undefined, bad);
+  }
 });
 
 test('contains and overlaps respect the family', () => {

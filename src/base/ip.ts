@@ -209,6 +209,17 @@ export function tryParseCIDROrIP(text: string): CIDR | undefined {
   return ip ? hostCIDR(ip) : undefined;
 }
 
+/**
+ * Like tryParseCIDROrIP, but a network must be written exactly: undefined when the
+ * address has host bits set (`192.0.2.5/24`), as for pool, block and route prefixes.
+ */
+export function tryParseStrictCIDROrIP(text: string): CIDR | undefined {
+  if (typeof text !== 'string') return undefined;
+  if (!text.includes('/')) return tryParseCIDROrIP(text);
+  const parsed = tryParseCIDRWithIP(text);
+  return parsed && !parsed.hadHostBits ? parsed.cidr : undefined;
+}
+
 export function parseCIDROrIP(text: string): CIDR {
   const c = tryParseCIDROrIP(text);
   if (!c) throw new IPParseError(text, 'IP address or CIDR');

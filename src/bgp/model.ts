@@ -4,7 +4,7 @@
 // its syncer holds (src/bgp/inputs.ts adapts v3 resources).
 
 import type { FieldIssue } from '../base/errors.js';
-import type { Family } from './prefix.js';
+import type { IPFamily as Family } from '../base/ip.js';
 
 export const DEFAULT_AS_NUMBER = 64512;
 

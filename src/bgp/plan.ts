@@ -15,7 +15,7 @@ import {
   type PeeringType,
 } from './model.js';
 import { matchNodeSelector, type SelectorMatcher } from './node-selector.js';
-import { compareAddresses, formatPrefix, parseAddress, parsePrefix, prefixContains, type Family, type Prefix } from './prefix.js';
+import { cidrContains, compareCIDR, compareIP, formatCIDR, tryParseIP, tryParseStrictCIDROrIP, type CIDR, type IPFamily as Family } from '../base/ip.js';
 import {
   bgpConfigurationIssues,
   bgpPeerIssues,
@@ -39,7 +39,7 @@ export function nodeAddress(node: BgpNode, family: Family): string | undefined {
   const raw = family === 4 ? node.ipv4Address : node.ipv6Address;
   if (!raw) return undefined;
   const addr = raw.split('/')[0]!;
-  return parseAddress(addr)?.family === family ? addr : undefined;
+  return tryParseIP(addr)?.family === family ? addr : undefined;
 }
 
 export function protocolNameFor(type: PeeringType, address: string): string {
@@ -157,7 +157,7 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
     const remotes: Remote[] = [];
     if (s.peerIP !== undefined) {
       const ip = parsePeerIP(s.peerIP)!;
-      const family = parseAddress(ip.address)!.family;
+      const family = tryParseIP(ip.address)!.family;
       const node = nodeByAddress.get(ip.address);
       remotes.push({ address: ip.address, family, port: ip.port, peerAs: s.asNumber!, ...(node ? { node } : {}) });
     } else {
@@ -214,38 +214,46 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
   return plan;
 }
 
-function sortPrefixes(list: Prefix[]): string[] {
-  const sorted = [...list].sort((a, b) => (a.bits < b.bits ? -1 : a.bits > b.bits ? 1 : a.length - b.length));
-  return [...new Set(sorted.map(formatPrefix))];
+/** Numeric order of two address strings (the "lower address is passive" rule); text order if either does not parse. */
+function compareAddresses(a: string, b: string): number {
+  const x = tryParseIP(a);
+  const y = tryParseIP(b);
+  if (!x || !y) return a < b ? -1 : a > b ? 1 : 0;
+  return compareIP(x, y);
+}
+
+function sortPrefixes(list: CIDR[]): string[] {
+  const sorted = [...list].sort(compareCIDR);
+  return [...new Set(sorted.map(formatCIDR))];
 }
 
 function computeExports(
   inputs: BgpInputs,
   ctx: { global: BgpConfigurationSpec; local: BgpConfigurationSpec; problems: FieldIssue[] },
 ): Record<Family, FamilyExports> {
-  const pools: { prefix: Prefix; exported: boolean }[] = [];
+  const pools: { prefix: CIDR; exported: boolean }[] = [];
   for (const pool of inputs.pools) {
-    const prefix = parsePrefix(pool.cidr);
+    const prefix = tryParseStrictCIDROrIP(pool.cidr);
     if (!prefix) ctx.problems.push({ path: `IPPool(${pool.name}).spec.cidr`, message: `'${pool.cidr}' is not a CIDR; pool ignored` });
     else pools.push({ prefix, exported: !pool.disableBGPExport });
   }
-  const blocks: Prefix[] = [];
+  const blocks: CIDR[] = [];
   for (const b of inputs.blocks) {
-    const prefix = parsePrefix(b);
+    const prefix = tryParseStrictCIDROrIP(b);
     if (!prefix) ctx.problems.push({ path: 'blocks', message: `'${b}' is not a CIDR; block ignored` });
     else blocks.push(prefix);
   }
   // A route's pool is the most specific pool containing it.
-  const poolOf = (p: Prefix) =>
-    pools.filter((x) => prefixContains(x.prefix, p)).sort((a, b) => b.prefix.length - a.prefix.length)[0];
-  const endpointRoutes: Prefix[] = [];
+  const poolOf = (p: CIDR) =>
+    pools.filter((x) => cidrContains(x.prefix, p)).sort((a, b) => b.prefix.prefixLength - a.prefix.prefixLength)[0];
+  const endpointRoutes: CIDR[] = [];
   for (const a of inputs.localEndpointAddresses ?? []) {
-    const prefix = parsePrefix(a.split('/')[0]!);
+    const prefix = tryParseStrictCIDROrIP(a.split('/')[0]!);
     if (!prefix) {
       ctx.problems.push({ path: 'localEndpointAddresses', message: `'${a}' is not an address; ignored` });
       continue;
     }
-    if (blocks.some((b) => prefixContains(b, prefix))) continue; // covered by our aggregate
+    if (blocks.some((b) => cidrContains(b, prefix))) continue; // covered by our aggregate
     if (poolOf(prefix)?.exported) endpointRoutes.push(prefix);
   }
   // Node-specific prefixAdvertisements replace the cluster-wide ones (as Calico's per-node BGPConfiguration does).
@@ -253,9 +261,9 @@ function computeExports(
   const defs = [...(ctx.global.communities ?? []), ...(ctx.local.communities ?? [])];
   const rules: (CommunityRule & { family: Family })[] = [];
   for (const adv of cfg.prefixAdvertisements ?? []) {
-    const prefix = parsePrefix(adv.cidr);
+    const prefix = tryParseStrictCIDROrIP(adv.cidr);
     if (!prefix) continue; // reported by bgpConfigurationIssues
-    const rule: CommunityRule & { family: Family } = { family: prefix.family, cidr: formatPrefix(prefix), standard: [], large: [] };
+    const rule: CommunityRule & { family: Family } = { family: prefix.family, cidr: formatCIDR(prefix), standard: [], large: [] };
     for (const ref of adv.communities) {
       const c = parseCommunity(resolveCommunity(ref, defs));
       if (c?.standard) rule.standard.push(c.standard);

@@ -4,7 +4,7 @@
 // renderer chose (Mesh_/Global_/Node_/RR_), so no side file is needed.
 
 import type { PeeringType } from './model.js';
-import { parseAddress, type Family } from './prefix.js';
+import { tryParseIP, type IPFamily as Family } from '../base/ip.js';
 
 export interface BgpSession {
   protocolName: string;
@@ -65,7 +65,7 @@ export function parseBirdProtocols(text: string): BgpSession[] {
         break;
       case 'Neighbor address': {
         cur.peerAddress = value.split('%')[0]!;
-        cur.family = parseAddress(cur.peerAddress)?.family ?? 4;
+        cur.family = tryParseIP(cur.peerAddress)?.family ?? 4;
         break;
       }
       case 'Neighbor AS':
@@ -87,7 +87,7 @@ export function parseBirdProtocols(text: string): BgpSession[] {
       }
     }
   }
-  const key = (s: BgpSession) => parseAddress(s.peerAddress)?.value ?? 0n;
+  const key = (s: BgpSession) => tryParseIP(s.peerAddress)?.value ?? 0n;
   return sessions.sort((a, b) => a.family - b.family || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 

@@ -5,7 +5,7 @@
 
 import { ValidationError, type FieldIssue } from '../base/errors.js';
 import type { BgpConfigurationSpec, BgpPeerResource, CommunityDefinition } from './model.js';
-import { parseAddress, parsePrefix } from './prefix.js';
+import { tryParseIP, tryParseStrictCIDROrIP } from '../base/ip.js';
 
 export const MAX_AS_NUMBER = 4294967295;
 
@@ -34,7 +34,7 @@ export function parsePeerIP(text: string): { address: string; port?: number } | 
   } else if (/^[\d.]+:\d+$/.test(text)) {
     [address, port] = text.split(':') as [string, string];
   }
-  const parsed = parseAddress(address);
+  const parsed = tryParseIP(address);
   if (!parsed) return undefined;
   if (port === undefined) return { address };
   const n = Number(port);
@@ -139,7 +139,7 @@ export function bgpConfigurationIssues(spec: BgpConfigurationSpec): FieldIssue[]
     }
   });
   (spec.prefixAdvertisements ?? []).forEach((a, i) => {
-    if (!parsePrefix(a.cidr)) issues.push({ path: `spec.prefixAdvertisements[${i}].cidr`, message: `'${a.cidr}' is not a CIDR` });
+    if (!tryParseStrictCIDROrIP(a.cidr)) issues.push({ path: `spec.prefixAdvertisements[${i}].cidr`, message: `'${a.cidr}' is not a CIDR` });
     a.communities.forEach((ref, j) => {
       if (!parseCommunity(resolveCommunity(ref, spec.communities))) {
         issues.push({

@@ -3,7 +3,8 @@
 // Block invariant (checked by checkBlockInvariants, kept by every function here):
 //   each ordinal is in exactly one of {allocations[o] != null, unallocated}; every
 //   allocation points at an existing attribute; no attribute is unreferenced.
-import { cidrSize, formatIp, parseCidr, parseIp, cidrContainsIp } from './cidr-math.js';
+import { addressIndex, cidrSize, formatIP, nthAddress } from '../base/ip.js';
+import { parseCidr, parseIp } from './cidr-math.js';
 import type { AllocationAttribute, AllocationBlock } from './model.js';
 
 export interface AllocationInfo {
@@ -41,15 +42,13 @@ function clone(block: AllocationBlock): AllocationBlock {
 }
 
 export function ipOfOrdinal(block: AllocationBlock, ordinal: number): string {
-  const c = parseCidr(block.cidr);
-  return formatIp(c.family, c.base + BigInt(ordinal));
+  return formatIP(nthAddress(parseCidr(block.cidr), ordinal));
 }
 
 /** Ordinal of `ip` in the block, or undefined when the block does not hold it. */
 export function ordinalOf(block: AllocationBlock, ip: string): number | undefined {
-  const c = parseCidr(block.cidr);
-  const addr = parseIp(ip);
-  return cidrContainsIp(c, addr) ? Number(addr.value - c.base) : undefined;
+  const index = addressIndex(parseCidr(block.cidr), parseIp(ip));
+  return index === undefined ? undefined : Number(index);
 }
 
 export function allocatedCount(block: AllocationBlock): number {

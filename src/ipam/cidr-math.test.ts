@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isCalicoError } from '../base/errors.js';
-import { blockCount, canonicalCidr, canonicalIp, cidrsOverlap, enclosingBlock, formatCidr, nthBlock, parseCidr, parseIp, tryParseIp } from './cidr-math.js';
+import { cidrOverlaps, enclosingSubnet, formatCIDR } from '../base/ip.js';
+import { blockCount, canonicalCidr, canonicalIp, nthBlock, parseCidr, parseIp, tryParseIp } from './cidr-math.js';
 
 test('addresses round-trip in canonical form', () => {
   const cases: [string, string][] = [
@@ -27,14 +28,14 @@ test('malformed addresses and CIDRs are rejected with a validation error', () =>
 
 test('CIDR math: overlap, blocks, enclosing block', () => {
   assert.equal(canonicalCidr('10.1.2.3/16'), '10.1.0.0/16');
-  assert.ok(cidrsOverlap(parseCidr('10.0.0.0/8'), parseCidr('10.5.0.0/16')));
-  assert.ok(!cidrsOverlap(parseCidr('10.0.0.0/16'), parseCidr('10.1.0.0/16')));
-  assert.ok(!cidrsOverlap(parseCidr('10.0.0.0/8'), parseCidr('::/0')));
+  assert.ok(cidrOverlaps(parseCidr('10.0.0.0/8'), parseCidr('10.5.0.0/16')));
+  assert.ok(!cidrOverlaps(parseCidr('10.0.0.0/16'), parseCidr('10.1.0.0/16')));
+  assert.ok(!cidrOverlaps(parseCidr('10.0.0.0/8'), parseCidr('::/0')));
   const pool = parseCidr('192.0.2.0/24');
   assert.equal(blockCount(pool, 26), 4n);
-  assert.equal(formatCidr(nthBlock(pool, { blockSize: 26, index: 3n })), '192.0.2.192/26');
-  assert.equal(formatCidr(enclosingBlock(parseIp('192.0.2.77'), 26)), '192.0.2.64/26');
+  assert.equal(formatCIDR(nthBlock(pool, { blockSize: 26, index: 3n })), '192.0.2.192/26');
+  assert.equal(formatCIDR(enclosingSubnet(parseIp('192.0.2.77'), 26)), '192.0.2.64/26');
   const pool6 = parseCidr('2001:db8::/120');
   assert.equal(blockCount(pool6, 122), 4n);
-  assert.equal(formatCidr(nthBlock(pool6, { blockSize: 122, index: 1n })), '2001:db8::40/122');
+  assert.equal(formatCIDR(nthBlock(pool6, { blockSize: 122, index: 1n })), '2001:db8::40/122');
 });

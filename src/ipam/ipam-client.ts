@@ -9,7 +9,8 @@ import { ConflictError } from '../base/errors.js';
 import type { KVStore } from '../datastore/kv.js';
 import { claimBlock, releaseBlockAffinity, settleHostAffinities } from './affinity-flows.js';
 import { allocateFromBlock, assignInBlock, ipOfOrdinal, ipsOfHandle, listAllocations, releaseFromBlock, type AllocationInfo, type ReleaseRefusal, type ReleaseRequest } from './block.js';
-import { blockCount, canonicalIp, cidrContainsIp, enclosingBlock, formatCidr, parseCidr, parseIp, type IpFamily } from './cidr-math.js';
+import { cidrContainsIP, enclosingSubnet, formatCIDR, type IPFamily } from '../base/ip.js';
+import { blockCount, canonicalIp, parseCidr, parseIp } from './cidr-math.js';
 import { IpamError } from './errors.js';
 import { IpamStore, defaultRetryPolicy, type AffinityEntry, type RetryPolicy, type Versioned } from './ipam-store.js';
 import { hostOfAffinity, validateHandleId, validateHostName, type AllocationBlock, type IpamConfig, type IpamHandle } from './model.js';
@@ -45,7 +46,7 @@ export interface AutoAssignResult {
 }
 
 interface FamilyPlan {
-  family: IpFamily;
+  family: IPFamily;
   count: number;
   config: IpamConfig;
   pools: PoolView[];
@@ -118,7 +119,7 @@ export class IpamClient {
   }
 
   /** Reads what one family's allocation needs and refuses it up front when it cannot be met. */
-  private async prepareFamily(req: AutoAssignRequest, family: IpFamily, count: number): Promise<FamilyPlan | undefined> {
+  private async prepareFamily(req: AutoAssignRequest, family: IPFamily, count: number): Promise<FamilyPlan | undefined> {
     if (count <= 0) return undefined;
     const config = await this.store.config();
     const all = await this.pools.listPools();
@@ -138,7 +139,7 @@ export class IpamClient {
   }
 
   /** One round trip for all own blocks; the reads are only a first guess (every write is a CAS). */
-  private async readOwnBlocks(host: string, affinities: AffinityEntry[], opts: { family: IpFamily; pools: PoolView[] }): Promise<Versioned<AllocationBlock>[]> {
+  private async readOwnBlocks(host: string, affinities: AffinityEntry[], opts: { family: IPFamily; pools: PoolView[] }): Promise<Versioned<AllocationBlock>[]> {
     const mine = affinities.filter((a) => a.value.state === 'confirmed' && parseCidr(a.cidr).family === opts.family && blockInPools(a.cidr, opts.pools));
     const blocks = await Promise.all(mine.map((a) => this.store.getBlock(a.cidr)));
     return blocks.filter((b): b is Versioned<AllocationBlock> => b !== undefined && hostOfAffinity(b.value.affinity) === host);
@@ -203,7 +204,7 @@ export class IpamClient {
    * racing writers can still make the request fail later, and what was taken is then
    * released again.
    */
-  private async ensureCapacity(opts: { host: string; family: IpFamily; count: number; pools: PoolView[]; config: IpamConfig; freeIn: (b: AllocationBlock) => number }): Promise<void> {
+  private async ensureCapacity(opts: { host: string; family: IPFamily; count: number; pools: PoolView[]; config: IpamConfig; freeIn: (b: AllocationBlock) => number }): Promise<void> {
     const blocks = (await this.store.listBlocks()).filter((b) => blockInPools(b.value.cidr, opts.pools));
     const mine = blocks.filter((b) => b.value.affinity === `host:${opts.host}`);
     let available = 0;
@@ -220,7 +221,7 @@ export class IpamClient {
     if (available < opts.count) this.exhausted(opts);
   }
 
-  private exhausted(opts: { host: string; family: IpFamily; pools: PoolView[]; config: IpamConfig }): never {
+  private exhausted(opts: { host: string; family: IPFamily; pools: PoolView[]; config: IpamConfig }): never {
     const { config } = opts;
     throw new IpamError(
       'pool-exhausted',
@@ -273,7 +274,7 @@ export class IpamClient {
     if (!pool) throw new IpamError('address-not-in-pool', `${opts.ip} is not in any IPPool`);
     if (pool.disabled) throw new IpamError('pool-disabled', `IPPool(${pool.name}) ${pool.cidr} is disabled`);
     if (reservedMatcher(await this.pools.listReservedCidrs())(opts.ip)) throw new IpamError('address-reserved', `${opts.ip} is held back by an IPReservation`);
-    const cidr = formatCidr(enclosingBlock(addr, pool.blockSize));
+    const cidr = formatCIDR(enclosingSubnet(addr, pool.blockSize));
     const attrs = { node: opts.host, ...(opts.attrs ?? {}) };
     const config = await this.store.config();
     await this.store.withRetry(`assign ${opts.ip}`, async () => {
@@ -299,10 +300,10 @@ export class IpamClient {
     const addr = parseIp(ip);
     const pool = poolContaining(pools, ip);
     if (pool) {
-      const cidr = formatCidr(enclosingBlock(addr, pool.blockSize));
+      const cidr = formatCIDR(enclosingSubnet(addr, pool.blockSize));
       if (await this.store.getBlock(cidr)) return cidr;
     }
-    return (await this.store.listBlocks()).find((b) => cidrContainsIp(parseCidr(b.value.cidr), addr))?.value.cidr;
+    return (await this.store.listBlocks()).find((b) => cidrContainsIP(parseCidr(b.value.cidr), addr))?.value.cidr;
   }
 
   /**

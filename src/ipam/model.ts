@@ -5,7 +5,8 @@
 //   /calico/ipam/v2/handle/<handle id>                        IpamHandle
 //   /calico/ipam/v2/config                                    IpamConfig
 import { ValidationError } from '../base/errors.js';
-import { canonicalCidr, parseCidr, type IpFamily } from './cidr-math.js';
+import type { IPFamily } from '../base/ip.js';
+import { canonicalCidr, parseCidr } from './cidr-math.js';
 
 export const IPAM_PREFIX = '/calico/ipam/v2/';
 export const BLOCK_PREFIX = '/calico/ipam/v2/assignment/';
@@ -61,7 +62,7 @@ export interface IpamConfig {
 
 export const DEFAULT_IPAM_CONFIG: IpamConfig = { strictAffinity: false, autoAllocateBlocks: true, maxBlocksPerHost: 0 };
 
-const familyDir = (family: IpFamily): string => (family === 4 ? 'ipv4' : 'ipv6');
+const familyDir = (family: IPFamily): string => (family === 4 ? 'ipv4' : 'ipv6');
 /** `10.0.0.0/26` -> `10.0.0.0-26` (a slash cannot appear inside one key segment). */
 const cidrSegment = (cidr: string): string => canonicalCidr(cidr).replace('/', '-');
 

@@ -1,7 +1,8 @@
 // Pure choices the allocator makes between reads and writes: which pools a request may
 // use, which block a host should claim next, and in which order to try blocks.
 import { IpamError } from './errors.js';
-import { blockCount, formatCidr, nthBlock, parseCidr, type IpFamily } from './cidr-math.js';
+import { cidrContains, formatCIDR, type IPFamily } from '../base/ip.js';
+import { blockCount, nthBlock, parseCidr } from './cidr-math.js';
 import type { PoolHostMatcher, PoolUse, PoolView } from './pools.js';
 
 /**
@@ -11,7 +12,7 @@ import type { PoolHostMatcher, PoolUse, PoolView } from './pools.js';
  */
 export function eligiblePools(
   pools: PoolView[],
-  opts: { family: IpFamily; host: string; use: PoolUse; requested?: string[]; matcher: PoolHostMatcher },
+  opts: { family: IPFamily; host: string; use: PoolUse; requested?: string[]; matcher: PoolHostMatcher },
 ): PoolView[] {
   const ofFamily = pools.filter((p) => p.family === opts.family);
   if (opts.requested && opts.requested.length > 0) {
@@ -21,7 +22,7 @@ export function eligiblePools(
       if (asCidr && asCidr.family !== opts.family) continue;
       const named = pools.find((p) => p.name === r);
       if (named && named.family !== opts.family) continue;
-      const pool = named ?? ofFamily.find((p) => asCidr !== undefined && p.cidr === formatCidr(asCidr));
+      const pool = named ?? ofFamily.find((p) => asCidr !== undefined && p.cidr === formatCIDR(asCidr));
       if (!pool) throw new IpamError('pool-not-found', `IPPool ${r} does not exist; list pools with 'calicoctl get ippools'`);
       if (pool.disabled) throw new IpamError('pool-disabled', `IPPool(${pool.name}) ${pool.cidr} is disabled; enable it or request another pool`);
       if (!pool.allowedUses.includes(opts.use)) throw new IpamError('pool-not-allowed', `IPPool(${pool.name}) does not allow use '${opts.use}' (allowedUses: ${pool.allowedUses.join(', ')})`);
@@ -56,7 +57,7 @@ export function nextBlockToClaim(pools: PoolView[], opts: { host: string; taken:
     const start = hostHash(opts.host) % count;
     const limit = BigInt(opts.taken.size) + 1n < count ? BigInt(opts.taken.size) + 1n : count;
     for (let i = 0n; i < limit; i++) {
-      const cidr = formatCidr(nthBlock(pc, { blockSize: pool.blockSize, index: (start + i) % count }));
+      const cidr = formatCIDR(nthBlock(pc, { blockSize: pool.blockSize, index: (start + i) % count }));
       if (!opts.taken.has(cidr)) return cidr;
     }
   }
@@ -66,8 +67,5 @@ export function nextBlockToClaim(pools: PoolView[], opts: { host: string; taken:
 /** True when a block CIDR lies inside one of the pools. */
 export function blockInPools(blockCidr: string, pools: PoolView[]): boolean {
   const b = parseCidr(blockCidr);
-  return pools.some((p) => {
-    const pc = parseCidr(p.cidr);
-    return pc.family === b.family && pc.prefix <= b.prefix && (b.base >> BigInt((b.family === 4 ? 32 : 128) - pc.prefix)) === (pc.base >> BigInt((b.family === 4 ? 32 : 128) - pc.prefix));
-  });
+  return pools.some((p) => cidrContains(parseCidr(p.cidr), b));
 }

@@ -4,7 +4,8 @@
 // validator in src/api; checkPoolWrite repeats the two checks it needs to be safe alone.
 import { ValidationError, type FieldIssue } from '../base/errors.js';
 import type { Resource } from '../api/resource.js';
-import { cidrContainsIp, cidrsOverlap, formatCidr, parseCidr, tryParseIp, type Cidr, type IpFamily } from './cidr-math.js';
+import { cidrContains, cidrContainsIP, cidrOverlaps, formatCIDR, hostCIDR, type CIDR, type IPFamily } from '../base/ip.js';
+import { parseCidr, tryParseIp } from './cidr-math.js';
 
 export type PoolUse = 'Workload' | 'Tunnel' | 'LoadBalancer';
 
@@ -12,7 +13,7 @@ export interface PoolView {
   name: string;
   /** Canonical CIDR text. */
   cidr: string;
-  family: IpFamily;
+  family: IPFamily;
   blockSize: number;
   disabled: boolean;
   nodeSelector: string;
@@ -27,15 +28,15 @@ export interface PoolSource {
   listReservedCidrs(): Promise<string[]>;
 }
 
-export const DEFAULT_BLOCK_SIZE: Record<IpFamily, number> = { 4: 26, 6: 122 };
-const BLOCK_SIZE_RANGE: Record<IpFamily, [number, number]> = { 4: [20, 32], 6: [116, 128] };
+export const DEFAULT_BLOCK_SIZE: Record<IPFamily, number> = { 4: 26, 6: 122 };
+const BLOCK_SIZE_RANGE: Record<IPFamily, [number, number]> = { 4: [20, 32], 6: [116, 128] };
 
 /** Builds a pool view with Calico's defaults from a partial description. */
 export function poolView(p: { name: string; cidr: string } & Partial<Omit<PoolView, 'name' | 'cidr' | 'family'>>): PoolView {
   const c = parseCidr(p.cidr, { path: 'spec.cidr' });
   return {
     name: p.name,
-    cidr: formatCidr(c),
+    cidr: formatCIDR(c),
     family: c.family,
     blockSize: p.blockSize ?? DEFAULT_BLOCK_SIZE[c.family],
     disabled: p.disabled ?? false,
@@ -67,30 +68,27 @@ export function reservedCidrsFromResource(r: Resource): string[] {
 
 /** A predicate over address text; reservations are few, so a linear scan is fine. */
 export function reservedMatcher(cidrs: string[]): (ip: string) => boolean {
-  const parsed: Cidr[] = cidrs.map((c) => {
+  const parsed: CIDR[] = cidrs.map((c) => {
     if (c.includes('/')) return parseCidr(c);
     const ip = tryParseIp(c);
     if (!ip) throw new ValidationError([{ path: 'spec.reservedCIDRs', message: `'${c}' is not an address or CIDR` }]);
-    return { family: ip.family, base: ip.value, prefix: ip.family === 4 ? 32 : 128 };
+    return hostCIDR(ip);
   });
   return (ip) => {
     const addr = tryParseIp(ip);
-    return addr !== undefined && parsed.some((c) => cidrContainsIp(c, addr));
+    return addr !== undefined && parsed.some((c) => cidrContainsIP(c, addr));
   };
 }
 
 export function poolContaining(pools: PoolView[], ip: string): PoolView | undefined {
   const addr = tryParseIp(ip);
   if (!addr) return undefined;
-  return pools.find((p) => cidrContainsIp(parseCidr(p.cidr), addr));
+  return pools.find((p) => cidrContainsIP(parseCidr(p.cidr), addr));
 }
 
 export function poolContainingBlock(pools: PoolView[], blockCidr: string): PoolView | undefined {
   const b = parseCidr(blockCidr);
-  return pools.find((p) => {
-    const pc = parseCidr(p.cidr);
-    return pc.family === b.family && pc.prefix <= b.prefix && cidrsOverlap(pc, b);
-  });
+  return pools.find((p) => cidrContains(parseCidr(p.cidr), b));
 }
 
 /** Decides whether a pool's nodeSelector selects a host. Injected: the selector engine lives elsewhere. */
@@ -120,19 +118,19 @@ export function checkPoolWrite(opts: { proposed: PoolView; existing: PoolView[];
   const [lo, hi] = BLOCK_SIZE_RANGE[pc.family];
   if (proposed.blockSize < lo || proposed.blockSize > hi) {
     issues.push({ path: 'spec.blockSize', message: `must be ${lo}-${hi} for an IPv${pc.family} pool, got ${proposed.blockSize}` });
-  } else if (proposed.blockSize < pc.prefix) {
+  } else if (proposed.blockSize < pc.prefixLength) {
     issues.push({ path: 'spec.blockSize', message: `block size /${proposed.blockSize} does not fit in the pool ${proposed.cidr}; use a pool of /${proposed.blockSize} or larger, or a smaller block` });
   }
   for (const other of opts.existing) {
     if (other.name === proposed.name) continue;
-    if (cidrsOverlap(pc, parseCidr(other.cidr))) {
+    if (cidrOverlaps(pc, parseCidr(other.cidr))) {
       issues.push({ path: 'spec.cidr', message: `${proposed.cidr} overlaps IPPool(${other.name}) ${other.cidr}; pools must not overlap` });
     }
   }
   const before = opts.existing.find((p) => p.name === proposed.name);
   if (before) {
     const beforeCidr = parseCidr(before.cidr);
-    const used = opts.blocksInUse.filter((b) => cidrsOverlap(parseCidr(b), beforeCidr));
+    const used = opts.blocksInUse.filter((b) => cidrOverlaps(parseCidr(b), beforeCidr));
     if (used.length > 0 && before.cidr !== proposed.cidr) {
       issues.push({ path: 'spec.cidr', message: `cannot change from ${before.cidr} to ${proposed.cidr} while ${used.length} block(s) hold addresses (e.g. ${used[0]}); create a new pool, disable this one and release its addresses first` });
     }

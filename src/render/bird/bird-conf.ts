@@ -11,7 +11,7 @@
 // `bird` (12): that number is this subsystem's in the kernel.
 
 import type { BgpPlan, FamilyExports, LogSeverity, Peering } from '../../bgp/model.js';
-import type { Family } from '../../bgp/prefix.js';
+import type { IPFamily as Family } from '../../base/ip.js';
 
 export interface BirdTimers {
   /** Seconds before the first connect attempt (BIRD default 5). */
