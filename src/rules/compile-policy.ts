@@ -173,6 +173,8 @@ function compileOne(merged: MergedRule, family: IpVersion, sets: SetRegistry): R
     base.push({ kind: 'icmp', family, type: r.icmpType, ...(r.icmpCode !== undefined ? { code: r.icmpCode } : {}) });
   }
   if (r.notIcmpType !== undefined) {
+    // iptables' icmp match only loads with the protocol given; nft adds it implicitly.
+    if (!r.protocol && r.icmpType === undefined) base.push({ kind: 'protocol', protocol: family === 4 ? 'icmp' : 'ipv6-icmp' });
     base.push({ kind: 'icmp', family, type: r.notIcmpType, negate: true, ...(r.notIcmpCode !== undefined ? { code: r.notIcmpCode } : {}) });
   }
   const out: Rule[] = [];

@@ -191,3 +191,11 @@ test('kernel names fit their limits, even for long ids', () => {
   assert.notEqual(chainNames.toHost('averyveryverylongname1'), chainNames.toHost('averyveryverylongname2'));
   assert.equal(chainNames.policy('a', 'inbound'), chainNames.policy('a', 'inbound'));
 });
+
+test('notICMP keeps its code and implies the ICMP protocol of the family', () => {
+  const [v4] = compileOne({ action: 'deny', protocol: 'icmp', notIcmpType: 8, notIcmpCode: 0 });
+  assert.deepEqual(v4!.matches.find((m) => m.kind === 'icmp'), { kind: 'icmp', family: 4, type: 8, code: 0, negate: true });
+  const [v6] = compileOne({ action: 'deny', ipVersion: 6, notIcmpType: 128 });
+  assert.ok(v6!.matches.some((m) => m.kind === 'protocol' && m.protocol === 'ipv6-icmp'), 'the iptables icmp6 match needs -p ipv6-icmp');
+  assert.deepEqual(v6!.matches.find((m) => m.kind === 'icmp'), { kind: 'icmp', family: 6, type: 128, negate: true });
+});

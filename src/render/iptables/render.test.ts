@@ -92,3 +92,11 @@ test('iptables: two source CIDR matches in one rule is a typed error', () => {
 test('ipset: port ranges are expanded the way ipset save prints them', () => {
   assert.deepEqual(ipsetMembers({ name: 'x', family: 4, kind: 'net-proto-port', members: ['10.0.0.0/24 tcp 80-82'], source: '' }), ['10.0.0.0/24,tcp:80', '10.0.0.0/24,tcp:81', '10.0.0.0/24,tcp:82']);
 });
+
+test('iptables: a negated ICMP match with a code negates type/code together', () => {
+  const line = (family: 4 | 6, code: number | undefined) =>
+    renderIptablesRule('c', { matches: [{ kind: 'icmp', family, type: family === 4 ? 8 : 128, ...(code !== undefined ? { code } : {}), negate: true }], action: { kind: 'drop' } }, family);
+  assert.deepEqual(line(4, 0), ['-A c -m icmp ! --icmp-type 8/0 -j DROP']);
+  assert.deepEqual(line(6, 0), ['-A c -m icmp6 ! --icmpv6-type 128/0 -j DROP']);
+  assert.deepEqual(line(4, undefined), ['-A c -m icmp ! --icmp-type 8 -j DROP']);
+});

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { compileRuleset } from '../../rules/compile-endpoints.js';
 import { golden, goldenCases } from '../golden-cases.js';
 import { parseNftTable } from './parse.js';
-import { renderNftDelta, renderNftFull } from './render.js';
+import { renderNftDelta, renderNftFull, renderNftRule } from './render.js';
 import type { Ruleset } from '../../rules/ir.js';
 
 for (const { name, model } of goldenCases()) {
@@ -91,4 +91,15 @@ test('nft delta: sweeping dispatch maps comes after flushing and before deleting
   const delMap = lines.indexOf('delete map inet calico cali-to-hep-dispatch-map');
   const delTarget = lines.indexOf('delete chain inet calico cali-th-eth0');
   assert.ok(flush >= 0 && delMap > flush && delTarget > delMap, lines.join('\n'));
+});
+
+test('nft: a negated ICMP match with a code negates the (type, code) pair, not the type alone', () => {
+  const line = (family: 4 | 6, type: number, code: number | undefined, negate: boolean) =>
+    renderNftRule({ matches: [{ kind: 'icmp', family, type, ...(code !== undefined ? { code } : {}), ...(negate ? { negate } : {}) }], action: { kind: 'drop' } });
+  assert.equal(line(4, 8, 0, true), 'icmp type . icmp code != { 8 . 0 } drop');
+  assert.equal(line(6, 128, 0, true), 'icmpv6 type . icmpv6 code != { 128 . 0 } drop');
+  assert.equal(line(4, 8, undefined, true), 'icmp type != 8 drop');
+  assert.equal(line(6, 128, undefined, true), 'icmpv6 type != 128 drop');
+  assert.equal(line(4, 8, 0, false), 'icmp type 8 icmp code 0 drop');
+  assert.equal(line(6, 128, 1, false), 'icmpv6 type 128 icmpv6 code 1 drop');
 });

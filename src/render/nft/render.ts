@@ -41,7 +41,12 @@ function renderMatch(m: Match): string {
       return `th ${m.dir === 'src' ? 'sport' : 'dport'} ${not}${portsText(m.ports)}`;
     case 'icmp': {
       const kw = m.family === 4 ? 'icmp' : 'icmpv6';
-      return `${kw} type ${not}${m.type}` + (m.code !== undefined && !m.negate ? ` ${kw} code ${m.code}` : '');
+      if (m.code === undefined) return `${kw} type ${not}${m.type}`;
+      if (!m.negate) return `${kw} type ${m.type} ${kw} code ${m.code}`;
+      // notICMP {type, code} excludes only that pair, so the negation must cover
+      // both fields at once (negating the type alone would let other codes of the
+      // type escape a Deny). nft takes a concatenation only against a set.
+      return `${kw} type . ${kw} code != { ${m.type} . ${m.code} }`;
     }
     case 'ct':
       return `ct state ${m.states.join(',')}`;
