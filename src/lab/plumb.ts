@@ -27,6 +27,7 @@ export interface PlumbRequest {
   /** Pool names or CIDRs IPAM may use, per family. */
   pools4: string[];
   pools6: string[];
+  ports: { name: string; protocol: string; port: number }[];
 }
 
 function ip(args: string[]): string {
@@ -80,6 +81,7 @@ export async function plumb(req: PlumbRequest, ds: Datastore): Promise<Resource>
       mac,
       ipNetworks: addresses.map((a) => (a.includes(':') ? `${a}/128` : `${a}/32`)),
       profiles: [`kns.${req.namespace}`],
+      ...(req.ports.length ? { ports: req.ports } : {}),
     },
   };
   return ds.create(wep);

@@ -58,6 +58,7 @@ const invalid: [string, unknown, RegExp][] = [
   ['bad CIDR', { racks: [{ name: 'r', hosts: ['h'] }], pools: [{ name: 'a', cidr: '198.19.0.0/33' }] }, /is not a CIDR/],
   ['mixed tor', { racks: [{ name: 'a', hosts: ['h1'] }, { name: 'b', tor: false, hosts: ['h2'] }] }, /all racks must agree/],
   ['bad AS', { clusterAS: 0, racks: [{ name: 'r', hosts: ['h'] }] }, /clusterAS: 0 is not an AS number/],
+  ['bad named port', { racks: [{ name: 'r', hosts: ['h'] }], workloads: [{ name: 'w', host: 'h', ports: [{ name: 'HTTP', protocol: 'tcp', port: 0 }] }] }, /workloads\[0\]\.ports\[0\]\.name: .*; workloads\[0\]\.ports\[0\]\.port: must be a port number/],
   ['rr in a ToR rack', { racks: [{ name: 'r', hosts: ['h'] }], routeReflectors: ['h'] }, /route reflectors are for flat racks/],
 ];
 for (const [name, doc, expected] of invalid) {

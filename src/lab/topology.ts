@@ -48,6 +48,8 @@ export interface LabWorkload {
   addresses: string[];
   /** Pools to take addresses from (names); empty = IPAM's choice. */
   pools: string[];
+  /** Named ports the WorkloadEndpoint declares (policy can match them by name). */
+  ports: { name: string; protocol: 'TCP' | 'UDP' | 'SCTP'; port: number }[];
 }
 
 export interface Topology {
@@ -154,7 +156,7 @@ export function parseTopology(doc: unknown, source = 'topology'): Topology {
   (Array.isArray(wlDocs) ? wlDocs : []).forEach((w: unknown, wi) => {
     const path = `workloads[${wi}]`;
     if (!isObj(w)) return bad(path, 'must be a mapping {name, host, namespace, labels}');
-    known(w, path, ['name', 'host', 'namespace', 'labels', 'addresses', 'pools']);
+    known(w, path, ['name', 'host', 'namespace', 'labels', 'addresses', 'pools', 'ports']);
     const wlName = String(w.name ?? '');
     if (!NAME.test(wlName)) bad(`${path}.name`, `"${wlName}" must be 1-15 lower-case letters, digits or '-'`);
     if (workloads.some((x) => x.name === wlName)) bad(`${path}.name`, `duplicate workload name "${wlName}"`);
@@ -173,7 +175,18 @@ export function parseTopology(doc: unknown, source = 'topology'): Topology {
     poolNames.forEach((p, pi) => {
       if (!pools.some((x) => x.name === p)) bad(`${path}.pools[${pi}]`, `no pool named "${p}"`);
     });
-    workloads.push({ name: wlName, host, namespace, labels, addresses, pools: poolNames });
+    const ports: LabWorkload['ports'] = [];
+    if (w.ports !== undefined && !Array.isArray(w.ports)) bad(`${path}.ports`, 'must be a list of {name, protocol, port}');
+    (Array.isArray(w.ports) ? w.ports : []).forEach((p: unknown, pi: number) => {
+      const o = isObj(p) ? p : {};
+      const protocol = String(o.protocol ?? 'TCP').toUpperCase();
+      const port = Number(o.port);
+      if (typeof o.name !== 'string' || !/^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/.test(o.name)) bad(`${path}.ports[${pi}].name`, 'must be a port name such as "http" (lower-case, up to 15 characters)');
+      if (!['TCP', 'UDP', 'SCTP'].includes(protocol)) bad(`${path}.ports[${pi}].protocol`, 'must be TCP, UDP or SCTP');
+      if (!Number.isInteger(port) || port < 1 || port > 65535) bad(`${path}.ports[${pi}].port`, 'must be a port number 1-65535');
+      ports.push({ name: String(o.name), protocol: protocol as 'TCP' | 'UDP' | 'SCTP', port });
+    });
+    workloads.push({ name: wlName, host, namespace, labels, addresses, pools: poolNames, ports });
   });
 
   const resources = Array.isArray(doc.resources) ? doc.resources.map(String) : [];

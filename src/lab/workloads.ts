@@ -45,7 +45,7 @@ export async function createWorkload(shell: Shell, plan: LabPlan, w: LabWorkload
   await shell.run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
   await shell.run(inNetns(ns, ['sysctl', '-q', '-w', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']));
   startDetached(ns, `probe-${w.name}`, probeServerArgv(), { stateDir });
-  const req: PlumbRequest = { node: w.host, name: w.name, namespace: w.namespace, labels: w.labels, netns: ns, addresses: w.addresses, ...poolsFor(plan, w) };
+  const req: PlumbRequest = { node: w.host, name: w.name, namespace: w.namespace, labels: w.labels, netns: ns, addresses: w.addresses, ports: w.ports, ...poolsFor(plan, w) };
   const res = await shell.run(inNetns(host.ns, ['node', join(DIST, 'lab/plumb.js'), 'add', JSON.stringify(req)]), {
     env: { ETCD_ENDPOINTS: plan.etcd.clientURL, DATASTORE_TYPE: 'etcdv3' },
     allowFail: true,

@@ -148,6 +148,21 @@ test('policy: the example policies give exactly the expected matrix', { skip }, 
   assert.equal(removed.code, 0, removed.stderr);
 });
 
+test('policy: tiers, Pass, Deny, a named port and a network set give exactly the expected matrix', { skip }, async () => {
+  const text = (await import('node:fs')).readFileSync(join(ROOT, 'test/e2e/policies.yaml'), 'utf8');
+  const applied = calicoctl(['apply', '-f', '-'], text);
+  assert.equal(applied.code, 0, applied.stderr);
+  let last = '';
+  const ok = await eventually(() => {
+    const r = probe(['--expect', join(ROOT, 'test/e2e/policies-expect.yaml')]);
+    last = r.stdout;
+    return r.code === 0;
+  }, 60_000, 2000);
+  assert.ok(ok, `matrix differs:\n${last}`);
+  const removed = calicoctl(['delete', '-f', '-'], text);
+  assert.equal(removed.code, 0, removed.stderr);
+});
+
 /** Pings `to` from workload `from` every 50 ms until stopped; resolves with transmitted/received. */
 function pingFlow(from: string, to: string): { stop: () => Promise<{ sent: number; received: number; text: string }> } {
   const child = spawn('ip', ['netns', 'exec', `cts-e2e-w-${from}`, 'ping', '-i', '0.05', '-W', '1', to], { stdio: ['ignore', 'pipe', 'pipe'] });
