@@ -7,7 +7,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import { loadDatastoreConfig, openDatastore } from '../datastore/open-datastore.js';
 import { isCalicoError } from '../base/errors.js';
 import { LinuxExec } from '../dataplane/linux/exec.js';
-import { LinuxConntrack, LinuxIpset, LinuxIptables, LinuxLinks, LinuxNft, LinuxRouteTable, LinuxSysctl } from '../dataplane/linux/drivers.js';
+import { linuxPorts } from '../dataplane/linux/drivers.js';
 import { systemClock } from '../dataplane/linux/clock.js';
 import type { HostAddress } from './autodetect.js';
 import { CalicoNode } from './agent.js';
@@ -75,15 +75,7 @@ async function main(): Promise<number> {
     ...(bgpPort ? { bgp: bgpPort } : {}),
     makeDataplane: (settings) =>
       new ApplyLoopDataplane({
-        ports: {
-          nft: new LinuxNft(exec),
-          iptables: new LinuxIptables(exec),
-          ipset: new LinuxIpset(exec),
-          routes: new LinuxRouteTable(exec),
-          sysctl: new LinuxSysctl(exec),
-          conntrack: new LinuxConntrack(exec),
-          links: new LinuxLinks(exec),
-        },
+        ports: linuxPorts(exec),
         backend: policyBackendFrom(settings),
         config: dataplaneConfigFrom(settings),
         clock: systemClock,

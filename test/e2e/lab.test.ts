@@ -27,6 +27,23 @@ after(() => {
 
 const probe = (args: string[]) => lab(['probe', ...args], { timeoutMs: 60_000 });
 
+/** Applies a policy file, waits for the matrix to match `expectFile`, then deletes the policies again. */
+async function expectMatrixUnder(policyFile: string, expectFile: string): Promise<void> {
+  const text = (await import('node:fs')).readFileSync(join(ROOT, policyFile), 'utf8');
+  const applied = calicoctl(['apply', '-f', '-'], text);
+  assert.equal(applied.code, 0, applied.stderr);
+  let last = '';
+  const ok = await eventually(() => {
+    const r = probe(['--expect', join(ROOT, expectFile)]);
+    last = r.stdout;
+    return r.code === 0;
+  }, 60_000, 2000);
+  assert.ok(ok, `matrix differs:\n${last}`);
+  const removed = calicoctl(['delete', '-f', '-'], text);
+  assert.equal(removed.code, 0, removed.stderr);
+}
+
+
 test('every workload has an address from its pool and a WorkloadEndpoint', { skip }, () => {
   const wl = workloads();
   assert.equal(wl.length, 6);
@@ -134,34 +151,11 @@ test('a forged source address or MAC never reaches its destination', { skip }, a
   assert.ok(honest, 'the same ping with the real MAC works (so the test can fail)');
 });
 
-test('policy: the example policies give exactly the expected matrix', { skip }, async () => {
-  const applied = calicoctl(['apply', '-f', '-'], (await import('node:fs')).readFileSync(join(ROOT, 'examples/lab/policy.yaml'), 'utf8'));
-  assert.equal(applied.code, 0, applied.stderr);
-  let last = '';
-  const ok = await eventually(() => {
-    const r = probe(['--expect', join(ROOT, 'examples/lab/policy-expect.yaml')]);
-    last = r.stdout;
-    return r.code === 0;
-  }, 60_000, 2000);
-  assert.ok(ok, `matrix differs:\n${last}`);
-  const removed = calicoctl(['delete', '-f', '-'], (await import('node:fs')).readFileSync(join(ROOT, 'examples/lab/policy.yaml'), 'utf8'));
-  assert.equal(removed.code, 0, removed.stderr);
-});
+test('policy: the example policies give exactly the expected matrix', { skip }, () =>
+  expectMatrixUnder('examples/lab/policy.yaml', 'examples/lab/policy-expect.yaml'));
 
-test('policy: tiers, Pass, Deny, a named port and a network set give exactly the expected matrix', { skip }, async () => {
-  const text = (await import('node:fs')).readFileSync(join(ROOT, 'test/e2e/policies.yaml'), 'utf8');
-  const applied = calicoctl(['apply', '-f', '-'], text);
-  assert.equal(applied.code, 0, applied.stderr);
-  let last = '';
-  const ok = await eventually(() => {
-    const r = probe(['--expect', join(ROOT, 'test/e2e/policies-expect.yaml')]);
-    last = r.stdout;
-    return r.code === 0;
-  }, 60_000, 2000);
-  assert.ok(ok, `matrix differs:\n${last}`);
-  const removed = calicoctl(['delete', '-f', '-'], text);
-  assert.equal(removed.code, 0, removed.stderr);
-});
+test('policy: tiers, Pass, Deny, a named port and a network set give exactly the expected matrix', { skip }, () =>
+  expectMatrixUnder('test/e2e/policies.yaml', 'test/e2e/policies-expect.yaml'));
 
 /** Pings `to` from workload `from` every 50 ms until stopped; resolves with transmitted/received. */
 function pingFlow(from: string, to: string): { stop: () => Promise<{ sent: number; received: number; text: string }> } {
