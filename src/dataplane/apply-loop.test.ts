@@ -84,10 +84,12 @@ test('restart with correct kernel state reads back and writes nothing', async ()
   const second = setup();
   second.ports.nft.listing = renderNftFull(compileRuleset(modelFromCalc(first.managers.snapshot(), defaultDataplaneConfig())));
   for (const r of first.ports.routes.routes.values()) second.ports.routes.routes.set(r.dst, r);
+  for (const n of first.ports.neighbors.entries.values()) second.ports.neighbors.entries.set(n.ip, n);
   second.record({ type: 'policyUpserted', policy: allow }, { type: 'workloadEndpointUpserted', endpoint: wlA }, { type: 'inSync' });
   await second.step(0);
   assert.deepEqual(second.ports.nft.log, ['list']);
   assert.deepEqual(second.ports.routes.log, ['list 4', 'list 6']);
+  assert.deepEqual(second.ports.neighbors.log, ['list 4', 'list 6']);
 });
 
 test('a refused batch is retried object by object; the bad object backs off, the rest are applied', async () => {

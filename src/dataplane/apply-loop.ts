@@ -8,7 +8,7 @@
 //
 // A round compiles the managers' desired state, then: policy (sets before the
 // rules that use them, deletions after, one batch per backend), routes,
-// sysctls, conntrack flushes. The kernel is read back on the first round and
+// static neighbours, sysctls, conntrack flushes. The kernel is read back on the first round and
 // after any failure (mark), only differences are written, and objects we own
 // but no longer want are deleted (sweep): correct state is never flushed.
 // A failed object is retried with exponential backoff while the others go on.
@@ -21,16 +21,16 @@ import { DataplaneFatalError } from './errors.js';
 import type { DataplaneManagers } from './managers.js';
 import { modelFromCalc } from './model-from-calc.js';
 import type { PolicyBackend } from './policy-backend.js';
-import type { Clock, Conntrack, Links, Route, RouteTable, Sysctl } from './ports.js';
+import type { Clock, Conntrack, Links, Neighbor, Neighbors, Route, RouteTable, Sysctl } from './ports.js';
 
 export type ApplyLoopState = 'waiting-for-sync' | 'idle' | 'scheduled' | 'applying' | 'stopped' | 'failed';
-export type FailureKind = 'policy' | 'route' | 'sysctl' | 'conntrack';
+export type FailureKind = 'policy' | 'route' | 'neighbor' | 'sysctl' | 'conntrack';
 export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
 export interface ApplyLoopOptions {
   managers: DataplaneManagers;
   backend: PolicyBackend;
-  ports: { routes: RouteTable; sysctl: Sysctl; conntrack: Conntrack; links: Links };
+  ports: { routes: RouteTable; neighbors: Neighbors; sysctl: Sysctl; conntrack: Conntrack; links: Links };
   clock: Clock;
   config: DataplaneConfig;
   /** Minimum time between the starts of two rounds (coalesces bursts). */
@@ -89,6 +89,7 @@ export class ApplyLoop {
   private dirty = false;
   private needRead = true;
   private routesView: Map<string, Route> | undefined;
+  private neighborsView: Map<string, Neighbor> | undefined;
   private readonly failures = new Map<string, Failure>();
   private readonly sysctlDone = new Set<string>();
   private hostSysctlsDone = false;
@@ -97,7 +98,7 @@ export class ApplyLoop {
   private round: Promise<void> | undefined;
   private waiters: (() => void)[] = [];
   private readonly compileCache = new CompileCache();
-  readonly metrics: ApplyMetrics = { rounds: 0, resyncs: 0, lastRoundMs: 0, roundDurationsMs: [], failures: { policy: 0, route: 0, sysctl: 0, conntrack: 0 }, endpoints: 0, policies: 0 };
+  readonly metrics: ApplyMetrics = { rounds: 0, resyncs: 0, lastRoundMs: 0, roundDurationsMs: [], failures: { policy: 0, route: 0, neighbor: 0, sysctl: 0, conntrack: 0 }, endpoints: 0, policies: 0 };
   private readonly minIntervalMs: number;
   private readonly backoff: { initialMs: number; maxMs: number; maxPolicyAttempts: number };
   private readonly log: LogFn;
@@ -198,6 +199,7 @@ export class ApplyLoop {
       // Policy before routes: a new workload becomes reachable only once its chains exist.
       await this.syncPolicy(desired);
       await this.syncRoutes();
+      await this.syncNeighbors();
       await this.syncSysctls();
       await this.syncConntrack();
     } catch (err) {
@@ -316,6 +318,43 @@ export class ApplyLoop {
         else {
           view.set(r.dst, r);
           this.failures.delete(`route:${r.dst}`);
+        }
+      }
+    }
+  }
+
+  /** Same mark-and-sweep as routes: read ours once, write only entries that differ, delete ours no longer wanted. */
+  private async syncNeighbors(): Promise<void> {
+    const neighbors = this.opts.ports.neighbors;
+    if (!this.neighborsView) {
+      try {
+        this.neighborsView = new Map([...(await neighbors.list(4)), ...(await neighbors.list(6))].map((n) => [n.ip, n]));
+        this.failures.delete('neighbors-read');
+      } catch (err) {
+        this.recordFailure('neighbors-read', 'neighbor', err);
+        return;
+      }
+    }
+    const view = this.neighborsView;
+    const desired = new Map(this.opts.managers.endpoints.desiredNeighbors().map((n) => [n.ip, n]));
+    const same = (a: Neighbor | undefined, b: Neighbor) => a !== undefined && a.dev === b.dev && a.mac === b.mac;
+    // An entry on another device is deleted first (replace would add a second one beside it).
+    const toRemove = [...view.values()].filter((n) => desired.get(n.ip)?.dev !== n.dev);
+    const toReplace = [...desired.values()].filter((n) => !same(view.get(n.ip), n) && !this.inBackoff(`neighbor:${n.ip}`));
+    for (const key of [...this.failures.keys()]) if (key.startsWith('neighbor:') && !desired.has(key.slice(9))) this.failures.delete(key);
+    if (toRemove.length) {
+      const { failed } = await neighbors.remove(toRemove);
+      const bad = new Set(failed.map((f) => f.entry.ip));
+      for (const n of toRemove) if (!bad.has(n.ip)) view.delete(n.ip);
+    }
+    if (toReplace.length) {
+      const { failed } = await neighbors.replace(toReplace);
+      const bad = new Map(failed.map((f) => [f.entry.ip, f.error]));
+      for (const n of toReplace) {
+        if (bad.has(n.ip)) this.recordFailure(`neighbor:${n.ip}`, 'neighbor', bad.get(n.ip));
+        else {
+          view.set(n.ip, n);
+          this.failures.delete(`neighbor:${n.ip}`);
         }
       }
     }

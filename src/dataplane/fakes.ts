@@ -1,11 +1,11 @@
 // Fakes of every dataplane port. Each records an operation log (assert on it,
 // not on private fields) and can be told to fail its next call. The route
-// table, sysctls and links keep real in-memory state; nft/iptables/ipset
+// table, neighbours, sysctls and links keep real in-memory state; nft/iptables/ipset
 // return whatever listing the test set (the dataplane caches its own view
 // after a successful write, so listings matter only when it reads back).
 
 import { DataplaneError } from './errors.js';
-import type { Clock, Conntrack, ExecResult, Exec, Ipset, IptablesFamily, IptablesRestore, Link, Links, Nft, Route, RouteTable, Sysctl } from './ports.js';
+import type { Clock, Conntrack, ExecResult, Exec, Ipset, IptablesFamily, IptablesRestore, Link, Links, Neighbor, Neighbors, Nft, Route, RouteTable, Sysctl } from './ports.js';
 
 class FailSwitch {
   readonly log: string[] = [];
@@ -120,6 +120,39 @@ export class FakeRouteTable extends FailSwitch implements RouteTable {
   }
 }
 
+export class FakeNeighbors extends FailSwitch implements Neighbors {
+  /** By address. */
+  readonly entries = new Map<string, Neighbor>();
+  /** Interfaces that exist; an entry on any other fails like the kernel would. */
+  devices = new Set<string>();
+  async list(family: 4 | 6): Promise<Neighbor[]> {
+    this.record(`list ${family}`);
+    this.check(`list ${family}`);
+    return [...this.entries.values()].filter((n) => n.family === family);
+  }
+  async replace(entries: Neighbor[]) {
+    const failed: { entry: Neighbor; error: string }[] = [];
+    for (const n of entries) {
+      this.record(`replace ${n.ip} lladdr ${n.mac} dev ${n.dev}`);
+      try {
+        this.check(`replace ${n.ip}`);
+        if (!this.devices.has(n.dev)) throw new Error(`Cannot find device "${n.dev}"`);
+        this.entries.set(n.ip, n);
+      } catch (e) {
+        failed.push({ entry: n, error: String(e) });
+      }
+    }
+    return { failed };
+  }
+  async remove(entries: Neighbor[]) {
+    for (const n of entries) {
+      this.record(`remove ${n.ip} dev ${n.dev}`);
+      this.entries.delete(n.ip);
+    }
+    return { failed: [] };
+  }
+}
+
 export class FakeSysctl extends FailSwitch implements Sysctl {
   readonly values = new Map<string, string>();
   /** When set, per-interface keys of any other interface fail, as /proc/sys would. */
@@ -199,11 +232,13 @@ export function fakePorts() {
     iptables: new FakeIptables(),
     ipset: new FakeIpset(),
     routes: new FakeRouteTable(),
+    neighbors: new FakeNeighbors(),
     sysctl: new FakeSysctl(),
     conntrack: new FakeConntrack(),
     links: new FakeLinks(),
   };
   for (const p of Object.values(ports)) p.journal = journal;
   ports.sysctl.devices = ports.routes.devices;
+  ports.neighbors.devices = ports.routes.devices;
   return { ...ports, journal };
 }

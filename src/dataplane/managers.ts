@@ -5,13 +5,13 @@
 import type { CalcUpdate, HostEndpointState, IpPoolState, IpSetState, PolicyState, ProfileState, WorkloadEndpointState } from '../calc/output.js';
 import { emptyDesiredState, type DesiredPolicyState } from '../calc/output.js';
 import { canonicalCidr, familyOf } from '../rules/cidr.js';
-import type { Route } from './ports.js';
+import type { Neighbor, Route } from './ports.js';
 
 abstract class Slice {
   changed = false;
 }
 
-/** Local workload endpoints: routes, per-interface sysctls, conntrack flushes of removed addresses. */
+/** Local workload endpoints: routes, static neighbours, per-interface sysctls, conntrack flushes of removed addresses. */
 export class EndpointManager extends Slice {
   readonly workloads = new Map<string, WorkloadEndpointState>();
   readonly hosts = new Map<string, HostEndpointState>();
@@ -46,6 +46,26 @@ export class EndpointManager extends Slice {
     const out: Route[] = [];
     for (const ep of this.workloads.values()) {
       for (const n of [...ep.ipv4Nets, ...ep.ipv6Nets]) out.push({ dst: canonicalCidr(n), dev: ep.interfaceName, family: familyOf(n) });
+    }
+    return out;
+  }
+
+  /**
+   * A permanent `<ip> lladdr <mac> dev caliX` for every local workload address
+   * of an endpoint with a MAC: a workload that forges ARP/NDP cannot then
+   * repoint the host's entry for its own address at another MAC.
+   */
+  desiredNeighbors(): Neighbor[] {
+    const out: Neighbor[] = [];
+    for (const ep of this.workloads.values()) {
+      if (!ep.mac) continue;
+      const mac = ep.mac.toLowerCase();
+      for (const n of [...ep.ipv4Nets, ...ep.ipv6Nets]) {
+        // Only single addresses have a neighbour; a wider workload net is routed, not resolved.
+        const ip = canonicalCidr(n);
+        if (ip.includes('/')) continue;
+        out.push({ ip, mac, dev: ep.interfaceName, family: familyOf(n) });
+      }
     }
     return out;
   }

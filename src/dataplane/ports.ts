@@ -53,6 +53,23 @@ export interface RouteTable {
   remove(routes: Route[]): Promise<{ failed: { route: Route; error: string }[] }>;
 }
 
+/** A static neighbour (ARP/NDP) entry for a local workload address. */
+export interface Neighbor {
+  ip: string;
+  /** Lower-case, colon-separated. */
+  mac: string;
+  dev: string;
+  family: 4 | 6;
+}
+
+export interface Neighbors {
+  /** PERMANENT neighbour entries tagged with our protocol number. */
+  list(family: 4 | 6): Promise<Neighbor[]>;
+  /** `ip neigh replace <ip> lladdr <mac> dev <dev> nud permanent proto <ours>` for each; returns the entries that failed. */
+  replace(entries: Neighbor[]): Promise<{ failed: { entry: Neighbor; error: string }[] }>;
+  remove(entries: Neighbor[]): Promise<{ failed: { entry: Neighbor; error: string }[] }>;
+}
+
 export interface Sysctl {
   /** Writes each key (dotted form, e.g. net.ipv4.conf.caliX.proxy_arp); returns the keys that failed. */
   write(values: Record<string, string>): Promise<{ failed: string[] }>;
@@ -86,6 +103,7 @@ export interface DataplanePorts {
   iptables: IptablesRestore;
   ipset: Ipset;
   routes: RouteTable;
+  neighbors: Neighbors;
   sysctl: Sysctl;
   conntrack: Conntrack;
   links: Links;

@@ -3,7 +3,7 @@
 // decision lives in the pure code that calls them.
 
 import { DataplaneError } from '../errors.js';
-import type { Conntrack, Exec, Ipset, IptablesFamily, IptablesRestore, Link, Links, Nft, Route, RouteTable, Sysctl } from '../ports.js';
+import type { Conntrack, Exec, Ipset, IptablesFamily, IptablesRestore, Link, Links, Neighbor, Neighbors, Nft, Route, RouteTable, Sysctl } from '../ports.js';
 import { NFT_FAMILY, NFT_TABLE, ROUTE_PROTOCOL } from '../../rules/names.js';
 import { canonicalCidr } from '../../rules/cidr.js';
 
@@ -76,6 +76,38 @@ export class LinuxRouteTable implements RouteTable {
   }
 }
 
+export class LinuxNeighbors implements Neighbors {
+  constructor(private readonly exec: Exec) {}
+  async list(family: 4 | 6): Promise<Neighbor[]> {
+    const out = await must(this.exec, 'neighbors', ['ip', `-${family}`, '-j', 'neigh', 'show', 'nud', 'permanent', 'proto', String(ROUTE_PROTOCOL)]);
+    const rows = (out.trim() ? JSON.parse(out) : []) as { dst: string; dev?: string; lladdr?: string; protocol?: string }[];
+    // The protocol filter is checked again: an iproute2 that ignores it would hand us entries we do not own.
+    return rows
+      .filter((r) => r.dev && r.lladdr && r.protocol === String(ROUTE_PROTOCOL))
+      .map((r) => ({ ip: canonicalCidr(r.dst), mac: r.lladdr!.toLowerCase(), dev: r.dev!, family }));
+  }
+  replace(entries: Neighbor[]) {
+    return this.batch(entries, (n) => `neigh replace ${n.ip} lladdr ${n.mac} dev ${n.dev} nud permanent proto ${ROUTE_PROTOCOL}`);
+  }
+  remove(entries: Neighbor[]) {
+    return this.batch(entries, (n) => `neigh del ${n.ip} dev ${n.dev}`);
+  }
+  private async batch(entries: Neighbor[], line: (n: Neighbor) => string) {
+    const failed: { entry: Neighbor; error: string }[] = [];
+    if (entries.length === 0) return { failed };
+    const r = await this.exec.run(['ip', '-batch', '-'], { input: entries.map(line).join('\n') + '\n' });
+    if (r.code === 0) return { failed };
+    // One by one so a single bad entry fails alone; an entry already gone (or whose device is) is not a failure to delete.
+    for (const entry of entries) {
+      const cmd = line(entry);
+      const one = await this.exec.run(['ip', ...cmd.split(' ')]);
+      const gone = cmd.startsWith('neigh del') && /No such file or directory|Cannot find device/.test(one.stderr);
+      if (one.code !== 0 && !gone) failed.push({ entry, error: one.stderr.trim() });
+    }
+    return { failed };
+  }
+}
+
 export class LinuxSysctl implements Sysctl {
   constructor(private readonly exec: Exec) {}
   async write(values: Record<string, string>): Promise<{ failed: string[] }> {
@@ -121,6 +153,7 @@ export function linuxPorts(exec: Exec) {
     iptables: new LinuxIptables(exec),
     ipset: new LinuxIpset(exec),
     routes: new LinuxRouteTable(exec),
+    neighbors: new LinuxNeighbors(exec),
     sysctl: new LinuxSysctl(exec),
     conntrack: new LinuxConntrack(exec),
     links: new LinuxLinks(exec),

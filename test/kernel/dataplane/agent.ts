@@ -14,7 +14,7 @@ import { sh } from './topology.js';
 export class TestAgent {
   readonly managers = new DataplaneManagers();
   readonly loop: ApplyLoop;
-  /** Every kernel write the loop made (nft scripts, restores, route changes). */
+  /** Every kernel write the loop made (nft scripts, restores, route and neighbour changes). */
   readonly writes: string[] = [];
 
   constructor(readonly ns: string, readonly backend: BackendName) {
@@ -28,10 +28,15 @@ export class TestAgent {
       replace: (r: Parameters<typeof ports.routes.replace>[0]) => (writes.push(`route replace ${r.map((x) => x.dst)}`), ports.routes.replace(r)),
       remove: (r: Parameters<typeof ports.routes.remove>[0]) => (writes.push(`route remove ${r.map((x) => x.dst)}`), ports.routes.remove(r)),
     };
+    const neighbors = {
+      list: (f: 4 | 6) => ports.neighbors.list(f),
+      replace: (n: Parameters<typeof ports.neighbors.replace>[0]) => (writes.push(`neigh replace ${n.map((x) => x.ip)}`), ports.neighbors.replace(n)),
+      remove: (n: Parameters<typeof ports.neighbors.remove>[0]) => (writes.push(`neigh remove ${n.map((x) => x.ip)}`), ports.neighbors.remove(n)),
+    };
     this.loop = new ApplyLoop({
       managers: this.managers,
       backend: backend === 'nftables' ? new NftBackend(nft) : new IptablesBackend({ iptables, ipset }),
-      ports: { ...ports, routes },
+      ports: { ...ports, routes, neighbors },
       clock: systemClock,
       config: defaultDataplaneConfig(),
       minIntervalMs: 20,
@@ -53,7 +58,8 @@ export class TestAgent {
   kernelState(): string {
     const ip = (args: string[]) => sh(['ip', '-n', this.ns, ...args]);
     const exec = (args: string[]) => sh(['ip', 'netns', 'exec', this.ns, ...args]);
-    const routes = ip(['route', 'show', 'proto', '80']) + ip(['-6', 'route', 'show', 'proto', '80']);
+    const routes =
+      ip(['route', 'show', 'proto', '80']) + ip(['-6', 'route', 'show', 'proto', '80']) + ip(['-4', 'neigh', 'show', 'nud', 'permanent', 'proto', '80']) + ip(['-6', 'neigh', 'show', 'nud', 'permanent', 'proto', '80']);
     if (this.backend === 'nftables') return exec(['nft', '-a', 'list', 'table', 'inet', 'calico']) + routes;
     const strip = (t: string) => t.split('\n').filter((l) => !l.startsWith('#')).join('\n').replace(/\[\d+:\d+\]/g, '[-]');
     return strip(exec(['iptables-save'])) + strip(exec(['ip6tables-save'])) + exec(['ipset', 'save']) + routes;

@@ -109,7 +109,8 @@ test('calico-node: registers, programs a workload, stops/restarts without touchi
       return { proc, exited: new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code))) };
     };
     const ready = () => sh(['ip', 'netns', 'exec', HOST, 'curl', '-sf', 'http://127.0.0.1:29099/readiness']).code === 0;
-    const kernelState = () => inHost(['nft', 'list', 'ruleset']) + inHost(['ip', '-4', 'route', 'show']) + inHost(['ip', '-6', 'route', 'show']);
+    const kernelState = () =>
+      inHost(['nft', 'list', 'ruleset']) + inHost(['ip', '-4', 'route', 'show']) + inHost(['ip', '-6', 'route', 'show']) + inHost(['ip', 'neigh', 'show', 'nud', 'permanent']);
     const first = startNode();
     const node = first.proc;
     const exited = first.exited;
@@ -120,6 +121,7 @@ test('calico-node: registers, programs a workload, stops/restarts without touchi
     assert.match(nodeLog, /using IPv4 address from IP/);
     const routes = inHost(['ip', 'route', 'show', 'dev', IFACE]);
     assert.match(routes, /198\.18\.1\.2/);
+    assert.match(inHost(['ip', 'neigh', 'show', '198.18.1.2', 'dev', IFACE]), new RegExp(`lladdr ${wlMac} PERMANENT`), 'static neighbour entry with the endpoint MAC');
     const ruleset = inHost(['nft', 'list', 'ruleset']);
     assert.match(ruleset, /table/);
     assert.match(ruleset, /dport 80/, 'the policy reached the kernel');
