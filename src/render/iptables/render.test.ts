@@ -100,3 +100,23 @@ test('iptables: a negated ICMP match with a code negates type/code together', ()
   assert.deepEqual(line(6, 0), ['-A c -m icmp6 ! --icmpv6-type 128/0 -j DROP']);
   assert.deepEqual(line(4, undefined), ['-A c -m icmp ! --icmp-type 8 -j DROP']);
 });
+
+test('iptables: protocol X with notProtocol X never matches (renders nothing), by number or name', () => {
+  const rule = (protocol: string, not: string) =>
+    renderIptablesRule('c', { matches: [{ kind: 'protocol', protocol }, { kind: 'protocol', protocol: not, negate: true }, { kind: 'ports', dir: 'dst', ports: [{ first: 22, last: 22 }] }], action: { kind: 'accept' } }, 4);
+  assert.deepEqual(rule('tcp', 'tcp'), []);
+  assert.deepEqual(rule('tcp', '6'), []);
+  assert.deepEqual(rule('ipv6-icmp', '58'), []);
+  // Order does not matter either.
+  assert.deepEqual(renderIptablesRule('c', { matches: [{ kind: 'protocol', protocol: 'udp', negate: true }, { kind: 'protocol', protocol: 'udp' }], action: { kind: 'accept' } }, 4), []);
+  // A different notProtocol is redundant next to a positive protocol.
+  assert.deepEqual(rule('tcp', 'udp'), ['-A c -p tcp -m multiport --dports 22 -j ACCEPT']);
+});
+
+test('iptables: an allow rule with protocol == notProtocol from a policy opens nothing', () => {
+  const model = structuredClone(basic);
+  model.policies.find((p) => p.id === 'default/default.allow-dns')!.outbound = [{ action: 'allow', protocol: 'tcp', notProtocol: 'tcp' }];
+  const text = renderIptablesFull(compileRuleset(model), 4);
+  const chain = text.split('\n').filter((l) => /^-A cali-po-\S+ /.test(l) && / -p tcp/.test(l));
+  assert.deepEqual(chain, []);
+});

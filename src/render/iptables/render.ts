@@ -54,7 +54,36 @@ function portChunks(ports: PortRange[]): string[] {
 }
 
 /** Renders one IR rule to one or more `-A chain ...` lines for one family. */
+/** IP protocol number of an IR protocol name ("tcp", "ipv6-icmp", "6"); undefined when unknown. */
+function protocolNumber(name: string): number | undefined {
+  const n = name.toLowerCase();
+  if (/^[0-9]+$/.test(n)) return Number(n);
+  return PROTOCOL_NUMBERS[n];
+}
+const PROTOCOL_NUMBERS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58, 'ipv6-icmp': 58, sctp: 132, udplite: 136 };
+
+/**
+ * iptables takes one -p per rule. With a positive protocol, a negated one is
+ * either redundant (a different protocol) or makes the rule unmatchable (the
+ * same protocol, by number: "tcp" and "6" are one). Returns false for the latter.
+ */
+function protocolsCanMatch(rule: Rule): boolean {
+  const protos = rule.matches.filter((m): m is Extract<Match, { kind: 'protocol' }> => m.kind === 'protocol');
+  const key = (p: string) => protocolNumber(p) ?? p.toLowerCase();
+  const positive = new Set(protos.filter((m) => !m.negate).map((m) => key(m.protocol)));
+  if (positive.size > 1) return false;
+  if (positive.size === 0) {
+    if (protos.length > 1) throw unsupported('two negated protocols in one rule');
+    return true;
+  }
+  return !protos.some((m) => m.negate && positive.has(key(m.protocol)));
+}
+
 export function renderIptablesRule(chain: string, rule: Rule, family: IpVersion): string[] {
+  // A rule that can never match renders as nothing: dropping the negation
+  // instead would turn "tcp and not tcp" into "all tcp" (fail open).
+  if (!protocolsCanMatch(rule)) return [];
+  const hasPositiveProtocol = rule.matches.some((m) => m.kind === 'protocol' && !m.negate);
   const parts: string[] = [];
   let protocol: string | undefined;
   let portAlternatives: string[] | undefined;
@@ -65,8 +94,12 @@ export function renderIptablesRule(chain: string, rule: Rule, family: IpVersion)
       case 'family':
         return [];
       case 'protocol':
-        if (m.negate && protocol) return []; // a positive protocol already excludes it
-        if (!m.negate) protocol = m.protocol;
+        // A different positive protocol already excludes it (checked above).
+        if (m.negate && hasPositiveProtocol) return [];
+        if (!m.negate) {
+          if (protocol) return []; // same protocol twice (checked above)
+          protocol = m.protocol;
+        }
         return [`${bang(m.negate)}-p ${m.protocol}`];
       case 'addr': {
         const flag = m.dir === 'src' ? 's' : 'd';
