@@ -72,3 +72,16 @@ test('effective settings: env > node.<name> > default > built-in; dataplane conf
   assert.equal(policyBackendFrom(effectiveFelixSettings({})), 'nftables');
   assert.equal(policyBackendFrom(effectiveFelixSettings({ global: { nftablesMode: 'Disabled' } })), 'iptables');
 });
+
+test('dataplane config: failsafe net is carried through; an unreadable net drops the entry', () => {
+  const dp = dataplaneConfigFrom(
+    effectiveFelixSettings({
+      global: {
+        failsafeInboundHostPorts: [{ protocol: 'TCP', port: 22, net: '10.0.0.0/8' }, { protocol: 'UDP', port: 68 }, { protocol: 'TCP', port: 23, net: 'bogus' }],
+        failsafeOutboundHostPorts: [{ protocol: 'UDP', port: 53, net: '2001:db8::/32' }],
+      },
+    }),
+  );
+  assert.deepEqual(dp.failsafeInbound, [{ protocol: 'tcp', port: 22, net: '10.0.0.0/8' }, { protocol: 'udp', port: 68 }]);
+  assert.deepEqual(dp.failsafeOutbound, [{ protocol: 'udp', port: 53, net: '2001:db8::/32' }]);
+});

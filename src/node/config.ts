@@ -4,6 +4,7 @@
 // src/datastore/config.ts) and FELIX_<SETTING> overrides of FelixConfiguration.
 // Pure: the environment and the stored FelixConfigurations are passed in.
 import { ValidationError } from '../base/errors.js';
+import { tryParseCIDROrIP } from '../base/ip.js';
 import type { FieldIssue } from '../base/errors.js';
 import { FELIX_CONFIGURATION_DEFAULTS } from '../api/kinds/felix-configuration.js';
 import type { DataplaneConfig, EndpointToHostAction, ProtoPort } from '../rules/model.js';
@@ -155,9 +156,19 @@ export function effectiveFelixSettings(layers: { global?: Record<string, unknown
 
 function protoPorts(v: unknown): ProtoPort[] {
   if (!Array.isArray(v)) return [];
-  return v
-    .filter((p): p is { protocol?: string; port: number } => !!p && typeof p === 'object' && typeof (p as { port?: unknown }).port === 'number')
-    .map((p) => ({ protocol: (p.protocol ?? 'TCP').toLowerCase() as ProtoPort['protocol'], port: p.port }));
+  const out: ProtoPort[] = [];
+  for (const p of v as Array<{ protocol?: string; port?: unknown; net?: unknown }>) {
+    if (!p || typeof p !== 'object' || typeof p.port !== 'number') continue;
+    const entry: ProtoPort = { protocol: (p.protocol ?? 'TCP').toLowerCase() as ProtoPort['protocol'], port: p.port };
+    if (p.net !== undefined && p.net !== null && p.net !== '') {
+      // The net narrows who may use the failsafe; an entry whose net we cannot
+      // read is skipped, never widened to "any source".
+      if (typeof p.net !== 'string' || !tryParseCIDROrIP(p.net.trim())) continue;
+      entry.net = p.net.trim();
+    }
+    out.push(entry);
+  }
+  return out;
 }
 
 /** What the dataplane needs from the settings. */

@@ -26,12 +26,29 @@ const ret = { kind: 'return' } as const;
 const markIs = (bit: number): Match => ({ kind: 'mark', mask: bit, value: bit });
 const markNot = (bit: number): Match => ({ kind: 'mark', mask: bit, value: bit, negate: true });
 
-function failsafeRules(ports: ProtoPort[], dir: 'src' | 'dst'): Rule[] {
-  return ports.map((p) => ({
-    matches: [{ kind: 'protocol', protocol: p.protocol }, { kind: 'ports', dir, ports: [{ first: p.port, last: p.port }] }],
-    action: accept,
-    comment: 'failsafe',
-  }));
+/**
+ * Failsafe accepts, on the destination port. `peer` says which address a
+ * failsafe's `net` restricts (the source for inbound, the destination for
+ * outbound); with a net the rule exists only in that net's family. A net that
+ * is not a CIDR drops the entry: it must never widen to "any peer".
+ */
+function failsafeRules(ports: ProtoPort[], peer: 'src' | 'dst'): Rule[] {
+  const rules: Rule[] = [];
+  for (const p of ports) {
+    const matches: Match[] = [{ kind: 'protocol', protocol: p.protocol }, { kind: 'ports', dir: 'dst', ports: [{ first: p.port, last: p.port }] }];
+    if (p.net !== undefined) {
+      let cidr: string;
+      try {
+        cidr = canonicalCidr(p.net);
+      } catch {
+        continue;
+      }
+      const family = familyOf(cidr);
+      matches.unshift({ kind: 'family', family }, { kind: 'addr', dir: peer, family, cidr });
+    }
+    rules.push({ matches, action: accept, comment: 'failsafe' });
+  }
+  return rules;
 }
 
 /** Tiers, then profiles, then drop: the body shared by every endpoint chain. */
@@ -137,7 +154,7 @@ export function compileRuleset(model: DataplaneModel, cache?: CompileCache): Rul
   }
   for (const ep of hosts) {
     perEndpoint(ep, () => [
-      chain(chainNames.toHost(ep.interfaceName), [...failsafeRules(model.config.failsafeInbound, 'dst'), clearMarks(), ...policyBody(ep, 'inbound', known)]),
+      chain(chainNames.toHost(ep.interfaceName), [...failsafeRules(model.config.failsafeInbound, 'src'), clearMarks(), ...policyBody(ep, 'inbound', known)]),
       chain(chainNames.fromHost(ep.interfaceName), [...failsafeRules(model.config.failsafeOutbound, 'dst'), clearMarks(), ...policyBody(ep, 'outbound', known)]),
     ]);
   }
@@ -183,7 +200,7 @@ export function compileRuleset(model: DataplaneModel, cache?: CompileCache): Rul
   const toHostAction = model.config.endpointToHostAction === 'accept' ? accept : model.config.endpointToHostAction === 'return' ? ret : drop;
   add(chainNames.workloadToHost, [
     ...ndp,
-    ...failsafeRules(model.config.workloadToHostFailsafe, 'dst'),
+    ...failsafeRules(model.config.workloadToHostFailsafe, 'src'),
     { matches: [], action: { kind: 'jump', chain: chainNames.fromWorkloadDispatch } },
     { matches: [], action: toHostAction, comment: 'endpoint to host action' },
   ]);

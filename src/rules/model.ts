@@ -96,6 +96,8 @@ export type EndpointToHostAction = 'drop' | 'accept' | 'return';
 export interface ProtoPort {
   protocol: 'tcp' | 'udp' | 'sctp';
   port: number;
+  /** Optional CIDR (FelixConfiguration failsafe `net`): the peer, i.e. the source inbound, the destination outbound. Rendered only in its family. */
+  net?: string;
 }
 
 export interface DataplaneConfig {
