@@ -1,6 +1,6 @@
 // Policy rules, shared by NetworkPolicy, GlobalNetworkPolicy and Profile.
 // A rule matches on protocol, ICMP type/code, IP version and on the source and
-// destination (nets, selectors, ports, service accounts, services); the first
+// destination (nets, selectors, ports, service accounts; services are rejected); the first
 // rule that matches decides with its action.
 import type { IPFamily } from '../base/ip.js';
 import { resourceName } from './names.js';
@@ -89,6 +89,8 @@ const icmpFields: Check<ICMPFields> = obj<ICMPFields>(
   },
 );
 
+export const SERVICES_UNSUPPORTED = 'services matches are not supported by calico-ts (no Kubernetes Service data); use selector or nets';
+
 const entityRule: Check<EntityRule> = obj<EntityRule>(
   {
     nets: list(cidr({ allowBareIP: true }), { maxItems: 256 }),
@@ -111,12 +113,9 @@ const entityRule: Check<EntityRule> = obj<EntityRule>(
           at.field('notNets').add(`"${n}" in notNets matches no traffic at all: remove it or use nets`);
         }
       }
-      if (e.services) {
-        const clash = (['namespaceSelector', 'serviceAccounts', 'selector', 'notSelector', 'nets', 'notNets', 'ports', 'notPorts'] as const).filter(
-          (f) => e[f] !== undefined && !(typeof e[f] === 'string' && e[f] === '') && !(Array.isArray(e[f]) && (e[f] as unknown[]).length === 0),
-        );
-        for (const f of clash) at.field(f).add('cannot be combined with services in the same rule');
-      }
+      // Calico resolves services from Kubernetes Service/EndpointSlice data, which
+      // calico-ts does not have: accepting the field would make the rule unconditional.
+      if (e.services !== undefined) at.field('services').add(SERVICES_UNSUPPORTED);
     },
   },
 );
@@ -140,7 +139,7 @@ const httpMatch: Check<HTTPMatch> = obj<HTTPMatch>({
 
 export interface RuleContext {
   direction: 'ingress' | 'egress';
-  /** GlobalNetworkPolicy: a service reference needs a namespace. */
+  /** GlobalNetworkPolicy (kept for callers; services, which needed it, are rejected). */
   global: boolean;
 }
 
@@ -174,17 +173,17 @@ function refineRule(rIn: Rule, { at, ctx }: { at: Cursor; ctx: RuleContext }): v
   if (r.protocol !== undefined && !isValidProtocol(r.protocol)) return;
   if (r.notProtocol !== undefined && !isValidProtocol(r.notProtocol)) delete r.notProtocol;
   if (r.ipVersion !== undefined && r.ipVersion !== 4 && r.ipVersion !== 6) delete r.ipVersion;
-  // Ports: numeric ports need a protocol that has ports; named ports resolve per
-  // endpoint so they may stand without one.
+  // Ports (numeric or named, in ports or notPorts) need a protocol that has
+  // ports, as in Calico: without one a named port has no protocol to resolve
+  // against, and dropping it would widen the rule.
   for (const side of ['source', 'destination'] as const) {
     for (const f of PORT_FIELDS) {
       const ports = r[side]?.[f];
       if (!ports || ports.length === 0) continue;
       const p = at.field(side).field(f);
       if (r.protocol === undefined) {
-        if (!ports.every((x) => isNamedPort(x))) {
-          p.add('rules with a numeric port or port range must set protocol to TCP, UDP or SCTP');
-        }
+        const what = ports.every((x) => isNamedPort(x)) ? 'a named port' : 'a numeric port or port range';
+        p.add(`rules with ${what} in ${f} must set protocol to TCP, UDP or SCTP (or 6, 17, 132)`);
       } else if (!protocolSupportsPorts(r.protocol)) {
         p.add(`protocol ${r.protocol} has no ports: rules that specify ports must set protocol to TCP, UDP or SCTP`);
       }
@@ -233,19 +232,7 @@ function refineRule(rIn: Rule, { at, ctx }: { at: Cursor; ctx: RuleContext }): v
     if (ctx.direction === 'egress') at.field('http').add('HTTP match is not allowed in egress rules');
   }
 
-  // Services: an ingress rule names them as its source, an egress rule as its destination.
-  if (ctx.direction === 'ingress' && r.destination?.services) {
-    at.field('destination').field('services').add('not allowed in an ingress rule destination (use source)');
-  }
-  if (ctx.direction === 'egress' && r.source?.services) {
-    at.field('source').field('services').add('not allowed in an egress rule source (use destination)');
-  }
-  if (ctx.global) {
-    for (const side of ['source', 'destination'] as const) {
-      const s = r[side]?.services;
-      if (s && !s.namespace) at.field(side).field('services').field('namespace').add('must specify a namespace in a global policy');
-    }
-  }
+  // services: rejected for every rule side (see entityRule).
 }
 
 export const rules = (ctx: RuleContext): Check<Rule[]> => list(rule(ctx), { maxItems: 1024 });

@@ -92,7 +92,11 @@ spec:
     protocol: ICMP
     icmp: {type: 8, code: 0}
   - action: Allow
+    protocol: 6
     destination: {ports: [http, metrics]}
+  - action: Allow
+    protocol: UDP
+    source: {notPorts: [dns]}
   - action: Deny
     protocol: ICMPv6
     ipVersion: 6
@@ -124,7 +128,7 @@ spec:
     spec: { types: ['Ingress'], tier: 'default', preDNAT: true },
   },
   {
-    name: 'GlobalNetworkPolicy with services and Log',
+    name: 'GlobalNetworkPolicy with Log then Allow',
     yaml: `
 apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy
@@ -136,7 +140,9 @@ spec:
   - action: Log
   - action: Allow
     destination:
-      services: {name: kubernetes, namespace: default}
+      nets: [198.51.100.10/32]
+      ports: [6443]
+    protocol: TCP
 `,
     spec: { types: ['Egress'] },
   },

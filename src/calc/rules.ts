@@ -62,6 +62,9 @@ export function normalizeRules(ingress: RawRule[], egress: RawRule[], ctx: RuleC
   return { inbound, outbound, sets: [...sets.values()] };
 }
 
+/** Protocols whose packets have ports (TCP, UDP, SCTP): the only ones a named port resolves for. */
+const PORT_PROTOCOLS: ReadonlySet<number> = new Set([6, 17, 132]);
+
 const ACTIONS: readonly RuleAction[] = ['Allow', 'Deny', 'Log', 'Pass'];
 
 function normalizeRule(raw: RawRule, ctx: RuleContext, sets: Map<string, IpSetDefinition>): NormalizedRule {
@@ -83,27 +86,49 @@ function normalizeRule(raw: RawRule, ctx: RuleContext, sets: Map<string, IpSetDe
   if (raw.icmp && typeof raw.icmp.type === 'number') rule.icmp = icmpOf(raw.icmp.type, raw.icmp.code);
   if (raw.notICMP && typeof raw.notICMP.type === 'number') rule.notIcmp = icmpOf(raw.notICMP.type, raw.notICMP.code);
 
-  // The family a rule can match: explicit, implied by ICMP flavour, or implied by nets.
-  const families = new Set<IpVersion>();
-  if (raw.ipVersion === 4 || raw.ipVersion === 6) families.add(raw.ipVersion);
-  if (protocol === 1) families.add(4);
-  if (protocol === 58) families.add(6);
+  // The families a rule can match: narrowed by ipVersion, by the ICMP flavour and,
+  // as in Felix, by every CIDR list: a non-empty nets OR notNets list with no
+  // CIDR of a family rules that family out. (A notNets list of only IPv4 CIDRs
+  // must not become "any IPv6 address".)
+  let families = new Set<IpVersion>([4, 6]);
+  const narrow = (allowed: Iterable<IpVersion>) => {
+    const keep = new Set(allowed);
+    families = new Set([...families].filter((f) => keep.has(f)));
+  };
+  if (raw.ipVersion === 4 || raw.ipVersion === 6) narrow([raw.ipVersion]);
+  if (protocol === 1) narrow([4]);
+  if (protocol === 58) narrow([6]);
   for (const side of [rule.source, rule.destination]) {
-    if (side.nets.length === 0) continue;
-    const sideFamilies = new Set(side.nets.map((n) => (n.includes(':') ? 6 : 4) as IpVersion));
-    if (sideFamilies.size === 1) families.add([...sideFamilies][0]!);
+    for (const nets of [side.nets, side.notNets]) {
+      if (nets.length > 0) narrow(nets.map((n) => (n.includes(':') ? 6 : 4) as IpVersion));
+    }
   }
-  if (families.size > 1) neverMatches = true;
+  if (families.size === 0) neverMatches = true;
   else if (families.size === 1) rule.ipVersion = [...families][0]!;
   if (sideNeverMatches(rule.source) || sideNeverMatches(rule.destination)) neverMatches = true;
+  // A notPorts name that cannot be resolved (no protocol with ports) cannot be
+  // excluded; dropping the exclusion would widen the rule. Fail closed: an
+  // Allow/Pass/Log rule then matches nothing; a Deny rule keeps matching
+  // without the exclusion (it denies more, never less).
+  if (unresolvedNotPorts(rule.source) || unresolvedNotPorts(rule.destination)) {
+    if (action !== 'Deny') neverMatches = true;
+  }
   if (neverMatches) rule.neverMatches = true;
   return rule;
 }
 
 const icmpOf = (type: number, code: number | undefined) => (typeof code === 'number' ? { type, code } : { type });
 
+type RawSide = RuleSide & { unresolvedPorts?: boolean; unresolvedNotPorts?: boolean };
+
+function unresolvedNotPorts(side: RawSide): boolean {
+  const unresolved = side.unresolvedNotPorts === true;
+  delete side.unresolvedNotPorts;
+  return unresolved;
+}
+
 /** A side whose ports list was given but resolved to nothing (only named ports without a usable protocol). */
-function sideNeverMatches(side: RuleSide & { unresolvedPorts?: boolean }): boolean {
+function sideNeverMatches(side: RawSide): boolean {
   const unresolved = side.unresolvedPorts === true;
   delete side.unresolvedPorts;
   return unresolved && side.ports.length === 0 && side.namedPortIpSetIds.length === 0;
@@ -114,8 +139,8 @@ function normalizeSide(
   protocol: number | undefined,
   ctx: RuleContext,
   sets: Map<string, IpSetDefinition>,
-): RuleSide & { unresolvedPorts?: boolean } {
-  const side: RuleSide & { unresolvedPorts?: boolean } = {
+): RawSide {
+  const side: RawSide = {
     nets: (e.nets ?? []).map(toCidr),
     notNets: (e.notNets ?? []).map(toCidr),
     ipSetIds: [],
@@ -129,23 +154,28 @@ function normalizeSide(
     sets.set(def.id, def);
     return def.id;
   };
-  const hasSelection = e.selector !== undefined || e.notSelector !== undefined || e.namespaceSelector !== undefined;
-  const sa = e.serviceAccounts;
-  const hasServiceAccounts = !!sa && (!!sa.names?.length || sa.selector !== undefined);
+  // As in Calico (Go), an empty selector string is the same as no selector.
+  const selector = given(e.selector);
+  const notSelector = given(e.notSelector);
+  const namespaceSelector = given(e.namespaceSelector);
+  const saSelector = given(e.serviceAccounts?.selector);
+  const saNames = e.serviceAccounts?.names;
+  const hasSelection = selector !== undefined || notSelector !== undefined || namespaceSelector !== undefined;
+  const hasServiceAccounts = !!saNames?.length || saSelector !== undefined;
   const positive: MatchSpecInput = { endpointsOnly: hasServiceAccounts };
   if (hasSelection || hasServiceAccounts) {
-    if (e.namespaceSelector !== undefined) positive.namespaceSelector = e.namespaceSelector;
+    if (namespaceSelector !== undefined) positive.namespaceSelector = namespaceSelector;
     else if (ctx.namespace !== undefined) positive.namespace = ctx.namespace;
-    if (e.selector !== undefined) positive.selector = e.selector;
-    if (sa?.names?.length) positive.serviceAccountNames = sa.names;
-    if (sa?.selector !== undefined) positive.serviceAccountSelector = sa.selector;
+    if (selector !== undefined) positive.selector = selector;
+    if (saNames?.length) positive.serviceAccountNames = saNames;
+    if (saSelector !== undefined) positive.serviceAccountSelector = saSelector;
   }
   const positiveSpec = buildMatchSpec(positive, ctx.compile);
   // Only constrain addresses when the rule said something about them; a side with
   // only a notSelector keeps the namespace scope in the positive set, as Calico does.
   if (hasSelection || hasServiceAccounts) side.ipSetIds.push(use(netSetOf(positiveSpec)));
-  if (e.notSelector !== undefined) {
-    side.notIpSetIds.push(use(netSetOf(buildMatchSpec({ endpointsOnly: false, selector: e.notSelector }, ctx.compile))));
+  if (notSelector !== undefined) {
+    side.notIpSetIds.push(use(netSetOf(buildMatchSpec({ endpointsOnly: false, selector: notSelector }, ctx.compile))));
   }
   // Named ports select endpoints' (address, port) pairs, restricted by the same selection.
   const namedSpec = hasSelection || hasServiceAccounts ? buildMatchSpec({ ...positive, endpointsOnly: true }, ctx.compile) : buildMatchSpec({ endpointsOnly: true }, ctx.compile);
@@ -158,15 +188,20 @@ function normalizeSide(
       const range = portRangeOf(p);
       if (range) {
         into.push(range);
-      } else if (typeof p === 'string' && protocol !== undefined) {
+      } else if (typeof p === 'string' && protocol !== undefined && PORT_PROTOCOLS.has(protocol)) {
         namedInto.push(use(namedPortSetOf(spec, protocol, p)));
       } else if (list === e.ports) {
         side.unresolvedPorts = true;
+      } else {
+        side.unresolvedNotPorts = true;
       }
     }
   }
   return side;
 }
+
+/** A selector string that says something: undefined and "" (and whitespace) are both "not given". */
+const given = (s: string | undefined): string | undefined => (s === undefined || s.trim() === '' ? undefined : s);
 
 /** `80`, `"80"`, `"1000:2000"` -> range; a name -> undefined. */
 export function portRangeOf(p: number | string): PortRange | undefined {

@@ -85,13 +85,17 @@ function protocolFor(proto: string, family: IpVersion): string | undefined {
   return p;
 }
 
-/** Net list -> match for one family: undefined = "cannot match in this family", null = "matches anything". */
+/**
+ * Net list -> match for one family: undefined = "cannot match in this family", null = "matches anything".
+ * As in Felix, a non-empty list (negated or not) without a CIDR of the family rules the
+ * family out: notNets of only IPv4 CIDRs must not turn into "any IPv6 address".
+ */
 function netMatch(
   nets: string[],
   opts: { dir: 'src' | 'dst'; family: IpVersion; negate: boolean; sets: SetRegistry },
 ): Match | null | undefined {
   const mine = nets.filter((n) => familyOf(n) === opts.family).map(canonicalCidr);
-  if (mine.length === 0) return opts.negate ? null : undefined;
+  if (mine.length === 0) return undefined;
   if (mine.some((n) => prefixLength(n) === 0)) return opts.negate ? undefined : null;
   if (mine.length === 1) return { kind: 'addr', dir: opts.dir, family: opts.family, cidr: mine[0]!, negate: opts.negate };
   const set = opts.sets.derived('net', opts.family, mine);
