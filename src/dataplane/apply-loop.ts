@@ -372,7 +372,7 @@ export class ApplyLoop {
     }
     const wanted = new Set(this.opts.managers.endpoints.interfaces());
     for (const i of [...this.sysctlDone]) if (!wanted.has(i)) this.sysctlDone.delete(i);
-    for (const key of [...this.failures.keys()]) if (key.startsWith('sysctl:cali') && !wanted.has(key.slice(7))) this.failures.delete(key);
+    for (const key of [...this.failures.keys()]) if (key.startsWith('sysctl:') && key !== 'sysctl:host' && !wanted.has(key.slice(7))) this.failures.delete(key);
     const pending = [...wanted].filter((i) => !this.sysctlDone.has(i) && !this.inBackoff(`sysctl:${i}`));
     if (pending.length === 0) return;
     // Many pending (first sync): one link listing avoids writing for interfaces not there yet.

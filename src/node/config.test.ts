@@ -85,3 +85,8 @@ test('dataplane config: failsafe net is carried through; an unreadable net drops
   assert.deepEqual(dp.failsafeInbound, [{ protocol: 'tcp', port: 22, net: '10.0.0.0/8' }, { protocol: 'udp', port: 68 }]);
   assert.deepEqual(dp.failsafeOutbound, [{ protocol: 'udp', port: 53, net: '2001:db8::/32' }]);
 });
+
+test('dataplane config: interfacePrefix is split on ","', () => {
+  assert.deepEqual(dataplaneConfigFrom(effectiveFelixSettings({})).workloadInterfacePrefixes, ['cali']);
+  assert.deepEqual(dataplaneConfigFrom(effectiveFelixSettings({ global: { interfacePrefix: 'cali, tap' } })).workloadInterfacePrefixes, ['cali', 'tap']);
+});

@@ -184,7 +184,12 @@ export function dataplaneConfigFrom(s: FelixSettings): DataplaneConfig {
     { protocol: 'tcp', port: 53 },
     { protocol: 'tcp', port: 179 },
   ];
-  return { endpointToHostAction, workloadToHostFailsafe, failsafeInbound: inbound, failsafeOutbound: outbound };
+  // interfacePrefix is a comma-separated list, as in Felix; the compiler falls back to "cali".
+  const workloadInterfacePrefixes = String(s.interfacePrefix ?? 'cali')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  return { endpointToHostAction, workloadToHostFailsafe, failsafeInbound: inbound, failsafeOutbound: outbound, workloadInterfacePrefixes };
 }
 
 /** Backend for policy: FelixConfiguration iptablesBackend / nftablesMode. `Enabled`/`Auto` nftables is the default. */

@@ -5,6 +5,8 @@
 //   cali-FORWARD: ct established,related accept; ct invalid drop;
 //     from cali*  -> cali-from-wl-dispatch -> goto cali-fw-<if> (or drop: unknown cali*)
 //     to cali*    -> cali-to-wl-dispatch   -> goto cali-tw-<if> (or drop)
+//     ("cali" stands for each configured interface prefix, plus the exact
+//     name of any workload endpoint outside them: see workloadInterfaces)
 //     an endpoint chain either drops or RETURNs with MARK_ACCEPT, so after
 //     both dispatches the packet is allowed and accepted here.
 // Policy chains set MARK_ACCEPT / MARK_PASS and return; the endpoint chain
@@ -19,7 +21,6 @@ import { MARK_ACCEPT, MARK_MASK, MARK_PASS, WORKLOAD_PREFIX, chainNames, setName
 import { SetRegistry, withoutCovered } from './sets.js';
 import type { Ruleset } from './ir.js';
 
-const ANY_WORKLOAD = `${WORKLOAD_PREFIX}*`;
 const accept = { kind: 'accept' } as const;
 const drop = { kind: 'drop' } as const;
 const ret = { kind: 'return' } as const;
@@ -32,6 +33,27 @@ const markNot = (bit: number): Match => ({ kind: 'mark', mask: bit, value: bit, 
  * outbound); with a net the rule exists only in that net's family. A net that
  * is not a CIDR drops the entry: it must never widen to "any peer".
  */
+const PREFIX_TEXT = /^[a-zA-Z0-9_.-]+$/;
+
+/**
+ * Interface matches that mark workload traffic: one prefix match per
+ * configured prefix, plus the exact name of every workload endpoint whose
+ * interface starts with none of them. Without the latter such an endpoint
+ * (e.g. "tap0") would get chains but no traffic would reach them, leaving it to
+ * the base chains' accept: no policy, no anti-spoofing (fail open).
+ */
+function workloadInterfaces(prefixesIn: string[] | undefined, workloads: LocalEndpoint[]): string[] {
+  const valid = (prefixesIn ?? []).map((p) => p.trim()).filter((p) => PREFIX_TEXT.test(p));
+  const prefixes = valid.length ? [...new Set(valid)] : [WORKLOAD_PREFIX];
+  const out = prefixes.map((p) => `${p}*`);
+  for (const ep of workloads) {
+    const name = ep.interfaceName;
+    if (!PREFIX_TEXT.test(name) || prefixes.some((p) => name.startsWith(p)) || out.includes(name)) continue;
+    out.push(name);
+  }
+  return out;
+}
+
 function failsafeRules(ports: ProtoPort[], peer: 'src' | 'dst'): Rule[] {
   const rules: Rule[] = [];
   for (const p of ports) {
@@ -180,15 +202,18 @@ export function compileRuleset(model: DataplaneModel, cache?: CompileCache): Rul
     { matches: [{ kind: 'ct', states: ['established', 'related'] }], action: accept },
     { matches: [{ kind: 'ct', states: ['invalid'] }], action: drop },
   ];
-  const iifWl: Match = { kind: 'iif', name: ANY_WORKLOAD };
-  const oifWl: Match = { kind: 'oif', name: ANY_WORKLOAD };
+  const wlIfaces = workloadInterfaces(model.config.workloadInterfacePrefixes, workloads);
+  const iifWl: Match[] = wlIfaces.map((name) => ({ kind: 'iif', name }));
+  const oifWl: Match[] = wlIfaces.map((name) => ({ kind: 'oif', name }));
+  const each = (ms: Match[], rest: Match[], action: Rule['action'], comment?: string): Rule[] =>
+    ms.map((m) => ({ matches: [m, ...rest], action, ...(comment ? { comment } : {}) }));
 
   add(chainNames.top.forward, [
     ...ctFirst,
-    { matches: [iifWl], action: { kind: 'jump', chain: chainNames.fromWorkloadDispatch } },
-    { matches: [oifWl], action: { kind: 'jump', chain: chainNames.toWorkloadDispatch } },
-    { matches: [iifWl], action: accept },
-    { matches: [oifWl], action: accept },
+    ...each(iifWl, [], { kind: 'jump', chain: chainNames.fromWorkloadDispatch }),
+    ...each(oifWl, [], { kind: 'jump', chain: chainNames.toWorkloadDispatch }),
+    ...each(iifWl, [], accept),
+    ...each(oifWl, [], accept),
   ], { hook: 'forward' });
 
   // Workload -> this host: neighbour discovery and failsafe first, then the
@@ -204,7 +229,7 @@ export function compileRuleset(model: DataplaneModel, cache?: CompileCache): Rul
     { matches: [], action: { kind: 'jump', chain: chainNames.fromWorkloadDispatch } },
     { matches: [], action: toHostAction, comment: 'endpoint to host action' },
   ]);
-  const input: Rule[] = [...ctFirst, { matches: [iifWl], action: { kind: 'goto', chain: chainNames.workloadToHost } }];
+  const input: Rule[] = [...ctFirst, ...each(iifWl, [], { kind: 'goto', chain: chainNames.workloadToHost })];
   const output: Rule[] = [];
   if (hosts.length) {
     add(chainNames.toHostDispatch, dispatch('iif', hosts, chainNames.toHost));
@@ -213,7 +238,7 @@ export function compileRuleset(model: DataplaneModel, cache?: CompileCache): Rul
     output.push(
       { matches: [{ kind: 'ct', states: ['established', 'related'] }], action: accept },
       // The host may always reach its own workloads (health checks).
-      { matches: [oifWl], action: ret },
+      ...each(oifWl, [], ret),
       { matches: [], action: { kind: 'jump', chain: chainNames.fromHostDispatch } },
     );
   }
@@ -223,9 +248,9 @@ export function compileRuleset(model: DataplaneModel, cache?: CompileCache): Rul
   // Strict RPF for workloads (defence in depth next to the explicit rules);
   // DHCP discovery and IPv6 DAD come from unspecified addresses and are exempt.
   add(chainNames.top.prerouting, [
-    { matches: [iifWl, { kind: 'family', family: 4 }, { kind: 'addr', dir: 'src', family: 4, cidr: '0.0.0.0' }, { kind: 'protocol', protocol: 'udp' }, { kind: 'ports', dir: 'dst', ports: [{ first: 67, last: 67 }] }], action: ret },
-    { matches: [iifWl, { kind: 'family', family: 6 }, { kind: 'addr', dir: 'src', family: 6, cidr: '::' }, { kind: 'protocol', protocol: 'ipv6-icmp' }], action: ret },
-    { matches: [iifWl, { kind: 'rpfFail' }], action: drop, comment: 'reverse path' },
+    ...each(iifWl, [{ kind: 'family', family: 4 }, { kind: 'addr', dir: 'src', family: 4, cidr: '0.0.0.0' }, { kind: 'protocol', protocol: 'udp' }, { kind: 'ports', dir: 'dst', ports: [{ first: 67, last: 67 }] }], ret),
+    ...each(iifWl, [{ kind: 'family', family: 6 }, { kind: 'addr', dir: 'src', family: 6, cidr: '::' }, { kind: 'protocol', protocol: 'ipv6-icmp' }], ret),
+    ...each(iifWl, [{ kind: 'rpfFail' }], drop, 'reverse path'),
   ], { table: 'raw', hook: 'prerouting' });
 
   // natOutgoing: masquerade from natOutgoing pools to anything outside all pools.

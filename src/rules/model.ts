@@ -107,6 +107,11 @@ export interface DataplaneConfig {
   /** Host endpoints: always allowed into / out of the host so operators cannot lock themselves out. */
   failsafeInbound: ProtoPort[];
   failsafeOutbound: ProtoPort[];
+  /**
+   * FelixConfiguration interfacePrefix, split on ",": names of workload
+   * interfaces start with one of these. Absent or empty = ["cali"].
+   */
+  workloadInterfacePrefixes?: string[];
 }
 
 export interface DataplaneModel {
