@@ -130,6 +130,18 @@ test('a policy object that keeps failing stops the loop loudly', async () => {
   assert.equal(t.loop.state, 'failed', 'a failed loop never writes again');
 });
 
+test('a policy rule the iptables backend cannot render stops the loop loudly (never keeps the old rules silently)', async () => {
+  const t = setup({ backend: 'iptables' });
+  // More than 15 negated ports: iptables multiport cannot express it in one rule.
+  const notPorts = Array.from({ length: 20 }, (_, i) => ({ first: 1000 + i * 2, last: 1000 + i * 2 }));
+  const bad = policy('np/default/allow', { inbound: [rule({ action: 'Deny', protocol: 6, destination: side({ notPorts }) })] });
+  t.record({ type: 'policyUpserted', policy: bad }, { type: 'workloadEndpointUpserted', endpoint: wlA }, { type: 'inSync' });
+  await t.step(0);
+  assert.equal(t.loop.state, 'failed');
+  assert.equal(t.fatal.length, 1);
+  assert.match(t.fatal[0]!.message, /cannot express a negated port list/);
+});
+
 test('a route whose interface does not exist yet is retried without blocking others', async () => {
   const t = setup();
   const wlC = workload({ name: 'c', iface: 'cali0000000003', ipv4: ['198.18.1.3/32'], profiles: ['kns.default'] });

@@ -285,7 +285,12 @@ export class ApplyLoop {
       }
     } catch (err) {
       if (err instanceof ReadFailed) return;
-      throw err;
+      if (err instanceof DataplaneFatalError) throw err;
+      // Anything else (e.g. a rule the backend cannot render, thrown by diff) is
+      // deterministic: retrying cannot help, and carrying on would keep the old,
+      // possibly more permissive rules in the kernel forever.
+      const message = err instanceof Error ? err.message : String(err);
+      throw new DataplaneFatalError(`${backend.name} cannot apply the desired policy: ${message}`, err);
     }
   }
 

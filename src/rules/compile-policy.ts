@@ -92,12 +92,12 @@ function protocolFor(proto: string, family: IpVersion): string | undefined {
  */
 function netMatch(
   nets: string[],
-  opts: { dir: 'src' | 'dst'; family: IpVersion; negate: boolean; sets: SetRegistry },
+  opts: { dir: 'src' | 'dst'; family: IpVersion; negate: boolean; sets: SetRegistry; forceSet?: boolean },
 ): Match | null | undefined {
   const mine = nets.filter((n) => familyOf(n) === opts.family).map(canonicalCidr);
   if (mine.length === 0) return undefined;
   if (mine.some((n) => prefixLength(n) === 0)) return opts.negate ? undefined : null;
-  if (mine.length === 1) return { kind: 'addr', dir: opts.dir, family: opts.family, cidr: mine[0]!, negate: opts.negate };
+  if (mine.length === 1 && !opts.forceSet) return { kind: 'addr', dir: opts.dir, family: opts.family, cidr: mine[0]!, negate: opts.negate };
   const set = opts.sets.derived('net', opts.family, mine);
   return { kind: 'set', dir: opts.dir, family: opts.family, set, negate: opts.negate };
 }
@@ -144,6 +144,10 @@ function compileOne(merged: MergedRule, family: IpVersion, sets: SetRegistry): R
     const p = protocolFor(r.notProtocol, family);
     if (p) base.push({ kind: 'protocol', protocol: p, negate: true });
   }
+  // At most one single-CIDR match per side: iptables takes one -s and one -d
+  // per rule, so when nets already used it the notNets CIDR goes into a
+  // (one-member) set instead. nft could do both, but one IR serves both backends.
+  const addrUsed = { src: false, dst: false };
   for (const [nets, dir, negate] of [
     [r.srcNets, 'src', false],
     [r.notSrcNets, 'src', true],
@@ -151,9 +155,11 @@ function compileOne(merged: MergedRule, family: IpVersion, sets: SetRegistry): R
     [r.notDstNets, 'dst', true],
   ] as const) {
     if (!nets?.length) continue;
-    const m = netMatch(nets, { dir, family, negate, sets });
+    const m = netMatch(nets, { dir, family, negate, sets, forceSet: addrUsed[dir] });
     if (m === undefined) return [];
-    if (m !== null) base.push(m);
+    if (m === null) continue;
+    if (m.kind === 'addr') addrUsed[dir] = true;
+    base.push(m);
   }
   for (const id of r.srcIpSetIds ?? []) base.push({ kind: 'set', dir: 'src', family, set: selectorSet(id, family, sets) });
   for (const id of r.notSrcIpSetIds ?? []) base.push({ kind: 'set', dir: 'src', family, set: selectorSet(id, family, sets), negate: true });

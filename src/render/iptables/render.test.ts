@@ -120,3 +120,21 @@ test('iptables: an allow rule with protocol == notProtocol from a policy opens n
   const chain = text.split('\n').filter((l) => /^-A cali-po-\S+ /.test(l) && / -p tcp/.test(l));
   assert.deepEqual(chain, []);
 });
+
+test('iptables: nets and notNets on the same side render (the negated CIDR becomes a set), not a throw', () => {
+  const model = structuredClone(basic);
+  model.policies.find((p) => p.id === 'default/default.allow-dns')!.outbound = [
+    { action: 'deny', srcNets: ['198.51.100.0/24'], notSrcNets: ['198.51.100.128/25'] },
+    { action: 'deny', dstNets: ['2001:db8:5::/48'], notDstNets: ['2001:db8:5:1::/64'] },
+  ];
+  const rs = compileRuleset(model);
+  const v4 = renderIptablesFull(rs, 4).split('\n').filter((l) => /^-A cali-po-\S+ .*-j DROP$/.test(l));
+  const v6 = renderIptablesFull(rs, 6).split('\n').filter((l) => /^-A cali-po-\S+ .*-j DROP$/.test(l));
+  const set4 = rs.sets.find((s) => s.family === 4 && s.members.length === 1 && s.members[0] === '198.51.100.128/25');
+  const set6 = rs.sets.find((s) => s.family === 6 && s.members.length === 1 && s.members[0] === '2001:db8:5:1::/64');
+  assert.ok(set4 && set6);
+  assert.equal(v4.length, 1);
+  assert.match(v4[0]!, new RegExp(`-s 198\\.51\\.100\\.0/24 -m set ! --match-set ${set4.name} src -j DROP$`));
+  assert.equal(v6.length, 1);
+  assert.match(v6[0]!, new RegExp(`-d 2001:db8:5::/48 -m set ! --match-set ${set6.name} dst -j DROP$`));
+});
