@@ -1,6 +1,7 @@
 // The dataplane's input: what the calculation graph decided for THIS host.
 // It is deliberately plain data (no classes) so the calc graph's output can be
 // mapped onto it field by field, and so golden tests can be written as JSON.
+import { FELIX_CONFIGURATION_DEFAULTS } from '../api/kinds/felix-configuration.js';
 
 export type IpVersion = 4 | 6;
 export type RuleAction = 'allow' | 'deny' | 'log' | 'pass';
@@ -125,28 +126,11 @@ export interface DataplaneModel {
 
 // Calico's documented defaults (FelixConfiguration failsafeInboundHostPorts /
 // failsafeOutboundHostPorts), so a fresh host is reachable over SSH, BGP, etcd, API.
-export const DEFAULT_FAILSAFE_INBOUND: ProtoPort[] = [
-  { protocol: 'tcp', port: 22 },
-  { protocol: 'udp', port: 68 },
-  { protocol: 'tcp', port: 179 },
-  { protocol: 'tcp', port: 2379 },
-  { protocol: 'tcp', port: 2380 },
-  { protocol: 'tcp', port: 5473 },
-  { protocol: 'tcp', port: 6443 },
-  { protocol: 'tcp', port: 6666 },
-  { protocol: 'tcp', port: 6667 },
-];
-export const DEFAULT_FAILSAFE_OUTBOUND: ProtoPort[] = [
-  { protocol: 'udp', port: 53 },
-  { protocol: 'udp', port: 67 },
-  { protocol: 'tcp', port: 179 },
-  { protocol: 'tcp', port: 2379 },
-  { protocol: 'tcp', port: 2380 },
-  { protocol: 'tcp', port: 5473 },
-  { protocol: 'tcp', port: 6443 },
-  { protocol: 'tcp', port: 6666 },
-  { protocol: 'tcp', port: 6667 },
-];
+// One source of truth: the API's FelixConfiguration defaults.
+const fromFelix = (list: readonly { protocol?: string; port: number }[]): ProtoPort[] =>
+  list.map((p) => ({ protocol: (p.protocol ?? 'TCP').toLowerCase() as ProtoPort['protocol'], port: p.port }));
+export const DEFAULT_FAILSAFE_INBOUND: ProtoPort[] = fromFelix(FELIX_CONFIGURATION_DEFAULTS.failsafeInboundHostPorts);
+export const DEFAULT_FAILSAFE_OUTBOUND: ProtoPort[] = fromFelix(FELIX_CONFIGURATION_DEFAULTS.failsafeOutboundHostPorts);
 export const DEFAULT_WORKLOAD_TO_HOST_FAILSAFE: ProtoPort[] = [
   { protocol: 'udp', port: 67 },
   { protocol: 'udp', port: 53 },
