@@ -21,7 +21,7 @@ import { DataplaneFatalError } from './errors.js';
 import type { DataplaneManagers } from './managers.js';
 import { modelFromCalc } from './model-from-calc.js';
 import type { PolicyBackend } from './policy-backend.js';
-import type { Clock, Conntrack, Links, Neighbor, Neighbors, Route, RouteTable, Sysctl } from './ports.js';
+import type { Clock, Conntrack, HostInterface, HostInterfaces, Links, Neighbor, Neighbors, Route, RouteTable, Sysctl } from './ports.js';
 
 export type ApplyLoopState = 'waiting-for-sync' | 'idle' | 'scheduled' | 'applying' | 'stopped' | 'failed';
 export type FailureKind = 'policy' | 'route' | 'neighbor' | 'sysctl' | 'conntrack';
@@ -30,7 +30,7 @@ export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fi
 export interface ApplyLoopOptions {
   managers: DataplaneManagers;
   backend: PolicyBackend;
-  ports: { routes: RouteTable; neighbors: Neighbors; sysctl: Sysctl; conntrack: Conntrack; links: Links };
+  ports: { routes: RouteTable; neighbors: Neighbors; sysctl: Sysctl; conntrack: Conntrack; links: Links; hostInterfaces?: HostInterfaces };
   clock: Clock;
   config: DataplaneConfig;
   /** Minimum time between the starts of two rounds (coalesces bursts). */
@@ -38,6 +38,8 @@ export interface ApplyLoopOptions {
   backoff?: { initialMs: number; maxMs: number; maxPolicyAttempts: number };
   onFatal?: (err: DataplaneFatalError) => void;
   log?: LogFn;
+  /** While host endpoints exist, the host's interface addresses are re-read this often (expectedIPs resolution). Default 10 s. */
+  hostInterfaceRefreshMs?: number;
 }
 
 export interface ApplyMetrics {
@@ -98,6 +100,9 @@ export class ApplyLoop {
   private round: Promise<void> | undefined;
   private waiters: (() => void)[] = [];
   private readonly compileCache = new CompileCache();
+  private hostInterfaces: HostInterface[] | undefined;
+  private hostInterfacesStale = true;
+  private hostInterfacesTimer: unknown;
   readonly metrics: ApplyMetrics = { rounds: 0, resyncs: 0, lastRoundMs: 0, roundDurationsMs: [], failures: { policy: 0, route: 0, neighbor: 0, sysctl: 0, conntrack: 0 }, endpoints: 0, policies: 0 };
   private readonly minIntervalMs: number;
   private readonly backoff: { initialMs: number; maxMs: number; maxPolicyAttempts: number };
@@ -162,6 +167,8 @@ export class ApplyLoop {
     while (this.round) await this.round;
     if (this.timer !== undefined) this.opts.clock.clearTimer(this.timer);
     this.timer = undefined;
+    if (this.hostInterfacesTimer !== undefined) this.opts.clock.clearTimer(this.hostInterfacesTimer);
+    this.hostInterfacesTimer = undefined;
     if (this.stateValue !== 'stopped') this.to('stopped');
   }
 
@@ -191,7 +198,8 @@ export class ApplyLoop {
     this.dirty = false;
     const managers = this.opts.managers;
     try {
-      const desired = compileRuleset(modelFromCalc(managers.snapshot(), this.opts.config), this.compileCache);
+      await this.refreshHostInterfaces();
+      const desired = compileRuleset(modelFromCalc(managers.snapshot(), this.opts.config, this.hostInterfaces), this.compileCache);
       managers.clearChanged();
       this.metrics.endpoints = managers.endpoints.workloads.size + managers.endpoints.hosts.size;
       this.metrics.policies = managers.policy.policies.size;
@@ -222,6 +230,33 @@ export class ApplyLoop {
     else if (this.failures.size) {
       const next = Math.min(...[...this.failures.values()].map((f) => f.retryAt));
       this.schedule(Math.max(0, next - clock.now()), true);
+    }
+  }
+
+  /**
+   * Host endpoints are resolved against the host's interface addresses
+   * (expectedIPs): read them when host endpoints exist and the last reading
+   * is stale, and mark them stale again every hostInterfaceRefreshMs (a
+   * round whose model did not change writes nothing). A failed read keeps
+   * the previous listing and is retried at the next refresh.
+   */
+  private async refreshHostInterfaces(): Promise<void> {
+    const port = this.opts.ports.hostInterfaces;
+    if (!port || this.opts.managers.endpoints.hosts.size === 0) return;
+    if (this.hostInterfacesStale) {
+      try {
+        this.hostInterfaces = await port.list();
+        this.hostInterfacesStale = false;
+      } catch (err) {
+        this.log('warn', 'reading host interface addresses failed; keeping the previous listing', { error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    if (this.hostInterfacesTimer === undefined && !this.stopping) {
+      this.hostInterfacesTimer = this.opts.clock.setTimer(this.opts.hostInterfaceRefreshMs ?? 10_000, () => {
+        this.hostInterfacesTimer = undefined;
+        this.hostInterfacesStale = true;
+        this.kick();
+      });
     }
   }
 

@@ -5,7 +5,7 @@
 // after a successful write, so listings matter only when it reads back).
 
 import { DataplaneError } from './errors.js';
-import type { Clock, Conntrack, ExecResult, Exec, Ipset, IptablesFamily, IptablesRestore, Link, Links, Neighbor, Neighbors, Nft, Route, RouteTable, Sysctl } from './ports.js';
+import type { Clock, Conntrack, ExecResult, Exec, HostInterface, HostInterfaces, Ipset, IptablesFamily, IptablesRestore, Link, Links, Neighbor, Neighbors, Nft, Route, RouteTable, Sysctl } from './ports.js';
 
 class FailSwitch {
   readonly log: string[] = [];
@@ -192,6 +192,15 @@ export class FakeLinks extends FailSwitch implements Links {
   }
 }
 
+export class FakeHostInterfaces extends FailSwitch implements HostInterfaces {
+  interfaces: HostInterface[] = [];
+  async list(): Promise<HostInterface[]> {
+    this.record('list');
+    this.check('list');
+    return this.interfaces.map((i) => ({ name: i.name, addresses: [...i.addresses] }));
+  }
+}
+
 /** A clock whose time only moves when the test says so. */
 export class FakeClock implements Clock {
   private t = 0;
@@ -236,6 +245,7 @@ export function fakePorts() {
     sysctl: new FakeSysctl(),
     conntrack: new FakeConntrack(),
     links: new FakeLinks(),
+    hostInterfaces: new FakeHostInterfaces(),
   };
   for (const p of Object.values(ports)) p.journal = journal;
   ports.sysctl.devices = ports.routes.devices;

@@ -2,8 +2,11 @@
 // (src/rules/model.ts). Pure. Kept as one explicit mapping so either side can
 // evolve; what is not supported yet is listed in docs/design/dataplane.md.
 
-import type { DesiredPolicyState, NormalizedRule as CalcRule, DirectionalPolicies, RuleSide, WorkloadEndpointState } from '../calc/output.js';
+import type { DesiredPolicyState, NormalizedRule as CalcRule, DirectionalPolicies, HostEndpointState, RuleSide, WorkloadEndpointState } from '../calc/output.js';
 import type { DataplaneConfig, DataplaneModel, LocalEndpoint, NormalizedRule, PolicyRules, TierPolicies } from '../rules/model.js';
+import { WORKLOAD_PREFIX } from '../rules/names.js';
+import { resolveHostEndpoints } from './host-endpoint-resolution.js';
+import type { HostInterface } from './ports.js';
 
 const PROTOCOL_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6', 132: 'sctp' };
 const protocolName = (n: number) => PROTOCOL_NAMES[n] ?? String(n);
@@ -65,8 +68,35 @@ function namedPortMember(m: string): string {
 
 // Same input object -> same output object, so the compiler's per-endpoint cache hits.
 const workloadCache = new WeakMap<WorkloadEndpointState, LocalEndpoint>();
+const hostCache = new WeakMap<HostEndpointState, Map<string, LocalEndpoint>>();
 
-export function modelFromCalc(state: DesiredPolicyState, config: DataplaneConfig): DataplaneModel {
+function hostEndpoint(h: HostEndpointState, iface: string): LocalEndpoint {
+  let perIface = hostCache.get(h);
+  if (!perIface) hostCache.set(h, (perIface = new Map()));
+  const hit = perIface.get(iface);
+  if (hit) return hit;
+  const ep: LocalEndpoint = {
+    id: `host:${h.id}`,
+    kind: 'host',
+    interfaceName: iface,
+    ipv4Nets: [],
+    ipv6Nets: [],
+    tiers: tiers(h.policies),
+    profileIds: h.profileIds,
+    untrackedTiers: tiers(h.untrackedPolicies),
+    // Calico applies preDNAT policy to ingress only (the API refuses egress rules on it).
+    preDnatTiers: tiers({ ingress: h.preDnatPolicies.ingress, egress: [] }),
+    forwardTiers: tiers(h.forwardPolicies),
+  };
+  perIface.set(iface, ep);
+  return ep;
+}
+
+/**
+ * `hostInterfaces`: the host's interfaces with their addresses, when known;
+ * without them a host endpoint given by expectedIPs only governs nothing yet.
+ */
+export function modelFromCalc(state: DesiredPolicyState, config: DataplaneConfig, hostInterfaces?: HostInterface[]): DataplaneModel {
   const endpoints: LocalEndpoint[] = [];
   for (const w of state.workloadEndpoints.values()) {
     const hit = workloadCache.get(w);
@@ -87,11 +117,13 @@ export function modelFromCalc(state: DesiredPolicyState, config: DataplaneConfig
     workloadCache.set(w, ep);
     endpoints.push(ep);
   }
-  for (const h of state.hostEndpoints.values()) {
-    // TODO(#4): interfaceName '*' and expectedIPs-only host endpoints.
-    if (!h.interfaceName || h.interfaceName === '*') continue;
-    endpoints.push({ id: `host:${h.id}`, kind: 'host', interfaceName: h.interfaceName, ipv4Nets: [], ipv6Nets: [], tiers: tiers(h.policies), profileIds: h.profileIds });
-  }
+  // Workload interfaces are never host endpoints (Felix ignores their addresses too).
+  const configured = (config.workloadInterfacePrefixes ?? []).map((p) => p.trim()).filter(Boolean);
+  const prefixes = configured.length ? configured : [WORKLOAD_PREFIX];
+  const workloadNames = new Set([...state.workloadEndpoints.values()].map((w) => w.interfaceName));
+  const isWorkloadInterface = (name: string) => workloadNames.has(name) || prefixes.some((p) => name.startsWith(p));
+  const { resolved } = resolveHostEndpoints(state.hostEndpoints.values(), { ...(hostInterfaces ? { interfaces: hostInterfaces } : {}), isWorkloadInterface });
+  for (const { iface, endpoint } of resolved) endpoints.push(hostEndpoint(endpoint, iface));
   const policies: PolicyRules[] = [...state.policies.values()].map((p) => ({ id: p.id, inbound: rules(p.inboundRules), outbound: rules(p.outboundRules) }));
   const profiles: PolicyRules[] = [...state.profiles.values()].map((p) => ({ id: p.id, inbound: rules(p.inboundRules), outbound: rules(p.outboundRules) }));
   return {

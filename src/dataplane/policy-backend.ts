@@ -9,7 +9,7 @@ import { CHAIN_HASH_PREFIX } from '../rules/names.js';
 import { parseNftTable } from '../render/nft/parse.js';
 import { type NftKernelView, nftBaseChains, nftMaps, renderNftChainRules, renderNftDelta } from '../render/nft/render.js';
 import { parseIpsetSave, parseIptablesSave } from '../render/iptables/parse.js';
-import { BUILTIN, type IpsetKernelView, type IptablesKernelView, ipsetMembers, renderIpsetDelta, renderIptablesChainRules, renderIptablesDelta } from '../render/iptables/render.js';
+import { BUILTIN, iptablesChains, type IpsetKernelView, type IptablesKernelView, ipsetMembers, renderIpsetDelta, renderIptablesChainRules, renderIptablesDelta } from '../render/iptables/render.js';
 import type { Ipset, IptablesRestore, Nft } from './ports.js';
 
 export type BackendName = 'nftables' | 'iptables';
@@ -87,7 +87,7 @@ export class IptablesBackend implements PolicyBackend {
     for (const family of [4, 6] as const) {
       const view = this.views[family];
       const wantChains = new Set<string>();
-      for (const chain of desired.chains) {
+      for (const chain of iptablesChains(desired.chains)) {
         const key = `${chain.table}/${chain.name}`;
         wantChains.add(key);
         if (view.chains.get(key) !== this.chainHash(chain, family)) out.add(chain.name);
@@ -108,7 +108,7 @@ export class IptablesBackend implements PolicyBackend {
       if (rules[family]) await this.ports.iptables.restore(family, rules[family]);
       const view = this.views[family];
       const want = new Set<string>();
-      for (const chain of desired.chains) {
+      for (const chain of iptablesChains(desired.chains)) {
         const key = `${chain.table}/${chain.name}`;
         want.add(key);
         if (!include(chain.name)) continue;

@@ -91,6 +91,17 @@ export interface Links {
   list(): Promise<Link[]>;
 }
 
+/** A host interface and the addresses on it (plain addresses, no prefix length). */
+export interface HostInterface {
+  name: string;
+  addresses: string[];
+}
+
+/** The host's interfaces with their addresses: resolves host endpoints given by expectedIPs only. */
+export interface HostInterfaces {
+  list(): Promise<HostInterface[]>;
+}
+
 /** The injected clock: the only source of time and timers in the dataplane. */
 export interface Clock {
   now(): number;
@@ -107,4 +118,5 @@ export interface DataplanePorts {
   sysctl: Sysctl;
   conntrack: Conntrack;
   links: Links;
+  hostInterfaces: HostInterfaces;
 }

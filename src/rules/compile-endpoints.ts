@@ -13,25 +13,19 @@
 // checks the mark after every policy (first Allow/Deny wins, Pass skips the
 // rest of the tier, a tier that applied but did not decide drops).
 
-import type { Chain, HookName, IpSet, Match, Rule } from './ir.js';
+import type { Chain, HookName, IpSet, Match, Rule, TableKind } from './ir.js';
 import { canonicalCidr, familyOf } from './cidr.js';
 import { compilePolicyRules } from './compile-policy.js';
-import type { DataplaneModel, LocalEndpoint, PolicyRules, ProtoPort } from './model.js';
-import { MARK_ACCEPT, MARK_MASK, MARK_PASS, WORKLOAD_PREFIX, chainNames, setNames } from './names.js';
+import { hostEndpointChains, hostStages, hostTopRules } from './compile-host-endpoints.js';
+import { accept, clearMarks, drop, failsafeRules, policyBody, ret, stageTiers, tierIds } from './endpoint-body.js';
+import type { DataplaneModel, LocalEndpoint, PolicyRules } from './model.js';
+import { WORKLOAD_PREFIX, chainNames, setNames } from './names.js';
 import { SetRegistry, withoutCovered } from './sets.js';
 import type { Ruleset } from './ir.js';
 
-const accept = { kind: 'accept' } as const;
-const drop = { kind: 'drop' } as const;
-const ret = { kind: 'return' } as const;
-const markIs = (bit: number): Match => ({ kind: 'mark', mask: bit, value: bit });
-const markNot = (bit: number): Match => ({ kind: 'mark', mask: bit, value: bit, negate: true });
-
 /**
- * Failsafe accepts, on the destination port. `peer` says which address a
- * failsafe's `net` restricts (the source for inbound, the destination for
- * outbound); with a net the rule exists only in that net's family. A net that
- * is not a CIDR drops the entry: it must never widen to "any peer".
+ * Allowed interface prefixes (FelixConfiguration interfacePrefix): plain
+ * names only, so a prefix can never smuggle syntax into a rule.
  */
 const PREFIX_TEXT = /^[a-zA-Z0-9_.-]+$/;
 
@@ -54,55 +48,6 @@ function workloadInterfaces(prefixesIn: string[] | undefined, workloads: LocalEn
   return out;
 }
 
-function failsafeRules(ports: ProtoPort[], peer: 'src' | 'dst'): Rule[] {
-  const rules: Rule[] = [];
-  for (const p of ports) {
-    const matches: Match[] = [{ kind: 'protocol', protocol: p.protocol }, { kind: 'ports', dir: 'dst', ports: [{ first: p.port, last: p.port }] }];
-    if (p.net !== undefined) {
-      let cidr: string;
-      try {
-        cidr = canonicalCidr(p.net);
-      } catch {
-        continue;
-      }
-      const family = familyOf(cidr);
-      matches.unshift({ kind: 'family', family }, { kind: 'addr', dir: peer, family, cidr });
-    }
-    rules.push({ matches, action: accept, comment: 'failsafe' });
-  }
-  return rules;
-}
-
-/** Tiers, then profiles, then drop: the body shared by every endpoint chain. */
-function policyBody(ep: LocalEndpoint, dir: 'inbound' | 'outbound', known: { policies: Set<string>; profiles: Set<string> }): Rule[] {
-  const rules: Rule[] = [];
-  for (const tier of ep.tiers) {
-    const ids = dir === 'inbound' ? tier.ingressPolicies : tier.egressPolicies;
-    if (ids.length === 0) continue;
-    rules.push({ matches: [], action: { kind: 'setMark', mask: MARK_PASS, value: 0 }, comment: `tier ${tier.name}` });
-    for (const id of ids) {
-      // A policy we were not given is a deny (fail closed), never a skip.
-      if (!known.policies.has(id)) {
-        rules.push({ matches: [markNot(MARK_PASS)], action: drop, comment: `missing policy ${id}` });
-        continue;
-      }
-      rules.push({ matches: [markNot(MARK_PASS)], action: { kind: 'jump', chain: chainNames.policy(id, dir) }, comment: `policy ${id}` });
-      rules.push({ matches: [markIs(MARK_ACCEPT)], action: ret });
-    }
-    if (tier.defaultAction === 'deny') rules.push({ matches: [markNot(MARK_PASS)], action: drop, comment: `end of tier ${tier.name}` });
-  }
-  for (const id of ep.profileIds) {
-    if (!known.profiles.has(id)) {
-      rules.push({ matches: [], action: drop, comment: `missing profile ${id}` });
-      break;
-    }
-    rules.push({ matches: [], action: { kind: 'jump', chain: chainNames.profile(id, dir) }, comment: `profile ${id}` });
-    rules.push({ matches: [markIs(MARK_ACCEPT)], action: ret });
-  }
-  rules.push({ matches: [], action: drop, comment: 'nothing allowed it' });
-  return rules;
-}
-
 function antiSpoof(ep: LocalEndpoint, sets: SetRegistry): Rule[] {
   const rules: Rule[] = [];
   if (ep.mac) rules.push({ matches: [{ kind: 'srcMac', mac: ep.mac.toLowerCase(), negate: true }], action: drop, comment: 'anti-spoof MAC' });
@@ -114,10 +59,6 @@ function antiSpoof(ep: LocalEndpoint, sets: SetRegistry): Rule[] {
     else rules.push({ matches: [fam, { kind: 'set', dir: 'src', family, set: sets.derived('net', family, nets), negate: true }], action: drop, comment: 'anti-spoof IP' });
   }
   return rules;
-}
-
-function clearMarks(): Rule {
-  return { matches: [], action: { kind: 'setMark', mask: MARK_MASK, value: 0 } };
 }
 
 /**
@@ -144,16 +85,29 @@ export function compileRuleset(model: DataplaneModel, cache?: CompileCache): Rul
   const workloads = [...model.endpoints].filter((e) => e.kind === 'workload').sort((a, b) => (a.interfaceName < b.interfaceName ? -1 : 1));
   const hosts = [...model.endpoints].filter((e) => e.kind === 'host').sort((a, b) => (a.interfaceName < b.interfaceName ? -1 : 1));
 
+  // iptables needs a copy of a policy chain in every table that jumps to it.
+  const policyTables = new Map<string, Set<TableKind>>();
+  const stages = hostStages(hosts);
   for (const ep of [...workloads, ...hosts]) {
-    for (const t of ep.tiers) for (const id of [...t.ingressPolicies, ...t.egressPolicies]) usedPolicies.add(id);
+    for (const kind of ['normal', 'forward', 'untracked', 'preDnat'] as const) {
+      const table: TableKind = kind === 'untracked' ? 'raw' : kind === 'preDnat' ? 'mangle' : 'filter';
+      for (const t of stageTiers(ep, kind)) {
+        for (const id of [...tierIds(t, 'inbound'), ...tierIds(t, 'outbound')]) {
+          usedPolicies.add(id);
+          if (!policyTables.has(id)) policyTables.set(id, new Set());
+          policyTables.get(id)!.add(table);
+        }
+      }
+    }
     for (const id of ep.profileIds) usedProfiles.add(id);
   }
 
   // Per-endpoint chains (reused from the cache when nothing they depend on changed).
   const configSig = JSON.stringify(model.config);
   const perEndpoint = (ep: LocalEndpoint, build: (local: SetRegistry) => Chain[]) => {
-    const refs = [...ep.tiers.flatMap((t) => [...t.ingressPolicies, ...t.egressPolicies]).map((id) => (known.policies.has(id) ? 1 : 0)), ...ep.profileIds.map((id) => (known.profiles.has(id) ? 1 : 0))];
-    const sig = `${configSig}|${refs.join('')}`;
+    const ids = (['normal', 'forward', 'untracked', 'preDnat'] as const).flatMap((k) => stageTiers(ep, k).flatMap((t) => [...t.ingressPolicies, ...t.egressPolicies]));
+    const refs = [...ids.map((id) => (known.policies.has(id) ? 1 : 0)), ...ep.profileIds.map((id) => (known.profiles.has(id) ? 1 : 0))];
+    const sig = `${configSig}|${refs.join('')}|${stages.untracked.has(ep) ? 'u' : ''}${stages.preDnat.has(ep) ? 'd' : ''}`;
     const hit = cache?.endpoints.get(ep);
     if (hit && hit.sig === sig) {
       chains.push(...hit.chains);
@@ -175,18 +129,17 @@ export function compileRuleset(model: DataplaneModel, cache?: CompileCache): Rul
     ]);
   }
   for (const ep of hosts) {
-    perEndpoint(ep, () => [
-      chain(chainNames.toHost(ep.interfaceName), [...failsafeRules(model.config.failsafeInbound, 'src'), clearMarks(), ...policyBody(ep, 'inbound', known)]),
-      chain(chainNames.fromHost(ep.interfaceName), [...failsafeRules(model.config.failsafeOutbound, 'dst'), clearMarks(), ...policyBody(ep, 'outbound', known)]),
-    ]);
+    perEndpoint(ep, () => hostEndpointChains(ep, { config: model.config, known, untracked: stages.untracked.has(ep), preDnat: stages.preDnat.has(ep) }));
   }
 
   // Policy and profile chains, only those some local endpoint uses.
   const emit = (list: PolicyRules[], used: Set<string>, name: typeof chainNames.policy) => {
     for (const p of [...list].sort((a, b) => (a.id < b.id ? -1 : 1))) {
       if (!used.has(p.id)) continue;
-      add(name(p.id, 'inbound'), compilePolicyRules(p.inbound, sets));
-      add(name(p.id, 'outbound'), compilePolicyRules(p.outbound, sets));
+      const alsoIn = [...(policyTables.get(p.id) ?? [])].filter((t) => t !== 'filter').sort();
+      for (const dir of ['inbound', 'outbound'] as const) {
+        chains.push({ name: name(p.id, dir), table: 'filter', rules: compilePolicyRules(p[dir], sets), ...(alsoIn.length ? { alsoIn } : {}) });
+      }
     }
   };
   emit(model.policies, usedPolicies, chainNames.policy);
@@ -208,12 +161,17 @@ export function compileRuleset(model: DataplaneModel, cache?: CompileCache): Rul
   const each = (ms: Match[], rest: Match[], action: Rule['action'], comment?: string): Rule[] =>
     ms.map((m) => ({ matches: [m, ...rest], action, ...(comment ? { comment } : {}) }));
 
+  const hep = hostTopRules(hosts, stages, { iif: iifWl, oif: oifWl });
+  chains.push(...hep.dispatchChains);
   add(chainNames.top.forward, [
     ...ctFirst,
+    ...hep.forwardIn,
     ...each(iifWl, [], { kind: 'jump', chain: chainNames.fromWorkloadDispatch }),
     ...each(oifWl, [], { kind: 'jump', chain: chainNames.toWorkloadDispatch }),
+    ...hep.forwardOut,
     ...each(iifWl, [], accept),
     ...each(oifWl, [], accept),
+    ...hep.forwardEnd,
   ], { hook: 'forward' });
 
   // Workload -> this host: neighbour discovery and failsafe first, then the
@@ -229,28 +187,21 @@ export function compileRuleset(model: DataplaneModel, cache?: CompileCache): Rul
     { matches: [], action: { kind: 'jump', chain: chainNames.fromWorkloadDispatch } },
     { matches: [], action: toHostAction, comment: 'endpoint to host action' },
   ]);
-  const input: Rule[] = [...ctFirst, ...each(iifWl, [], { kind: 'goto', chain: chainNames.workloadToHost })];
-  const output: Rule[] = [];
-  if (hosts.length) {
-    add(chainNames.toHostDispatch, dispatch('iif', hosts, chainNames.toHost));
-    add(chainNames.fromHostDispatch, dispatch('oif', hosts, chainNames.fromHost));
-    input.push({ matches: [], action: { kind: 'jump', chain: chainNames.toHostDispatch } });
-    output.push(
-      { matches: [{ kind: 'ct', states: ['established', 'related'] }], action: accept },
-      // The host may always reach its own workloads (health checks).
-      ...each(oifWl, [], ret),
-      { matches: [], action: { kind: 'jump', chain: chainNames.fromHostDispatch } },
-    );
-  }
-  add(chainNames.top.input, input, { hook: 'input' });
-  add(chainNames.top.output, output, { hook: 'output' });
+  add(chainNames.top.input, [...ctFirst, ...each(iifWl, [], { kind: 'goto', chain: chainNames.workloadToHost }), ...hep.input], { hook: 'input' });
+  add(chainNames.top.output, hep.output, { hook: 'output' });
+  // Always present (empty without host endpoints), so the kernel hooks never change.
+  add(chainNames.top['raw-output'], [...hep.clearMarks, ...hep.rawOutput], { table: 'raw', hook: 'raw-output' });
+  add(chainNames.top['mangle-prerouting'], hep.manglePrerouting, { table: 'mangle', hook: 'mangle-prerouting' });
 
   // Strict RPF for workloads (defence in depth next to the explicit rules);
   // DHCP discovery and IPv6 DAD come from unspecified addresses and are exempt.
+  // Then untracked host endpoint policy for everything else.
   add(chainNames.top.prerouting, [
+    ...hep.clearMarks,
     ...each(iifWl, [{ kind: 'family', family: 4 }, { kind: 'addr', dir: 'src', family: 4, cidr: '0.0.0.0' }, { kind: 'protocol', protocol: 'udp' }, { kind: 'ports', dir: 'dst', ports: [{ first: 67, last: 67 }] }], ret),
     ...each(iifWl, [{ kind: 'family', family: 6 }, { kind: 'addr', dir: 'src', family: 6, cidr: '::' }, { kind: 'protocol', protocol: 'ipv6-icmp' }], ret),
     ...each(iifWl, [{ kind: 'rpfFail' }], drop, 'reverse path'),
+    ...hep.rawPrerouting,
   ], { table: 'raw', hook: 'prerouting' });
 
   // natOutgoing: masquerade from natOutgoing pools to anything outside all pools.

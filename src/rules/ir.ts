@@ -40,6 +40,8 @@ export type Action =
   | { kind: 'log'; prefix: string }
   /** mark = (mark & ~mask) | value */
   | { kind: 'setMark'; mask: number; value: number }
+  /** Exempt the packet from connection tracking (raw stage only: nft `notrack`, iptables `-j CT --notrack`). Not a verdict. */
+  | { kind: 'notrack' }
   | { kind: 'masquerade' }
   /** Per-interface dispatch (nft verdict map; iptables one rule per interface). */
   | { kind: 'dispatch'; by: 'iif' | 'oif'; targets: { iface: string; chain: string }[] };
@@ -51,8 +53,14 @@ export interface Rule {
   comment?: string;
 }
 
-export type HookName = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
-export type TableKind = 'raw' | 'filter' | 'nat';
+/**
+ * Where a top-level chain is entered from: a kernel hook at one stage.
+ * 'prerouting' is the raw stage (before conntrack), 'raw-output' the raw stage
+ * of locally sent packets, 'mangle-prerouting' after conntrack and before DNAT;
+ * input/forward/output are the filter stage, 'postrouting' the source NAT stage.
+ */
+export type HookName = 'prerouting' | 'raw-output' | 'mangle-prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
+export type TableKind = 'raw' | 'mangle' | 'filter' | 'nat';
 
 export interface Chain {
   name: string;
@@ -60,6 +68,13 @@ export interface Chain {
   rules: Rule[];
   /** Set on the few top-level chains that the kernel's built-in hooks jump to. */
   hook?: HookName;
+  /**
+   * iptables only: further tables that need their own copy of this chain
+   * (a policy chain used by untracked or pre-DNAT host endpoint policy is
+   * jumped to from the raw or mangle table, and iptables cannot jump across
+   * tables). nftables has one table, so one chain serves every stage.
+   */
+  alsoIn?: TableKind[];
 }
 
 export type SetKind =

@@ -67,13 +67,21 @@ export interface LocalEndpoint {
   /** Stable key, e.g. "workload:default/pod-a/eth0" or "host:node1/eth0". */
   id: string;
   kind: 'workload' | 'host';
+  /** Host endpoints: the interface this endpoint was resolved to, or "*" (ALL_INTERFACES) for the all-interfaces endpoint. */
   interfaceName: string;
   /** Workload side MAC, for anti-spoofing; host endpoints have none. */
   mac?: string;
   ipv4Nets: string[];
   ipv6Nets: string[];
+  /** Normal policy (host endpoints: traffic to and from the host itself). */
   tiers: TierPolicies[];
   profileIds: string[];
+  /** Host endpoints only: doNotTrack policy (raw stage, before conntrack). Absent = none. */
+  untrackedTiers?: TierPolicies[];
+  /** Host endpoints only: preDNAT policy (ingress only; mangle stage, before DNAT). */
+  preDnatTiers?: TierPolicies[];
+  /** Host endpoints only: applyOnForward policy for traffic forwarded through the interface. */
+  forwardTiers?: TierPolicies[];
 }
 
 export type IpSetType = 'net' | 'named-port';

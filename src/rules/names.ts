@@ -47,28 +47,65 @@ function fit(name: string, max: number, key: string): string {
 
 export const chainNames = {
   /** Top-level chains hooked from the kernel's built-in hooks. */
-  top: { prerouting: 'cali-PREROUTING', input: 'cali-INPUT', forward: 'cali-FORWARD', output: 'cali-OUTPUT', postrouting: 'cali-POSTROUTING' } satisfies Record<HookName, string>,
+  top: {
+    prerouting: 'cali-PREROUTING',
+    'raw-output': 'cali-raw-OUTPUT',
+    'mangle-prerouting': 'cali-mangle-PREROUTING',
+    input: 'cali-INPUT',
+    forward: 'cali-FORWARD',
+    output: 'cali-OUTPUT',
+    postrouting: 'cali-POSTROUTING',
+  } satisfies Record<HookName, string>,
   fromWorkloadDispatch: 'cali-from-wl-dispatch',
   toWorkloadDispatch: 'cali-to-wl-dispatch',
   workloadToHost: 'cali-wl-to-host',
   fromHostDispatch: 'cali-from-hep-dispatch',
   toHostDispatch: 'cali-to-hep-dispatch',
+  /** Host endpoint dispatch per stage. Never of the form <endpoint prefix><interface>, so no interface name can collide. */
+  toHostUntrackedDispatch: 'cali-to-hep-nt-dispatch',
+  fromHostUntrackedDispatch: 'cali-from-hep-nt-dispatch',
+  toHostPreDnatDispatch: 'cali-to-hep-dnat-dispatch',
+  toHostForwardDispatch: 'cali-to-hep-fw-dispatch',
+  fromHostForwardDispatch: 'cali-from-hep-fw-dispatch',
   natOutgoing: 'cali-nat-outgoing',
   /** From workload (egress policy + anti-spoof). */
   fromWorkload: (iface: string) => fit(`cali-fw-${iface}`, MAX_CHAIN_NAME, `fw/${iface}`),
   /** To workload (ingress policy). */
   toWorkload: (iface: string) => fit(`cali-tw-${iface}`, MAX_CHAIN_NAME, `tw/${iface}`),
   /** Into the host through a host endpoint. */
-  toHost: (iface: string) => fit(`cali-th-${iface}`, MAX_CHAIN_NAME, `th/${iface}`),
-  fromHost: (iface: string) => fit(`cali-fh-${iface}`, MAX_CHAIN_NAME, `fh/${iface}`),
+  toHost: (iface: string) => hepChain('th', iface),
+  fromHost: (iface: string) => hepChain('fh', iface),
+  /** Untracked (doNotTrack) policy, raw stage, into / out of the host. */
+  toHostUntracked: (iface: string) => hepChain('thu', iface),
+  fromHostUntracked: (iface: string) => hepChain('fhu', iface),
+  /** preDNAT policy, mangle stage, into the host (ingress only). */
+  toHostPreDnat: (iface: string) => hepChain('thd', iface),
+  /** applyOnForward policy for traffic forwarded in through / out of the host endpoint. */
+  toHostForward: (iface: string) => hepChain('thf', iface),
+  fromHostForward: (iface: string) => hepChain('fhf', iface),
   // Policy ids are arbitrary length, so policy chains are always hashed.
   policy: (id: string, dir: 'inbound' | 'outbound') => `cali-p${dir === 'inbound' ? 'i' : 'o'}-${shortHash(id, 18)}`,
   profile: (id: string, dir: 'inbound' | 'outbound') => `cali-r${dir === 'inbound' ? 'i' : 'o'}-${shortHash(id, 18)}`,
 };
 
+/**
+ * `interfaceName: "*"` (all-interfaces host endpoint) in chain names. Longer
+ * than any interface name (IFNAMSIZ 15), so no real interface can collide,
+ * and made only of characters nft accepts in a chain name.
+ */
+export const ALL_INTERFACES = '*';
+const ALL_INTERFACES_KEY = 'any-interface-at-all';
+
+function hepChain(prefix: string, iface: string): string {
+  const key = iface === ALL_INTERFACES ? ALL_INTERFACES_KEY : iface;
+  return fit(`cali-${prefix}-${key}`, MAX_CHAIN_NAME, `${prefix}/${key}`);
+}
+
 /** nft base-chain names (the iptables backend uses the built-in chains instead). */
 export const nftBaseChain: Record<HookName, string> = {
   prerouting: 'base-prerouting',
+  'raw-output': 'base-raw-output',
+  'mangle-prerouting': 'base-mangle-prerouting',
   input: 'base-input',
   forward: 'base-forward',
   output: 'base-output',

@@ -3,7 +3,7 @@
 // decision lives in the pure code that calls them.
 
 import { DataplaneError } from '../errors.js';
-import type { Conntrack, Exec, Ipset, IptablesFamily, IptablesRestore, Link, Links, Neighbor, Neighbors, Nft, Route, RouteTable, Sysctl } from '../ports.js';
+import type { Conntrack, Exec, HostInterface, HostInterfaces, Ipset, IptablesFamily, IptablesRestore, Link, Links, Neighbor, Neighbors, Nft, Route, RouteTable, Sysctl } from '../ports.js';
 import { NFT_FAMILY, NFT_TABLE, ROUTE_PROTOCOL } from '../../rules/names.js';
 import { canonicalCidr } from '../../rules/cidr.js';
 
@@ -146,6 +146,15 @@ export class LinuxLinks implements Links {
   }
 }
 
+export class LinuxHostInterfaces implements HostInterfaces {
+  constructor(private readonly exec: Exec) {}
+  async list(): Promise<HostInterface[]> {
+    const out = await must(this.exec, 'addresses', ['ip', '-j', 'addr', 'show']);
+    const rows = (out.trim() ? JSON.parse(out) : []) as { ifname: string; addr_info?: { local?: string }[] }[];
+    return rows.map((r) => ({ name: r.ifname, addresses: (r.addr_info ?? []).map((a) => a.local).filter((a): a is string => !!a) }));
+  }
+}
+
 /** All ports, pinned to one network namespace (or the current one when netns is undefined). */
 export function linuxPorts(exec: Exec) {
   return {
@@ -157,5 +166,6 @@ export function linuxPorts(exec: Exec) {
     sysctl: new LinuxSysctl(exec),
     conntrack: new LinuxConntrack(exec),
     links: new LinuxLinks(exec),
+    hostInterfaces: new LinuxHostInterfaces(exec),
   };
 }

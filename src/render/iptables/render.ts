@@ -10,9 +10,11 @@ import type { Action, Chain, HookName, IpSet, Match, Rule, Ruleset, TableKind } 
 import type { IpVersion, PortRange } from '../../rules/model.js';
 import { CHAIN_HASH_PREFIX, HOOK_COMMENT, chainNames, shortHash } from '../../rules/names.js';
 
-const TABLES: TableKind[] = ['raw', 'filter', 'nat'];
+const TABLES: TableKind[] = ['raw', 'mangle', 'filter', 'nat'];
 export const BUILTIN: Record<HookName, { table: TableKind; chain: string }> = {
   prerouting: { table: 'raw', chain: 'PREROUTING' },
+  'raw-output': { table: 'raw', chain: 'OUTPUT' },
+  'mangle-prerouting': { table: 'mangle', chain: 'PREROUTING' },
   input: { table: 'filter', chain: 'INPUT' },
   forward: { table: 'filter', chain: 'FORWARD' },
   output: { table: 'filter', chain: 'OUTPUT' },
@@ -164,6 +166,8 @@ function renderAction(a: Action): { extraMatches: string[]; target: string }[] {
       return one('-j RETURN');
     case 'masquerade':
       return one('-j MASQUERADE');
+    case 'notrack':
+      return one('-j CT --notrack');
     case 'jump':
       return one(`-j ${a.chain}`);
     case 'goto':
@@ -217,12 +221,34 @@ export interface IptablesKernelView {
   hooks: Set<string>;
 }
 
+/**
+ * The chains as iptables holds them: one per (table, name), a chain with
+ * `alsoIn` copied into each further table (iptables cannot jump across
+ * tables). Copies share the rule objects, so rendering stays memoised.
+ */
+const expanded = new WeakMap<Chain, Chain[]>();
+export function iptablesChains(chains: Chain[]): Chain[] {
+  const out: Chain[] = [];
+  for (const chain of chains) {
+    out.push(chain);
+    if (!chain.alsoIn?.length) continue;
+    let copies = expanded.get(chain);
+    if (!copies) {
+      copies = chain.alsoIn.filter((t) => t !== chain.table).map((table) => ({ name: chain.name, table, rules: chain.rules }));
+      expanded.set(chain, copies);
+    }
+    out.push(...copies);
+  }
+  return out;
+}
+
 /** iptables-restore --noflush input turning `kernel` into `desired` for one family ('' = nothing to do). */
 export function renderIptablesDelta(kernel: IptablesKernelView, desired: Ruleset, family: IpVersion, opts: DeltaOptions = {}): string {
   const include = opts.include ?? (() => true);
   const out: string[] = [];
+  const all = iptablesChains(desired.chains);
   for (const table of TABLES) {
-    const chains = desired.chains.filter((c) => c.table === table);
+    const chains = all.filter((c) => c.table === table);
     const want = new Set(chains.map((c) => `${table}/${c.name}`));
     const declare: string[] = [];
     const rules: string[] = [];

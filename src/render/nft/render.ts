@@ -69,6 +69,7 @@ function renderAction(a: Action, mapName?: string): string {
     case 'drop':
     case 'return':
     case 'masquerade':
+    case 'notrack':
       return a.kind;
     case 'jump':
     case 'goto':
@@ -155,12 +156,17 @@ function setDecl(set: IpSet): string {
   return `type ${SET_TYPE[set.kind][set.family]}; flags interval; comment ${quote(set.source)};`;
 }
 
-const BASE: Record<HookName, { type: string; priority: string; table: string }> = {
-  prerouting: { type: 'filter', priority: 'raw', table: 'raw' },
-  input: { type: 'filter', priority: 'filter', table: 'filter' },
-  forward: { type: 'filter', priority: 'filter', table: 'filter' },
-  output: { type: 'filter', priority: 'filter', table: 'filter' },
-  postrouting: { type: 'nat', priority: 'srcnat', table: 'nat' },
+// One base chain per stage. Priorities are the iptables tables' (raw -300 runs
+// before conntrack at -200, so `notrack` works there; mangle -150 runs before
+// DNAT at -100), so the stages keep iptables' order on both backends.
+const BASE: Record<HookName, { type: string; hook: string; priority: string }> = {
+  prerouting: { type: 'filter', hook: 'prerouting', priority: 'raw' },
+  'raw-output': { type: 'filter', hook: 'output', priority: 'raw' },
+  'mangle-prerouting': { type: 'filter', hook: 'prerouting', priority: 'mangle' },
+  input: { type: 'filter', hook: 'input', priority: 'filter' },
+  forward: { type: 'filter', hook: 'forward', priority: 'filter' },
+  output: { type: 'filter', hook: 'output', priority: 'filter' },
+  postrouting: { type: 'nat', hook: 'postrouting', priority: 'srcnat' },
 };
 
 /** Base chains the kernel hooks call; each just jumps to our top-level chain. */
@@ -176,7 +182,7 @@ export function nftBaseChains(): Chain[] {
 function baseSpec(chain: Chain): string | undefined {
   if (!chain.name.startsWith('base-') || !chain.hook) return undefined;
   const b = BASE[chain.hook];
-  return `type ${b.type} hook ${chain.hook} priority ${b.priority}; policy accept;`;
+  return `type ${b.type} hook ${b.hook} priority ${b.priority}; policy accept;`;
 }
 
 /** The complete table as one block (first sync, golden files). */

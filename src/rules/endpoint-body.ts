@@ -1,0 +1,118 @@
+// The rule sequences every endpoint chain is built from: failsafe accepts,
+// clearing our mark bits, and the policy body (tiers, then profiles). One
+// body, four flavours, because Calico evaluates the same tier program at four
+// stages with different endings (see docs/design/dataplane.md, "Host
+// endpoints"):
+//   normal     end-of-tier drop, profiles, drop when nothing allowed
+//   forward    end-of-tier drop, no profiles; no policy in this direction = allow
+//   untracked  no end-of-tier drop (normal policy still follows); an allow also
+//              exempts the packet from conntrack
+//   preDNAT    no end-of-tier drop (normal policy still follows)
+
+import { canonicalCidr, familyOf } from './cidr.js';
+import type { Match, Rule } from './ir.js';
+import type { LocalEndpoint, ProtoPort, TierPolicies } from './model.js';
+import { MARK_ACCEPT, MARK_MASK, MARK_PASS, chainNames } from './names.js';
+
+export const accept = { kind: 'accept' } as const;
+export const drop = { kind: 'drop' } as const;
+export const ret = { kind: 'return' } as const;
+export const markIs = (bit: number): Match => ({ kind: 'mark', mask: bit, value: bit });
+export const markNot = (bit: number): Match => ({ kind: 'mark', mask: bit, value: bit, negate: true });
+
+export function clearMarks(): Rule {
+  return { matches: [], action: { kind: 'setMark', mask: MARK_MASK, value: 0 } };
+}
+
+/**
+ * Failsafe accepts. `port` says which port of the packet is matched: the
+ * destination (the failsafe itself) or the source (the raw stage also lets
+ * the replies of the opposite direction's failsafe connections through, so an
+ * untracked Deny cannot cut them: they are tracked and conntrack accepts them
+ * later). `peer` says which address a failsafe's `net` restricts (the source
+ * for inbound, the destination for outbound); with a net the rule exists only
+ * in that net's family. A net that is not a CIDR drops the entry: it must
+ * never widen to "any peer".
+ */
+export function failsafeRules(ports: ProtoPort[], peer: 'src' | 'dst', port: 'src' | 'dst' = 'dst'): Rule[] {
+  const rules: Rule[] = [];
+  for (const p of ports) {
+    const matches: Match[] = [{ kind: 'protocol', protocol: p.protocol }, { kind: 'ports', dir: port, ports: [{ first: p.port, last: p.port }] }];
+    if (p.net !== undefined) {
+      let cidr: string;
+      try {
+        cidr = canonicalCidr(p.net);
+      } catch {
+        continue;
+      }
+      const family = familyOf(cidr);
+      matches.unshift({ kind: 'family', family }, { kind: 'addr', dir: peer, family, cidr });
+    }
+    rules.push({ matches, action: accept, comment: port === 'dst' ? 'failsafe' : 'failsafe reply' });
+  }
+  return rules;
+}
+
+export type BodyKind = 'normal' | 'forward' | 'untracked' | 'preDnat';
+
+export interface Known {
+  policies: Set<string>;
+  profiles: Set<string>;
+}
+
+/** The tier lists of one endpoint for one stage. */
+export function stageTiers(ep: LocalEndpoint, kind: BodyKind): TierPolicies[] {
+  switch (kind) {
+    case 'normal':
+      return ep.tiers;
+    case 'forward':
+      return ep.forwardTiers ?? [];
+    case 'untracked':
+      return ep.untrackedTiers ?? [];
+    case 'preDnat':
+      return ep.preDnatTiers ?? [];
+  }
+}
+
+export const tierIds = (t: TierPolicies, dir: 'inbound' | 'outbound') => (dir === 'inbound' ? t.ingressPolicies : t.egressPolicies);
+
+/** Tiers (then profiles, then drop, for `normal`): the body of an endpoint chain. */
+export function policyBody(ep: LocalEndpoint, dir: 'inbound' | 'outbound', known: Known, kind: BodyKind = 'normal'): Rule[] {
+  const rules: Rule[] = [];
+  const tiers = stageTiers(ep, kind).filter((t) => tierIds(t, dir).length > 0);
+  if (kind === 'forward' && tiers.length === 0) {
+    // Calico: forwarded traffic is allowed by a host endpoint that no
+    // applyOnForward policy selects in this direction.
+    return [
+      { matches: [], action: { kind: 'setMark', mask: MARK_ACCEPT, value: MARK_ACCEPT }, comment: 'no forward policy: allow' },
+      { matches: [], action: ret },
+    ];
+  }
+  const endOfTierDrop = kind === 'normal' || kind === 'forward';
+  for (const tier of tiers) {
+    rules.push({ matches: [], action: { kind: 'setMark', mask: MARK_PASS, value: 0 }, comment: `tier ${tier.name}` });
+    for (const id of tierIds(tier, dir)) {
+      // A policy we were not given is a deny (fail closed), never a skip.
+      if (!known.policies.has(id)) {
+        rules.push({ matches: [markNot(MARK_PASS)], action: drop, comment: `missing policy ${id}` });
+        continue;
+      }
+      rules.push({ matches: [markNot(MARK_PASS)], action: { kind: 'jump', chain: chainNames.policy(id, dir) }, comment: `policy ${id}` });
+      // Untracked: an allowed packet is not tracked, so its replies need their own allow.
+      if (kind === 'untracked') rules.push({ matches: [markIs(MARK_ACCEPT)], action: { kind: 'notrack' } });
+      rules.push({ matches: [markIs(MARK_ACCEPT)], action: ret });
+    }
+    if (endOfTierDrop && tier.defaultAction === 'deny') rules.push({ matches: [markNot(MARK_PASS)], action: drop, comment: `end of tier ${tier.name}` });
+  }
+  if (kind !== 'normal') return rules;
+  for (const id of ep.profileIds) {
+    if (!known.profiles.has(id)) {
+      rules.push({ matches: [], action: drop, comment: `missing profile ${id}` });
+      break;
+    }
+    rules.push({ matches: [], action: { kind: 'jump', chain: chainNames.profile(id, dir) }, comment: `profile ${id}` });
+    rules.push({ matches: [markIs(MARK_ACCEPT)], action: ret });
+  }
+  rules.push({ matches: [], action: drop, comment: 'nothing allowed it' });
+  return rules;
+}
