@@ -91,10 +91,11 @@ export const chainNames = {
 /**
  * `interfaceName: "*"` (all-interfaces host endpoint) in chain names. Longer
  * than any interface name (IFNAMSIZ 15), so no real interface can collide,
+ * short enough that every `cali-xxx-` chain name still fits unhashed,
  * and made only of characters nft accepts in a chain name.
  */
 export const ALL_INTERFACES = '*';
-const ALL_INTERFACES_KEY = 'any-interface-at-all';
+const ALL_INTERFACES_KEY = 'all-host-interfaces';
 
 function hepChain(prefix: string, iface: string): string {
   const key = iface === ALL_INTERFACES ? ALL_INTERFACES_KEY : iface;
