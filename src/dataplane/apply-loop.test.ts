@@ -5,7 +5,7 @@ import { DataplaneManagers } from './managers.js';
 import { FakeClock, fakePorts } from './fakes.js';
 import { IptablesBackend, NftBackend } from './policy-backend.js';
 import { defaultDataplaneConfig } from '../rules/model.js';
-import { policy, rule, side, workload } from './testing-fixtures.js';
+import { hostEndpoint, policy, rule, side, workload } from './testing-fixtures.js';
 import { renderNftFull } from '../render/nft/render.js';
 import { compileRuleset } from '../rules/compile-endpoints.js';
 import { modelFromCalc } from './model-from-calc.js';
@@ -221,4 +221,44 @@ test('illegal transitions throw', async () => {
   const t = setup();
   await t.loop.stop();
   assert.throws(() => (t.loop as unknown as { to(s: string): void }).to('applying'), /illegal transition stopped -> applying/);
+});
+
+test('a host endpoint given by expectedIPs follows the host\'s addresses: re-read periodically, applied when they change', async () => {
+  const t = setup();
+  t.ports.hostInterfaces.interfaces = [{ name: 'eth0', addresses: ['192.0.2.1'] }, { name: 'eth1', addresses: [] }];
+  const hep = hostEndpoint({ id: 'by-ip', expectedIPs: ['198.51.100.1'], normal: { ingress: ['np/default/allow'] } });
+  t.record({ type: 'policyUpserted', policy: allow }, { type: 'hostEndpointUpserted', endpoint: hep }, { type: 'inSync' });
+  await t.step(0);
+  const applied = () => t.ports.nft.log.filter((l) => l.startsWith('apply')).join('\n');
+  assert.doesNotMatch(applied(), /cali-th-eth1/, 'no interface carries the address yet');
+  const writes = t.ports.nft.log.length;
+  // Nothing changed: a refresh reads the addresses again and writes nothing.
+  await t.step(10_000);
+  await t.step(100);
+  assert.equal(t.ports.hostInterfaces.log.length, 2);
+  assert.equal(t.ports.nft.log.length, writes);
+  // The address appears on eth1: within one refresh the endpoint governs eth1.
+  t.ports.hostInterfaces.interfaces[1]!.addresses.push('198.51.100.1');
+  await t.step(10_000);
+  await t.step(100);
+  assert.match(applied(), /add chain inet calico cali-th-eth1/);
+  assert.match(applied(), /add element inet calico cali-to-hep-dispatch-map \{ "eth1" : goto cali-th-eth1 \}/);
+  await t.loop.stop();
+  assert.equal(t.clock.pendingTimers(), 0, 'stop clears the refresh timer');
+});
+
+test('a failed address read keeps the previous listing and is retried at the next refresh', async () => {
+  const t = setup();
+  t.ports.hostInterfaces.interfaces = [{ name: 'eth1', addresses: ['198.51.100.1'] }];
+  t.record({ type: 'hostEndpointUpserted', endpoint: hostEndpoint({ id: 'by-ip', expectedIPs: ['198.51.100.1'] }) }, { type: 'inSync' });
+  await t.step(0);
+  assert.match(t.ports.nft.log.join('\n'), /cali-th-eth1/);
+  t.ports.hostInterfaces.failNext('list');
+  await t.step(10_000);
+  await t.step(100);
+  assert.equal(t.loop.state, 'idle');
+  assert.doesNotMatch(t.ports.nft.log.filter((l) => l.startsWith('apply')).slice(1).join('\n'), /delete chain inet calico cali-th-eth1/, 'the endpoint was not dropped');
+  await t.step(10_000);
+  await t.step(100);
+  assert.equal(t.ports.hostInterfaces.log.filter((l) => l === 'list').length, 3);
 });
