@@ -129,6 +129,19 @@ test('named ports become named-port sets restricted to the selector', () => {
   assert.deepEqual(set.members, ['10.0.5.1,6:8080', '2001:db8::5,6:8080']);
 });
 
+test('named ports of a host endpoint: its expectedIPs with the port, for a policy on the host endpoint itself', () => {
+  const g = graph();
+  load(g, [
+    res('HostEndpoint', 'eth0', { node: 'node-a', interfaceName: 'eth0', expectedIPs: ['192.0.2.10'], ports: [{ name: 'web', protocol: 'TCP', port: 7072 }] }, { labels: { host: 'a' } }),
+    gnp('p', { selector: 'has(host)', ingress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: ['web'] } }] }),
+  ]);
+  const s = g.snapshot();
+  assert.deepEqual(s.hostEndpoints.get('eth0')!.policies.ingress[0]!.policies, ['gnp/p']);
+  const rule = s.policies.get('gnp/p')!.inboundRules[0]!;
+  const set = s.ipSets.get(rule.destination.namedPortIpSetIds[0]!)!;
+  assert.deepEqual(set.members, ['192.0.2.10,6:7072']);
+});
+
 test('sets are refcounted: released when no active policy uses them, removals after endpoint changes', () => {
   const g = graph();
   load(g, [

@@ -58,6 +58,15 @@ export class Topology {
     return { h1, h2 };
   }
 
+  /** A veth between two namespaces, one IPv4 address (with prefix) on each end. */
+  link(a: { ns: string; iface: string; addr: string }, b: { ns: string; iface: string; addr: string }): void {
+    sh(['ip', '-n', a.ns, 'link', 'add', a.iface, 'type', 'veth', 'peer', 'name', b.iface, 'netns', b.ns]);
+    for (const end of [a, b]) {
+      sh(['ip', '-n', end.ns, 'addr', 'add', end.addr, 'dev', end.iface]);
+      sh(['ip', '-n', end.ns, 'link', 'set', end.iface, 'up']);
+    }
+  }
+
   /** A workload namespace plumbed CNI-style onto `host` through `iface`. */
   workload(host: string, opts: { name: string; iface: string; ip: string; ip6: string; mac: string }): Workload {
     const ns = this.ns(opts.name);
