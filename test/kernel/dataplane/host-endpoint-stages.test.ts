@@ -6,7 +6,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostEndpoint, policy, rule, side } from '../../../src/dataplane/testing-fixtures.js';
-import { P2, R_ETH0, RouterLab, W } from './hep-topology.js';
+import type { CalcUpdate } from '../../../src/calc/output.js';
+import { TestAgent } from './agent.js';
+import { P2, R_ETH0, RouterLab, W, allowProfile } from './hep-topology.js';
 import { canRunKernelTests, sh } from './topology.js';
 
 const skip = canRunKernelTests();
@@ -110,6 +112,34 @@ for (const backend of ['nftables', 'iptables'] as const) {
       assert.equal(lab.tcp(lab.p1, W, 8080), true, 'not leaving through eth1');
       await lab.scenario({ heps: [hostEndpoint({ id: 'r-eth0', iface: 'eth0' }), hostEndpoint({ id: 'r-eth1', iface: 'eth1' })] });
       assert.equal(lab.tcp(lab.w.ns, P2, 8080), true);
+    });
+
+    test('a restarted agent over every stage (named and "*") reads back and writes nothing', async () => {
+      const fIn = policy('gnp/f-in', { inbound: [rule({ action: 'Allow' })] }, aof);
+      const heps = [
+        hostEndpoint({ id: 'all', iface: '*', normal: { ingress: [allowAllIn.id] }, untracked: { ingress: [uIn.id], egress: [uOut.id] }, preDnat: { ingress: [dDeny.id] }, forward: { ingress: [fIn.id] } }),
+        hostEndpoint({ id: 'r-eth0', iface: 'eth0', normal: { ingress: [allowAllIn.id] }, preDnat: { ingress: [dDeny.id] } }),
+      ];
+      const policies = [allowAllIn, uIn, uOut, dDeny, fIn];
+      await lab.scenario({ heps, policies });
+      assert.equal(toHost(7072), false, 'preDNAT Deny on eth0');
+      assert.equal(lab.tcp(lab.p2, '198.51.100.1', 7072), true, 'eth1 falls to "*": untracked Allow with its reply rule');
+      const before = lab.agent.kernelState();
+      const again = new TestAgent(lab.r, backend);
+      try {
+        const updates: CalcUpdate[] = [
+          { type: 'profileUpserted', profile: allowProfile('kns.w') },
+          { type: 'workloadEndpointUpserted', endpoint: lab.workload() },
+          ...policies.map((p): CalcUpdate => ({ type: 'policyUpserted', policy: p })),
+          ...heps.map((h): CalcUpdate => ({ type: 'hostEndpointUpserted', endpoint: h })),
+          { type: 'inSync' },
+        ];
+        await again.apply(updates);
+        assert.deepEqual(again.writes, []);
+        assert.equal(again.kernelState(), before);
+      } finally {
+        await again.loop.stop();
+      }
     });
   });
 }
