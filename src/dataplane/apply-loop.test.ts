@@ -262,3 +262,24 @@ test('a failed address read keeps the previous listing and is retried at the nex
   await t.step(100);
   assert.equal(t.ports.hostInterfaces.log.filter((l) => l === 'list').length, 3);
 });
+
+test('object by object, host endpoint stage chains go in before the dispatch that names them', async () => {
+  const t = setup();
+  t.ports.nft.listing = 'table inet calico {\n}\n';
+  const u = policy('gnp/u', { inbound: [rule({ action: 'Allow' })] }, { doNotTrack: true, applyOnForward: true });
+  t.ports.nft.failNext('apply');
+  t.record({ type: 'policyUpserted', policy: u }, { type: 'hostEndpointUpserted', endpoint: hostEndpoint({ id: 'h', iface: 'eth0', untracked: { ingress: ['gnp/u'] }, forward: { ingress: ['gnp/u'] } }) }, { type: 'inSync' });
+  await t.step(0);
+  // The first apply is the refused batch; then one object per apply.
+  const applies = t.ports.nft.log.filter((l) => l.startsWith('apply')).slice(1);
+  const first = (re: RegExp) => applies.findIndex((l) => re.test(l));
+  for (const [chain, map] of [
+    ['cali-thu-eth0', 'cali-to-hep-nt-dispatch-map'],
+    ['cali-thf-eth0', 'cali-to-hep-fw-dispatch-map'],
+  ] as const) {
+    const c = first(new RegExp(`add chain inet calico ${chain}\\b`));
+    const m = first(new RegExp(`add element inet calico ${map} `));
+    assert.ok(c >= 0 && m > c, `${chain} (${c}) before ${map} (${m})`);
+  }
+  assert.equal(t.loop.failing().size, 0);
+});

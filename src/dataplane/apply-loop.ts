@@ -75,7 +75,7 @@ function rank(name: string, desired: Ruleset): number {
   if (/-dispatch-map\d*$/.test(name)) return 3;
   if (!desired.chains.some((c) => c.name === name) && !name.startsWith('base-')) return 8;
   if (/^cali-[pr][io]-/.test(name)) return 1;
-  if (/^cali-(fw|tw|th|fh)-/.test(name)) return 2;
+  if (/^cali-(fw|tw|th|fh|thu|fhu|thd|thf|fhf)-/.test(name)) return 2;
   if (name.endsWith('-dispatch')) return 3.5;
   if (name === 'cali-wl-to-host') return 4;
   if (name.startsWith('base-')) return 6;
