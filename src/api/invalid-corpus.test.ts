@@ -75,9 +75,8 @@ const CORPUS: Bad[] = [
   { name: 'named port too long', doc: np({ action: 'Allow', destination: { ports: ['a-very-long-port-name'] } }), path: 'spec.ingress[0].destination.ports[0]', message: '1-15' },
   { name: 'named port with double dash', doc: np({ action: 'Allow', destination: { ports: ['my--port'] } }), path: 'spec.ingress[0].destination.ports[0]', message: 'double' },
   { name: 'numeric port without protocol', doc: np({ action: 'Allow', destination: { ports: [80] } }), path: 'spec.ingress[0].destination.ports', message: 'must set protocol to TCP, UDP or SCTP' },
-  { name: 'named port without protocol', doc: np({ action: 'Allow', destination: { ports: ['http'] } }), path: 'spec.ingress[0].destination.ports', message: 'must set protocol to TCP, UDP or SCTP' },
-  { name: 'named notPorts without protocol', doc: np({ action: 'Allow', destination: { notPorts: ['http'] } }), path: 'spec.ingress[0].destination.notPorts', message: 'must set protocol to TCP, UDP or SCTP' },
   { name: 'numeric source notPorts without protocol', doc: np({ action: 'Allow', source: { notPorts: [1024] } }, 'egress'), path: 'spec.egress[0].source.notPorts', message: 'must set protocol' },
+  { name: 'named and numeric ports without protocol', doc: np({ action: 'Allow', destination: { ports: ['http', 8080] } }), path: 'spec.ingress[0].destination.ports', message: 'only named ports may go without a protocol' },
   { name: 'named port with ICMP', doc: np({ action: 'Allow', protocol: 'ICMP', source: { notPorts: ['dns'] } }), path: 'spec.ingress[0].source.notPorts', message: 'has no ports' },
   { name: 'ports with ICMP', doc: np({ action: 'Allow', protocol: 'ICMP', destination: { ports: [80] } }), path: 'spec.ingress[0].destination.ports', message: 'has no ports' },
   // Rules: protocols, ICMP, actions.

@@ -173,17 +173,19 @@ function refineRule(rIn: Rule, { at, ctx }: { at: Cursor; ctx: RuleContext }): v
   if (r.protocol !== undefined && !isValidProtocol(r.protocol)) return;
   if (r.notProtocol !== undefined && !isValidProtocol(r.notProtocol)) delete r.notProtocol;
   if (r.ipVersion !== undefined && r.ipVersion !== 4 && r.ipVersion !== 6) delete r.ipVersion;
-  // Ports (numeric or named, in ports or notPorts) need a protocol that has
-  // ports, as in Calico: without one a named port has no protocol to resolve
-  // against, and dropping it would widen the rule.
+  // Ports need a protocol that has them, as in Calico: numeric ports and
+  // ranges need protocol TCP, UDP or SCTP; named ports may go without one and
+  // then match each endpoint port of that name with that port's own protocol
+  // (Felix's "any" named-port sets). A protocol without ports rejects both.
   for (const side of ['source', 'destination'] as const) {
     for (const f of PORT_FIELDS) {
       const ports = r[side]?.[f];
       if (!ports || ports.length === 0) continue;
       const p = at.field(side).field(f);
       if (r.protocol === undefined) {
-        const what = ports.every((x) => isNamedPort(x)) ? 'a named port' : 'a numeric port or port range';
-        p.add(`rules with ${what} in ${f} must set protocol to TCP, UDP or SCTP (or 6, 17, 132)`);
+        if (!ports.every((x) => isNamedPort(x))) {
+          p.add(`rules with a numeric port or port range in ${f} must set protocol to TCP, UDP or SCTP (or 6, 17, 132); only named ports may go without a protocol`);
+        }
       } else if (!protocolSupportsPorts(r.protocol)) {
         p.add(`protocol ${r.protocol} has no ports: rules that specify ports must set protocol to TCP, UDP or SCTP`);
       }

@@ -142,6 +142,23 @@ test('named ports of a host endpoint: its expectedIPs with the port, for a polic
   assert.deepEqual(set.members, ['192.0.2.10,6:7072']);
 });
 
+test('a named port without a protocol matches each endpoint port of that name with its own protocol', () => {
+  const g = graph();
+  load(g, [
+    wep({ name: 'w', ips: ['10.0.0.1'], labels: { app: 'w' } }),
+    wep({ name: 'dns1', node: 'n2', ips: ['10.0.5.1'], labels: { app: 'dns' }, ports: [{ name: 'dns', protocol: 'UDP', port: 53 }, { name: 'dns', protocol: 'TCP', port: 53 }] }),
+    wep({ name: 'dns2', node: 'n2', ips: ['10.0.5.2'], labels: { app: 'dns' }, ports: [{ name: 'dns', protocol: 'SCTP', port: 5353 }, { name: 'other', protocol: 'TCP', port: 1 }] }),
+    gnp('p', { selector: 'all()', types: ['Egress'], egress: [{ action: 'Allow', destination: { selector: "app == 'dns'", ports: ['dns'] } }] }),
+  ]);
+  const s = g.snapshot();
+  const rule = s.policies.get('gnp/p')!.outboundRules[0]!;
+  assert.equal(rule.protocol, undefined);
+  assert.equal(rule.neverMatches, undefined);
+  const set = s.ipSets.get(rule.destination.namedPortIpSetIds[0]!)!;
+  assert.equal(set.kind, 'named-port');
+  assert.deepEqual(set.members, ['10.0.5.1,17:53', '10.0.5.1,6:53', '10.0.5.2,132:5353']);
+});
+
 test('sets are refcounted: released when no active policy uses them, removals after endpoint changes', () => {
   const g = graph();
   load(g, [

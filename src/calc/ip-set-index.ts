@@ -25,7 +25,8 @@ export interface IpSetDefinition {
   kind: IpSetKind;
   description: string;
   spec: MatchSpec;
-  namedPort?: { protocol: number; name: string };
+  /** protocol 'any': the rule gave no protocol, so each endpoint port of that name counts with its own protocol (Felix's ProtocolAny). */
+  namedPort?: { protocol: number | 'any'; name: string };
 }
 
 interface ActiveSet {
@@ -231,8 +232,8 @@ function membersOf(def: IpSetDefinition, item: SetItem): string[] {
   const { protocol, name } = def.namedPort;
   const out: string[] = [];
   for (const p of item.ports) {
-    if (p.name !== name || p.protocol !== protocol) continue;
-    for (const a of item.addresses) out.push(namedPortMember(a, protocol, p.port));
+    if (p.name !== name || (protocol !== 'any' && p.protocol !== protocol)) continue;
+    for (const a of item.addresses) out.push(namedPortMember(a, p.protocol, p.port));
   }
   return out;
 }

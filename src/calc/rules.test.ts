@@ -38,14 +38,13 @@ function compiled(raw: RawRule): { v4: string[]; v6: string[] } {
   return { v4: allows(4), v6: allows(6) };
 }
 
-test('notPorts: a name without a protocol that has ports never widens an Allow/Pass/Log rule', () => {
+test('notPorts: a name under a protocol without ports never widens an Allow/Pass/Log rule', () => {
   for (const action of ['Allow', 'Pass', 'Log']) {
-    const r = one({ action, destination: { notPorts: ['http'] } });
-    assert.equal(r.neverMatches, true, `${action}: an unresolvable notPorts name was dropped`);
     assert.equal(one({ action, protocol: 'ICMP', source: { notPorts: ['dns'] } }).neverMatches, true, `${action} with ICMP`);
+    assert.equal(one({ action, protocol: 1, destination: { notPorts: ['http'] } }).neverMatches, true, `${action} with protocol 1`);
   }
   // A Deny keeps matching without the exclusion: it denies more, never less.
-  const deny = one({ action: 'Deny', destination: { notPorts: ['http'], nets: ['192.0.2.0/24'] } });
+  const deny = one({ action: 'Deny', protocol: 'ICMP', destination: { notPorts: ['http'], nets: ['192.0.2.0/24'] } });
   assert.equal(deny.neverMatches, undefined);
   assert.deepEqual(deny.destination.nets, ['192.0.2.0/24']);
   // With TCP the name resolves to a named-port set, as before.
@@ -53,7 +52,22 @@ test('notPorts: a name without a protocol that has ports never widens an Allow/P
   assert.equal(ok.neverMatches, undefined);
   assert.equal(ok.destination.notNamedPortIpSetIds.length, 1);
   // And an Allow on a port list of only unresolvable names matches nothing (unchanged).
-  assert.equal(one({ action: 'Allow', destination: { ports: ['http'] } }).neverMatches, true);
+  assert.equal(one({ action: 'Allow', protocol: 'ICMP', destination: { ports: ['http'] } }).neverMatches, true);
+});
+
+test('a named port without a protocol resolves to an any-protocol named-port set (Calico: the port\'s own protocol)', () => {
+  const set = (r: NormalizedRule, side: 'source' | 'destination', f: 'namedPortIpSetIds' | 'notNamedPortIpSetIds') => r[side][f];
+  const { inbound, sets } = normalizeRules([{ action: 'Allow', destination: { ports: ['http'] }, source: { notPorts: ['dns'] } }], [], { compile });
+  const r = inbound[0]!;
+  assert.equal(r.neverMatches, undefined);
+  assert.equal(r.protocol, undefined, 'no protocol match is added: the set members carry each port\'s protocol');
+  assert.equal(set(r, 'destination', 'namedPortIpSetIds').length, 1);
+  assert.equal(set(r, 'source', 'notNamedPortIpSetIds').length, 1);
+  assert.deepEqual(sets.map((s) => s.namedPort).filter(Boolean).sort((a, b) => a!.name.localeCompare(b!.name)), [{ protocol: 'any', name: 'dns' }, { protocol: 'any', name: 'http' }]);
+  // A protocol narrows the set to that protocol, and the set ids differ.
+  const tcp = normalizeRules([{ action: 'Allow', protocol: 'TCP', destination: { ports: ['http'] } }], [], { compile });
+  assert.deepEqual(tcp.sets.map((s) => s.namedPort), [{ protocol: 6, name: 'http' }]);
+  assert.notEqual(tcp.inbound[0]!.destination.namedPortIpSetIds[0], r.destination.namedPortIpSetIds[0]);
 });
 
 test('notNets constrain the IP family: v4-only notNets allow no IPv6 traffic', () => {

@@ -50,7 +50,7 @@ export function netSetOf(spec: MatchSpec): IpSetDefinition {
   return { id: setIdOf('s', spec.key), kind: 'net', description: spec.key, spec };
 }
 
-export function namedPortSetOf(spec: MatchSpec, protocol: number, name: string): IpSetDefinition {
+export function namedPortSetOf(spec: MatchSpec, protocol: number | 'any', name: string): IpSetDefinition {
   const description = `${spec.key} port=${protocol}:${name}`;
   return { id: setIdOf('n', description), kind: 'named-port', description, spec, namedPort: { protocol, name } };
 }
@@ -62,7 +62,7 @@ export function normalizeRules(ingress: RawRule[], egress: RawRule[], ctx: RuleC
   return { inbound, outbound, sets: [...sets.values()] };
 }
 
-/** Protocols whose packets have ports (TCP, UDP, SCTP): the only ones a named port resolves for. */
+/** Protocols whose packets have ports (TCP, UDP, SCTP): a rule with another protocol resolves no named port. */
 const PORT_PROTOCOLS: ReadonlySet<number> = new Set([6, 17, 132]);
 
 const ACTIONS: readonly RuleAction[] = ['Allow', 'Deny', 'Log', 'Pass'];
@@ -106,7 +106,7 @@ function normalizeRule(raw: RawRule, ctx: RuleContext, sets: Map<string, IpSetDe
   if (families.size === 0) neverMatches = true;
   else if (families.size === 1) rule.ipVersion = [...families][0]!;
   if (sideNeverMatches(rule.source) || sideNeverMatches(rule.destination)) neverMatches = true;
-  // A notPorts name that cannot be resolved (no protocol with ports) cannot be
+  // A notPorts name that cannot be resolved (the rule's protocol has no ports) cannot be
   // excluded; dropping the exclusion would widen the rule. Fail closed: an
   // Allow/Pass/Log rule then matches nothing; a Deny rule keeps matching
   // without the exclusion (it denies more, never less).
@@ -127,7 +127,7 @@ function unresolvedNotPorts(side: RawSide): boolean {
   return unresolved;
 }
 
-/** A side whose ports list was given but resolved to nothing (only named ports without a usable protocol). */
+/** A side whose ports list was given but resolved to nothing (only named ports under a protocol without ports). */
 function sideNeverMatches(side: RawSide): boolean {
   const unresolved = side.unresolvedPorts === true;
   delete side.unresolvedPorts;
@@ -188,6 +188,10 @@ function normalizeSide(
       const range = portRangeOf(p);
       if (range) {
         into.push(range);
+      } else if (typeof p === 'string' && protocol === undefined) {
+        // No protocol: the name matches each endpoint port of that name with
+        // that port's own protocol (the set members carry it), as Felix does.
+        namedInto.push(use(namedPortSetOf(spec, 'any', p)));
       } else if (typeof p === 'string' && protocol !== undefined && PORT_PROTOCOLS.has(protocol)) {
         namedInto.push(use(namedPortSetOf(spec, protocol, p)));
       } else if (list === e.ports) {
