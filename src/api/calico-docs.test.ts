@@ -107,7 +107,7 @@ metadata:
   name: my.ippool-1
 spec:
   cidr: 10.1.0.0/16
-  ipipMode: CrossSubnet
+  ipipMode: Never
   natOutgoing: true
   disabled: false
   nodeSelector: all()

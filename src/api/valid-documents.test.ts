@@ -260,12 +260,12 @@ spec: {cidr: 198.18.0.0/16}
     },
   },
   {
-    name: 'IPv6 IPPool defaults to /122 blocks; host bits are cleared',
+    name: 'IPv6 IPPool defaults to /122 blocks; the CIDR is stored canonical',
     yaml: `
 apiVersion: projectcalico.org/v3
 kind: IPPool
 metadata: {name: default-ipv6-ippool}
-spec: {cidr: "2001:db8:1::1/48", natOutgoing: true, nodeSelector: "rack == 'r1'"}
+spec: {cidr: "2001:DB8:1:0::/48", natOutgoing: true, nodeSelector: "rack == 'r1'"}
 `,
     spec: { cidr: '2001:db8:1::/48', blockSize: 122, natOutgoing: true, nodeSelector: "rack == 'r1'" },
   },
@@ -428,12 +428,12 @@ test('every kind has at least one valid case', () => {
 });
 
 test('validateResource never mutates its input', () => {
-  const doc = { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr: '198.18.0.1/16' } };
+  const doc = { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr: '2001:DB8::/48' } };
   const before = JSON.stringify(doc);
   const out = validateResource(doc);
   assert.equal(JSON.stringify(doc), before);
   (out.spec as Record<string, unknown>).cidr = 'changed';
-  assert.equal(doc.spec.cidr, '198.18.0.1/16');
+  assert.equal(doc.spec.cidr, '2001:DB8::/48');
 });
 
 test('applyDefaults fills defaults into a stored resource without touching it', () => {

@@ -2,12 +2,33 @@
 // and IPReservation (addresses IPAM must never hand out). Only rules intrinsic
 // to one pool live here; overlap with other pools and "no CIDR change while
 // in use" are IPAM's cross-resource checks (src/ipam).
+//
+// Encapsulation: calico-ts routes workload traffic without encapsulation (BGP
+// or same-subnet routes). This kernel has no IPIP and VXLAN is not
+// implemented, so ipipMode and vxlanMode accept only Never (or empty, which
+// Calico also reads as Never): a pool asking for a tunnel is refused instead
+// of silently carrying traffic unencapsulated.
 import { cidrOverlaps, parseCIDR, tryParseCIDR, tryParseCIDRWithIP } from '../../base/ip.js';
-import { bool, int, list, obj, oneOf, type Check, type KindSchema } from '../validate.js';
+import { formatCIDR } from '../../base/ip.js';
+import { bool, describe, int, list, obj, oneOf, type Check, type KindSchema } from '../validate.js';
 import { cidr, selector } from '../values.js';
 
 export const ENCAP_MODES = ['Never', 'Always', 'CrossSubnet'] as const;
 export type EncapMode = (typeof ENCAP_MODES)[number];
+
+export const IPIP_REFUSED =
+  'IPIP encapsulation is not supported by calico-ts (this kernel has no IPIP; workload traffic is routed without encapsulation): set ipipMode: Never or remove it';
+export const VXLAN_REFUSED =
+  'VXLAN encapsulation is not supported by calico-ts (routing without encapsulation is the design; VXLAN may come later as an opt-in overlay): set vxlanMode: Never or remove it';
+
+/** Calico's enum (exact case; "" means Never), then our refusal of anything but Never. */
+const encapMode = (refusal: string): Check<EncapMode> => (v, at) => {
+  if (v === '') return 'Never';
+  if (typeof v !== 'string' || !(ENCAP_MODES as readonly string[]).includes(v)) {
+    at.add(`${describe(v)} is not valid: must be one of ${ENCAP_MODES.join(', ')}; calico-ts supports only Never`);
+  } else if (v !== 'Never') at.add(`"${v}" is refused: ${refusal}`);
+  return v as EncapMode;
+};
 export const ALLOWED_USES = ['Workload', 'Tunnel', 'LoadBalancer'] as const;
 export type AllowedUse = (typeof ALLOWED_USES)[number];
 
@@ -37,11 +58,18 @@ export interface IPReservationSpec {
 const LINK_LOCAL = [parseCIDR('169.254.0.0/16'), parseCIDR('fe80::/10')];
 
 /**
- * The pool CIDR: Calico's client stores it masked before its own "strictly
- * masked" check runs, so `192.0.2.5/24` is accepted and stored as 192.0.2.0/24.
+ * The pool CIDR: Calico's client refuses host bits ("IPPool CIDR is not
+ * strictly masked"), so `192.0.2.5/24` is an error naming 192.0.2.0/24; the
+ * stored form is canonical (`2001:DB8:0::/48` -> `2001:db8::/48`).
  */
 const poolCIDR: Check<string> = (v, at) => {
+  const parsed = typeof v === 'string' ? tryParseCIDRWithIP(v) : undefined;
+  if (parsed?.hadHostBits) {
+    at.add(`${describe(v)} is not strictly masked (host bits set): did you mean "${formatCIDR(parsed.cidr)}"?`);
+    return v as string;
+  }
   const out = cidr()(v, at);
+  if (at.hasIssue()) return out;
   const c = tryParseCIDR(out);
   if (c && LINK_LOCAL.some((ll) => cidrOverlaps(ll, c))) {
     at.add(`"${out}" overlaps the link-local range ${c.family === 4 ? '169.254.0.0/16' : 'fe80::/10'}, which cannot be a pool`);
@@ -54,9 +82,9 @@ export const ipPoolSchema: KindSchema<IPPoolSpec> = {
     obj<IPPoolSpec>(
       {
         cidr: poolCIDR,
-        blockSize: int(),
-        ipipMode: oneOf(ENCAP_MODES),
-        vxlanMode: oneOf(ENCAP_MODES),
+        blockSize: int({ min: 0, max: 128 }),
+        ipipMode: encapMode(IPIP_REFUSED),
+        vxlanMode: encapMode(VXLAN_REFUSED),
         natOutgoing: bool(),
         disabled: bool(),
         disableBGPExport: bool(),
@@ -72,26 +100,23 @@ export const ipPoolSchema: KindSchema<IPPoolSpec> = {
           if (!parsed) return;
           const family = parsed.cidr.family;
           const [min, max] = BLOCK_SIZE_RANGE[family];
-          const blockSize = s.blockSize ?? DEFAULT_BLOCK_SIZE[family];
-          if (typeof s.blockSize === 'number' && (s.blockSize < min || s.blockSize > max)) {
+          // 0 means "the default", as in Calico.
+          const blockSize = s.blockSize || DEFAULT_BLOCK_SIZE[family];
+          if (at.field('blockSize').hasIssue()) {
+            // already reported
+          } else if (typeof s.blockSize === 'number' && s.blockSize !== 0 && (s.blockSize < min || s.blockSize > max)) {
             at.field('blockSize').add(`${s.blockSize} is out of range: must be between ${min} and ${max} for an IPv${family} pool`);
           } else if (!s.disabled && parsed.cidr.prefixLength > blockSize) {
             at.field('cidr').add(
               `"${s.cidr}" is smaller than one block (/${blockSize}): use a prefix length of at most ${blockSize}, or a larger blockSize`,
             );
           }
-          if (family === 6 && s.ipipMode !== undefined && s.ipipMode !== 'Never') {
-            at.field('ipipMode').add('IPIP is not supported on IPv6 pools: must be Never');
-          }
-          if ((s.ipipMode ?? 'Never') !== 'Never' && (s.vxlanMode ?? 'Never') !== 'Never') {
-            at.field('vxlanMode').add('ipipMode and vxlanMode cannot both be enabled');
-          }
+          // ipipMode / vxlanMode other than Never are refused by their own checks
+          // (Calico's "not both", "no IPIP on IPv6" and "no encapsulation on a
+          // LoadBalancer pool" rules are implied).
           const uses = s.allowedUses ?? [];
           if (uses.includes('LoadBalancer')) {
             if (uses.length > 1) at.field('allowedUses').add('LoadBalancer cannot be combined with Workload or Tunnel');
-            if ((s.ipipMode ?? 'Never') !== 'Never' || (s.vxlanMode ?? 'Never') !== 'Never') {
-              at.field('allowedUses').add('a LoadBalancer pool cannot have IPIP or VXLAN enabled');
-            }
             if (s.disableBGPExport) at.field('disableBGPExport').add('a LoadBalancer pool cannot disable BGP export');
             if (s.nodeSelector !== undefined && s.nodeSelector.trim() !== 'all()') {
               at.field('nodeSelector').add('a LoadBalancer pool must have nodeSelector all()');
@@ -107,7 +132,7 @@ export const ipPoolSchema: KindSchema<IPPoolSpec> = {
     const family = tryParseCIDR(s.cidr)?.family ?? 4;
     return {
       ...s,
-      blockSize: s.blockSize ?? DEFAULT_BLOCK_SIZE[family],
+      blockSize: s.blockSize || DEFAULT_BLOCK_SIZE[family],
       ipipMode: s.ipipMode ?? 'Never',
       vxlanMode: s.vxlanMode ?? 'Never',
       natOutgoing: s.natOutgoing ?? false,
