@@ -151,7 +151,9 @@ export function validateResource(doc: unknown, ctx: ValidateContext = {}): Resou
   if (doc.metadata === undefined) issues.add('metadata', 'is required (at least metadata.name)');
   else {
     metadata = metadataCheck(doc.metadata, new Cursor('metadata', issues));
-    if (metadata.name === undefined) {
+    if (metadata.name === undefined && schema.nameFromSpec) {
+      // Checked after the spec: the name comes from it.
+    } else if (metadata.name === undefined) {
       if (!issues.list.some((i) => i.path.startsWith('metadata'))) issues.add('metadata.name', 'is required');
     } else if (typeof metadata.name === 'string') {
       const problem = nameProblem(kind, metadata.name) ?? schema.name?.(metadata.name);
@@ -173,8 +175,20 @@ export function validateResource(doc: unknown, ctx: ValidateContext = {}): Resou
 
   // Spec: absent means empty (calicoctl shows `spec: {}` for such resources).
   const specIn = doc.spec === undefined || doc.spec === null ? {} : doc.spec;
-  const name = typeof metadata.name === 'string' ? metadata.name : '';
-  const spec = schema.spec(name)(specIn, new Cursor('spec', issues));
+  const given = typeof metadata.name === 'string' ? metadata.name : '';
+  const spec = schema.spec(given)(specIn, new Cursor('spec', issues));
+  let name = given;
+  if (doc.metadata !== undefined && metadata.name === undefined && schema.nameFromSpec) {
+    const computed = issues.list.length === 0 ? schema.nameFromSpec(spec) : undefined;
+    if (computed !== undefined) {
+      const problem = nameProblem(kind, computed);
+      if (problem) issues.add('metadata.name', `computed from the spec as "${computed}": ${problem}`);
+      name = computed;
+      metadata = { ...metadata, name };
+    } else if (!issues.list.some((i) => i.path.startsWith('metadata') || i.path.startsWith('spec'))) {
+      issues.add('metadata.name', 'is required');
+    }
+  }
 
   if (doc.status !== undefined && doc.status !== null) {
     if (!schema.hasStatus) issues.add('status', `${kind} has no status: remove it`);

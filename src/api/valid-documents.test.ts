@@ -444,6 +444,10 @@ test('applyDefaults fills defaults into a stored resource without touching it', 
 });
 
 test('null fields are treated as absent (Go encoders emit them)', () => {
-  const r = validateResource({ apiVersion: 'projectcalico.org/v3', kind: 'Tier', metadata: { name: 't', labels: null }, spec: { order: null } });
-  assert.equal((r.spec as Record<string, unknown>).order, undefined);
+  const r = validateResource({ apiVersion: 'projectcalico.org/v3', kind: 'NetworkSet', metadata: { name: 't', labels: null }, spec: { nets: null } });
+  assert.equal((r.spec as Record<string, unknown>).nets, undefined);
+  assert.equal(r.metadata.labels, undefined);
+  // A null order is absent, so the tier gets Calico's default order.
+  const t = validateResource({ apiVersion: 'projectcalico.org/v3', kind: 'Tier', metadata: { name: 't' }, spec: { order: null } });
+  assert.equal((t.spec as Record<string, unknown>).order, 1_000_000);
 });

@@ -265,6 +265,8 @@ export interface KindSchema<Spec> {
   defaults?: (spec: Spec, name: string) => Spec;
   /** Names this kind accepts beyond the usual syntax rules (e.g. only "default"); returns a problem. */
   name?: (name: string) => string | undefined;
+  /** A name computed from the (valid) spec when metadata.name is absent, as Calico's client does for WorkloadEndpoints. */
+  nameFromSpec?: (spec: Spec) => string | undefined;
   /** Kinds whose status the datastore stores (written by agents, passed through unchecked). */
   hasStatus?: boolean;
 }

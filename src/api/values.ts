@@ -46,6 +46,18 @@ export function cidr(opts: NetOptions = {}): Check<string> {
   };
 }
 
+/**
+ * Calico's "net": a single address, or a CIDR without host bits; kept in the
+ * form given (address or CIDR), canonical.
+ */
+export const addressOrNetwork: Check<string> = (v, at) => {
+  if (typeof v === 'string' && !v.includes('/')) {
+    const ip = tryParseIP(v);
+    if (ip) return formatIP(ip);
+  }
+  return cidr({ strict: true })(v, at);
+};
+
 /** An address with its prefix length, host bits kept (a node's `192.0.2.10/24`). */
 export function addressWithPrefix(family: IPFamily): Check<string> {
   return (v, at) => {

@@ -4,7 +4,7 @@
 import { familyOf } from '../values.js';
 import { INTERFACE_NAME, portNameProblem, resourceName } from '../names.js';
 import { int, list, obj, str, type Check, type KindSchema } from '../validate.js';
-import { cidr, ipAddress, macAddress, protocol, protocolSupportsPorts, type Protocol } from '../values.js';
+import { addressOrNetwork, cidr, ipAddress, macAddress, protocol, protocolSupportsPorts, type Protocol } from '../values.js';
 import { tryParseCIDR, tryParseIP, cidrContainsIP } from '../../base/ip.js';
 
 export interface EndpointPort {
@@ -84,11 +84,31 @@ const QOS_FIELDS = [
   'ingressMaxConnections', 'egressMaxConnections',
 ] as const;
 
-/** Calico's WorkloadEndpoint name: identifiers joined by "-", with each "-" inside them doubled. */
-export function workloadEndpointName(ids: { node: string; orchestrator: string; workload?: string; pod?: string; endpoint: string }): string {
+/**
+ * The spec field that names the workload inside a WorkloadEndpoint's name, per
+ * orchestrator, as Calico's client computes it: Kubernetes pods by `pod`, CNI
+ * containers by `containerID` (so `workload` is optional there), libnetwork
+ * endpoints by the fixed word "libnetwork", everything else by `workload`.
+ */
+export function workloadSegmentField(orchestrator: string): 'pod' | 'containerID' | 'workload' | undefined {
+  if (orchestrator === 'k8s') return 'pod';
+  if (orchestrator === 'cni') return 'containerID';
+  if (orchestrator === 'libnetwork') return undefined;
+  return 'workload';
+}
+
+/**
+ * Calico's WorkloadEndpoint name: node, orchestrator, workload segment and
+ * endpoint joined by "-", with each "-" inside them doubled; undefined when an
+ * identifier it needs is missing.
+ */
+export function workloadEndpointName(ids: { node?: string; orchestrator?: string; workload?: string; pod?: string; containerID?: string; endpoint?: string }): string | undefined {
   const esc = (s: string): string => s.replace(/-/g, '--');
-  const workload = ids.orchestrator === 'k8s' ? ids.pod ?? ids.workload ?? '' : ids.workload ?? '';
-  return [ids.node, ids.orchestrator, workload, ids.endpoint].map(esc).join('-');
+  if (!ids.node || !ids.orchestrator || !ids.endpoint) return undefined;
+  const field = workloadSegmentField(ids.orchestrator);
+  const segment = field === undefined ? ids.orchestrator : ids[field];
+  if (!segment) return undefined;
+  return [ids.node, ids.orchestrator, segment, ids.endpoint].map(esc).join('-');
 }
 
 export const workloadEndpointSchema: KindSchema<WorkloadEndpointSpec> = {
@@ -111,7 +131,7 @@ export const workloadEndpointSchema: KindSchema<WorkloadEndpointSpec> = {
         mac: macAddress,
         ports: list(
           obj<WorkloadEndpointPort>(
-            { name: portNameCheck, protocol: portProtocol, port: int({ min: 1, max: 65535 }), hostPort: int({ min: 0, max: 65535 }), hostIP: ipAddress() },
+            { name: portNameCheck, protocol: portProtocol, port: int({ min: 1, max: 65535 }), hostPort: int({ min: 0, max: 65535 }), hostIP: addressOrNetwork },
             {
               required: ['protocol', 'port'],
               refine: (p, at) => {
@@ -124,6 +144,8 @@ export const workloadEndpointSchema: KindSchema<WorkloadEndpointSpec> = {
         qosControls: obj(Object.fromEntries(QOS_FIELDS.map((f) => [f, int({ min: 0 })]))),
       },
       {
+        // Calico computes (or checks) the name from node, orchestrator, the
+        // orchestrator's workload segment and endpoint, so those are required.
         required: ['node', 'orchestrator', 'endpoint', 'interfaceName'],
         refine: (s, at) => {
           (s.ipNetworks ?? []).forEach((n, i) => {
@@ -142,21 +164,19 @@ export const workloadEndpointSchema: KindSchema<WorkloadEndpointSpec> = {
             const fe = familyOf(nat.externalIP ?? '');
             if (fi && fe && fi !== fe) p.field('externalIP').add('must be the same IP family as internalIP');
           });
-          if (s.orchestrator !== undefined && s.orchestrator !== 'k8s' && s.workload === undefined) {
-            at.field('workload').add('is required (the workload this endpoint belongs to)');
+          const field = typeof s.orchestrator === 'string' ? workloadSegmentField(s.orchestrator) : undefined;
+          if (field !== undefined && s[field] === undefined && !at.field(field).hasIssue()) {
+            const why = field === 'workload' ? 'the workload this endpoint belongs to' : `orchestrator ${s.orchestrator} names its endpoints by ${field}`;
+            at.field(field).add(`is required (${why})`);
           }
-          if (s.orchestrator === 'k8s' && s.pod === undefined && s.workload === undefined) {
-            at.field('pod').add('is required for orchestrator k8s');
-          }
-          if (s.node && s.orchestrator && s.endpoint && (s.workload || s.pod) && name) {
-            const want = workloadEndpointName({ node: s.node, orchestrator: s.orchestrator, workload: s.workload, pod: s.pod, endpoint: s.endpoint });
-            if (want !== name) {
-              at.issues.add('metadata.name', `"${name}" does not match the endpoint's identifiers: a WorkloadEndpoint is named <node>-<orchestrator>-<workload>-<endpoint> with "-" doubled inside each, here "${want}"`);
-            }
+          const want = workloadEndpointName(s);
+          if (want !== undefined && name && want !== name) {
+            at.issues.add('metadata.name', `"${name}" does not match the endpoint's identifiers: a WorkloadEndpoint is named <node>-<orchestrator>-<${field ?? 'orchestrator'}>-<endpoint> with "-" doubled inside each, here "${want}"`);
           }
         },
       },
     ),
+  nameFromSpec: (spec) => workloadEndpointName(spec),
 };
 
 export const hostEndpointSchema: KindSchema<HostEndpointSpec> = {

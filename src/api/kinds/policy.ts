@@ -10,7 +10,7 @@ import { bool, list, map, num, obj, oneOf, type Check, type Cursor, type KindSch
 import { selector } from '../values.js';
 
 export const DEFAULT_TIER = 'default';
-/** Calico fixes the default tier's order; a tier without order sorts after all ordered tiers. */
+/** The default tier's fixed order, and the order Calico gives any tier stored without one. */
 export const DEFAULT_TIER_ORDER = 1_000_000;
 
 export interface NetworkPolicySpec {
@@ -48,7 +48,7 @@ export interface ProfileSpec {
 const policyTypes: Check<PolicyType[]> = list(oneOf(POLICY_TYPES), { maxItems: 2, unique: true });
 const performanceHints = list(oneOf(['AssumeNeededOnEveryNode'] as const), { unique: true });
 
-function policyFields(global: boolean) {
+export function policyFields(global: boolean) {
   return {
     tier: resourceName('tier name'),
     order: num(),
@@ -61,7 +61,7 @@ function policyFields(global: boolean) {
   };
 }
 
-function checkTierRef(spec: NetworkPolicySpec, at: Cursor): void {
+export function checkTierRef(spec: NetworkPolicySpec, at: Cursor): void {
   if (spec.tier !== undefined && spec.tier.includes('.')) {
     at.field('tier').add(`"${spec.tier}" is not a valid tier name: tier names contain no dots`);
   }
@@ -76,7 +76,7 @@ export function inferPolicyTypes(spec: Pick<NetworkPolicySpec, 'ingress' | 'egre
   return ['Ingress'];
 }
 
-function policyDefaults<S extends NetworkPolicySpec>(spec: S): S {
+export function policyDefaults<S extends NetworkPolicySpec>(spec: S): S {
   return {
     ...spec,
     tier: spec.tier ?? DEFAULT_TIER,
@@ -89,29 +89,41 @@ export const networkPolicySchema: KindSchema<NetworkPolicySpec> = {
   defaults: policyDefaults,
 };
 
+/** GlobalNetworkPolicy's own fields on top of the shared policy fields. */
+export const globalPolicyFields = () => ({
+  ...policyFields(true),
+  namespaceSelector: selector(),
+  doNotTrack: bool(),
+  preDNAT: bool(),
+  applyOnForward: bool(),
+});
+
+/** Calico's cross-field rules for a GlobalNetworkPolicy spec (also used by StagedGlobalNetworkPolicy). */
+export function checkGlobalPolicy(s: GlobalNetworkPolicySpec, at: Cursor): void {
+  checkTierRef(s, at);
+  if (s.doNotTrack && s.preDNAT) at.field('preDNAT').add('preDNAT and doNotTrack cannot both be true');
+  if (s.preDNAT && (s.egress?.length ?? 0) > 0) at.field('egress').add('a preDNAT policy cannot have egress rules');
+  if (s.preDNAT && s.types?.includes('Egress')) at.field('types').add("a preDNAT policy cannot have the 'Egress' type");
+  if ((s.doNotTrack || s.preDNAT) && !s.applyOnForward) {
+    at.field('applyOnForward').add('must be true when preDNAT or doNotTrack is true');
+  }
+}
+
 export const globalNetworkPolicySchema: KindSchema<GlobalNetworkPolicySpec> = {
-  spec: () =>
-    obj<GlobalNetworkPolicySpec>(
-      {
-        ...policyFields(true),
-        namespaceSelector: selector(),
-        doNotTrack: bool(),
-        preDNAT: bool(),
-        applyOnForward: bool(),
-      },
-      {
-        refine: (s, at) => {
-          checkTierRef(s, at);
-          if (s.doNotTrack && s.preDNAT) at.field('preDNAT').add('preDNAT and doNotTrack cannot both be true');
-          if (s.preDNAT && (s.egress?.length ?? 0) > 0) at.field('egress').add('a preDNAT policy cannot have egress rules');
-          if (s.preDNAT && s.types?.includes('Egress')) at.field('types').add("a preDNAT policy cannot have the 'Egress' type");
-          if ((s.doNotTrack || s.preDNAT) && !s.applyOnForward) {
-            at.field('applyOnForward').add('must be true when preDNAT or doNotTrack is true');
-          }
-        },
-      },
-    ),
+  spec: () => obj<GlobalNetworkPolicySpec>(globalPolicyFields(), { refine: checkGlobalPolicy }),
   defaults: policyDefaults,
+};
+
+/**
+ * Tiers Calico reserves, with the order and default action they must have
+ * (Calico's CRD rules). kube-admin and kube-baseline hold Kubernetes
+ * (Baseline)AdminNetworkPolicy; they must say Pass so traffic they do not
+ * decide reaches the next tier.
+ */
+export const RESERVED_TIERS: Record<string, { order: number; defaultAction: 'Deny' | 'Pass' }> = {
+  default: { order: DEFAULT_TIER_ORDER, defaultAction: 'Deny' },
+  'kube-admin': { order: 1_000, defaultAction: 'Pass' },
+  'kube-baseline': { order: 10_000_000, defaultAction: 'Pass' },
 };
 
 export const tierSchema: KindSchema<TierSpec> = {
@@ -120,22 +132,23 @@ export const tierSchema: KindSchema<TierSpec> = {
       { order: num(), defaultAction: oneOf(['Deny', 'Pass'] as const) },
       {
         refine: (s, at) => {
-          if (name === DEFAULT_TIER) {
-            if (s.order !== undefined && s.order !== DEFAULT_TIER_ORDER) {
-              at.field('order').add(`the default tier's order is fixed at ${DEFAULT_TIER_ORDER}`);
-            }
-            if (s.defaultAction !== undefined && s.defaultAction !== 'Deny') {
-              at.field('defaultAction').add("the default tier's defaultAction must be Deny");
-            }
+          const reserved = Object.prototype.hasOwnProperty.call(RESERVED_TIERS, name) ? RESERVED_TIERS[name] : undefined;
+          if (!reserved) return;
+          // Checked after Calico's defaults (order 1000000, defaultAction Deny), as Calico does.
+          const order = s.order ?? DEFAULT_TIER_ORDER;
+          const action = s.defaultAction ?? 'Deny';
+          if (typeof order === 'number' && order !== reserved.order) {
+            at.field('order').add(`the ${name} tier's order is fixed at ${reserved.order}: set order: ${reserved.order}`);
+          }
+          if (action !== reserved.defaultAction && !at.field('defaultAction').hasIssue()) {
+            at.field('defaultAction').add(`the ${name} tier's defaultAction must be ${reserved.defaultAction}`);
           }
         },
       },
     ),
-  defaults: (s, name) => ({
-    ...s,
-    ...(name === DEFAULT_TIER && s.order === undefined ? { order: DEFAULT_TIER_ORDER } : {}),
-    defaultAction: s.defaultAction ?? 'Deny',
-  }),
+  // Calico gives every tier without an order the order 1000000 (the default
+  // tier's), so such tiers sort with the default tier, by name.
+  defaults: (s) => ({ ...s, order: s.order ?? DEFAULT_TIER_ORDER, defaultAction: s.defaultAction ?? 'Deny' }),
   hasStatus: true,
 };
 
