@@ -3,7 +3,10 @@
 import { int, obj, oneOf, str, bool, map, list, type KindSchema } from '../validate.js';
 import { labelKey, labelValue, annotationValue, resourceName } from '../names.js';
 import { cidr, duration, selector } from '../values.js';
-import { LOG_SEVERITIES, type LogSeverity } from './bgp.js';
+
+/** kube-controllers' log levels (Calico's enum; not Felix's or BIRD's list). */
+export const KUBE_CONTROLLERS_LOG_SEVERITIES = ['None', 'Debug', 'Info', 'Warning', 'Error', 'Fatal', 'Panic'] as const;
+export type KubeControllersLogSeverity = (typeof KUBE_CONTROLLERS_LOG_SEVERITIES)[number];
 
 export interface ClusterInformationSpec {
   clusterGUID?: string;
@@ -17,7 +20,7 @@ export interface ClusterInformationSpec {
 type Mode = 'Enabled' | 'Disabled';
 
 export interface KubeControllersConfigurationSpec {
-  logSeverityScreen?: LogSeverity;
+  logSeverityScreen?: KubeControllersLogSeverity;
   healthChecks?: Mode;
   etcdV3CompactionPeriod?: string;
   prometheusMetricsPort?: number;
@@ -34,6 +37,7 @@ export interface KubeControllersConfigurationSpec {
     serviceAccount?: { reconcilerPeriod?: string };
     namespace?: { reconcilerPeriod?: string };
     loadBalancer?: { assignIPs?: 'AllServices' | 'RequestedServicesOnly' };
+    migration?: { policyNameMigrator?: Mode };
   };
 }
 
@@ -55,10 +59,19 @@ export const clusterInformationSchema: KindSchema<ClusterInformationSpec> = {
 const mode = oneOf(['Enabled', 'Disabled'] as const);
 const period = obj({ reconcilerPeriod: duration });
 
+/** Calico's schema defaults inside controllers: only for sections that are present. */
+function controllerDefaults(c: NonNullable<KubeControllersConfigurationSpec['controllers']>): NonNullable<KubeControllersConfigurationSpec['controllers']> {
+  return {
+    ...c,
+    ...(c.loadBalancer ? { loadBalancer: { ...c.loadBalancer, assignIPs: c.loadBalancer.assignIPs ?? 'AllServices' } } : {}),
+    ...(c.migration ? { migration: { ...c.migration, policyNameMigrator: c.migration.policyNameMigrator ?? 'Enabled' } } : {}),
+  };
+}
+
 export const kubeControllersConfigurationSchema: KindSchema<KubeControllersConfigurationSpec> = {
   spec: () =>
     obj<KubeControllersConfigurationSpec>({
-      logSeverityScreen: oneOf(LOG_SEVERITIES),
+      logSeverityScreen: oneOf(KUBE_CONTROLLERS_LOG_SEVERITIES),
       healthChecks: mode,
       etcdV3CompactionPeriod: duration,
       prometheusMetricsPort: int({ min: 0, max: 65535 }),
@@ -73,8 +86,17 @@ export const kubeControllersConfigurationSchema: KindSchema<KubeControllersConfi
             templates: list(
               obj({
                 generateName: resourceName('name'),
-                interfaceCIDRs: list(cidr()),
-                interfacePattern: str(),
+                interfaceCIDRs: list(cidr({ allowBareIP: true }), { unique: true }),
+                interfacePattern: str({
+                  test: (x) => {
+                    try {
+                      new RegExp(x);
+                      return undefined;
+                    } catch {
+                      return `"${x}" is not a valid regular expression`;
+                    }
+                  },
+                }),
                 labels: map(labelKey, labelValue),
                 annotations: map(labelKey, annotationValue),
                 nodeSelector: selector(),
@@ -98,7 +120,7 @@ export const kubeControllersConfigurationSchema: KindSchema<KubeControllersConfi
     healthChecks: s.healthChecks ?? 'Enabled',
     etcdV3CompactionPeriod: s.etcdV3CompactionPeriod ?? '10m',
     prometheusMetricsPort: s.prometheusMetricsPort ?? 9094,
-    controllers: s.controllers ?? {},
+    controllers: controllerDefaults(s.controllers ?? {}),
   }),
   hasStatus: true,
 };

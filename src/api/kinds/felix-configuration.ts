@@ -8,10 +8,13 @@
 // default would shadow the cluster-wide value. The built-in values are
 // exported as FELIX_CONFIGURATION_DEFAULTS for the agent to use.
 import { bool, int, list, map, obj, str, describe, type Check, type KindSchema } from '../validate.js';
-import { cidr, duration, ipAddress, port, selector, type Port } from '../values.js';
+import { cidr, duration, ipAddress, port, type Port } from '../values.js';
 import { isBGPConfigurationName, LOG_SEVERITIES } from './bgp.js';
 
-/** Felix matches its enum settings case-insensitively; we store Calico's spelling. */
+/**
+ * A setting whose Calico schema is a case-insensitive pattern (`^(?i)(A|B)?$`):
+ * Felix matches it case-insensitively; we store Calico's spelling.
+ */
 function choice<T extends string>(values: readonly T[]): Check<T> {
   return (v, at) => {
     // Felix's patterns all allow the empty string ("use the default"); calicoctl prints such fields.
@@ -24,6 +27,38 @@ function choice<T extends string>(values: readonly T[]): Check<T> {
     return hit;
   };
 }
+
+/** A setting whose Calico schema is an enum (or a Go `oneof`): exact spelling; "" only where Calico lets it through. */
+function exact<T extends string>(values: readonly T[], opts: { allowEmpty?: boolean } = {}): Check<T> {
+  return (v, at) => {
+    if (v === '' && opts.allowEmpty) return v as T;
+    if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) {
+      const hint = typeof v === 'string' ? values.find((x) => x.toLowerCase() === v.toLowerCase()) : undefined;
+      at.add(`${describe(v)} is not valid: must be one of ${values.join(', ')}${hint ? ` (did you mean "${hint}"?)` : ''}`);
+    }
+    return v as T;
+  };
+}
+
+/** A Go regular expression (checked with the JS engine, which accepts nearly the same syntax). */
+const regexp: Check<string> = str({
+  test: (x) => {
+    try {
+      new RegExp(x);
+      return undefined;
+    } catch {
+      return `${describe(x)} is not a valid regular expression`;
+    }
+  },
+});
+
+const IFACE_FILTER = /^[a-zA-Z0-9:._+-]{1,15}$/;
+const ifaceFilter = str({ pattern: IFACE_FILTER, patternHint: 'an interface name, or a prefix ending in "+" (1-15 of letters, digits and ":._+-")' });
+const IFACE = /^[a-zA-Z0-9_.-]{1,15}$/;
+const ifaceKey: Check<string> = (k, at) => {
+  if (typeof k !== 'string' || !IFACE.test(k)) at.add(`${describe(k)} is not an interface name (1-15 of letters, digits, '_', '.', '-')`);
+  return k as string;
+};
 
 export interface ProtoPort {
   protocol?: 'TCP' | 'UDP' | 'SCTP';
@@ -44,43 +79,41 @@ const portRange: Check<Port> = (v, at) => {
 };
 
 const severity = choice(LOG_SEVERITIES);
-const enabledDisabled = choice(['Enabled', 'Disabled'] as const);
 const u32 = int({ min: 0, max: 4294967295 });
 const tcpPort = int({ min: 0, max: 65535 });
 const mtu = int({ min: 0, max: 65535 });
 
 const text = str();
-const texts = list(str());
 const LESS_COMMON_FIELDS = {
-  awsSrcDstCheck: choice(['DoNothing', 'Enable', 'Disable'] as const),
-  bpfAttachType: text,
+  awsSrcDstCheck: exact(['DoNothing', 'Enable', 'Disable'] as const),
+  bpfAttachType: exact(['TC', 'TCX', 'Netkit'] as const),
   bpfCTLBLogFilter: text,
-  bpfConnectTimeLoadBalancing: choice(['TCP', 'Enabled', 'Disabled'] as const),
+  bpfConnectTimeLoadBalancing: exact(['TCP', 'Enabled', 'Disabled'] as const),
   bpfConnectTimeLoadBalancingEnabled: bool(),
-  bpfConntrackLogLevel: choice(['Off', 'Debug'] as const),
-  bpfConntrackMode: choice(['Auto', 'Userspace', 'BPFProgram'] as const),
+  bpfConntrackLogLevel: exact(['Off', 'Debug'] as const),
+  bpfConntrackMode: exact(['Auto', 'Userspace', 'BPFProgram'] as const),
   bpfConntrackTimeouts: map(str(), str()),
-  bpfDSROptoutCIDRs: list(cidr()),
-  bpfDisableGROForIfaces: text,
+  bpfDSROptoutCIDRs: list(cidr({ allowBareIP: true })),
+  bpfDisableGROForIfaces: regexp,
   bpfDisableUnprivileged: bool(),
   bpfEnforceRPF: choice(['Disabled', 'Strict', 'Loose'] as const),
-  bpfExcludeCIDRsFromNAT: list(cidr()),
+  bpfExcludeCIDRsFromNAT: list(cidr({ allowBareIP: true })),
   bpfExportBufferSizeMB: int({ min: 0 }),
   bpfExtToServiceConnmark: u32,
-  bpfForceTrackPacketsFromIfaces: texts,
+  bpfForceTrackPacketsFromIfaces: list(ifaceFilter),
   bpfHostConntrackBypass: bool(),
-  bpfHostNetworkedNATWithoutCTLB: choice(['Enabled', 'Disabled'] as const),
+  bpfHostNetworkedNATWithoutCTLB: exact(['Enabled', 'Disabled'] as const),
   bpfIPFragTimeout: duration,
   bpfIPFragmentReassemblyEnabled: bool(),
-  bpfJITHardening: choice(['Auto', 'Strict'] as const),
+  bpfJITHardening: exact(['Auto', 'Strict'] as const),
   bpfKubeProxyHealthzPort: tcpPort,
   bpfKubeProxyMinSyncPeriod: duration,
-  bpfL3IfacePattern: text,
-  bpfLogFilters: map(str(), str()),
-  bpfMaglevMaxEndpointsPerService: int({ min: 0 }),
-  bpfMaglevMaxServices: int({ min: 0 }),
+  bpfL3IfacePattern: regexp,
+  bpfLogFilters: map(ifaceKey, str()),
+  bpfMaglevMaxEndpointsPerService: int({ min: 1, max: 3000 }),
+  bpfMaglevMaxServices: int({ min: 1, max: 3000 }),
   bpfMapSizeConntrack: int({ min: 0 }),
-  bpfMapSizeConntrackCleanupQueue: int({ min: 0 }),
+  bpfMapSizeConntrackCleanupQueue: int({ min: 1 }),
   bpfMapSizeConntrackScaling: choice(['Disabled', 'DoubleIfFull'] as const),
   bpfMapSizeIPSets: int({ min: 0 }),
   bpfMapSizeIfState: int({ min: 0 }),
@@ -89,49 +122,51 @@ const LESS_COMMON_FIELDS = {
   bpfMapSizeNATFrontend: int({ min: 0 }),
   bpfMapSizePerCpuConntrack: int({ min: 0 }),
   bpfMapSizeRoute: int({ min: 0 }),
-  bpfOverlayHostSourceIP: choice(['TunnelAddress', 'HostAddress'] as const),
+  bpfOverlayHostSourceIP: exact(['TunnelAddress', 'HostAddress'] as const),
   bpfPSNATPorts: portRange,
   bpfPolicyDebugEnabled: bool(),
-  bpfProfiling: text,
-  bpfRedirectToPeer: text,
+  bpfProfiling: exact(['Enabled', 'Disabled'] as const),
+  bpfRedirectToPeer: exact(['Enabled', 'Disabled'] as const),
   cgroupV2Path: text,
   debugSimulateCalcGraphHangAfter: duration,
   debugSimulateDataplaneApplyDelay: duration,
   debugSimulateDataplaneHangAfter: duration,
-  floatingIPs: choice(['Enabled', 'Disabled'] as const),
+  floatingIPs: exact(['Enabled', 'Disabled'] as const),
   flowLogsCollectorDebugTrace: bool(),
   flowLogsFlushInterval: duration,
   flowLogsGoldmaneServer: text,
-  flowLogsLocalReporter: text,
-  flowLogsPolicyEvaluationMode: text,
-  goGCThreshold: int(),
-  goMaxProcs: int(),
-  goMemoryLimitMB: int(),
-  healthTimeoutOverrides: list(obj({ name: str({ allowEmpty: false }), timeout: duration }, { required: ['name', 'timeout'] })),
+  flowLogsLocalReporter: exact(['Disabled', 'Enabled'] as const),
+  flowLogsPolicyEvaluationMode: exact(['None', 'Continuous'] as const),
+  goGCThreshold: int({ min: -1 }),
+  goMaxProcs: int({ min: -1 }),
+  goMemoryLimitMB: int({ min: -1 }),
+  healthTimeoutOverrides: list(
+    obj({ name: str({ pattern: /^[a-zA-Z0-9_ -]+$/, patternHint: 'letters, digits, spaces, "_" or "-"' }), timeout: duration }, { required: ['name', 'timeout'] }),
+  ),
   ipv4ElevatedRoutePriority: int({ min: 1, max: 2147483646 }),
   ipv4NormalRoutePriority: int({ min: 1, max: 2147483646 }),
   ipv6ElevatedRoutePriority: int({ min: 1, max: 2147483646 }),
   ipv6NormalRoutePriority: int({ min: 1, max: 2147483646 }),
-  istioAmbientMode: text,
+  istioAmbientMode: exact(['Enabled', 'Disabled'] as const),
   istioDSCPMark: (v, at) => (typeof v === 'number' ? int({ min: 0, max: 63 })(v, at) : text(v, at)),
   liveMigrationRouteConvergenceTime: duration,
-  localSubnetL2Reachability: text,
+  localSubnetL2Reachability: exact(['Disabled', 'PodsAndLoadBalancers'] as const),
   localSubnetL2ReachabilityRefreshInterval: duration,
-  nftablesFlowTableDataIfacePattern: text,
-  nftablesFlowTableOffload: text,
-  programClusterRoutes: choice(['Enabled', 'Disabled'] as const),
+  nftablesFlowTableDataIfacePattern: regexp,
+  nftablesFlowTableOffload: exact(['All', 'Disabled'] as const),
+  programClusterRoutes: exact(['Enabled', 'Disabled', 'EnabledIPIPOnly', 'EnabledNoEncapOnly'] as const),
   prometheusMetricsCAFile: text,
   prometheusMetricsCertFile: text,
-  prometheusMetricsClientAuth: choice(['RequireAndVerifyClientCert', 'RequireAnyClientCert', 'VerifyClientCertIfGiven', 'NoClientCert'] as const),
+  prometheusMetricsClientAuth: exact(['RequireAndVerifyClientCert', 'RequireAnyClientCert', 'VerifyClientCertIfGiven', 'NoClientCert'] as const),
   prometheusMetricsKeyFile: text,
   prometheusWireGuardMetricsEnabled: bool(),
   requireMTUFile: bool(),
   routeSyncDisabled: bool(),
   routeTableRanges: list(obj({ min: int({ min: 1, max: 4294967295 }), max: int({ min: 1, max: 4294967295 }) }, { required: ['min', 'max'] })),
   sidecarAccelerationEnabled: bool(),
-  windowsManageFirewallRules: choice(['Enabled', 'Disabled'] as const),
+  windowsManageFirewallRules: exact(['Enabled', 'Disabled'] as const),
   wireguardThreadingEnabled: bool(),
-  workloadSourceSpoofing: choice(['Disabled', 'Any'] as const),
+  workloadSourceSpoofing: exact(['Disabled', 'Any'] as const, { allowEmpty: true }),
 } satisfies Record<string, Check>;
 
 const FIELDS = {
@@ -140,7 +175,7 @@ const FIELDS = {
   useInternalDataplaneDriver: bool(),
   dataplaneWatchdogTimeout: duration,
   ipv6Support: bool(),
-  ipForwarding: enabledDisabled,
+  ipForwarding: exact(['Enabled', 'Disabled'] as const),
   featureDetectOverride: str({ pattern: /^([a-zA-Z0-9-_]+=(true|false|),)*([a-zA-Z0-9-_]+=(true|false|))?$/, patternHint: 'a comma-separated list of Feature=true|false' }),
   featureGates: str({ pattern: /^([a-zA-Z0-9-_]+=([^=,]+),)*([a-zA-Z0-9-_]+=([^=,]+))?$/, patternHint: 'a comma-separated list of Gate=value' }),
   // Refresh intervals.
@@ -155,8 +190,8 @@ const FIELDS = {
   xdpRefreshInterval: duration,
   netlinkTimeout: duration,
   // Rule backend.
-  iptablesBackend: choice(['Legacy', 'NFT', 'Auto'] as const),
-  nftablesMode: choice(['Disabled', 'Enabled', 'Auto'] as const),
+  iptablesBackend: exact(['Legacy', 'NFT', 'Auto'] as const),
+  nftablesMode: exact(['Disabled', 'Enabled', 'Auto'] as const),
   chainInsertMode: choice(['Insert', 'Append'] as const),
   defaultEndpointToHostAction: choice(['Drop', 'Accept', 'Return'] as const),
   iptablesFilterAllowAction: choice(['Accept', 'Return'] as const),
@@ -179,16 +214,16 @@ const FIELDS = {
   deviceRouteSourceAddress: ipAddress(4),
   deviceRouteSourceAddressIPv6: ipAddress(6),
   deviceRouteProtocol: int({ min: 1, max: 255 }),
-  serviceLoopPrevention: choice(['Drop', 'Reject', 'Disabled'] as const),
-  externalNodesList: list(cidr({ allowBareIP: true })),
+  serviceLoopPrevention: exact(['Drop', 'Reject', 'Disabled'] as const, { allowEmpty: true }),
+  externalNodesList: list(cidr({ allowBareIP: true, family: 4 })),
   // Failsafe ports: reachable whatever the policy says, so a host cannot be locked out.
   failsafeInboundHostPorts: list(protoPort),
   failsafeOutboundHostPorts: list(protoPort),
   kubeNodePortRanges: list(portRange, { maxItems: 7 }),
   // NAT.
   natPortRange: portRange,
-  natOutgoingAddress: ipAddress(),
-  natOutgoingExclusions: choice(['IPPoolsOnly', 'IPPoolsAndHostIPs'] as const),
+  natOutgoingAddress: ipAddress(4),
+  natOutgoingExclusions: exact(['IPPoolsOnly', 'IPPoolsAndHostIPs'] as const),
   // Logging.
   logPrefix: str({ pattern: /^[a-zA-Z0-9%: /_-]*$/, patternHint: 'letters, digits, spaces and %:/_-' }),
   logActionRateLimit: str({ pattern: /^[1-9][0-9]{0,3}\/(second|minute|hour|day)$/, patternHint: 'a rate such as "10/second"' }),
@@ -197,7 +232,7 @@ const FIELDS = {
   logSeverityFile: severity,
   logSeverityScreen: severity,
   logSeveritySys: severity,
-  logDebugFilenameRegex: str(),
+  logDebugFilenameRegex: regexp,
   // Encapsulation (kept for compatibility; this project routes without it).
   ipipEnabled: bool(),
   ipipMTU: mtu,
@@ -208,7 +243,7 @@ const FIELDS = {
   vxlanVNI: int({ min: 0, max: 16777215 }),
   allowVXLANPacketsFromWorkloads: bool(),
   allowIPIPPacketsFromWorkloads: bool(),
-  mtuIfacePattern: str(),
+  mtuIfacePattern: regexp,
   // Status reporting and health.
   reportingInterval: duration,
   reportingTTL: duration,
@@ -229,12 +264,13 @@ const FIELDS = {
   // OpenStack metadata service.
   metadataAddr: str(),
   metadataPort: tcpPort,
-  openstackRegion: str({ pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, patternHint: 'a DNS label' }),
+  // Used inside a namespace name ("openstack-region-<region>"): a DNS label of at most 46.
+  openstackRegion: str({ maxLength: 46, pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, patternHint: 'a DNS label' }),
   policySyncPathPrefix: str(),
   // eBPF / XDP (not implemented by this project; accepted so existing configs apply).
   bpfEnabled: bool(),
   bpfLogLevel: choice(['Off', 'Info', 'Debug'] as const),
-  bpfDataIfacePattern: str(),
+  bpfDataIfacePattern: regexp,
   bpfExternalServiceMode: choice(['Tunnel', 'DSR'] as const),
   bpfKubeProxyIptablesCleanupEnabled: bool(),
   xdpEnabled: bool(),
@@ -242,8 +278,8 @@ const FIELDS = {
   // WireGuard.
   wireguardEnabled: bool(),
   wireguardEnabledV6: bool(),
-  wireguardListeningPort: tcpPort,
-  wireguardListeningPortV6: tcpPort,
+  wireguardListeningPort: int({ min: 1, max: 65535 }),
+  wireguardListeningPortV6: int({ min: 1, max: 65535 }),
   wireguardInterfaceName: str({ pattern: /^[a-zA-Z0-9_.-]{1,15}$/, patternHint: 'an interface name' }),
   wireguardInterfaceNameV6: str({ pattern: /^[a-zA-Z0-9_.-]{1,15}$/, patternHint: 'an interface name' }),
   wireguardMTU: mtu,
@@ -256,8 +292,12 @@ const FIELDS = {
   debugDisableLogDropping: bool(),
   debugHost: str(),
   debugPort: tcpPort,
-  // Which nodes a per-node config applies to is given by its name; this selects for the default one.
-  nodeSelector: selector(),
+  // Selector-scoped FelixConfigurations (other names plus nodeSelector) are
+  // not implemented; on "default" and "node.<name>" Calico forbids the field.
+  nodeSelector: (v, at) => {
+    at.add('must not be set on the "default" or per-node ("node.<nodename>") FelixConfiguration; selector-scoped FelixConfigurations are not supported by calico-ts');
+    return v as string;
+  },
   // The rest of Calico's settings, type-checked only: accepted so that a
   // FelixConfiguration exported from a Calico cluster applies unchanged.
   ...LESS_COMMON_FIELDS,
@@ -332,6 +372,16 @@ export const felixConfigurationSchema: KindSchema<FelixConfigurationSpec> = {
         if (r && typeof r.min === 'number' && typeof r.max === 'number' && r.min > r.max) {
           at.field('routeTableRange').add(`min (${r.min}) must not be greater than max (${r.max})`);
         }
+        const ranges = (s.routeTableRanges ?? []) as { min?: number; max?: number }[];
+        if (r && s.routeTableRanges) at.field('routeTableRanges').add('routeTableRange and routeTableRanges cannot both be set: use routeTableRanges');
+        let tables = 0;
+        ranges.forEach((x, i) => {
+          if (typeof x.min !== 'number' || typeof x.max !== 'number') return;
+          if (x.min > x.max) at.field('routeTableRanges').item(i).add(`min (${x.min}) must not be greater than max (${x.max})`);
+          else tables += x.max - x.min + 1;
+        });
+        // Felix caps the designated tables at 0xffff.
+        if (tables > 0xffff) at.field('routeTableRanges').add(`target ${tables} route tables: at most 65535`);
       },
     }),
   name: (name) =>
