@@ -75,6 +75,8 @@ const SCHEMAS: { [K in ResourceKind]: KindSchema<ResourceSpecTypes[K]> } = {
   KubeControllersConfiguration: kubeControllersConfigurationSchema,
 };
 
+const ANNOTATIONS_MAX_BYTES = 256 * 1024;
+
 /** Namespaced resources without one land in "default", as calicoctl does. */
 export const DEFAULT_NAMESPACE = 'default';
 
@@ -96,6 +98,12 @@ const metadataCheck = obj<ObjectMeta>({
     return str()(v, at);
   },
   generation: int({ min: 0 }),
+}, {
+  refine: (m, at) => {
+    // Kubernetes' (and Calico's) limit on all annotations of one object together.
+    const size = Object.entries(m.annotations ?? {}).reduce((n, [k, v]) => n + k.length + (typeof v === 'string' ? v.length : 0), 0);
+    if (size > ANNOTATIONS_MAX_BYTES) at.field('annotations').add(`total size ${size} is too large: annotations are at most ${ANNOTATIONS_MAX_BYTES} bytes together`);
+  },
 });
 
 function resourceLabel(doc: unknown): string | undefined {
@@ -159,6 +167,7 @@ export function validateResource(doc: unknown, ctx: ValidateContext = {}): Resou
       const problem = nameProblem(kind, metadata.name) ?? schema.name?.(metadata.name);
       if (problem) issues.add('metadata.name', problem);
     }
+    schema.metadata?.(metadata, new Cursor('metadata', issues));
     if (info.namespaced) {
       if (metadata.namespace === undefined || metadata.namespace === '') metadata = { ...metadata, namespace: DEFAULT_NAMESPACE };
       else if (typeof metadata.namespace === 'string') {

@@ -93,14 +93,16 @@ export const SERVICES_UNSUPPORTED = 'services matches are not supported by calic
 
 const entityRule: Check<EntityRule> = obj<EntityRule>(
   {
-    nets: list(cidr({ allowBareIP: true }), { maxItems: 256 }),
-    notNets: list(cidr({ allowBareIP: true }), { maxItems: 256 }),
+    // Calico's "net": an address, or a CIDR without host bits (192.0.2.5/24 is
+    // refused with the masked form); each list is a set.
+    nets: list(cidr({ allowBareIP: true, strict: true }), { maxItems: 256, unique: true }),
+    notNets: list(cidr({ allowBareIP: true, strict: true }), { maxItems: 256, unique: true }),
     selector: selector(),
     notSelector: selector(),
     namespaceSelector: selector({ allowGlobal: true }),
     ports: list(port, { maxItems: 50 }),
     notPorts: list(port, { maxItems: 50 }),
-    serviceAccounts: obj<ServiceAccountMatch>({ names: list(str({ allowEmpty: false })), selector: selector() }),
+    serviceAccounts: obj<ServiceAccountMatch>({ names: list(str({ allowEmpty: false }), { unique: true }), selector: selector() }),
     services: obj<ServiceMatch>({ name: resourceName('service name'), namespace: resourceName('namespace') }, { required: ['name'] }),
   },
   {
@@ -120,13 +122,15 @@ const entityRule: Check<EntityRule> = obj<EntityRule>(
   },
 );
 
+const httpPath = str({ maxLength: 1024, pattern: /^\/[^?# ]*$/, patternHint: 'a path starting with "/" without "?", "#" or spaces' });
+
 const httpMatch: Check<HTTPMatch> = obj<HTTPMatch>({
-  methods: list(str({ allowEmpty: false }), { unique: true }),
+  methods: list(str({ allowEmpty: false }), { unique: true, maxItems: 20 }),
   paths: list(
     obj<HTTPPath>(
       {
-        exact: str({ pattern: /^\/[^?# ]*$/, patternHint: 'a path starting with "/" without "?", "#" or spaces' }),
-        prefix: str({ pattern: /^\/[^?# ]*$/, patternHint: 'a path starting with "/" without "?", "#" or spaces' }),
+        exact: httpPath,
+        prefix: httpPath,
       },
       {
         refine: (p, at) => {
@@ -134,6 +138,7 @@ const httpMatch: Check<HTTPMatch> = obj<HTTPMatch>({
         },
       },
     ),
+    { maxItems: 20 },
   ),
 });
 

@@ -62,7 +62,7 @@ spec:
   order: 100
   egress:
   - action: Allow
-    protocol: udp
+    protocol: UDP
     destination: {ports: ["53"], nets: [198.51.100.53]}
 `,
     spec: { types: ['Egress'], tier: 'default', order: 100, egress: [{ action: 'Allow', protocol: 'UDP', destination: { ports: [53], nets: ['198.51.100.53/32'] } }] },

@@ -267,6 +267,8 @@ export interface KindSchema<Spec> {
   name?: (name: string) => string | undefined;
   /** A name computed from the (valid) spec when metadata.name is absent, as Calico's client does for WorkloadEndpoints. */
   nameFromSpec?: (spec: Spec) => string | undefined;
+  /** Kind-specific metadata rules (reserved labels ...), run on the checked metadata. */
+  metadata?: (meta: import('./resource.js').ObjectMeta, at: Cursor) => void;
   /** Kinds whose status the datastore stores (written by agents, passed through unchecked). */
   hasStatus?: boolean;
 }

@@ -146,8 +146,9 @@ export type Protocol = ProtocolName | number;
 const PROTOCOL_NUMBERS: Record<ProtocolName, number> = { TCP: 6, UDP: 17, ICMP: 1, ICMPv6: 58, SCTP: 132, UDPLite: 136 };
 
 /**
- * Names are matched case-insensitively and stored in Calico's spelling ("tcp" -> "TCP"),
- * since users write both and Calico's own tooling lowercases in places.
+ * Names are exact, as in Calico's validator ("tcp" is refused there too); a
+ * case-only mistake gets a did-you-mean. A number may be given as a number or
+ * a decimal string.
  */
 export const protocol: Check<Protocol> = (v, at) => {
   if (typeof v === 'number' || (typeof v === 'string' && /^[0-9]+$/.test(v))) {
@@ -157,9 +158,10 @@ export const protocol: Check<Protocol> = (v, at) => {
     }
     return n;
   }
-  const name = typeof v === 'string' ? PROTOCOL_NAMES.find((p) => p.toLowerCase() === v.toLowerCase()) : undefined;
+  const name = typeof v === 'string' ? PROTOCOL_NAMES.find((p) => p === v) : undefined;
   if (!name) {
-    at.add(`${describe(v)} is not a valid protocol: must be one of ${PROTOCOL_NAMES.join(', ')} or a number 1-255`);
+    const hint = typeof v === 'string' ? PROTOCOL_NAMES.find((p) => p.toLowerCase() === v.toLowerCase()) : undefined;
+    at.add(`${describe(v)} is not a valid protocol${hint ? ` (did you mean "${hint}"?)` : ''}: must be one of ${PROTOCOL_NAMES.join(', ')} or a number 1-255`);
     return v as Protocol;
   }
   return name;
@@ -222,6 +224,9 @@ export interface SelectorOptions {
   allowGlobal?: boolean;
 }
 
+/** Calico's schema limit on every selector field. */
+export const SELECTOR_MAX = 1024;
+
 /** A selector expression; "" means "all" where Calico allows it empty. */
 export function selector(opts: SelectorOptions = {}): Check<string> {
   return (v, at) => {
@@ -230,6 +235,10 @@ export function selector(opts: SelectorOptions = {}): Check<string> {
       return v as string;
     }
     if (v.trim() === '') return v;
+    if (v.length > SELECTOR_MAX) {
+      at.add(`is ${v.length} characters long: selectors are at most ${SELECTOR_MAX}`);
+      return v;
+    }
     let parsed;
     try {
       parsed = parseSelector(v);
