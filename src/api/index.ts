@@ -14,6 +14,16 @@ import { felixConfigurationSchema, type FelixConfigurationSpec } from './kinds/f
 import { ipPoolSchema, ipReservationSchema, type IPPoolSpec, type IPReservationSpec } from './kinds/ip-pool.js';
 import { globalNetworkSetSchema, networkSetSchema, type GlobalNetworkSetSpec, type NetworkSetSpec } from './kinds/network-set.js';
 import { nodeSchema, type NodeSpec } from './kinds/node.js';
+import { blockAffinitySchema, ipamConfigurationSchema, type BlockAffinitySpec, type IPAMConfigurationSpec } from './kinds/ipam.js';
+import { calicoNodeStatusSchema, type CalicoNodeStatusSpec } from './kinds/node-status.js';
+import {
+  stagedGlobalNetworkPolicySchema,
+  stagedKubernetesNetworkPolicySchema,
+  stagedNetworkPolicySchema,
+  type StagedGlobalNetworkPolicySpec,
+  type StagedKubernetesNetworkPolicySpec,
+  type StagedNetworkPolicySpec,
+} from './kinds/staged-policy.js';
 import {
   globalNetworkPolicySchema,
   networkPolicySchema,
@@ -43,6 +53,12 @@ export interface ResourceSpecTypes {
   Node: NodeSpec;
   ClusterInformation: ClusterInformationSpec;
   KubeControllersConfiguration: KubeControllersConfigurationSpec;
+  StagedNetworkPolicy: StagedNetworkPolicySpec;
+  StagedGlobalNetworkPolicy: StagedGlobalNetworkPolicySpec;
+  StagedKubernetesNetworkPolicy: StagedKubernetesNetworkPolicySpec;
+  IPAMConfiguration: IPAMConfigurationSpec;
+  BlockAffinity: BlockAffinitySpec;
+  CalicoNodeStatus: CalicoNodeStatusSpec;
 }
 export type RESOURCE_SPEC_TYPES = ResourceSpecTypes;
 
@@ -73,6 +89,12 @@ const SCHEMAS: { [K in ResourceKind]: KindSchema<ResourceSpecTypes[K]> } = {
   Node: nodeSchema,
   ClusterInformation: clusterInformationSchema,
   KubeControllersConfiguration: kubeControllersConfigurationSchema,
+  StagedNetworkPolicy: stagedNetworkPolicySchema,
+  StagedGlobalNetworkPolicy: stagedGlobalNetworkPolicySchema,
+  StagedKubernetesNetworkPolicy: stagedKubernetesNetworkPolicySchema,
+  IPAMConfiguration: ipamConfigurationSchema,
+  BlockAffinity: blockAffinitySchema,
+  CalicoNodeStatus: calicoNodeStatusSchema,
 };
 
 const ANNOTATIONS_MAX_BYTES = 256 * 1024;
@@ -268,4 +290,9 @@ export type * from './kinds/bgp.js';
 export type * from './kinds/felix-configuration.js';
 export type * from './kinds/node.js';
 export type * from './kinds/cluster.js';
+export type * from './kinds/staged-policy.js';
+export type * from './kinds/ipam.js';
+export type * from './kinds/node-status.js';
+export { blockAffinityName, ipamConfigurationProblems, IPAM_CONFIGURATION_DEFAULTS, BLOCK_AFFINITY_READ_ONLY } from './kinds/ipam.js';
+export { labelSelectorText } from './kinds/staged-policy.js';
 export type * from './rule.js';

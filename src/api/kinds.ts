@@ -1,6 +1,8 @@
 // The projectcalico.org/v3 kinds this project stores, with the facts every
 // layer needs about them: plural (used in etcd keys and the CLI) and scope.
 
+import { BLOCK_AFFINITY_READ_ONLY } from './kinds/ipam.js';
+
 export const API_GROUP = 'projectcalico.org';
 export const API_VERSION = 'projectcalico.org/v3';
 
@@ -21,6 +23,12 @@ export const RESOURCE_KINDS = [
   'Node',
   'ClusterInformation',
   'KubeControllersConfiguration',
+  'StagedNetworkPolicy',
+  'StagedGlobalNetworkPolicy',
+  'StagedKubernetesNetworkPolicy',
+  'IPAMConfiguration',
+  'BlockAffinity',
+  'CalicoNodeStatus',
 ] as const;
 
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
@@ -32,32 +40,48 @@ export interface KindInfo {
   namespaced: boolean;
   /** Other names calicoctl accepts on the command line (singular, short forms). */
   aliases: string[];
+  /** Set for kinds users may read but not write: why, and what to do instead. */
+  readOnly?: string;
 }
 
-const info = (kind: ResourceKind, plural: string, namespaced: boolean, aliases: string[]): KindInfo => ({
+const info = (kind: ResourceKind, plural: string, namespaced: boolean, aliases: string[], readOnly?: string): KindInfo => ({
   kind,
   plural,
   namespaced,
   aliases,
+  ...(readOnly !== undefined ? { readOnly } : {}),
 });
 
 export const KIND_INFO: Record<ResourceKind, KindInfo> = {
-  NetworkPolicy: info('NetworkPolicy', 'networkpolicies', true, ['networkpolicy', 'policy', 'policies', 'netpol', 'netpols', 'np', 'nps']),
+  NetworkPolicy: info('NetworkPolicy', 'networkpolicies', true, ['networkpolicy', 'policy', 'policies', 'pol', 'pols', 'netpol', 'netpols', 'np', 'nps', 'cnp']),
   GlobalNetworkPolicy: info('GlobalNetworkPolicy', 'globalnetworkpolicies', false, ['globalnetworkpolicy', 'gnp', 'gnps', 'globalpolicy', 'globalpolicies']),
   Tier: info('Tier', 'tiers', false, ['tier']),
   NetworkSet: info('NetworkSet', 'networksets', true, ['networkset', 'netset', 'netsets']),
-  GlobalNetworkSet: info('GlobalNetworkSet', 'globalnetworksets', false, ['globalnetworkset', 'gns']),
+  GlobalNetworkSet: info('GlobalNetworkSet', 'globalnetworksets', false, ['globalnetworkset', 'gns', 'gnetsets']),
   Profile: info('Profile', 'profiles', false, ['profile', 'pro', 'pros']),
   WorkloadEndpoint: info('WorkloadEndpoint', 'workloadendpoints', true, ['workloadendpoint', 'wep', 'weps']),
   HostEndpoint: info('HostEndpoint', 'hostendpoints', false, ['hostendpoint', 'hep', 'heps']),
   IPPool: info('IPPool', 'ippools', false, ['ippool', 'ipp', 'ipps', 'pool', 'pools']),
-  IPReservation: info('IPReservation', 'ipreservations', false, ['ipreservation', 'ipr', 'iprs']),
+  IPReservation: info('IPReservation', 'ipreservations', false, ['ipreservation', 'ipr', 'iprs', 'reservation', 'reservations']),
   BGPConfiguration: info('BGPConfiguration', 'bgpconfigurations', false, ['bgpconfiguration', 'bgpconfig', 'bgpconfigs']),
-  BGPPeer: info('BGPPeer', 'bgppeers', false, ['bgppeer', 'bgpp', 'bgpps', 'peer', 'peers']),
+  BGPPeer: info('BGPPeer', 'bgppeers', false, ['bgppeer', 'bgpp', 'bgpps', 'bp', 'bps', 'peer', 'peers']),
   FelixConfiguration: info('FelixConfiguration', 'felixconfigurations', false, ['felixconfiguration', 'felixconfig', 'felixconfigs']),
-  Node: info('Node', 'nodes', false, ['node', 'no']),
+  Node: info('Node', 'nodes', false, ['node', 'no', 'nos']),
   ClusterInformation: info('ClusterInformation', 'clusterinformations', false, ['clusterinformation', 'clusterinfo', 'clusterinfos']),
-  KubeControllersConfiguration: info('KubeControllersConfiguration', 'kubecontrollersconfigurations', false, ['kubecontrollersconfiguration', 'kubecontrollersconfig']),
+  KubeControllersConfiguration: info('KubeControllersConfiguration', 'kubecontrollersconfigurations', false, ['kubecontrollersconfiguration', 'kubecontrollersconfig', 'kubecontrollersconfigs']),
+  StagedNetworkPolicy: info('StagedNetworkPolicy', 'stagednetworkpolicies', true, ['stagednetworkpolicy', 'stagedpolicy', 'stagedpolicies', 'snp', 'scnp', 'spol', 'spols']),
+  StagedGlobalNetworkPolicy: info('StagedGlobalNetworkPolicy', 'stagedglobalnetworkpolicies', false, ['stagedglobalnetworkpolicy', 'sgnp', 'sgnps']),
+  StagedKubernetesNetworkPolicy: info('StagedKubernetesNetworkPolicy', 'stagedkubernetesnetworkpolicies', true, [
+    'stagedkubernetesnetworkpolicy',
+    'stagedkubernetespolicy',
+    'stagedkubernetespolicies',
+    'sknp',
+    'skpol',
+    'skpols',
+  ]),
+  IPAMConfiguration: info('IPAMConfiguration', 'ipamconfigurations', false, ['ipamconfiguration', 'ipamconfig', 'ipamconfigs']),
+  BlockAffinity: info('BlockAffinity', 'blockaffinities', false, ['blockaffinity', 'affinity', 'affinities'], BLOCK_AFFINITY_READ_ONLY),
+  CalicoNodeStatus: info('CalicoNodeStatus', 'caliconodestatuses', false, ['caliconodestatus', 'nodestatus', 'nodestatuses']),
 };
 
 /** Resolves what a user typed (`ippools`, `IPPool`, `gnp` ...) to a kind, or undefined. */

@@ -31,10 +31,12 @@ export function nameProblem(kind: ResourceKind, name: string): string | undefine
       if (name.length > DNS1123_LABEL_MAX) return `is too long: tier names are at most ${DNS1123_LABEL_MAX} characters`;
       return DNS1123_LABEL.test(name) ? undefined : `"${name}" is not a valid tier name: must consist of ${LABEL_HINT} (no dots)`;
     case 'NetworkPolicy':
+    case 'StagedNetworkPolicy':
       return NETWORK_POLICY_NAME.test(name)
         ? undefined
         : `"${name}" is not a valid policy name: must consist of ${LABEL_HINT}, optionally prefixed by "<tier>."`;
     case 'GlobalNetworkPolicy':
+    case 'StagedGlobalNetworkPolicy':
       return GLOBAL_NETWORK_POLICY_NAME.test(name)
         ? undefined
         : `"${name}" is not a valid policy name: must consist of ${LABEL_HINT}, optionally prefixed by "<tier>."`;

@@ -2,6 +2,7 @@
 // headings: `-o ps` (default) and `-o wide` column sets, and every heading a
 // `-o custom-columns=` list may name. Pure.
 import type { ResourceKind } from '../api/kinds.js';
+import { labelSelectorText, type LabelSelector } from '../api/index.js';
 import type { Resource } from '../api/resource.js';
 
 export type ColumnValue = (r: Resource) => string;
@@ -55,7 +56,7 @@ const joinTruncated =
 const policyColumns: KindColumns = {
   ps: ['NAME', 'TIER'],
   wide: ['NAME', 'TIER', 'ORDER', 'SELECTOR'],
-  values: { NAME: name, TIER: at('spec.tier', 'default'), ORDER: at('spec.order'), SELECTOR: at('spec.selector') },
+  values: { NAME: name, TIER: at('spec.tier', 'default'), ORDER: at('spec.order'), SELECTOR: at('spec.selector'), STAGEDACTION: at('spec.stagedAction') },
 };
 
 const setColumns: KindColumns = {
@@ -148,8 +149,47 @@ export const KIND_COLUMNS: Record<ResourceKind, KindColumns> = {
       IPV6: at('spec.bgp.ipv6Address'),
     },
   },
-  ClusterInformation: nameOnly,
+  ClusterInformation: {
+    ps: ['NAME', 'CLUSTERGUID', 'CLUSTERTYPE', 'CALICOVERSION', 'DATASTOREREADY'],
+    wide: ['NAME', 'CLUSTERGUID', 'CLUSTERTYPE', 'CALICOVERSION', 'DATASTOREREADY'],
+    values: {
+      NAME: name,
+      CLUSTERGUID: at('spec.clusterGUID'),
+      CLUSTERTYPE: at('spec.clusterType'),
+      CALICOVERSION: at('spec.calicoVersion'),
+      DATASTOREREADY: at('spec.datastoreReady'),
+    },
+  },
   KubeControllersConfiguration: nameOnly,
+  // Staged policies list like the policies they stage, so users see what is staged.
+  StagedNetworkPolicy: policyColumns,
+  StagedGlobalNetworkPolicy: policyColumns,
+  StagedKubernetesNetworkPolicy: {
+    ps: ['NAME'],
+    wide: ['NAME', 'PODSELECTOR'],
+    values: { NAME: name, PODSELECTOR: (r) => labelSelectorText(valueAt(r, 'spec.podSelector') as LabelSelector | undefined), STAGEDACTION: at('spec.stagedAction', 'Set') },
+  },
+  IPAMConfiguration: {
+    ps: ['NAME', 'STRICTAFFINITY', 'AUTOALLOCATEBLOCKS'],
+    wide: ['NAME', 'STRICTAFFINITY', 'AUTOALLOCATEBLOCKS', 'MAXBLOCKSPERHOST'],
+    values: {
+      NAME: name,
+      STRICTAFFINITY: at('spec.strictAffinity', 'false'),
+      AUTOALLOCATEBLOCKS: at('spec.autoAllocateBlocks', 'false'),
+      MAXBLOCKSPERHOST: at('spec.maxBlocksPerHost', '0'),
+    },
+  },
+  // calicoctl has no BlockAffinity table; these are the CRD's printer columns.
+  BlockAffinity: {
+    ps: ['NAME', 'CIDR', 'NODE'],
+    wide: ['NAME', 'CIDR', 'NODE', 'TYPE', 'STATE'],
+    values: { NAME: name, CIDR: at('spec.cidr'), NODE: at('spec.node'), TYPE: at('spec.type'), STATE: at('spec.state') },
+  },
+  CalicoNodeStatus: {
+    ps: ['NAME', 'NODE'],
+    wide: ['NAME', 'NODE', 'CLASSES'],
+    values: { NAME: name, NODE: at('spec.node'), CLASSES: at('spec.classes') },
+  },
 };
 
 /** The headings for one kind and output mode; NAMESPACE leads for namespaced kinds when asked. */

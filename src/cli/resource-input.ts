@@ -160,7 +160,9 @@ export function checkDocuments(docs: InputDocument[], opts: NamespaceOptions & {
     }
     const withNs = namespace === undefined ? doc : { ...(doc as object), metadata: { ...(doc as { metadata?: object }).metadata, namespace } };
     const checked = opts.validate(withNs);
-    const key: ResourceKey = { kind: env.kind, name: env.name, ...(namespace ? { namespace } : {}) };
+    // A WorkloadEndpoint's name may be computed from its spec by validation.
+    const name = 'resource' in checked ? checked.resource.metadata.name : env.name;
+    const key: ResourceKey = { kind: env.kind, name, ...(namespace ? { namespace } : {}) };
     if ('issues' in checked) return { origin, kind: env.kind, label: describeKey(key), issues: checked.issues };
     return { origin, kind: env.kind, label: describeKey(key), resource: checked.resource };
   });

@@ -4,6 +4,7 @@
 // Decision: validation happens before the first write, so a file with one bad
 // document changes nothing (calicoctl would have written the good ones before it).
 import { isCalicoError } from '../base/errors.js';
+import { isResourceKind, KIND_INFO } from '../api/kinds.js';
 import type { Resource } from '../api/resource.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { boolFlag, stringFlag, invalidArgument, type FlagSpec } from './args.js';
@@ -72,8 +73,18 @@ function forCreate(resource: Resource): Resource {
   return { ...resource, metadata };
 }
 
+/** Read-only kinds (BlockAffinity) are refused with the other invalid documents, before any write. */
+function refuseReadOnly(checked: CheckedDocument[]): CheckedDocument[] {
+  return checked.map((c) => {
+    const why = c.resource && isResourceKind(c.resource.kind) ? KIND_INFO[c.resource.kind].readOnly : undefined;
+    if (why === undefined) return c;
+    const { resource: _r, ...rest } = c;
+    return { ...rest, issues: [{ path: '', message: why }] };
+  });
+}
+
 export async function runWrite(ctx: CommandContext, action: 'create' | 'apply' | 'replace'): Promise<number> {
-  const checked = await readCheckedDocuments(ctx);
+  const checked = refuseReadOnly(await readCheckedDocuments(ctx));
   const invalid = invalidOutcomes(checked);
   if (invalid.length > 0) return printReport(ctx, rejectedReport(action, { invalid, total: checked.length }));
 

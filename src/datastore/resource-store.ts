@@ -9,11 +9,13 @@
 //     creationTimestamp are carried over and never lost);
 //   - delete with resourceVersion = CAS; without = unconditional.
 // Every write is validated first by the injected hook: nothing invalid is stored.
+// IPAMConfiguration and BlockAffinity live in IPAM's own keys (ipam-resources.ts).
 import { API_VERSION, KIND_INFO } from '../api/kinds.js';
 import { describeKey, keyOf, type Resource, type ResourceKey } from '../api/resource.js';
 import { AlreadyExistsError, CalicoError, ConflictError, NotFoundError, ValidationError, isCalicoError } from '../base/errors.js';
 import type { Datastore, ListOptions, ListResult, ResourceWatch, WatchHandlers, WatchOptions } from './datastore.js';
 import type { KVPair, KVStore } from './kv.js';
+import { IpamResourceView, isIpamViewKind } from './ipam-resources.js';
 import { kindPrefix, parseResourceKey, resourceKeyPath } from './keys.js';
 import { ResourceWatcher, type WatchTimers } from './watcher.js';
 
@@ -39,21 +41,25 @@ export class ResourceStore implements Datastore {
   private readonly validate: (resource: Resource) => Resource;
   private readonly now: () => Date;
   private readonly newUid: () => string;
+  private readonly ipam: IpamResourceView;
 
   constructor(kv: KVStore, private readonly opts: ResourceStoreOptions = {}) {
     this.kv = kv;
+    this.ipam = new IpamResourceView(kv);
     this.validate = opts.validate ?? ((r) => r);
     this.now = opts.now ?? (() => new Date());
     this.newUid = opts.newUid ?? (() => globalThis.crypto.randomUUID());
   }
 
   async get(key: ResourceKey): Promise<Resource> {
+    if (isIpamViewKind(key.kind)) return this.ipam.get(key);
     const kv = await this.kv.get(resourceKeyPath(key));
     if (!kv) throw new NotFoundError(describeKey(key));
     return decodeResource(kv, key);
   }
 
   async list(opts: ListOptions): Promise<ListResult> {
+    if (isIpamViewKind(opts.kind)) return this.ipam.list(opts);
     const namespaced = KIND_INFO[opts.kind].namespaced;
     const namespace = namespaced ? opts.namespace : undefined;
     const prefix = kindPrefix(opts.kind, { ...(namespace !== undefined && { namespace }), ...(opts.namePrefix !== undefined && { namePrefix: opts.namePrefix }) });
@@ -77,6 +83,7 @@ export class ResourceStore implements Datastore {
       );
     }
     const valid = this.check(resource);
+    if (isIpamViewKind(valid.kind)) return this.ipam.create(valid);
     const stored = this.normalise(valid, { uid: this.newUid(), creationTimestamp: this.now().toISOString() });
     const key = keyOf(stored);
     try {
@@ -88,6 +95,7 @@ export class ResourceStore implements Datastore {
 
   async update(resource: Resource): Promise<Resource> {
     const valid = this.check(resource);
+    if (isIpamViewKind(valid.kind)) return this.ipam.update(valid);
     const key = keyOf(valid);
     const path = resourceKeyPath(key);
     const what = describeKey(key);
@@ -112,6 +120,7 @@ export class ResourceStore implements Datastore {
   }
 
   async delete(key: ResourceKey, opts: { resourceVersion?: string } = {}): Promise<Resource> {
+    if (isIpamViewKind(key.kind)) return this.ipam.delete(key, opts);
     const what = describeKey(key);
     const modRevision = parseRevision(opts.resourceVersion, what);
     try {
@@ -123,6 +132,8 @@ export class ResourceStore implements Datastore {
   }
 
   watch(opts: WatchOptions, handlers: WatchHandlers): ResourceWatch {
+    const ipamKinds = opts.kinds.filter(isIpamViewKind);
+    if (ipamKinds.length > 0) throw new CalicoError('invalid-argument', `${ipamKinds.join(', ')} cannot be watched: they are views of IPAM's keys; read IPAM directly`);
     return new ResourceWatcher({
       ...opts,
       kv: this.kv,

@@ -58,6 +58,10 @@ export interface IpamConfig {
   autoAllocateBlocks: boolean;
   /** 0 = unlimited. */
   maxBlocksPerHost: number;
+  /** Carried for Calico compatibility (no KubeVirt here); not used by the allocator. */
+  kubeVirtVMAddressPersistence?: 'Enabled' | 'Disabled';
+  /** Carried for Calico compatibility; the IPAMConfiguration resource only accepts 0. */
+  ipCooldownSeconds?: number;
 }
 
 export const DEFAULT_IPAM_CONFIG: IpamConfig = { strictAffinity: false, autoAllocateBlocks: true, maxBlocksPerHost: 0 };
@@ -159,14 +163,24 @@ export function encodeConfig(config: IpamConfig): string {
     strict_affinity: config.strictAffinity,
     auto_allocate_blocks: config.autoAllocateBlocks,
     maxBlocksPerHost: config.maxBlocksPerHost,
+    ...(config.kubeVirtVMAddressPersistence !== undefined ? { kubeVirtVMAddressPersistence: config.kubeVirtVMAddressPersistence } : {}),
+    ...(config.ipCooldownSeconds ? { ipCooldownSeconds: config.ipCooldownSeconds } : {}),
   });
 }
 
+/**
+ * Calico writes this JSON with omitempty: an absent boolean is false (only a
+ * missing key means "defaults": see IpamStore.config()).
+ */
 export function decodeConfig(text: string): IpamConfig {
-  const raw = JSON.parse(text) as { strict_affinity?: boolean; auto_allocate_blocks?: boolean; maxBlocksPerHost?: number };
+  const raw = JSON.parse(text) as { strict_affinity?: boolean; auto_allocate_blocks?: boolean; maxBlocksPerHost?: number; kubeVirtVMAddressPersistence?: string; ipCooldownSeconds?: number };
+  const kv = raw.kubeVirtVMAddressPersistence;
   return {
     strictAffinity: raw.strict_affinity === true,
-    autoAllocateBlocks: raw.auto_allocate_blocks !== false,
+    autoAllocateBlocks: raw.auto_allocate_blocks === true,
     maxBlocksPerHost: Number(raw.maxBlocksPerHost ?? 0),
+    ...(kv === 'Enabled' || kv === 'Disabled' ? { kubeVirtVMAddressPersistence: kv } : {}),
+    ...(typeof raw.ipCooldownSeconds === 'number' && raw.ipCooldownSeconds > 0 ? { ipCooldownSeconds: raw.ipCooldownSeconds } : {}),
   };
 }
+

@@ -1,5 +1,6 @@
 // calicoctl ipam show | check | release | configure. Parse flags -> IpamClient -> format.
 import { invalidArgument, boolFlag, stringFlag } from '../args.js';
+import { ipamConfigurationProblems } from '../../api/index.js';
 import { CONFIG_FLAG, type Command, type CommandContext } from '../command.js';
 import { renderTable } from '../output.js';
 import { listAllocations, allocatedCount } from '../../ipam/block.js';
@@ -172,7 +173,11 @@ const configureCommand: Command = {
     if (strict !== undefined && strict !== 'true' && strict !== 'false') throw invalidArgument(`--strictaffinity: '${strict}' must be true or false`);
     if (max !== undefined && !/^\d+$/.test(max)) throw invalidArgument(`--max-blocks-per-host: '${max}' must be a whole number >= 0`);
     const { ipam } = await client(ctx);
-    const cfg = await ipam.setConfig({ ...(strict !== undefined ? { strictAffinity: strict === 'true' } : {}), ...(max !== undefined ? { maxBlocksPerHost: Number(max) } : {}) });
+    const patch = { ...(strict !== undefined ? { strictAffinity: strict === 'true' } : {}), ...(max !== undefined ? { maxBlocksPerHost: Number(max) } : {}) };
+    // The same rules as the IPAMConfiguration resource, which is this same configuration.
+    const problems = ipamConfigurationProblems({ ...(await ipam.getConfig()), ...patch });
+    if (problems.length > 0) throw invalidArgument(problems.map((p) => `${p.field}: ${p.message}`).join('; '));
+    const cfg = await ipam.setConfig(patch);
     ctx.out(`IPAM configuration: strictAffinity=${cfg.strictAffinity} maxBlocksPerHost=${cfg.maxBlocksPerHost}`);
     return 0;
   },

@@ -1,0 +1,100 @@
+// Invalid documents of the staged policy kinds, the IPAM kinds and
+// CalicoNodeStatus, plus endpoint / pool / node cases, derived from Calico's
+// validator tests and CRD rules (in our own shapes). Exact path and message;
+// `calicoctl apply` writes nothing.
+import { invalidCorpus, mk, pool, wep, type Bad } from './corpus.test-support.js';
+
+const snp = (spec: unknown, name = 'thing'): unknown => mk('StagedNetworkPolicy', spec, { name });
+const sgnp = (spec: unknown, name = 'thing'): unknown => mk('StagedGlobalNetworkPolicy', spec, { name });
+const sknp = (spec: unknown): unknown => mk('StagedKubernetesNetworkPolicy', spec);
+const ipamConfig = (spec: unknown, meta: Record<string, unknown> = {}): unknown => mk('IPAMConfiguration', spec, { name: 'default', ...meta });
+const affinity = (spec: unknown): unknown => mk('BlockAffinity', spec, { name: 'n1-192-0-2-0-26' });
+const nodeStatus = (spec: Record<string, unknown>): unknown => mk('CalicoNodeStatus', { node: 'n1', classes: ['Agent'], updatePeriodSeconds: 10, ...spec });
+
+const STAGED: Bad[] = [
+  { name: 'staged global policy name with invalid characters', doc: sgnp({}, 't~!s.h.i.ng'), path: 'metadata.name', message: 'not a valid policy name' },
+  { name: 'staged global policy name in mixed case', doc: sgnp({}, 'tHiNg'), path: 'metadata.name', message: 'not a valid policy name' },
+  { name: 'staged global policy with a Kubernetes policy name', doc: sgnp({}, 'knp.default.thing'), path: 'metadata.name', message: 'not a valid policy name' },
+  { name: 'staged policy name with three dots', doc: snp({}, 't.h.i.ng'), path: 'metadata.name', message: 'not a valid policy name' },
+  { name: 'staged policy name of 254 characters', doc: snp({}, 'a'.repeat(254)), path: 'metadata.name', message: 'too long' },
+  { name: 'stagedAction Warning', doc: sgnp({ stagedAction: 'Warning', selector: "foo == 'bar'" }), path: 'spec.stagedAction', message: 'one of Set, Delete, Learn, Ignore' },
+  { name: 'stagedAction is case-sensitive', doc: snp({ stagedAction: 'delete' }), path: 'spec.stagedAction', message: 'one of Set, Delete, Learn, Ignore' },
+  { name: 'staged delete with a selector', doc: sgnp({ stagedAction: 'Delete', selector: "foo == 'bar'" }), path: 'spec.selector', message: 'must be empty when stagedAction is Delete' },
+  { name: 'staged delete with rules', doc: snp({ stagedAction: 'Delete', tier: 'eng', ingress: [{ action: 'Allow' }] }, 'eng.thing'), path: 'spec.ingress', message: 'must be empty when stagedAction is Delete' },
+  { name: 'staged delete with an order', doc: sgnp({ stagedAction: 'Delete', order: 10 }), path: 'spec.order', message: 'must be empty when stagedAction is Delete' },
+  { name: 'staged global policy preDNAT with egress rules', doc: sgnp({ preDNAT: true, applyOnForward: true, egress: [{ action: 'Allow' }] }), path: 'spec.egress', message: 'cannot have egress rules' },
+  { name: 'staged global policy doNotTrack without applyOnForward', doc: sgnp({ doNotTrack: true }), path: 'spec.applyOnForward', message: 'must be true' },
+  { name: 'staged policy rules are checked like a policy\'s', doc: snp({ ingress: [{ action: 'Allow', destination: { ports: [80] } }] }), path: 'spec.ingress[0].destination.ports', message: 'must set protocol' },
+  { name: 'staged policy with global() in its selector', doc: snp({ selector: 'global()' }), path: 'spec.selector', message: 'global() can only be used' },
+  { name: 'staged policy with repeated types', doc: snp({ types: ['Ingress', 'Ingress'] }), path: 'spec.types[1]', message: 'more than once' },
+  { name: 'staged policy tier with a dot', doc: snp({ tier: 'a.b' }), path: 'spec.tier', message: 'no dots' },
+  { name: 'staged global policy field unknown to GNP', doc: sgnp({ podSelector: {} }), path: 'spec.podSelector', message: 'unknown field' },
+  { name: 'staged k8s delete with a pod selector', doc: sknp({ stagedAction: 'Delete', podSelector: { matchLabels: { a: 'b' } } }), path: 'spec.podSelector', message: 'must be empty when stagedAction is Delete' },
+  { name: 'staged k8s bad match expression operator', doc: sknp({ podSelector: { matchExpressions: [{ key: 'a', operator: 'Equals', values: ['b'] }] } }), path: 'spec.podSelector.matchExpressions[0].operator', message: 'one of In, NotIn, Exists, DoesNotExist' },
+  { name: 'staged k8s In without values', doc: sknp({ podSelector: { matchExpressions: [{ key: 'a', operator: 'In' }] } }), path: 'spec.podSelector.matchExpressions[0].values', message: 'must be non-empty for operator In' },
+  { name: 'staged k8s Exists with values', doc: sknp({ podSelector: { matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] } }), path: 'spec.podSelector.matchExpressions[0].values', message: 'must be empty for operator Exists' },
+  { name: 'staged k8s peer with nothing', doc: sknp({ ingress: [{ from: [{}] }] }), path: 'spec.ingress[0].from[0]', message: 'must set podSelector, namespaceSelector or ipBlock' },
+  { name: 'staged k8s ipBlock with a selector', doc: sknp({ egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8' }, podSelector: {} }] }] }), path: 'spec.egress[0].to[0].ipBlock', message: 'cannot be combined' },
+  { name: 'staged k8s ipBlock with a bad CIDR', doc: sknp({ ingress: [{ from: [{ ipBlock: { cidr: '10.0.0.0/33' } }] }] }), path: 'spec.ingress[0].from[0].ipBlock.cidr', message: 'not a valid CIDR' },
+  { name: 'staged k8s exception outside the block', doc: sknp({ ingress: [{ from: [{ ipBlock: { cidr: '172.17.0.0/16', except: ['172.18.1.0/24'] } }] }] }), path: 'spec.ingress[0].from[0].ipBlock.except[0]', message: 'strict subset' },
+  { name: 'staged k8s port protocol ICMP', doc: sknp({ ingress: [{ ports: [{ protocol: 'ICMP', port: 1 }] }] }), path: 'spec.ingress[0].ports[0].protocol', message: 'one of TCP, UDP, SCTP' },
+  { name: 'staged k8s port 0', doc: sknp({ ingress: [{ ports: [{ port: 0 }] }] }), path: 'spec.ingress[0].ports[0].port', message: 'between 1 and 65535' },
+  { name: 'staged k8s endPort below port', doc: sknp({ egress: [{ ports: [{ protocol: 'TCP', port: 32000, endPort: 31000 }] }] }), path: 'spec.egress[0].ports[0].endPort', message: 'must not be less than port' },
+  { name: 'staged k8s endPort with a named port', doc: sknp({ egress: [{ ports: [{ port: 'http', endPort: 90 }] }] }), path: 'spec.egress[0].ports[0].endPort', message: 'needs a numeric port' },
+  { name: 'staged k8s bad policy type', doc: sknp({ policyTypes: ['ingress'] }), path: 'spec.policyTypes[0]', message: 'one of Ingress, Egress' },
+];
+
+const IPAM_AND_STATUS: Bad[] = [
+  { name: 'IPAM configuration with another name', doc: mk('IPAMConfiguration', {}, { name: 'mine' }), path: 'metadata.name', message: 'named "default"' },
+  { name: 'negative maxBlocksPerHost', doc: ipamConfig({ strictAffinity: true, maxBlocksPerHost: -1 }), path: 'spec.maxBlocksPerHost', message: 'between 0 and 1000000' },
+  { name: 'maxBlocksPerHost without strict affinity', doc: ipamConfig({ maxBlocksPerHost: 2 }), path: 'spec.maxBlocksPerHost', message: 'a limit needs strictAffinity: true' },
+  { name: 'neither strict affinity nor auto allocation', doc: ipamConfig({ autoAllocateBlocks: false }), path: 'spec.autoAllocateBlocks', message: 'cannot both be false' },
+  { name: 'strictAffinity as a string', doc: ipamConfig({ strictAffinity: 'true' }), path: 'spec.strictAffinity', message: 'true or false' },
+  { name: 'IP cool-down refused', doc: ipamConfig({ ipCooldownSeconds: 30 }), path: 'spec.ipCooldownSeconds', message: 'a release cool-down is not supported by calico-ts' },
+  { name: 'IP cool-down out of range', doc: ipamConfig({ ipCooldownSeconds: 1201 }), path: 'spec.ipCooldownSeconds', message: 'between 0 and 1200' },
+  { name: 'KubeVirt persistence lower case', doc: ipamConfig({ kubeVirtVMAddressPersistence: 'enabled' }), path: 'spec.kubeVirtVMAddressPersistence', message: 'one of Enabled, Disabled' },
+  { name: 'IPAM configuration with labels', doc: ipamConfig({}, { labels: { team: 'net' } }), path: 'metadata.labels', message: 'keeps no labels' },
+  { name: 'deleted block affinity', doc: affinity({ state: 'confirmed', node: 'n1', cidr: '192.0.2.0/26', deleted: true }), path: 'spec.deleted', message: 'cannot be true' },
+  { name: 'block affinity state Confirmed', doc: affinity({ state: 'Confirmed', node: 'n1', cidr: '192.0.2.0/26' }), path: 'spec.state', message: 'one of , confirmed, pending, pendingDeletion' },
+  { name: 'block affinity without cidr', doc: affinity({ state: 'confirmed', node: 'n1' }), path: 'spec.cidr', message: 'is required' },
+  { name: 'node status without node', doc: mk('CalicoNodeStatus', { classes: ['BGP'], updatePeriodSeconds: 5 }), path: 'spec.node', message: 'is required' },
+  { name: 'node status without classes', doc: mk('CalicoNodeStatus', { node: 'n1', updatePeriodSeconds: 5 }), path: 'spec.classes', message: 'is required' },
+  { name: 'node status without a period', doc: mk('CalicoNodeStatus', { node: 'n1', classes: ['BGP'] }), path: 'spec.updatePeriodSeconds', message: 'is required' },
+  { name: 'node status class Peers', doc: nodeStatus({ classes: ['Peers'] }), path: 'spec.classes[0]', message: 'one of Agent, BGP, Routes' },
+  { name: 'node status class listed twice', doc: nodeStatus({ classes: ['BGP', 'BGP'] }), path: 'spec.classes[1]', message: 'more than once' },
+  { name: 'node status period over a day', doc: nodeStatus({ updatePeriodSeconds: 86401 }), path: 'spec.updatePeriodSeconds', message: 'between 0 and 86400' },
+];
+
+const NETWORK: Bad[] = [
+  { name: 'EndpointPort with no protocol', doc: wep({ ports: [{ name: 'p', port: 80 }] }), path: 'spec.ports[0].protocol', message: 'is required' },
+  { name: 'EndpointPort with no port', doc: wep({ ports: [{ name: 'p', protocol: 'TCP' }] }), path: 'spec.ports[0].port', message: 'is required' },
+  { name: 'unnamed port without a host port', doc: wep({ ports: [{ protocol: 'UDP', port: 53 }] }), path: 'spec.ports[0].name', message: 'required unless hostPort is set' },
+  { name: 'host IP that is not an address', doc: wep({ ports: [{ protocol: 'TCP', port: 80, hostPort: 8080, hostIP: 'localhost' }] }), path: 'spec.ports[0].hostIP', message: 'not a valid CIDR' },
+  { name: 'bad source-spoofing prefix', doc: wep({ allowSpoofedSourcePrefixes: ['192.0.2.0/33'] }), path: 'spec.allowSpoofedSourcePrefixes[0]', message: 'not a valid CIDR' },
+  { name: 'interface name with &', doc: wep({ interfaceName: 'Invalid&Intface' }), path: 'spec.interfaceName', message: 'not a valid interface name' },
+  { name: 'interface name with :', doc: wep({ interfaceName: 'Invalid:Intface' }), path: 'spec.interfaceName', message: 'not a valid interface name' },
+  { name: 'IPv6 networks with more than one address', doc: wep({ ipNetworks: ['2001:db8::/120'] }), path: 'spec.ipNetworks[0]', message: 'single address' },
+  { name: 'NATs and no networks', doc: wep({ ipNATs: [{ internalIP: '198.18.0.1', externalIP: '203.0.113.1' }] }), path: 'spec.ipNATs[0].internalIP', message: "not one of the endpoint's ipNetworks" },
+  { name: 'NAT mixing families', doc: wep({ ipNetworks: ['2001:db8::1/128'], ipNATs: [{ internalIP: '2001:db8::1', externalIP: '203.0.113.1' }] }), path: 'spec.ipNATs[0].externalIP', message: 'same IP family' },
+  { name: 'container ID starting with a dash', doc: wep({ containerID: '-abc' }), path: 'spec.containerID', message: 'letters, digits and "-"' },
+  { name: 'container ID with a period', doc: wep({ containerID: 'abc.def' }), path: 'spec.containerID', message: 'letters, digits and "-"' },
+  { name: 'IPv4 gateway given an IPv6 address', doc: wep({ ipv4Gateway: '2001:db8::1' }), path: 'spec.ipv4Gateway', message: 'an IPv4 address' },
+  { name: 'host endpoint without node', doc: mk('HostEndpoint', { interfaceName: 'eth0' }), path: 'spec.node', message: 'is required' },
+  { name: 'host endpoint profile starting with a dot', doc: mk('HostEndpoint', { node: 'n1', interfaceName: 'eth0', profiles: ['.profile'] }), path: 'spec.profiles[0]', message: 'a valid profile name' },
+  { name: 'IPv4 pool /27 with the default block size', doc: pool({ cidr: '198.18.0.0/27' }), path: 'spec.cidr', message: 'smaller than one block (/26)' },
+  { name: 'IPv6 pool /128 enabled', doc: pool({ cidr: '2001:db8::1/128' }), path: 'spec.cidr', message: 'smaller than one block (/122)' },
+  { name: 'IPv6 pool overlapping link-local', doc: pool({ cidr: 'fe80::/64' }), path: 'spec.cidr', message: 'link-local' },
+  { name: 'LoadBalancer with Workload', doc: pool({ cidr: '198.18.0.0/16', allowedUses: ['LoadBalancer', 'Workload'] }), path: 'spec.allowedUses', message: 'cannot be combined with Workload or Tunnel' },
+  { name: 'empty assignment mode', doc: pool({ cidr: '198.18.0.0/16', assignmentMode: '' }), path: 'spec.assignmentMode', message: 'one of Automatic, Manual' },
+  { name: 'LoadBalancer pool disabling BGP export', doc: pool({ cidr: '198.18.0.0/16', allowedUses: ['LoadBalancer'], disableBGPExport: true }), path: 'spec.disableBGPExport', message: 'cannot disable BGP export' },
+  { name: 'LoadBalancer pool on some nodes only', doc: pool({ cidr: '198.18.0.0/16', allowedUses: ['LoadBalancer'], nodeSelector: "rack == 'a'" }), path: 'spec.nodeSelector', message: 'must have nodeSelector all()' },
+  { name: 'Tunnel pool with a namespace selector', doc: pool({ cidr: '198.18.0.0/16', allowedUses: ['Tunnel', 'Workload'], namespaceSelector: "a == 'b'" }), path: 'spec.namespaceSelector', message: 'cannot have a namespaceSelector' },
+  { name: 'global() as a pool node selector', doc: pool({ cidr: '198.18.0.0/16', nodeSelector: 'global()' }), path: 'spec.nodeSelector', message: 'global() can only be used' },
+  { name: 'reservation with a too-long CIDR', doc: mk('IPReservation', { reservedCIDRs: ['198.18.0.0/33'] }), path: 'spec.reservedCIDRs[0]', message: 'not a valid CIDR' },
+  { name: 'node IPv4 address in the IPv6 field', doc: mk('Node', { bgp: { ipv6Address: '192.0.2.1/24' } }), path: 'spec.bgp.ipv6Address', message: 'IPv6 address' },
+  { name: 'node WireGuard address not an address', doc: mk('Node', { wireguard: { interfaceIPv4Address: '192.0.2.0/24' } }), path: 'spec.wireguard.interfaceIPv4Address', message: 'an IPv4 address' },
+];
+
+invalidCorpus('invalid staged', STAGED);
+invalidCorpus('invalid ipam/status', IPAM_AND_STATUS);
+invalidCorpus('invalid network', NETWORK);
