@@ -84,6 +84,8 @@ export interface Good {
   yaml: string;
   /** Checks on the stored resource (defaults, normalization). */
   check?: (stored: Resource) => void;
+  /** Documents applied first (e.g. the Tier a policy lives in). */
+  needs?: string;
 }
 
 /** Strips what the datastore owns so stored and re-validated forms compare. */
@@ -99,8 +101,13 @@ export function goodCorpus(title: string, cases: Good[]): void {
       const docs = parseDocuments(c.yaml, 'good.yaml');
       assert.equal(docs.length, 1, 'one document per case');
       const valid = validateResource(docs[0]!.value, docs[0]!);
-      const io = corpusIO({ 'good.yaml': c.yaml });
-      let r = await io.run('apply -f good.yaml');
+      const io = corpusIO({ 'good.yaml': c.yaml, 'needs.yaml': c.needs ?? '' });
+      let r: { code: number; stdout: string; stderr: string };
+      if (c.needs) {
+        r = await io.run('apply -f needs.yaml');
+        assert.equal(r.code, 0, r.stderr);
+      }
+      r = await io.run('apply -f good.yaml');
       assert.equal(r.code, 0, r.stderr);
       const key = { kind: valid.kind, name: valid.metadata.name, ...(valid.metadata.namespace ? { namespace: valid.metadata.namespace } : {}) };
       const stored = await io.datastore.get(key);

@@ -73,6 +73,7 @@ spec:
     protocol: ICMPv6
     icmp: {type: 128}
 `,
+    needs: 'apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: internal-access}\nspec: {order: 100}\n',
   },
   {
     name: 'GlobalNetworkPolicy: untracked traffic to etcd',
@@ -267,6 +268,7 @@ metadata: {name: security.old-rule, namespace: production}
 spec: {stagedAction: Delete, tier: security}
 `,
     check: (r) => assert.deepEqual(r.spec, { stagedAction: 'Delete', tier: 'security' }),
+    needs: 'apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: security}\n',
   },
   {
     name: 'StagedGlobalNetworkPolicy with Learn',

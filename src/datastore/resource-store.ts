@@ -33,6 +33,9 @@ export interface ResourceStoreOptions {
   onDecodeError?(key: string, err: unknown): void;
 }
 
+/** Kinds that live in a tier. */
+const TIERED_KINDS = new Set<string>(['NetworkPolicy', 'GlobalNetworkPolicy', 'StagedNetworkPolicy', 'StagedGlobalNetworkPolicy']);
+
 /** Unconditional updates re-read and retry this many times when they lose a race. */
 const UNCONDITIONAL_RETRIES = 5;
 
@@ -86,6 +89,7 @@ export class ResourceStore implements Datastore {
     if (isIpamViewKind(valid.kind)) return this.ipam.create(valid);
     const stored = this.normalise(valid, { uid: this.newUid(), creationTimestamp: this.now().toISOString() });
     const key = keyOf(stored);
+    await this.checkTierExists(stored);
     try {
       return withVersion(stored, await this.kv.create(resourceKeyPath(key), encodeResource(stored)));
     } catch (err) {
@@ -155,6 +159,20 @@ export class ResourceStore implements Datastore {
     } catch (err) {
       throw this.translate(err, key);
     }
+  }
+
+  /**
+   * Calico's client refuses to create a policy in a tier that does not exist
+   * (the default tier always exists). Only on create, as in Calico; a policy
+   * that exists already reports that instead.
+   */
+  private async checkTierExists(r: Resource): Promise<void> {
+    if (!TIERED_KINDS.has(r.kind)) return;
+    const tier = (r.spec as { tier?: unknown } | undefined)?.tier;
+    if (typeof tier !== 'string' || tier === '' || tier === 'default') return;
+    if (await this.kv.get(resourceKeyPath({ kind: 'Tier', name: tier }))) return;
+    if (await this.kv.get(resourceKeyPath(keyOf(r)))) throw new AlreadyExistsError(describeKey(keyOf(r)));
+    throw new ValidationError([{ path: 'spec.tier', message: `tier "${tier}" does not exist: create the Tier first (policies live in an existing tier; "default" always exists)` }], describeKey(keyOf(r)));
   }
 
   /** KV errors name the etcd key and carry KV pairs; callers want the resource. */
