@@ -177,7 +177,7 @@ metadata:
 spec:
   ipv6Support: false
   ipipMTU: 1400
-  chainInsertMode: Append
+  chainInsertMode: Insert  # the reference says Append, which calico-ts refuses (docs/fields.md)
 ---
 apiVersion: projectcalico.org/v3
 kind: KubeControllersConfiguration

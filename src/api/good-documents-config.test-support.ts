@@ -97,7 +97,7 @@ metadata:
 spec:
   ipv6Support: false
   ipipMTU: 1400
-  chainInsertMode: Append
+  chainInsertMode: Insert  # Append is refused (docs/fields.md)
 `,
   },
   {
@@ -160,7 +160,7 @@ spec:
   controllers:
     node:
       hostEndpoint:
-        autoCreate: Enabled
+        autoCreate: Disabled  # Enabled is refused (docs/fields.md)
         createDefaultHostEndpoint: Disabled
         templates:
         - generateName: uplinks

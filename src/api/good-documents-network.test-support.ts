@@ -138,7 +138,7 @@ spec: {cidr: 198.18.0.0/28, disabled: true}
 apiVersion: projectcalico.org/v3
 kind: IPPool
 metadata: {name: pool-v6}
-spec: {cidr: "2001:db8:100::/56", blockSize: 120, nodeSelector: "rack == 'r1'", assignmentMode: Manual}
+spec: {cidr: "2001:db8:100::/56", blockSize: 120, nodeSelector: "rack == 'r1'", assignmentMode: Automatic}
 `,
   },
   {

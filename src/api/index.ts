@@ -6,7 +6,7 @@ import { ValidationError, type DocumentLocation } from '../base/errors.js';
 import { API_VERSION, isResourceKind, KIND_INFO, RESOURCE_KINDS, type ResourceKind } from './kinds.js';
 import { describeKey, type ObjectMeta, type Resource } from './resource.js';
 import { labelKey, labelValue, annotationValue, nameProblem, namespaceProblem } from './names.js';
-import { Cursor, describe, int, isPlainObject, map, newIssues, obj, str, type KindSchema } from './validate.js';
+import { Cursor, describe, int, isPlainObject, map, newIssues, obj, str, type Check, type KindSchema } from './validate.js';
 import { bgpConfigurationSchema, bgpPeerSchema, type BGPConfigurationSpec, type BGPPeerSpec } from './kinds/bgp.js';
 import { clusterInformationSchema, kubeControllersConfigurationSchema, type ClusterInformationSpec, type KubeControllersConfigurationSpec } from './kinds/cluster.js';
 import { hostEndpointSchema, workloadEndpointSchema, type HostEndpointSpec, type WorkloadEndpointSpec } from './kinds/endpoint.js';
@@ -24,6 +24,7 @@ import {
   type StagedKubernetesNetworkPolicySpec,
   type StagedNetworkPolicySpec,
 } from './kinds/staged-policy.js';
+import { fieldsSetIn, refusedFieldIssues, schemaSections, warnedFields, type FieldWarning } from './field-support/index.js';
 import {
   globalNetworkPolicySchema,
   networkPolicySchema,
@@ -98,6 +99,20 @@ const SCHEMAS: { [K in ResourceKind]: KindSchema<ResourceSpecTypes[K]> } = {
 };
 
 const ANNOTATIONS_MAX_BYTES = 256 * 1024;
+
+/** The spec check of a kind, as validation uses it (for tools that list fields). */
+export function specSchema(kind: ResourceKind, name = 'default'): Check {
+  return (SCHEMAS[kind] as KindSchema<unknown>).spec(name);
+}
+
+/**
+ * Fields set in a valid resource that calico-ts accepts but does not act on
+ * (docs/fields.md "warned"); writers and agents print these.
+ */
+export function fieldWarnings(resource: Resource): FieldWarning[] {
+  if (!isResourceKind(resource.kind)) return [];
+  return warnedFields(fieldsSetIn(resource.kind, resource, schemaSections(resource.kind, specSchema(resource.kind, resource.metadata.name))));
+}
 
 /** Namespaced resources without one land in "default", as calicoctl does. */
 export const DEFAULT_NAMESPACE = 'default';
@@ -207,7 +222,15 @@ export function validateResource(doc: unknown, ctx: ValidateContext = {}): Resou
   // Spec: absent means empty (calicoctl shows `spec: {}` for such resources).
   const specIn = doc.spec === undefined || doc.spec === null ? {} : doc.spec;
   const given = typeof metadata.name === 'string' ? metadata.name : '';
-  const spec = schema.spec(given)(specIn, new Cursor('spec', issues));
+  const specCheck = schema.spec(given);
+  const spec = specCheck(specIn, new Cursor('spec', issues));
+  // Values the field-support table refuses (features we do not have), unless
+  // the schema already said something about that field.
+  if (isPlainObject(specIn)) {
+    const related = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || a.startsWith(`${b}[`) || b.startsWith(`${a}.`) || b.startsWith(`${a}[`);
+    const refusedIssues = refusedFieldIssues(fieldsSetIn(kind, { spec: specIn }, schemaSections(kind, specCheck)));
+    for (const i of refusedIssues) if (!issues.list.some((x) => related(x.path, i.path))) issues.add(i.path, i.message);
+  }
   let name = given;
   if (doc.metadata !== undefined && metadata.name === undefined && schema.nameFromSpec) {
     const computed = issues.list.length === 0 ? schema.nameFromSpec(spec) : undefined;
@@ -275,6 +298,7 @@ function cloneJSON<T>(v: T): T {
 }
 
 // Re-exports: the pieces other subsystems use.
+export type { FieldWarning } from './field-support/index.js';
 export { parseDocuments, formatYaml, formatJson, type ParsedDocument, type FormatOptions } from './codec.js';
 export { workloadEndpointName } from './kinds/endpoint.js';
 export { inferPolicyTypes, DEFAULT_TIER, DEFAULT_TIER_ORDER } from './kinds/policy.js';

@@ -4,7 +4,7 @@
 // rule that matches decides with its action.
 import type { IPFamily } from '../base/ip.js';
 import { resourceName } from './names.js';
-import { int, list, map, obj, oneOf, str, type Check, type Cursor } from './validate.js';
+import { int, list, map, named, obj, oneOf, str, type Check, type Cursor } from './validate.js';
 import { labelKey, annotationValue } from './names.js';
 import {
   cidr,
@@ -91,7 +91,7 @@ const icmpFields: Check<ICMPFields> = obj<ICMPFields>(
 
 export const SERVICES_UNSUPPORTED = 'services matches are not supported by calico-ts (no Kubernetes Service data); use selector or nets';
 
-const entityRule: Check<EntityRule> = obj<EntityRule>(
+const entityRule: Check<EntityRule> = named('EntityRule', obj<EntityRule>(
   {
     // Calico's "net": an address, or a CIDR without host bits (192.0.2.5/24 is
     // refused with the masked form); each list is a set.
@@ -120,7 +120,7 @@ const entityRule: Check<EntityRule> = obj<EntityRule>(
       if (e.services !== undefined) at.field('services').add(SERVICES_UNSUPPORTED);
     },
   },
-);
+));
 
 const httpPath = str({ maxLength: 1024, pattern: /^\/[^?# ]*$/, patternHint: 'a path starting with "/" without "?", "#" or spaces' });
 
@@ -242,4 +242,4 @@ function refineRule(rIn: Rule, { at, ctx }: { at: Cursor; ctx: RuleContext }): v
   // services: rejected for every rule side (see entityRule).
 }
 
-export const rules = (ctx: RuleContext): Check<Rule[]> => list(rule(ctx), { maxItems: 1024 });
+export const rules = (ctx: RuleContext): Check<Rule[]> => list(named('Rule', rule(ctx)), { maxItems: 1024 });

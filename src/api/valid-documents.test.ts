@@ -319,7 +319,6 @@ spec:
   sourceAddress: None
   nextHopMode: Self
   numAllowedLocalASNumbers: 1
-  filters: [export-only-pools]
 `,
     spec: { peerIP: '192.0.2.1:1179', asNumber: 65001 },
   },

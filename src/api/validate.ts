@@ -47,6 +47,39 @@ export class Cursor {
 
 export type Check<T = unknown> = (value: unknown, at: Cursor) => T;
 
+/**
+ * What a check looks like inside, so the field-support table can list every
+ * field of every kind from the same schemas that validate them (one source of
+ * truth: a field added to a schema and missing from the table fails a test).
+ * Leaf checks (strings, numbers, CIDRs ...) have no shape.
+ */
+export type Shape =
+  | { kind: 'object'; fields: Fields }
+  | { kind: 'list'; item: Check }
+  | { kind: 'map'; value: Check }
+  | { kind: 'named'; name: string; inner: Check };
+
+const shapes = new WeakMap<Check, Shape>();
+
+/** The shape recorded for a check by obj/list/map/named/withShapeOf, if any. */
+export function shapeOf(check: Check): Shape | undefined {
+  return shapes.get(check);
+}
+
+/** Marks a check as a shared type (e.g. Rule) that the field table lists once, under its name. */
+export function named<T>(name: string, check: Check<T>): Check<T> {
+  const out: Check<T> = (v, at) => check(v, at);
+  shapes.set(out, { kind: 'named', name, inner: check });
+  return out;
+}
+
+/** For a hand-written wrapper around another check: it has the same fields. */
+export function withShapeOf<T>(check: Check<T>, like: Check): Check<T> {
+  const shape = shapes.get(like);
+  if (shape) shapes.set(check, shape);
+  return check;
+}
+
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
@@ -156,7 +189,7 @@ export interface ListOptions {
 }
 
 export function list<T>(item: Check<T>, opts: ListOptions = {}): Check<T[]> {
-  return (v, at) => {
+  const check: Check<T[]> = (v, at) => {
     if (!Array.isArray(v)) {
       at.add(`must be a list, got ${describe(v)}`);
       return [];
@@ -174,11 +207,13 @@ export function list<T>(item: Check<T>, opts: ListOptions = {}): Check<T[]> {
       return item(x, at.item(i));
     });
   };
+  shapes.set(check, { kind: 'list', item });
+  return check;
 }
 
 /** A string-keyed map (labels, annotations): every key and value checked. */
 export function map<V>(key: Check<string>, value: Check<V>): Check<Record<string, V>> {
-  return (v, at) => {
+  const check: Check<Record<string, V>> = (v, at) => {
     if (!isPlainObject(v)) {
       at.add(`must be a map of keys to values, got ${describe(v)}`);
       return {};
@@ -191,6 +226,8 @@ export function map<V>(key: Check<string>, value: Check<V>): Check<Record<string
     }
     return out;
   };
+  shapes.set(check, { kind: 'map', value });
+  return check;
 }
 
 export type Fields = Record<string, Check>;
@@ -208,7 +245,7 @@ export interface ObjectOptions<T> {
  */
 export function obj<T = Record<string, unknown>>(fields: Fields, opts: ObjectOptions<T> = {}): Check<T> {
   const valid = Object.keys(fields);
-  return (v, at) => {
+  const check: Check<T> = (v, at) => {
     if (!isPlainObject(v)) {
       at.add(`must be an object with fields ${valid.join(', ')}; got ${describe(v)}`);
       return {} as T;
@@ -231,6 +268,8 @@ export function obj<T = Record<string, unknown>>(fields: Fields, opts: ObjectOpt
     opts.refine?.(out as T, at);
     return out as T;
   };
+  shapes.set(check, { kind: 'object', fields });
+  return check;
 }
 
 /** Anything (used for free-form subtrees we pass through, e.g. status). */

@@ -185,3 +185,19 @@ test('validate: offline, counts, per-resource failures', async () => {
   assert.equal(r.stderr, "Failed to validate 'IPPool' resource: [IPPool(<unnamed>)] metadata.name: is required; spec.cidr: is required (bad.yaml document 2, line 8)\n");
   assert.equal(io.connects.length, 0, 'validate never opens the datastore');
 });
+
+test('fields calico-ts does not act on are named in warnings; refused ones write nothing', async () => {
+  const felix = `apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata:\n  name: default\nspec:\n  bpfEnabled: true\n  ipv6Support: true\n`;
+  const io = new FakeIO({ files: { 'felix.yaml': felix, 'wg.yaml': felix.replace('bpfEnabled: true', 'wireguardEnabled: true') } });
+  let r = await io.run('apply -f felix.yaml');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^Warning: FelixConfiguration\(default\): spec\.bpfEnabled is accepted but not acted on by calico-ts: .*eBPF/m);
+  assert.doesNotMatch(r.stderr, /ipv6Support/, 'set to what calico-ts does anyway: quiet');
+  r = await io.run('validate -f felix.yaml');
+  assert.match(r.stderr, /Warning: FelixConfiguration\(default\): spec\.bpfEnabled/);
+  r = await io.run('apply -f wg.yaml');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /spec\.wireguardEnabled.*WireGuard is not available/);
+  const stored = await io.datastore.get({ kind: 'FelixConfiguration', name: 'default' });
+  assert.deepEqual(stored.spec, { bpfEnabled: true, ipv6Support: true }, 'the refused apply changed nothing');
+});

@@ -6,6 +6,7 @@
 import { isCalicoError } from '../base/errors.js';
 import { isResourceKind, KIND_INFO } from '../api/kinds.js';
 import type { Resource } from '../api/resource.js';
+import { fieldWarnings } from '../api/index.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { boolFlag, stringFlag, invalidArgument, type FlagSpec } from './args.js';
 import { ALLOW_VERSION_MISMATCH_FLAG, CONFIG_FLAG, NAMESPACE_FLAG, type CommandContext } from './command.js';
@@ -41,6 +42,17 @@ export function invalidOutcomes(checked: CheckedDocument[]): ResourceOutcome[] {
   return checked
     .filter((c) => c.issues !== undefined)
     .map((c) => ({ kind: c.kind, label: c.label, origin: c.origin, ok: false, reason: issuesText(c.label, c.issues ?? []) }));
+}
+
+/**
+ * Fields calico-ts accepts but does not act on (docs/fields.md "warned"): one
+ * line each on stderr, so a user copying a Calico configuration knows.
+ */
+export function printFieldWarnings(ctx: CommandContext, checked: CheckedDocument[]): void {
+  for (const c of checked) {
+    if (!c.resource) continue;
+    for (const w of fieldWarnings(c.resource)) ctx.err(`Warning: ${c.label}: ${w.path} ${w.message}`);
+  }
 }
 
 export function printReport(ctx: CommandContext, report: Report): number {
@@ -87,6 +99,7 @@ export async function runWrite(ctx: CommandContext, action: 'create' | 'apply' |
   const checked = refuseReadOnly(await readCheckedDocuments(ctx));
   const invalid = invalidOutcomes(checked);
   if (invalid.length > 0) return printReport(ctx, rejectedReport(action, { invalid, total: checked.length }));
+  printFieldWarnings(ctx, checked);
 
   const ds = await ctx.datastore();
   const skipExists = action === 'create' && boolFlag(ctx.args, 'skip-exists');

@@ -128,3 +128,14 @@ test('CAS retries are counted when another writer interferes', async () => {
   assert.ok(client.stats.casRetries + other.stats.casRetries > 0);
   assert.ok(isClean(checkIpam(await client.snapshot())));
 });
+
+test('autoAllocateBlocks false: no new block is claimed; a host with a block still allocates from it', async () => {
+  const { kv, client } = setup({ pools: [poolView({ name: 'p', cidr: '192.0.2.0/26', blockSize: 28 })] });
+  await client.autoAssign({ handleId: 'a', host: 'a', num4: 1 });
+  await client.setConfig({ autoAllocateBlocks: false, strictAffinity: true });
+  const before = await dump(kv);
+  await assert.rejects(client.autoAssign({ handleId: 'b', host: 'b', num4: 1 }), (e) => isIpamError(e, 'pool-exhausted'));
+  assert.equal(await dump(kv), before, 'the refused allocation claimed nothing');
+  const more = await client.autoAssign({ handleId: 'a2', host: 'a', num4: 1 });
+  assert.equal((await client.ownerOf(more.ipv4[0]!)).block?.affinity, 'host:a');
+});

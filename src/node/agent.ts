@@ -7,6 +7,7 @@
 import type { Datastore, WatchEvent } from '../datastore/datastore.js';
 import { isCalicoError } from '../base/errors.js';
 import type { Resource } from '../api/resource.js';
+import { fieldWarnings } from '../api/index.js';
 import { CalcGraph } from '../calc/graph.js';
 import { CalcSyncer } from '../calc/syncer.js';
 import type { CalcUpdate } from '../calc/output.js';
@@ -180,7 +181,10 @@ export class CalicoNode {
 
   private async felixSpec(name: string): Promise<Record<string, unknown> | undefined> {
     try {
-      return ((await this.opts.datastore.get({ kind: 'FelixConfiguration', name })).spec ?? {}) as Record<string, unknown>;
+      const resource = await this.opts.datastore.get({ kind: 'FelixConfiguration', name });
+      // Settings Felix has and calico-ts does not act on (docs/fields.md): say so once, by name.
+      for (const w of fieldWarnings(resource)) this.opts.log.warning(`FelixConfiguration(${name}): ${w.path} ${w.message}`);
+      return (resource.spec ?? {}) as Record<string, unknown>;
     } catch (err) {
       if (isCalicoError(err, 'not-found')) return undefined;
       throw err;

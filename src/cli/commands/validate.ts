@@ -1,7 +1,7 @@
 // calicoctl validate: check resources offline, without a datastore.
 import type { Command } from '../command.js';
 import { issuesText, summarize, type ResourceOutcome } from '../outcome.js';
-import { FILENAME_FLAG, RECURSIVE_FLAG, SKIP_EMPTY_FLAG, printReport, readCheckedDocuments } from '../write-resources.js';
+import { FILENAME_FLAG, RECURSIVE_FLAG, SKIP_EMPTY_FLAG, printFieldWarnings, printReport, readCheckedDocuments } from '../write-resources.js';
 import { NAMESPACE_FLAG } from '../command.js';
 
 export const validateCommand: Command = {
@@ -15,10 +15,13 @@ export const validateCommand: Command = {
   description: `Parses and validates each resource offline (no datastore is contacted): the
 same checks create/apply/replace run before writing. Prints
 "Successfully validated N resource(s)", or one line per invalid resource naming
-the field, the reason, the file and the document number (exit code 1).`,
+the field, the reason, the file and the document number (exit code 1).
+Fields calico-ts accepts but does not act on are named in "Warning:" lines
+on stderr (see docs/fields.md).`,
   flags: [FILENAME_FLAG, RECURSIVE_FLAG, SKIP_EMPTY_FLAG, NAMESPACE_FLAG, { name: 'allow-version-mismatch', type: 'boolean', description: 'Accepted for compatibility.' }],
   run: async (ctx) => {
     const checked = await readCheckedDocuments(ctx);
+    printFieldWarnings(ctx, checked);
     const outcomes: ResourceOutcome[] = checked.map((c) => ({
       kind: c.kind,
       label: c.label,
