@@ -62,7 +62,7 @@ export interface ApplyMetrics {
   interfaceRefreshes: number;
   /** Times the route and neighbour views were dropped and read back (routeRefreshInterval). */
   routeRefreshes: number;
-  /** Objects of the other backend removed (after a backend switch). */
+  /** Removals of the other backend's objects (per nft table, iptables family, ipset batch), after a backend switch. */
   retiredObjects: number;
 }
 
@@ -325,7 +325,7 @@ export class ApplyLoop {
     ];
     for (const key of keys) this.failures.delete(key);
     for (const i of stale) this.sysctlDone.delete(i);
-    this.log('info', 'interfaces appeared or were re-created; re-applying their routes, neighbours and sysctls', { interfaces: [...stale].sort() });
+    this.log('info', 'interfaces appeared, came up or were re-created; re-applying their routes, neighbours and sysctls', { interfaces: [...stale].sort() });
   }
 
   /** Once per loop, after a round that left no policy object failing: the other backend's objects go. */

@@ -101,7 +101,7 @@ export class CalicoNode {
     m.declare('calico_node_dataplane_rebuilds_total', 'Dataplane rebuilds after a FelixConfiguration change.', 'counter');
     m.declare('calico_node_interface_refreshes_total', 'Interfaces whose routes, neighbours and sysctls were re-applied (appeared, came up, re-created).', 'counter');
     m.declare('calico_node_route_refreshes_total', 'Route and neighbour read-backs (routeRefreshInterval).', 'counter');
-    m.declare('calico_node_backend_objects_removed_total', 'Removals of the other policy backend\'s objects (after a backend switch).', 'counter');
+    m.declare('calico_node_backend_objects_removed_total', 'Removals of the other policy backend\'s objects (per nft table, iptables family, ipset batch; after a backend switch).', 'counter');
   }
 
   get state(): NodeState {
