@@ -360,3 +360,22 @@ export function ipVersionOf(addressOrMember: string): IpVersion {
   const address = comma === -1 ? addressOrMember : addressOrMember.slice(0, comma);
   return address.includes(':') ? 6 : 4;
 }
+
+/**
+ * A whole state as one batch, in the order the graph itself guarantees
+ * (sets, then policies and profiles, then endpoints and pools; inSync last).
+ * Folding it into `emptyDesiredState()` yields `state` again: a consumer that
+ * starts late (a dataplane rebuilt after a configuration change) gets the
+ * state without the history.
+ */
+export function stateAsUpdates(state: DesiredPolicyState): CalcUpdate[] {
+  const out: CalcUpdate[] = [];
+  for (const ipSet of state.ipSets.values()) out.push({ type: 'ipSetUpserted', ipSet });
+  for (const policy of state.policies.values()) out.push({ type: 'policyUpserted', policy });
+  for (const profile of state.profiles.values()) out.push({ type: 'profileUpserted', profile });
+  for (const endpoint of state.workloadEndpoints.values()) out.push({ type: 'workloadEndpointUpserted', endpoint });
+  for (const endpoint of state.hostEndpoints.values()) out.push({ type: 'hostEndpointUpserted', endpoint });
+  for (const pool of state.ipPools.values()) out.push({ type: 'ipPoolUpserted', pool });
+  if (state.inSync) out.push({ type: 'inSync' });
+  return out;
+}

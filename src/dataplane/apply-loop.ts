@@ -12,6 +12,11 @@
 // after any failure (mark), only differences are written, and objects we own
 // but no longer want are deleted (sweep): correct state is never flushed.
 // A failed object is retried with exponential backoff while the others go on.
+// The views of routes and neighbours are dropped and read again when asked
+// (refreshKernelViews: Felix's routeRefreshInterval), and the entries on an
+// interface are forgotten when it appears, comes up or is re-created
+// (interfacesChanged), so they are written again. After the first round whose
+// policy is fully in place, the other backend's objects are removed (retire).
 
 import type { DataplaneConfig } from '../rules/model.js';
 import { CompileCache, compileRuleset } from '../rules/compile-endpoints.js';
@@ -21,10 +26,11 @@ import { DataplaneFatalError } from './errors.js';
 import type { DataplaneManagers } from './managers.js';
 import { modelFromCalc } from './model-from-calc.js';
 import type { PolicyBackend } from './policy-backend.js';
+import type { BackendCleanup } from './backend-cleanup.js';
 import type { Clock, Conntrack, HostInterface, HostInterfaces, Links, Neighbor, Neighbors, Route, RouteTable, Sysctl } from './ports.js';
 
 export type ApplyLoopState = 'waiting-for-sync' | 'idle' | 'scheduled' | 'applying' | 'stopped' | 'failed';
-export type FailureKind = 'policy' | 'route' | 'neighbor' | 'sysctl' | 'conntrack';
+export type FailureKind = 'policy' | 'route' | 'neighbor' | 'sysctl' | 'conntrack' | 'cleanup';
 export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
 export interface ApplyLoopOptions {
@@ -40,6 +46,8 @@ export interface ApplyLoopOptions {
   log?: LogFn;
   /** While host endpoints exist, the host's interface addresses are re-read this often (expectedIPs resolution). Default 10 s. */
   hostInterfaceRefreshMs?: number;
+  /** The other policy backend, whose objects of ours go once this backend's policy is in place. */
+  retire?: BackendCleanup;
 }
 
 export interface ApplyMetrics {
@@ -50,6 +58,12 @@ export interface ApplyMetrics {
   failures: Record<FailureKind, number>;
   endpoints: number;
   policies: number;
+  /** Interfaces whose routes, neighbours and sysctls were re-applied because they appeared, came up or were re-created. */
+  interfaceRefreshes: number;
+  /** Times the route and neighbour views were dropped and read back (routeRefreshInterval). */
+  routeRefreshes: number;
+  /** Removals of the other backend's objects (per nft table, iptables family, ipset batch), after a backend switch. */
+  retiredObjects: number;
 }
 
 interface Failure {
@@ -103,7 +117,13 @@ export class ApplyLoop {
   private hostInterfaces: HostInterface[] | undefined;
   private hostInterfacesStale = true;
   private hostInterfacesTimer: unknown;
-  readonly metrics: ApplyMetrics = { rounds: 0, resyncs: 0, lastRoundMs: 0, roundDurationsMs: [], failures: { policy: 0, route: 0, neighbor: 0, sysctl: 0, conntrack: 0 }, endpoints: 0, policies: 0 };
+  /** Interfaces reported new/up/re-created since the last round started; handled at the start of the next. */
+  private staleInterfaces = new Set<string>();
+  private refreshViews = false;
+  private retireAttempts = 0;
+  private retired = false;
+  readonly metrics: ApplyMetrics = { rounds: 0, resyncs: 0, lastRoundMs: 0, roundDurationsMs: [], failures: { policy: 0, route: 0, neighbor: 0, sysctl: 0, conntrack: 0, cleanup: 0 }, endpoints: 0, policies: 0,
+    interfaceRefreshes: 0, routeRefreshes: 0, retiredObjects: 0 };
   private readonly minIntervalMs: number;
   private readonly backoff: { initialMs: number; maxMs: number; maxPolicyAttempts: number };
   private readonly log: LogFn;
@@ -158,6 +178,27 @@ export class ApplyLoop {
     });
   }
 
+  /**
+   * Interfaces that appeared, came up or were re-created (a new index): the
+   * kernel holds none of our routes or neighbours on them and their sysctls
+   * are the defaults, whatever our views say. Forgotten at the start of the
+   * next round (not now: a round in flight may still record a write it made
+   * on the old interface), which is scheduled if any of them is ours.
+   */
+  interfacesChanged(names: string[]): void {
+    const ours = new Set(this.opts.managers.endpoints.interfaces());
+    const relevant = names.filter((n) => ours.has(n));
+    if (relevant.length === 0) return;
+    for (const n of relevant) this.staleInterfaces.add(n);
+    this.kick();
+  }
+
+  /** Drop the route and neighbour views and read them back in the next round (mark-and-sweep again). */
+  refreshKernelViews(): void {
+    this.refreshViews = true;
+    this.kick();
+  }
+
   /** Stops the loop; what is in the kernel stays (graceful shutdown never tears the dataplane down). */
   async stop(): Promise<void> {
     // No new round may start once stopping: a round in flight finishes, nothing follows it.
@@ -198,6 +239,8 @@ export class ApplyLoop {
     this.dirty = false;
     const managers = this.opts.managers;
     try {
+      // First, before anything awaits: an interface reported after this point is handled by the next round.
+      this.forgetStale();
       await this.refreshHostInterfaces();
       const desired = compileRuleset(modelFromCalc(managers.snapshot(), this.opts.config, this.hostInterfaces), this.compileCache);
       managers.clearChanged();
@@ -206,6 +249,7 @@ export class ApplyLoop {
       for (const ip of managers.endpoints.takeFlushes()) this.pendingFlushes.add(ip);
       // Policy before routes: a new workload becomes reachable only once its chains exist.
       await this.syncPolicy(desired);
+      await this.retireOtherBackend();
       await this.syncRoutes();
       await this.syncNeighbors();
       await this.syncSysctls();
@@ -260,6 +304,56 @@ export class ApplyLoop {
     }
   }
 
+  private forgetStale(): void {
+    if (this.refreshViews) {
+      this.refreshViews = false;
+      this.routesView = undefined;
+      this.neighborsView = undefined;
+      this.metrics.routeRefreshes++;
+    }
+    if (this.staleInterfaces.size === 0) return;
+    const stale = this.staleInterfaces;
+    this.staleInterfaces = new Set();
+    this.metrics.interfaceRefreshes += stale.size;
+    for (const [k, r] of this.routesView ?? []) if (stale.has(r.dev)) this.routesView!.delete(k);
+    for (const [k, n] of this.neighborsView ?? []) if (stale.has(n.dev)) this.neighborsView!.delete(k);
+    // Objects waiting out a backoff because the interface was missing or down: try now.
+    const keys = [
+      ...this.opts.managers.endpoints.desiredRoutes().filter((r) => stale.has(r.dev)).map((r) => `route:${r.dst}`),
+      ...this.opts.managers.endpoints.desiredNeighbors().filter((n) => stale.has(n.dev)).map((n) => `neighbor:${n.ip}`),
+      ...[...stale].map((i) => `sysctl:${i}`),
+    ];
+    for (const key of keys) this.failures.delete(key);
+    for (const i of stale) this.sysctlDone.delete(i);
+    this.log('info', 'interfaces appeared, came up or were re-created; re-applying their routes, neighbours and sysctls', { interfaces: [...stale].sort() });
+  }
+
+  /** Once per loop, after a round that left no policy object failing: the other backend's objects go. */
+  private async retireOtherBackend(): Promise<void> {
+    const retire = this.opts.retire;
+    if (!retire || this.retired || this.needRead || [...this.failures.values()].some((f) => f.kind === 'policy')) return;
+    if (this.inBackoff('cleanup')) return;
+    try {
+      const removed = await retire.removeAll();
+      this.retired = true;
+      this.failures.delete('cleanup');
+      this.metrics.retiredObjects += removed.length;
+      if (removed.length) this.log('info', `removed the ${retire.name} backend's objects (this agent runs ${this.opts.backend.name})`, { removed });
+    } catch (err) {
+      // Not fatal: leftover rules of the old backend filter next to the new ones (a packet must pass both),
+      // they do not open anything. Retried a few times, then left for the operator.
+      this.retireAttempts++;
+      if (this.retireAttempts >= this.backoff.maxPolicyAttempts) {
+        this.retired = true;
+        this.failures.delete('cleanup');
+        this.metrics.failures.cleanup++;
+        this.log('error', `could not remove the ${retire.name} backend's objects; giving up (remove them by hand)`, { error: err instanceof Error ? err.message : String(err), attempts: this.retireAttempts });
+        return;
+      }
+      this.recordFailure('cleanup', 'cleanup', err);
+    }
+  }
+
   private inBackoff(key: string): boolean {
     const f = this.failures.get(key);
     return f !== undefined && f.retryAt > this.opts.clock.now();
@@ -295,7 +389,10 @@ export class ApplyLoop {
     const backend = this.opts.backend;
     try {
       if (this.needRead) await this.read();
-      const changes = backend.diff(desired).filter((n) => !this.inBackoff(n));
+      const differing = new Set(backend.diff(desired));
+      // An object that is right by now (written along with another, e.g. in the batch creating the table) is no longer failing.
+      for (const [k, f] of this.failures) if (f.kind === 'policy' && k !== 'kernel-read' && !differing.has(k)) this.failures.delete(k);
+      const changes = [...differing].filter((n) => !this.inBackoff(n));
       if (changes.length === 0) return;
       try {
         await backend.write(desired, (n) => !this.inBackoff(n));

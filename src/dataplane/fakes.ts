@@ -5,7 +5,7 @@
 // after a successful write, so listings matter only when it reads back).
 
 import { DataplaneError } from './errors.js';
-import type { Clock, Conntrack, ExecResult, Exec, HostInterface, HostInterfaces, Ipset, IptablesFamily, IptablesRestore, Link, Links, Neighbor, Neighbors, Nft, Route, RouteTable, Sysctl } from './ports.js';
+import type { Clock, Conntrack, ExecResult, Exec, HostInterface, HostInterfaces, Ipset, IptablesFamily, IptablesRestore, Link, LinkNotice, Links, Neighbor, Neighbors, Nft, Route, RouteTable, Sysctl } from './ports.js';
 
 class FailSwitch {
   readonly log: string[] = [];
@@ -186,9 +186,43 @@ export class FakeConntrack extends FailSwitch implements Conntrack {
 
 export class FakeLinks extends FailSwitch implements Links {
   links: Link[] = [];
+  private subscribers = new Set<{ onChange(notice?: LinkNotice): void; onFailed(error: string): void }>();
+  /** Number of list() calls, for tests of the interface monitor. */
+  lists = 0;
   async list(): Promise<Link[]> {
+    this.lists++;
     this.check('list');
-    return this.links;
+    return this.links.map((l) => ({ ...l }));
+  }
+  subscribe(handlers: { onChange(notice?: LinkNotice): void; onFailed(error: string): void }): { stop(): void } {
+    this.record('subscribe');
+    this.subscribers.add(handlers);
+    return { stop: () => void this.subscribers.delete(handlers) };
+  }
+  get subscriptions(): number {
+    return this.subscribers.size;
+  }
+  /** Tells every subscriber that links changed (as the kernel's link notifications would). */
+  notify(notice?: LinkNotice): void {
+    for (const s of [...this.subscribers]) s.onChange(notice);
+  }
+  /** Sets a link's admin state and notifies, like `ip link set X down|up`. */
+  setUp(name: string, up: boolean): void {
+    const link = this.links.find((l) => l.name === name);
+    if (!link) throw new Error(`fake links: no link ${name}`);
+    link.up = up;
+    this.notify({ name, index: link.index, up, deleted: false });
+  }
+  /** Ends every subscription with an error (the monitor process died). */
+  breakSubscriptions(error = 'monitor exited'): void {
+    const subs = [...this.subscribers];
+    this.subscribers.clear();
+    for (const s of subs) s.onFailed(error);
+  }
+  /** Deletes and re-creates a link with the same name: a new index, like the kernel gives it. */
+  recreate(name: string, opts: { up?: boolean } = {}): void {
+    const max = Math.max(0, ...this.links.map((l) => l.index));
+    this.links = [...this.links.filter((l) => l.name !== name), { name, index: max + 1, up: opts.up ?? true }];
   }
 }
 

@@ -12,6 +12,8 @@ export interface ExecResult {
 export interface Exec {
   /** Runs argv (no shell); never throws for a non-zero exit, returns it. */
   run(argv: string[], opts?: { input?: string }): Promise<ExecResult>;
+  /** Starts a long-running argv (e.g. `ip -o monitor link`) and hands over its stdout line by line until stop(). Optional: without it there are no event streams. */
+  stream?(argv: string[], handlers: { onLine(line: string): void; onExit(code: number, stderr: string): void }): { stop(): void };
 }
 
 /** nftables: our one table. */
@@ -87,8 +89,24 @@ export interface Link {
   up: boolean;
 }
 
+/** What one link notification said, when the driver could read it. */
+export interface LinkNotice {
+  name: string;
+  index: number;
+  /** Administratively up (the `UP` flag). */
+  up: boolean;
+  deleted: boolean;
+}
+
 export interface Links {
   list(): Promise<Link[]>;
+  /**
+   * Reports that links changed (added, deleted, renamed, up/down) until stop().
+   * The caller lists again on onChange; the notice, when present, matters
+   * for states a later listing cannot show (a link that went down and came
+   * back up in between). onFailed: the subscription ended on its own.
+   */
+  subscribe(handlers: { onChange(notice?: LinkNotice): void; onFailed(error: string): void }): { stop(): void };
 }
 
 /** A host interface and the addresses on it (plain addresses, no prefix length). */

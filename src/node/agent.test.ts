@@ -7,6 +7,7 @@ import { CalicoNode } from './agent.js';
 import { nodeConfigFromEnv } from './config.js';
 import type { FelixSettings } from './config.js';
 import { FakeDataplane } from './dataplane.js';
+import { FakeClock } from '../dataplane/fakes.js';
 import { createLogger } from './log.js';
 import { startHttpEndpoints } from './health-server.js';
 import { desiredNode } from './registration.js';
@@ -20,9 +21,9 @@ function setup(env: Record<string, string>) {
   const ds = new ResourceStore(new MemoryKV());
   const lines: string[] = [];
   const log = createLogger({ level: 'debug', sink: (l) => lines.push(l), now: () => new Date(0) });
-  const dataplane = new FakeDataplane();
+  const dataplanes: FakeDataplane[] = [];
   let settings: FelixSettings | undefined;
-  let restarts = 0;
+  const clock = new FakeClock();
   const node = new CalicoNode({
     config: nodeConfigFromEnv(env, 'host-a'),
     env,
@@ -31,11 +32,22 @@ function setup(env: Record<string, string>) {
     hostAddresses: () => [{ iface: 'eth0', address: '192.0.2.10', prefixLength: 24, family: 4, internal: false }],
     makeDataplane: (s) => {
       settings = s;
-      return dataplane;
+      dataplanes.push(new FakeDataplane());
+      return dataplanes.at(-1)!;
     },
-    onRestartNeeded: () => restarts++,
+    clock,
   });
-  return { ds, lines, dataplane, node, settings: () => settings, restarts: () => restarts };
+  return {
+    ds,
+    lines,
+    get dataplane() {
+      return dataplanes.at(-1)!;
+    },
+    dataplanes,
+    clock,
+    node,
+    settings: () => settings,
+  };
 }
 
 test('agent: registers its Node, merges FelixConfiguration, feeds the dataplane, reports health and metrics', async () => {
@@ -71,12 +83,15 @@ test('agent: registers its Node, merges FelixConfiguration, feeds the dataplane,
   assert.match(await (await fetch(`${base}/metrics`)).text(), /# TYPE felix_int_dataplane_apply_time_seconds histogram/);
   assert.equal((await fetch(`${base}/nope`)).status, 404);
 
-  // A FelixConfiguration change asks for a restart (settings apply on restart, like Felix).
+  // A FelixConfiguration change rebuilds the dataplane in process (live-config.test.ts has the details).
   await t.ds.update({ ...(await t.ds.get({ kind: 'FelixConfiguration', name: 'default' })), spec: { defaultEndpointToHostAction: 'Drop' } });
-  await until(() => t.restarts() === 1);
+  await until(() => t.lines.some((l) => /FelixConfiguration changed; applying/.test(l)));
+  t.clock.advance(500);
+  await until(() => t.dataplanes.length === 2);
+  assert.equal(t.settings()!.defaultEndpointToHostAction, 'Drop');
 
   await t.node.stop();
-  assert.equal(t.dataplane.stopped, true);
+  assert.ok(t.dataplanes.every((d) => d.stopped));
   assert.equal(t.node.state, 'stopped');
   assert.equal((await fetch(`${base}/readiness`)).status, 503);
   await http.close();

@@ -4,18 +4,26 @@
 //   FelixConfiguration (default, node.<name>, FELIX_*) -> dataplane ->
 //   one datastore watch -> syncer -> calc graph -> dataplane.apply
 // A lifecycle state machine makes illegal transitions throw.
+// FelixConfiguration is live: a change takes effect at once for the log level
+// (and whatever onSettings applies), and rebuilds the dataplane in process
+// when the dataplane's part of the settings changed (dataplane-reloader.ts).
 import type { Datastore, WatchEvent } from '../datastore/datastore.js';
 import { isCalicoError } from '../base/errors.js';
 import type { Resource } from '../api/resource.js';
-import { fieldWarnings } from '../api/index.js';
+import type { FieldIssue } from '../base/errors.js';
+import { stateAsUpdates } from '../calc/output.js';
+import type { Clock } from '../dataplane/ports.js';
+import { systemClock } from '../dataplane/linux/clock.js';
 import { CalcGraph } from '../calc/graph.js';
 import { CalcSyncer } from '../calc/syncer.js';
 import type { CalcUpdate } from '../calc/output.js';
 import { chooseNodeAddress } from './autodetect.js';
 import type { HostAddress } from './autodetect.js';
-import { effectiveFelixSettings, felixOverridesFromEnv } from './config.js';
+import { felixOverridesFromEnv } from './config.js';
 import type { AddressSetting, Env, FelixSettings, NodeConfig } from './config.js';
 import type { Dataplane } from './dataplane.js';
+import { DataplaneReloader } from './dataplane-reloader.js';
+import { changedSettings, FelixLayers, type FelixWarnings } from './felix-layers.js';
 import type { Logger } from './log.js';
 import { MetricsRegistry } from './metrics.js';
 import { registerNode } from './registration.js';
@@ -37,15 +45,21 @@ export interface CalicoNodeOptions {
   config: NodeConfig;
   env: Env;
   datastore: Datastore;
-  /** Builds the dataplane once the effective settings are known. */
+  /** Builds the dataplane once the effective settings are known, and again after a change of them (see dataplaneKey). */
   makeDataplane(settings: FelixSettings): Dataplane;
+  /** The part of the settings makeDataplane uses; the dataplane is rebuilt only when it changes. Default: all of them. */
+  dataplaneKey?(settings: FelixSettings): string;
   /** This host's addresses (in the agent's network namespace), for autodetection. */
   hostAddresses(): HostAddress[];
   log: Logger;
   /** BGP (CALICO_NETWORKING_BACKEND=bird): fed from the same datastore connection once in sync. */
   bgp?: BgpPort;
-  /** Called when FelixConfiguration changes after start: settings only apply on restart, like Felix. */
-  onRestartNeeded?(reason: string): void;
+  /** The effective settings at start (changed: []) and after every change (the names that changed), e.g. to set the log level at once. */
+  onSettings?(settings: FelixSettings, changed: string[]): void;
+  /** Timers of the dataplane rebuild (default: the system clock). */
+  clock?: Clock;
+  /** Quiet period after a FelixConfiguration change before the dataplane is rebuilt (a burst is one rebuild). Default 500 ms. */
+  reloadSettleMs?: number;
 }
 
 export interface Health {
@@ -58,9 +72,8 @@ export class CalicoNode {
   private stateValue: NodeState = 'created';
   private graph: CalcGraph | undefined;
   private syncer: CalcSyncer | undefined;
-  private dataplane: Dataplane | undefined;
-  private settingsJson = '';
-  private felixLayers: { global?: Record<string, unknown>; node?: Record<string, unknown>; env?: Record<string, unknown> } = {};
+  private dataplane: DataplaneReloader | undefined;
+  private felixLayers: FelixLayers | undefined;
   private pendingUpdates = 0;
   private bgpTracker: BgpInputsTracker | undefined;
   private bgpUpdater: BgpUpdater | undefined;
@@ -84,6 +97,11 @@ export class CalicoNode {
     m.declare('felix_ipsets_calico', 'IP sets referenced by active policies.', 'gauge');
     m.declare('felix_calc_graph_updates_processed', 'Resource updates processed by the calc graph.', 'counter');
     m.declare('calico_node_datastore_in_sync', '1 once the datastore initial state has been processed.', 'gauge');
+    m.declare('calico_node_felix_configuration_updates_total', 'FelixConfiguration versions seen after start, by result (applied, unchanged, rejected).', 'counter');
+    m.declare('calico_node_dataplane_rebuilds_total', 'Dataplane rebuilds after a FelixConfiguration change.', 'counter');
+    m.declare('calico_node_interface_refreshes_total', 'Interfaces whose routes, neighbours and sysctls were re-applied (appeared, came up, re-created).', 'counter');
+    m.declare('calico_node_route_refreshes_total', 'Route and neighbour read-backs (routeRefreshInterval).', 'counter');
+    m.declare('calico_node_backend_objects_removed_total', 'Removals of the other policy backend\'s objects (per nft table, iptables family, ipset batch; after a backend switch).', 'counter');
   }
 
   get state(): NodeState {
@@ -113,17 +131,26 @@ export class CalicoNode {
 
       const { overrides, unknown } = felixOverridesFromEnv(this.opts.env);
       if (unknown.length) log.warning('ignoring unknown FELIX_* settings', { variables: unknown });
-      this.felixLayers = {
-        global: await this.felixSpec('default'),
-        node: await this.felixSpec(`node.${config.nodeName}`),
-        env: overrides,
-      };
-      this.settings = effectiveFelixSettings(this.felixLayers);
-      this.settingsJson = JSON.stringify(this.settings);
+      const layers = (this.felixLayers = new FelixLayers({ nodeName: config.nodeName, env: overrides }));
+      const { rejected, warned } = layers.load({ global: await this.felixResource('default'), node: await this.felixResource(layers.nodeResourceName) });
+      this.logFieldWarnings(warned);
+      for (const r of rejected) {
+        log.error(`FelixConfiguration ${r.name} has invalid fields; they are ignored (built-in or lower-layer values apply) until it is fixed`, { resource: r.name, issues: describeIssues(r.issues) });
+      }
+      this.settings = layers.effective();
       log.info('effective FelixConfiguration', { settings: this.settings });
+      this.opts.onSettings?.(this.settings, []);
 
-      this.dataplane = this.opts.makeDataplane(this.settings);
-      this.graph = new CalcGraph({ nodeName: config.nodeName });
+      const graph = (this.graph = new CalcGraph({ nodeName: config.nodeName }));
+      this.dataplane = new DataplaneReloader({
+        make: (s) => this.opts.makeDataplane(s),
+        key: this.opts.dataplaneKey ?? ((s) => JSON.stringify(s)),
+        currentState: () => stateAsUpdates(graph.snapshot()),
+        clock: this.opts.clock ?? systemClock,
+        log: log.child({ component: 'dataplane-reload' }),
+        ...(this.opts.reloadSettleMs !== undefined ? { settleMs: this.opts.reloadSettleMs } : {}),
+      });
+      this.dataplane.start(this.settings);
       const bgp = this.opts.bgp;
       if (bgp) {
         const tracker = (this.bgpTracker = new BgpInputsTracker(config.nodeName));
@@ -179,12 +206,9 @@ export class CalicoNode {
     return choice.cidr;
   }
 
-  private async felixSpec(name: string): Promise<Record<string, unknown> | undefined> {
+  private async felixResource(name: string): Promise<Resource | undefined> {
     try {
-      const resource = await this.opts.datastore.get({ kind: 'FelixConfiguration', name });
-      // Settings Felix has and calico-ts does not act on (docs/fields.md): say so once, by name.
-      for (const w of fieldWarnings(resource)) this.opts.log.warning(`FelixConfiguration(${name}): ${w.path} ${w.message}`);
-      return (resource.spec ?? {}) as Record<string, unknown>;
+      return await this.opts.datastore.get({ kind: 'FelixConfiguration', name });
     } catch (err) {
       if (isCalicoError(err, 'not-found')) return undefined;
       throw err;
@@ -201,22 +225,35 @@ export class CalicoNode {
     }
   }
 
+  /** Settings Felix has and calico-ts does not act on (docs/fields.md): named in the log whenever a version is accepted. */
+  private logFieldWarnings(warned: FelixWarnings[]): void {
+    for (const w of warned) for (const f of w.warnings) this.opts.log.warning(`FelixConfiguration(${w.name}): ${f.path} ${f.message}`);
+  }
+
+    /** FelixConfiguration `default` / `node.<name>` changed: validate, re-layer, apply what changed (FELIX_* still wins). */
   private felixChanged(events: WatchEvent[]): void {
-    const names = new Set(['default', `node.${this.opts.config.nodeName}`]);
-    let touched = false;
-    for (const ev of events) {
-      const name = ev.type === 'deleted' ? ev.key.name : ev.resource.metadata.name;
-      if (!names.has(name)) continue;
-      touched = true;
-      const spec = ev.type === 'deleted' ? undefined : (((ev.resource as Resource).spec ?? {}) as Record<string, unknown>);
-      if (name === 'default') this.felixLayers.global = spec;
-      else this.felixLayers.node = spec;
+    const layers = this.felixLayers;
+    if (!layers || !this.settings || (this.stateValue !== 'running' && this.stateValue !== 'starting')) return;
+    const { touched, rejected, warned } = layers.onEvents(events);
+    const log = this.opts.log;
+    this.logFieldWarnings(warned);
+    for (const r of rejected) {
+      this.metrics.inc('calico_node_felix_configuration_updates_total', 1, { result: 'rejected' });
+      log.error(`FelixConfiguration ${r.name} is invalid; this version is ignored and the previous settings stay in force. Fix the fields below and apply it again`, { resource: r.name, issues: describeIssues(r.issues) });
     }
     if (!touched) return;
-    const next = JSON.stringify(effectiveFelixSettings(this.felixLayers));
-    if (next === this.settingsJson) return;
-    this.opts.log.warning('FelixConfiguration changed; the new settings apply after a restart');
-    this.opts.onRestartNeeded?.('FelixConfiguration changed');
+    const next = layers.effective();
+    const changed = changedSettings(this.settings, next);
+    if (changed.length === 0) {
+      this.metrics.inc('calico_node_felix_configuration_updates_total', 1, { result: 'unchanged' });
+      log.info('FelixConfiguration updated; the effective settings are unchanged (FELIX_* overrides or same values)');
+      return;
+    }
+    this.metrics.inc('calico_node_felix_configuration_updates_total', 1, { result: 'applied' });
+    this.settings = next;
+    log.info('FelixConfiguration changed; applying the new settings', { changed, values: Object.fromEntries(changed.map((k) => [k, next[k] ?? null])) });
+    this.opts.onSettings?.(next, changed);
+    this.dataplane?.settingsChanged(next);
   }
 
   health(): Health {
@@ -252,7 +289,11 @@ export class CalicoNode {
       for (const ms of dm.roundDurationsMs.slice(dm.roundDurationsMs.length - fresh)) m.observe('felix_int_dataplane_apply_time_seconds', ms / 1000);
       this.durationsSeen = dm.rounds;
       for (const [kind, n] of Object.entries(dm.failures)) m.set('felix_int_dataplane_failures', n, { kind });
+      m.set('calico_node_interface_refreshes_total', dm.interfaceRefreshes ?? 0);
+      m.set('calico_node_route_refreshes_total', dm.routeRefreshes ?? 0);
+      m.set('calico_node_backend_objects_removed_total', dm.retiredObjects ?? 0);
     }
+    m.set('calico_node_dataplane_rebuilds_total', this.dataplane?.counters.rebuilds ?? 0);
     m.set('felix_int_dataplane_pending_updates', this.pendingUpdates);
     return m.render();
   }
@@ -269,4 +310,9 @@ export class CalicoNode {
     this.to('stopped');
     this.opts.log.info('calico-node stopped; dataplane left in place');
   }
+}
+
+/** Issues for a log line: path and message, each message capped (an unknown-field message lists every valid field). */
+function describeIssues(issues: FieldIssue[]): string[] {
+  return issues.map((i) => `${i.path}: ${i.message.length > 200 ? i.message.slice(0, 200) + '...' : i.message}`);
 }

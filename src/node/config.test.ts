@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isCalicoError, ValidationError } from '../base/errors.js';
-import { dataplaneConfigFrom, effectiveFelixSettings, felixOverridesFromEnv, nodeConfigFromEnv, policyBackendFrom } from './config.js';
+import { dataplaneConfigFrom, dataplaneKeyFrom, effectiveFelixSettings, felixOverridesFromEnv, nodeConfigFromEnv, policyBackendFrom, refreshIntervalsFrom } from './config.js';
 
 test('node config: NODENAME, IP/IP6 modes, AS, backend, run dir', () => {
   const c = nodeConfigFromEnv({ NODENAME: 'Host-1', IP: '192.0.2.10/24', IP6: 'autodetect', AS: '64513', CALICO_NETWORKING_BACKEND: 'none', CALICO_RUN_DIR: '/tmp/r1' }, 'ignored');
@@ -89,4 +89,22 @@ test('dataplane config: failsafe net is carried through; an unreadable net drops
 test('dataplane config: interfacePrefix is split on ","', () => {
   assert.deepEqual(dataplaneConfigFrom(effectiveFelixSettings({})).workloadInterfacePrefixes, ['cali']);
   assert.deepEqual(dataplaneConfigFrom(effectiveFelixSettings({ global: { interfacePrefix: 'cali, tap' } })).workloadInterfacePrefixes, ['cali', 'tap']);
+});
+
+test('refresh intervals: FelixConfiguration durations, FELIX_* in seconds (Felix env form) or as a duration; 0 disables; bad env is refused', () => {
+  assert.deepEqual(refreshIntervalsFrom(effectiveFelixSettings({})), { routeRefreshIntervalMs: 90_000, interfaceRefreshIntervalMs: 90_000 });
+  assert.deepEqual(refreshIntervalsFrom(effectiveFelixSettings({ global: { routeRefreshInterval: '1m30s', interfaceRefreshInterval: '0' } })), { routeRefreshIntervalMs: 90_000, interfaceRefreshIntervalMs: 0 });
+  const { overrides } = felixOverridesFromEnv({ FELIX_ROUTEREFRESHINTERVAL: '10', FELIX_INTERFACEREFRESHINTERVAL: '250ms' });
+  assert.deepEqual(overrides, { routeRefreshInterval: '10s', interfaceRefreshInterval: '250ms' });
+  assert.deepEqual(refreshIntervalsFrom(effectiveFelixSettings({ env: overrides })), { routeRefreshIntervalMs: 10_000, interfaceRefreshIntervalMs: 250 });
+  assert.throws(() => felixOverridesFromEnv({ FELIX_ROUTEREFRESHINTERVAL: 'soon' }), /FELIX_ROUTEREFRESHINTERVAL.*"soon" is not a duration/s);
+});
+
+test('dataplaneKeyFrom: changes with what the dataplane is built from, not with the log level', () => {
+  const base = effectiveFelixSettings({});
+  const key = dataplaneKeyFrom(base);
+  assert.equal(dataplaneKeyFrom(effectiveFelixSettings({ global: { logSeverityScreen: 'Debug', healthPort: 1 } })), key);
+  for (const change of [{ defaultEndpointToHostAction: 'Accept' }, { nftablesMode: 'Disabled' }, { interfacePrefix: 'tap' }, { failsafeInboundHostPorts: [{ protocol: 'TCP', port: 2222 }] }, { routeRefreshInterval: '10s' }]) {
+    assert.notEqual(dataplaneKeyFrom(effectiveFelixSettings({ global: change })), key, JSON.stringify(change));
+  }
 });

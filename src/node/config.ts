@@ -7,6 +7,7 @@ import { ValidationError } from '../base/errors.js';
 import { tryParseCIDROrIP } from '../base/ip.js';
 import type { FieldIssue } from '../base/errors.js';
 import { FELIX_CONFIGURATION_DEFAULTS } from '../api/kinds/felix-configuration.js';
+import { parseDuration } from '../api/values.js';
 import type { DataplaneConfig, EndpointToHostAction, ProtoPort } from '../rules/model.js';
 
 export type Env = Record<string, string | undefined>;
@@ -129,6 +130,11 @@ export function felixOverridesFromEnv(env: Env): { overrides: Record<string, unk
       const n = Number(v);
       if (!Number.isInteger(n)) issues.push({ path: name, message: `"${v}" is not an integer` });
       overrides[field] = n;
+    } else if (typeof def === 'string' && parseDuration(def) !== undefined && def !== '0') {
+      // Durations: Felix's env form is plain seconds ("90"); a Go duration ("1m30s") is accepted too.
+      const d = /^[0-9]+$/.test(v) ? `${v}s` : v;
+      if (parseDuration(d) === undefined) issues.push({ path: name, message: `"${v}" is not a duration: give seconds ("90") or a duration such as "1m30s"` });
+      overrides[field] = d;
     } else if (field === 'failsafeInboundHostPorts' || field === 'failsafeOutboundHostPorts') {
       try {
         overrides[field] = v.toLowerCase() === 'none' ? [] : parseFailsafePorts(v);
@@ -198,4 +204,22 @@ export function policyBackendFrom(s: FelixSettings): 'nftables' | 'iptables' {
   const driver = String((s as Record<string, unknown>).dataplaneDriver ?? '').toLowerCase();
   if (driver === 'iptables' || mode === 'disabled') return 'iptables';
   return 'nftables';
+}
+
+/** Refresh periods in ms (0: off): routeRefreshInterval (routes and neighbours read back), interfaceRefreshInterval (interface rescan). */
+export function refreshIntervalsFrom(s: FelixSettings): { routeRefreshIntervalMs: number; interfaceRefreshIntervalMs: number } {
+  const ms = (v: unknown, fallback: string) => parseDuration(String(v ?? fallback)) ?? parseDuration(fallback)!;
+  return {
+    routeRefreshIntervalMs: ms(s.routeRefreshInterval, FELIX_CONFIGURATION_DEFAULTS.routeRefreshInterval),
+    interfaceRefreshIntervalMs: ms(s.interfaceRefreshInterval, FELIX_CONFIGURATION_DEFAULTS.interfaceRefreshInterval),
+  };
+}
+
+/**
+ * Everything the dataplane is built from. calico-node rebuilds the dataplane
+ * when this changes (and only then), so a setting the dataplane uses must be
+ * read through one of the functions named here.
+ */
+export function dataplaneKeyFrom(s: FelixSettings): string {
+  return JSON.stringify({ backend: policyBackendFrom(s), config: dataplaneConfigFrom(s), refresh: refreshIntervalsFrom(s) });
 }

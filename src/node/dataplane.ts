@@ -2,10 +2,15 @@
 // The real one records into the dataplane engineer's managers and kicks their
 // throttled apply loop (which waits for inSync before touching the kernel);
 // the fake records batches for tests. Stopping never tears kernel state down.
+// The real one also watches interfaces (so a re-created veth gets its routes,
+// neighbours and sysctls back), re-reads routes every routeRefreshInterval,
+// and removes the other policy backend's objects once its own are in place.
 import type { CalcUpdate } from '../calc/output.js';
 import { ApplyLoop } from '../dataplane/apply-loop.js';
 import type { ApplyMetrics, LogFn } from '../dataplane/apply-loop.js';
 import { DataplaneManagers } from '../dataplane/managers.js';
+import { otherBackendCleanup } from '../dataplane/backend-cleanup.js';
+import { InterfaceMonitor } from '../dataplane/interface-monitor.js';
 import { IptablesBackend, NftBackend } from '../dataplane/policy-backend.js';
 import type { PolicyBackend } from '../dataplane/policy-backend.js';
 import type { DataplaneFatalError } from '../dataplane/errors.js';
@@ -56,15 +61,27 @@ export interface ApplyLoopDataplaneOptions {
   log: LogFn;
   onFatal(err: DataplaneFatalError): void;
   minIntervalMs?: number;
+  /** FelixConfiguration routeRefreshInterval: re-read routes and neighbours this often (0: never). Default 90 s. */
+  routeRefreshIntervalMs?: number;
+  /** FelixConfiguration interfaceRefreshInterval: full interface rescan this often, besides notifications (0: notifications only). Default 90 s. */
+  interfaceRefreshIntervalMs?: number;
+  /** Remove the other backend's objects once this backend's policy is in place. Default true. */
+  retireOtherBackend?: boolean;
 }
+
+const DEFAULT_REFRESH_MS = 90_000;
 
 /** The real dataplane: managers + one throttled apply loop over the given ports. */
 export class ApplyLoopDataplane implements Dataplane {
   readonly managers = new DataplaneManagers();
   readonly loop: ApplyLoop;
+  readonly interfaces: InterfaceMonitor;
   private failed = false;
+  private started = false;
+  private stopped = false;
+  private refreshTimer: unknown;
 
-  constructor(opts: ApplyLoopDataplaneOptions) {
+  constructor(private readonly opts: ApplyLoopDataplaneOptions) {
     const backend: PolicyBackend = opts.backend === 'iptables' ? new IptablesBackend({ iptables: opts.ports.iptables, ipset: opts.ports.ipset }) : new NftBackend(opts.ports.nft);
     const loopOpts: ConstructorParameters<typeof ApplyLoop>[0] = {
       managers: this.managers,
@@ -79,12 +96,38 @@ export class ApplyLoopDataplane implements Dataplane {
       },
     };
     if (opts.minIntervalMs !== undefined) loopOpts.minIntervalMs = opts.minIntervalMs;
+    if (opts.retireOtherBackend ?? true) loopOpts.retire = otherBackendCleanup(backend.name, opts.ports);
     this.loop = new ApplyLoop(loopOpts);
+    this.interfaces = new InterfaceMonitor({
+      links: opts.ports.links,
+      clock: opts.clock,
+      log: opts.log,
+      rescanIntervalMs: opts.interfaceRefreshIntervalMs ?? DEFAULT_REFRESH_MS,
+      onChanges: (changes) => this.loop.interfacesChanged(changes.map((c) => c.name)),
+    });
   }
 
   apply(updates: CalcUpdate[]): void {
+    if (this.stopped) return;
+    // Constructing does no I/O (a replacement is built before the old one stops); watching starts with the first batch.
+    if (!this.started) this.startWatching();
     for (const u of updates) this.managers.record(u);
     this.loop.kick();
+  }
+
+  private startWatching(): void {
+    this.started = true;
+    this.interfaces.start();
+    const every = this.opts.routeRefreshIntervalMs ?? DEFAULT_REFRESH_MS;
+    if (every <= 0) return;
+    const tick = () => {
+      this.refreshTimer = this.opts.clock.setTimer(every, () => {
+        if (this.stopped) return;
+        this.loop.refreshKernelViews();
+        tick();
+      });
+    };
+    tick();
   }
 
   status(): DataplaneStatus {
@@ -98,7 +141,11 @@ export class ApplyLoopDataplane implements Dataplane {
     };
   }
 
-  stop(): Promise<void> {
-    return this.loop.stop();
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.refreshTimer !== undefined) this.opts.clock.clearTimer(this.refreshTimer);
+    this.refreshTimer = undefined;
+    await this.interfaces.stop();
+    await this.loop.stop();
   }
 }

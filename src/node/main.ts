@@ -11,7 +11,8 @@ import { linuxPorts } from '../dataplane/linux/drivers.js';
 import { systemClock } from '../dataplane/linux/clock.js';
 import type { HostAddress } from './autodetect.js';
 import { CalicoNode } from './agent.js';
-import { dataplaneConfigFrom, nodeConfigFromEnv, policyBackendFrom } from './config.js';
+import { dataplaneConfigFrom, dataplaneKeyFrom, nodeConfigFromEnv, policyBackendFrom, refreshIntervalsFrom } from './config.js';
+import type { FelixSettings } from './config.js';
 import { ApplyLoopDataplane } from './dataplane.js';
 import { startHttpEndpoints } from './health-server.js';
 import type { HttpEndpoint } from './health-server.js';
@@ -29,6 +30,15 @@ function hostAddresses(): HostAddress[] {
     }
   }
   return out;
+}
+
+const HTTP_FIELDS = new Set(['healthEnabled', 'healthHost', 'healthPort', 'prometheusMetricsEnabled', 'prometheusMetricsHost', 'prometheusMetricsPort']);
+
+function httpEndpointsFrom(s: FelixSettings): HttpEndpoint[] {
+  const endpoints: HttpEndpoint[] = [];
+  if (s.healthEnabled) endpoints.push({ host: String(s.healthHost ?? 'localhost'), port: Number(s.healthPort), serveHealth: true, serveMetrics: false });
+  if (s.prometheusMetricsEnabled) endpoints.push({ host: String(s.prometheusMetricsHost ?? '0.0.0.0') || '0.0.0.0', port: Number(s.prometheusMetricsPort), serveHealth: true, serveMetrics: true });
+  return endpoints;
 }
 
 async function main(): Promise<number> {
@@ -73,11 +83,19 @@ async function main(): Promise<number> {
     log,
     hostAddresses,
     ...(bgpPort ? { bgp: bgpPort } : {}),
+    clock: systemClock,
+    // FelixConfiguration is live: the log level and HTTP endpoints change at once, the dataplane is rebuilt in process.
+    onSettings: (settings, changed) => {
+      level = parseLogLevel(String(settings.logSeverityScreen));
+      if (changed.length && changed.some((f) => HTTP_FIELDS.has(f))) void reconfigureHttp(settings);
+    },
+    dataplaneKey: dataplaneKeyFrom,
     makeDataplane: (settings) =>
       new ApplyLoopDataplane({
         ports: linuxPorts(exec),
         backend: policyBackendFrom(settings),
         config: dataplaneConfigFrom(settings),
+        ...refreshIntervalsFrom(settings),
         clock: systemClock,
         log: (level, msg, fields) => log[level === 'warn' ? 'warning' : level](msg, fields),
         onFatal: (err) => {
@@ -88,9 +106,31 @@ async function main(): Promise<number> {
         },
       }),
   });
+  // HTTP servers follow the settings; one reconfiguration at a time.
+  let httpChain: Promise<void> = Promise.resolve();
+  let httpKey = '';
+  const reconfigureHttp = (settings: FelixSettings, opts: { initial?: boolean } = {}): Promise<void> =>
+    (httpChain = httpChain.then(async () => {
+      if (stopping) return;
+      const endpoints = httpEndpointsFrom(settings);
+      const key = JSON.stringify(endpoints);
+      if (key === httpKey) return;
+      await http?.close();
+      http = undefined;
+      httpKey = key;
+      if (!endpoints.length) return opts.initial ? undefined : log.info('health and metrics endpoints disabled');
+      try {
+        http = await startHttpEndpoints(endpoints, node);
+        log.info('serving health and metrics', { endpoints: endpoints.map((e) => `${e.host}:${e.port}`) });
+      } catch (err) {
+        if (opts.initial) throw err; // at start-up, as before: exit 3
+        log.error('cannot serve health and metrics with the new settings', { endpoints: endpoints.map((e) => `${e.host}:${e.port}`), error: err as Error });
+      }
+    }));
   const shutdown = (): Promise<void> =>
     (stopping ??= (async () => {
       await node.stop();
+      await httpChain;
       await http?.close();
       await datastore.close();
     })());
@@ -108,15 +148,7 @@ async function main(): Promise<number> {
     await shutdown().catch(() => undefined);
     return isCalicoError(err, 'validation') ? 2 : 3;
   }
-  const s = node.settings!;
-  level = parseLogLevel(String(s.logSeverityScreen));
-  const endpoints: HttpEndpoint[] = [];
-  if (s.healthEnabled) endpoints.push({ host: String(s.healthHost ?? 'localhost'), port: Number(s.healthPort), serveHealth: true, serveMetrics: false });
-  if (s.prometheusMetricsEnabled) endpoints.push({ host: String(s.prometheusMetricsHost ?? '0.0.0.0') || '0.0.0.0', port: Number(s.prometheusMetricsPort), serveHealth: true, serveMetrics: true });
-  if (endpoints.length) {
-    http = await startHttpEndpoints(endpoints, node);
-    log.info('serving health and metrics', { endpoints: endpoints.map((e) => `${e.host}:${e.port}`) });
-  }
+  await reconfigureHttp(node.settings!, { initial: true });
   // Resolved by a signal or by a fatal dataplane error, after shutdown.
   await finished;
   return exitCode;

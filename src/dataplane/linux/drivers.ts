@@ -3,7 +3,7 @@
 // decision lives in the pure code that calls them.
 
 import { DataplaneError } from '../errors.js';
-import type { Conntrack, Exec, HostInterface, HostInterfaces, Ipset, IptablesFamily, IptablesRestore, Link, Links, Neighbor, Neighbors, Nft, Route, RouteTable, Sysctl } from '../ports.js';
+import type { Conntrack, Exec, HostInterface, HostInterfaces, Ipset, IptablesFamily, IptablesRestore, Link, LinkNotice, Links, Neighbor, Neighbors, Nft, Route, RouteTable, Sysctl } from '../ports.js';
 import { NFT_FAMILY, NFT_TABLE, ROUTE_PROTOCOL } from '../../rules/names.js';
 import { canonicalCidr } from '../../rules/cidr.js';
 
@@ -138,11 +138,40 @@ export class LinuxConntrack implements Conntrack {
   }
 }
 
+/** One `ip -o monitor link` line: `[Deleted ]<index>: <name>[@<peer>]: <FLAGS,...> ...`; undefined if it is not one. */
+export function parseLinkNotice(line: string): LinkNotice | undefined {
+  const m = /^(Deleted )?(\d+): ([^:@\s]+)(?:@[^:\s]*)?: <([^>]*)>/.exec(line.trim());
+  if (!m) return undefined;
+  return { name: m[3]!, index: Number(m[2]), up: m[4]!.split(',').includes('UP'), deleted: m[1] !== undefined };
+}
+
 export class LinuxLinks implements Links {
   constructor(private readonly exec: Exec) {}
   async list(): Promise<Link[]> {
     const out = await must(this.exec, 'links', ['ip', '-j', 'link', 'show']);
     return (JSON.parse(out) as { ifname: string; ifindex: number; flags: string[] }[]).map((l) => ({ name: l.ifname, index: l.ifindex, up: l.flags.includes('UP') }));
+  }
+  /** `ip -o monitor link`: one line per link notification. */
+  subscribe(handlers: { onChange(notice?: LinkNotice): void; onFailed(error: string): void }): { stop(): void } {
+    if (!this.exec.stream) {
+      handlers.onFailed('link notifications need an Exec that can stream');
+      return { stop: () => undefined };
+    }
+    let stopped = false;
+    const sub = this.exec.stream(['ip', '-o', 'monitor', 'link'], {
+      onLine: (line) => {
+        if (!stopped) handlers.onChange(parseLinkNotice(line));
+      },
+      onExit: (code, stderr) => {
+        if (!stopped) handlers.onFailed(`ip monitor link exited ${code}: ${stderr.trim().slice(0, 500)}`);
+      },
+    });
+    return {
+      stop: () => {
+        stopped = true;
+        sub.stop();
+      },
+    };
   }
 }
 

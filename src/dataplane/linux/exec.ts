@@ -22,4 +22,35 @@ export class LinuxExec implements Exec {
       child.stdin.end(runOpts.input ?? '');
     });
   }
+
+  stream(argv: string[], handlers: { onLine(line: string): void; onExit(code: number, stderr: string): void }): { stop(): void } {
+    // `ip netns exec` execs the command in place, so killing the child kills the command itself.
+    const full = this.opts.netns ? ['ip', 'netns', 'exec', this.opts.netns, ...argv] : argv;
+    const child = spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let partial = '';
+    let err = '';
+    let exited = false;
+    child.stdout.on('data', (d: Buffer) => {
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) if (line.trim()) handlers.onLine(line);
+    });
+    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+    const exit = (code: number) => {
+      if (exited) return;
+      exited = true;
+      handlers.onExit(code, err);
+    };
+    child.on('error', (e) => {
+      err += String(e);
+      exit(127);
+    });
+    child.on('close', (code) => exit(code ?? 1));
+    return {
+      stop: () => {
+        exited = true;
+        if (child.exitCode === null) child.kill('SIGTERM');
+      },
+    };
+  }
 }

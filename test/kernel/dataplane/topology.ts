@@ -70,16 +70,29 @@ export class Topology {
   /** A workload namespace plumbed CNI-style onto `host` through `iface`. */
   workload(host: string, opts: { name: string; iface: string; ip: string; ip6: string; mac: string }): Workload {
     const ns = this.ns(opts.name);
-    sh(['ip', '-n', host, 'link', 'add', opts.iface, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+    const w = { ns, host, iface: opts.iface, ip: opts.ip, ip6: opts.ip6, mac: opts.mac };
+    this.plug(w);
+    return w;
+  }
+
+  /** The CNI ADD part: a veth from the host into the workload's namespace, addresses and routes. */
+  plug(w: Workload): void {
+    const { ns, host } = w;
+    sh(['ip', '-n', host, 'link', 'add', w.iface, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
     // Calico's host side MAC is fixed, so the workload's IPv6 gateway (its link-local) is too.
-    sh(['ip', '-n', host, 'link', 'set', opts.iface, 'address', 'ee:ee:ee:ee:ee:ee', 'up']);
-    sh(['ip', '-n', ns, 'link', 'set', 'eth0', 'address', opts.mac, 'up']);
-    sh(['ip', '-n', ns, 'addr', 'add', `${opts.ip}/32`, 'dev', 'eth0']);
-    sh(['ip', '-n', ns, '-6', 'addr', 'add', `${opts.ip6}/128`, 'dev', 'eth0', 'nodad']);
+    sh(['ip', '-n', host, 'link', 'set', w.iface, 'address', 'ee:ee:ee:ee:ee:ee', 'up']);
+    sh(['ip', '-n', ns, 'link', 'set', 'eth0', 'address', w.mac, 'up']);
+    sh(['ip', '-n', ns, 'addr', 'add', `${w.ip}/32`, 'dev', 'eth0']);
+    sh(['ip', '-n', ns, '-6', 'addr', 'add', `${w.ip6}/128`, 'dev', 'eth0', 'nodad']);
     sh(['ip', '-n', ns, 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
     sh(['ip', '-n', ns, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
     sh(['ip', '-n', ns, '-6', 'route', 'add', 'default', 'via', 'fe80::ecee:eeff:feee:eeee', 'dev', 'eth0']);
-    return { ns, host, iface: opts.iface, ip: opts.ip, ip6: opts.ip6, mac: opts.mac };
+  }
+
+  /** Deletes the workload's veth (both ends, and with it the kernel's routes and neighbours on it) and plugs a new one with the same name and addresses, like a runtime re-creating it. */
+  replug(w: Workload): void {
+    sh(['ip', '-n', w.host, 'link', 'del', w.iface]);
+    this.plug(w);
   }
 
   /** Starts a long-running process in a namespace; it is killed at teardown. Resolves once it printed "ready". */
