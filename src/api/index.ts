@@ -100,9 +100,19 @@ const SCHEMAS: { [K in ResourceKind]: KindSchema<ResourceSpecTypes[K]> } = {
 
 const ANNOTATIONS_MAX_BYTES = 256 * 1024;
 
-/** The spec check of a kind, as validation uses it (for tools that list fields). */
+const specChecks = new Map<ResourceKind, Check>();
+
+/**
+ * The spec check of a kind for a resource name. A kind whose check does not
+ * depend on the name (its `spec` takes no argument) builds it once: checks
+ * are closures, and validation runs for every resource written or read.
+ */
 export function specSchema(kind: ResourceKind, name = 'default'): Check {
-  return (SCHEMAS[kind] as KindSchema<unknown>).spec(name);
+  const schema = SCHEMAS[kind] as KindSchema<unknown>;
+  if (schema.spec.length > 0) return schema.spec(name);
+  let check = specChecks.get(kind);
+  if (!check) specChecks.set(kind, (check = schema.spec(name)));
+  return check;
 }
 
 /**
@@ -111,7 +121,7 @@ export function specSchema(kind: ResourceKind, name = 'default'): Check {
  */
 export function fieldWarnings(resource: Resource): FieldWarning[] {
   if (!isResourceKind(resource.kind)) return [];
-  return warnedFields(fieldsSetIn(resource.kind, resource, schemaSections(resource.kind, specSchema(resource.kind, resource.metadata.name))));
+  return warnedFields(fieldsSetIn(resource.kind, resource, schemaSections(resource.kind, specSchema(resource.kind, resource.metadata.name)), ['warned']));
 }
 
 /** Namespaced resources without one land in "default", as calicoctl does. */
@@ -222,13 +232,13 @@ export function validateResource(doc: unknown, ctx: ValidateContext = {}): Resou
   // Spec: absent means empty (calicoctl shows `spec: {}` for such resources).
   const specIn = doc.spec === undefined || doc.spec === null ? {} : doc.spec;
   const given = typeof metadata.name === 'string' ? metadata.name : '';
-  const specCheck = schema.spec(given);
+  const specCheck = specSchema(kind, given);
   const spec = specCheck(specIn, new Cursor('spec', issues));
   // Values the field-support table refuses (features we do not have), unless
   // the schema already said something about that field.
   if (isPlainObject(specIn)) {
     const related = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || a.startsWith(`${b}[`) || b.startsWith(`${a}.`) || b.startsWith(`${a}[`);
-    const refusedIssues = refusedFieldIssues(fieldsSetIn(kind, { spec: specIn }, schemaSections(kind, specCheck)));
+    const refusedIssues = refusedFieldIssues(fieldsSetIn(kind, { spec: specIn }, schemaSections(kind, specCheck), ['refused']));
     for (const i of refusedIssues) if (!issues.list.some((x) => related(x.path, i.path))) issues.add(i.path, i.message);
   }
   let name = given;

@@ -48,24 +48,59 @@ export interface FieldValue {
   support: FieldSupport | undefined;
 }
 
-/** Every field set in `doc` (a resource with `spec`), with its support entry. */
-export function fieldsSetIn(kind: string, doc: { spec?: unknown }, sections: SchemaSections): FieldValue[] {
+/**
+ * The fields set in `doc` (a resource with `spec`) whose support has one of
+ * `statuses`, with their entries. Only those fields are looked up (validation
+ * runs this on every write and every stored resource the agent reads, and
+ * most kinds have nothing refused).
+ */
+export function fieldsSetIn(kind: string, doc: { spec?: unknown }, sections: SchemaSections, statuses: readonly FieldSupport['status'][]): FieldValue[] {
   const out: FieldValue[] = [];
-  visitSection(kind, doc, '', sections, out);
+  visitSection(kind, doc, '', { sections, wanted: wantedFields(sections, statuses) }, out);
   return out;
 }
 
-function visitSection(section: string, root: unknown, prefix: string, sections: SchemaSections, out: FieldValue[]): void {
-  for (const field of sections.sections.get(section) ?? []) {
-    for (const hit of resolve(root, field.path, prefix)) visitField(section, field, hit, sections, out);
+interface Visit {
+  sections: SchemaSections;
+  /** Section -> the fields worth resolving: a wanted status, or a type that holds one. */
+  wanted: Map<string, SchemaField[]>;
+}
+
+const wantedCache = new WeakMap<SchemaSections, Map<string, Map<string, SchemaField[]>>>();
+
+function wantedFields(sections: SchemaSections, statuses: readonly FieldSupport['status'][]): Map<string, SchemaField[]> {
+  const key = [...statuses].sort().join(',');
+  let byKey = wantedCache.get(sections);
+  if (!byKey) wantedCache.set(sections, (byKey = new Map()));
+  const hit = byKey.get(key);
+  if (hit) return hit;
+  const wanted = new Map<string, SchemaField[]>();
+  const holds = (section: string, seen: Set<string>): SchemaField[] => {
+    const done = wanted.get(section);
+    if (done) return done;
+    if (seen.has(section)) return [];
+    seen.add(section);
+    const list = (sections.sections.get(section) ?? []).filter((f) => {
+      const s = supportOf(section, f.path);
+      return (s !== undefined && statuses.includes(s.status)) || (f.type !== undefined && holds(f.type, seen).length > 0);
+    });
+    wanted.set(section, list);
+    return list;
+  };
+  for (const section of sections.sections.keys()) holds(section, new Set());
+  byKey.set(key, wanted);
+  return wanted;
+}
+
+function visitSection(section: string, root: unknown, prefix: string, visit: Visit, out: FieldValue[]): void {
+  for (const field of visit.wanted.get(section) ?? []) {
+    for (const hit of resolve(root, field.path, prefix)) visitField(section, field, hit, visit, out);
   }
 }
 
-function visitField(section: string, field: SchemaField, hit: { path: string; value: unknown }, sections: SchemaSections, out: FieldValue[]): void {
-  if (field.type) {
-    visitSection(field.type, hit.value, hit.path, sections, out);
-    // The field itself (e.g. a rule's `source`) may have its own entry too.
-  }
+function visitField(section: string, field: SchemaField, hit: { path: string; value: unknown }, visit: Visit, out: FieldValue[]): void {
+  // A typed field (e.g. a rule's `source`) is walked into, and may have its own entry too.
+  if (field.type) visitSection(field.type, hit.value, hit.path, visit, out);
   out.push({ path: hit.path, section, field: field.path, value: hit.value, support: supportOf(section, field.path) });
 }
 

@@ -111,71 +111,72 @@ export function workloadEndpointName(ids: { node?: string; orchestrator?: string
   return [ids.node, ids.orchestrator, segment, ids.endpoint].map(esc).join('-');
 }
 
-export const workloadEndpointSchema: KindSchema<WorkloadEndpointSpec> = {
-  spec: (name) =>
-    obj<WorkloadEndpointSpec>(
+// Built once: validation runs for every endpoint written or read, and only
+// the name check depends on the resource.
+const WORKLOAD_ENDPOINT_FIELDS = {
+  orchestrator: resourceName('orchestrator'),
+  workload: resourceName('workload name'),
+  node: resourceName('node name'),
+  containerID: str({ pattern: CONTAINER_ID, patternHint: 'letters, digits and "-", starting and ending with a letter or digit' }),
+  pod: resourceName('pod name'),
+  endpoint: resourceName('endpoint name'),
+  serviceAccountName: resourceName('service account name'),
+  ipNetworks: list(cidr({ allowBareIP: true })),
+  ipNATs: list(obj<IPNAT>({ internalIP: ipAddress(), externalIP: ipAddress() }, { required: ['internalIP', 'externalIP'] })),
+  ipv4Gateway: ipAddress(4),
+  ipv6Gateway: ipAddress(6),
+  profiles: list(resourceName('profile name')),
+  interfaceName: interfaceName(false),
+  mac: macAddress,
+  ports: list(
+    obj<WorkloadEndpointPort>(
+      { name: portNameCheck, protocol: portProtocol, port: int({ min: 1, max: 65535 }), hostPort: int({ min: 0, max: 65535 }), hostIP: addressOrNetwork },
       {
-        orchestrator: resourceName('orchestrator'),
-        workload: resourceName('workload name'),
-        node: resourceName('node name'),
-        containerID: str({ pattern: CONTAINER_ID, patternHint: 'letters, digits and "-", starting and ending with a letter or digit' }),
-        pod: resourceName('pod name'),
-        endpoint: resourceName('endpoint name'),
-        serviceAccountName: resourceName('service account name'),
-        ipNetworks: list(cidr({ allowBareIP: true })),
-        ipNATs: list(obj<IPNAT>({ internalIP: ipAddress(), externalIP: ipAddress() }, { required: ['internalIP', 'externalIP'] })),
-        ipv4Gateway: ipAddress(4),
-        ipv6Gateway: ipAddress(6),
-        profiles: list(resourceName('profile name')),
-        interfaceName: interfaceName(false),
-        mac: macAddress,
-        ports: list(
-          obj<WorkloadEndpointPort>(
-            { name: portNameCheck, protocol: portProtocol, port: int({ min: 1, max: 65535 }), hostPort: int({ min: 0, max: 65535 }), hostIP: addressOrNetwork },
-            {
-              required: ['protocol', 'port'],
-              refine: (p, at) => {
-                if (!p.name && !p.hostPort) at.field('name').add('is required unless hostPort is set');
-              },
-            },
-          ),
-        ),
-        allowSpoofedSourcePrefixes: list(cidr()),
-        qosControls: obj(Object.fromEntries(QOS_FIELDS.map((f) => [f, int({ min: 0 })]))),
-      },
-      {
-        // Calico computes (or checks) the name from node, orchestrator, the
-        // orchestrator's workload segment and endpoint, so those are required.
-        required: ['node', 'orchestrator', 'endpoint', 'interfaceName'],
-        refine: (s, at) => {
-          (s.ipNetworks ?? []).forEach((n, i) => {
-            const c = tryParseCIDR(n);
-            if (c && c.prefixLength !== (c.family === 4 ? 32 : 128)) {
-              at.field('ipNetworks').item(i).add(`"${n}" holds several addresses: a workload's ipNetworks must each be a single address (/32 or /128)`);
-            }
-          });
-          (s.ipNATs ?? []).forEach((nat, i) => {
-            const p = at.field('ipNATs').item(i);
-            const internal = tryParseIP(nat.internalIP ?? '');
-            if (internal && !(s.ipNetworks ?? []).some((n) => { const c = tryParseCIDR(n); return c !== undefined && cidrContainsIP(c, internal); })) {
-              p.field('internalIP').add(`"${nat.internalIP}" is not one of the endpoint's ipNetworks`);
-            }
-            const fi = familyOf(nat.internalIP ?? '');
-            const fe = familyOf(nat.externalIP ?? '');
-            if (fi && fe && fi !== fe) p.field('externalIP').add('must be the same IP family as internalIP');
-          });
-          const field = typeof s.orchestrator === 'string' ? workloadSegmentField(s.orchestrator) : undefined;
-          if (field !== undefined && s[field] === undefined && !at.field(field).hasIssue()) {
-            const why = field === 'workload' ? 'the workload this endpoint belongs to' : `orchestrator ${s.orchestrator} names its endpoints by ${field}`;
-            at.field(field).add(`is required (${why})`);
-          }
-          const want = workloadEndpointName(s);
-          if (want !== undefined && name && want !== name) {
-            at.issues.add('metadata.name', `"${name}" does not match the endpoint's identifiers: a WorkloadEndpoint is named <node>-<orchestrator>-<${field ?? 'orchestrator'}>-<endpoint> with "-" doubled inside each, here "${want}"`);
-          }
+        required: ['protocol', 'port'],
+        refine: (p, at) => {
+          if (!p.name && !p.hostPort) at.field('name').add('is required unless hostPort is set');
         },
       },
     ),
+  ),
+  allowSpoofedSourcePrefixes: list(cidr()),
+  qosControls: obj(Object.fromEntries(QOS_FIELDS.map((f) => [f, int({ min: 0 })]))),
+};
+
+export const workloadEndpointSchema: KindSchema<WorkloadEndpointSpec> = {
+  spec: (name) =>
+    obj<WorkloadEndpointSpec>(WORKLOAD_ENDPOINT_FIELDS, {
+      // Calico computes (or checks) the name from node, orchestrator, the
+      // orchestrator's workload segment and endpoint, so those are required.
+      required: ['node', 'orchestrator', 'endpoint', 'interfaceName'],
+      refine: (s, at) => {
+        (s.ipNetworks ?? []).forEach((n, i) => {
+          const c = tryParseCIDR(n);
+          if (c && c.prefixLength !== (c.family === 4 ? 32 : 128)) {
+            at.field('ipNetworks').item(i).add(`"${n}" holds several addresses: a workload's ipNetworks must each be a single address (/32 or /128)`);
+          }
+        });
+        (s.ipNATs ?? []).forEach((nat, i) => {
+          const p = at.field('ipNATs').item(i);
+          const internal = tryParseIP(nat.internalIP ?? '');
+          if (internal && !(s.ipNetworks ?? []).some((n) => { const c = tryParseCIDR(n); return c !== undefined && cidrContainsIP(c, internal); })) {
+            p.field('internalIP').add(`"${nat.internalIP}" is not one of the endpoint's ipNetworks`);
+          }
+          const fi = familyOf(nat.internalIP ?? '');
+          const fe = familyOf(nat.externalIP ?? '');
+          if (fi && fe && fi !== fe) p.field('externalIP').add('must be the same IP family as internalIP');
+        });
+        const field = typeof s.orchestrator === 'string' ? workloadSegmentField(s.orchestrator) : undefined;
+        if (field !== undefined && s[field] === undefined && !at.field(field).hasIssue()) {
+          const why = field === 'workload' ? 'the workload this endpoint belongs to' : `orchestrator ${s.orchestrator} names its endpoints by ${field}`;
+          at.field(field).add(`is required (${why})`);
+        }
+        const want = workloadEndpointName(s);
+        if (want !== undefined && name && want !== name) {
+          at.issues.add('metadata.name', `"${name}" does not match the endpoint's identifiers: a WorkloadEndpoint is named <node>-<orchestrator>-<${field ?? 'orchestrator'}>-<endpoint> with "-" doubled inside each, here "${want}"`);
+        }
+      },
+    }),
   nameFromSpec: (spec) => workloadEndpointName(spec),
 };
 
