@@ -112,7 +112,7 @@ async function inside(): Promise<void> {
 
     const t0 = performance.now();
     const node = spawn(join(ROOT, 'bin/calico-node'), [], {
-      env: { ...process.env, ...env, NODENAME: 'bench-host', IP: '192.0.2.10/24', CALICO_NETWORKING_BACKEND: 'none', CALICO_RUN_DIR: runDir, FELIX_HEALTHENABLED: 'true', FELIX_HEALTHHOST: '127.0.0.1', FELIX_HEALTHPORT: '29098', FELIX_PROMETHEUSMETRICSENABLED: 'true', FELIX_PROMETHEUSMETRICSHOST: '127.0.0.1', FELIX_PROMETHEUSMETRICSPORT: '29097', FELIX_LOGSEVERITYSCREEN: 'Warning' },
+      env: { ...process.env, ...env, NODENAME: 'bench-host', IP: '192.0.2.10/24', NO_DEFAULT_POOLS: 'true', CALICO_NETWORKING_BACKEND: 'none', CALICO_RUN_DIR: runDir, FELIX_HEALTHENABLED: 'true', FELIX_HEALTHHOST: '127.0.0.1', FELIX_HEALTHPORT: '29098', FELIX_PROMETHEUSMETRICSENABLED: 'true', FELIX_PROMETHEUSMETRICSHOST: '127.0.0.1', FELIX_PROMETHEUSMETRICSPORT: '29097', FELIX_LOGSEVERITYSCREEN: 'Warning' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     procs.push(node);

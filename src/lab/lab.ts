@@ -101,6 +101,8 @@ function startNode(plan: LabPlan, hostName: string, stateDir: string): void {
     stateDir,
     env: {
       NODENAME: hostName,
+      // The lab writes the topology's pools itself (step 5); no calico/node default pools next to them.
+      NO_DEFAULT_POOLS: 'true',
       IP: `${h.ipv4}/24`,
       IP6: `${h.ipv6}/64`,
       AS: String(h.asNumber),

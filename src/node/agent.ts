@@ -1,6 +1,7 @@
 // The calico-node composition root, without process concerns (main.ts adds
 // env, signals, HTTP and the Linux drivers). Flow, in order:
-//   addresses (given or detected, reason logged) -> Node registration ->
+//   start-up duties (startup.ts: addresses given or detected, reason logged ->
+//   Node registration -> default IP pools -> ClusterInformation) ->
 //   FelixConfiguration (default, node.<name>, FELIX_*) -> dataplane ->
 //   one datastore watch -> syncer -> calc graph -> dataplane.apply
 // A lifecycle state machine makes illegal transitions throw.
@@ -17,16 +18,18 @@ import { systemClock } from '../dataplane/linux/clock.js';
 import { CalcGraph } from '../calc/graph.js';
 import { CalcSyncer } from '../calc/syncer.js';
 import type { CalcUpdate } from '../calc/output.js';
-import { chooseNodeAddress } from './autodetect.js';
 import type { HostAddress } from './autodetect.js';
 import { felixOverridesFromEnv } from './config.js';
-import type { AddressSetting, Env, FelixSettings, NodeConfig } from './config.js';
+import type { Env, FelixSettings, NodeConfig } from './config.js';
 import type { Dataplane } from './dataplane.js';
 import { DataplaneReloader } from './dataplane-reloader.js';
 import { changedSettings, FelixLayers, type FelixWarnings } from './felix-layers.js';
 import type { Logger } from './log.js';
 import { MetricsRegistry } from './metrics.js';
-import { registerNode } from './registration.js';
+import { runStartup } from './startup.js';
+import type { StartupHost } from './startup.js';
+import { CALICO_TS_VERSION } from '../base/version.js';
+import { randomBytes } from 'node:crypto';
 import { BGP_KINDS, BgpInputsTracker, BgpUpdater, watchHostBlocks } from './bgp-wiring.js';
 import type { BgpPort } from './bgp-wiring.js';
 
@@ -49,8 +52,10 @@ export interface CalicoNodeOptions {
   makeDataplane(settings: FelixSettings): Dataplane;
   /** The part of the settings makeDataplane uses; the dataplane is rebuilt only when it changes. Default: all of them. */
   dataplaneKey?(settings: FelixSettings): string;
-  /** This host's addresses (in the agent's network namespace), for autodetection. */
-  hostAddresses(): HostAddress[];
+  /** This host's addresses (in the agent's network namespace), for autodetection and the default IPv4 pool. */
+  hostAddresses(): HostAddress[] | Promise<HostAddress[]>;
+  /** can-reach= route lookups, IPv6 availability and randomness for start-up (defaults: none, available, node:crypto). */
+  startupHost?: Partial<Omit<StartupHost, 'addresses'>>;
   log: Logger;
   /** BGP (CALICO_NETWORKING_BACKEND=bird): fed from the same datastore connection once in sync. */
   bgp?: BgpPort;
@@ -118,16 +123,10 @@ export class CalicoNode {
     const { config, log, datastore } = this.opts;
     try {
       log.info('calico-node starting', { nodeName: config.nodeName, nodeNameFrom: config.nodeNameSource, runDir: config.runDir, networkingBackend: config.networkingBackend });
-      const ipv4 = this.resolveAddress(config.ipv4, 4);
-      const ipv6 = this.resolveAddress(config.ipv6, 6);
-      if (ipv4) this.addresses.ipv4 = ipv4;
-      if (ipv6) this.addresses.ipv6 = ipv6;
-      const reg: Parameters<typeof registerNode>[1] = { nodeName: config.nodeName };
-      if (ipv4) reg.ipv4 = ipv4;
-      if (ipv6) reg.ipv6 = ipv6;
-      if (config.asNumber !== undefined) reg.asNumber = config.asNumber;
-      const { action } = await registerNode(datastore, reg);
-      log.info(`Node resource ${action}`, { node: config.nodeName, ipv4: ipv4 ?? null, ipv6: ipv6 ?? null, asNumber: config.asNumber ?? null });
+      // calico/node's start-up duties: Node (addresses, AS), default pools, ClusterInformation.
+      const started = await runStartup({ datastore, config, log, calicoVersion: CALICO_TS_VERSION, host: { randomBytes, ...this.opts.startupHost, addresses: () => this.opts.hostAddresses() } });
+      if (started.ipv4) this.addresses.ipv4 = started.ipv4;
+      if (started.ipv6) this.addresses.ipv6 = started.ipv6;
 
       const { overrides, unknown } = felixOverridesFromEnv(this.opts.env);
       if (unknown.length) log.warning('ignoring unknown FELIX_* settings', { variables: unknown });
@@ -184,26 +183,6 @@ export class CalicoNode {
       log.fatal('calico-node failed to start', { error: err as Error });
       throw err;
     }
-  }
-
-  private resolveAddress(setting: AddressSetting, family: 4 | 6): string | undefined {
-    const log = this.opts.log;
-    const name = family === 4 ? 'IP' : 'IP6';
-    if (setting.mode === 'none') {
-      log.info(`IPv${family} address not used`, { reason: `${name}=none${family === 6 ? ' (the default for IPv6)' : ''}` });
-      return undefined;
-    }
-    if (setting.mode === 'static') {
-      log.info(`using IPv${family} address from ${name}`, { address: setting.cidr, reason: `${name} is set` });
-      return setting.cidr;
-    }
-    const choice = chooseNodeAddress(this.opts.hostAddresses(), { family, method: setting.method });
-    if (!choice.ok) {
-      // Never guess: the BGP mesh and routes would silently use a wrong address.
-      throw new Error(`cannot autodetect the node's IPv${family} address: ${choice.reason}; set ${name}=<address> or ${name}=none`);
-    }
-    log.info(`autodetected IPv${family} address`, { address: choice.cidr, reason: choice.reason });
-    return choice.cidr;
   }
 
   private async felixResource(name: string): Promise<Resource | undefined> {

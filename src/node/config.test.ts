@@ -6,16 +6,16 @@ import { dataplaneConfigFrom, dataplaneKeyFrom, effectiveFelixSettings, felixOve
 test('node config: NODENAME, IP/IP6 modes, AS, backend, run dir', () => {
   const c = nodeConfigFromEnv({ NODENAME: 'Host-1', IP: '192.0.2.10/24', IP6: 'autodetect', AS: '64513', CALICO_NETWORKING_BACKEND: 'none', CALICO_RUN_DIR: '/tmp/r1' }, 'ignored');
   assert.equal(c.nodeName, 'host-1');
-  assert.deepEqual(c.ipv4, { mode: 'static', cidr: '192.0.2.10/24' });
-  assert.deepEqual(c.ipv6, { mode: 'autodetect', method: 'first-found' });
+  assert.deepEqual(c.ipv4, { mode: 'static', address: '192.0.2.10', prefixLength: 24 });
+  assert.deepEqual(c.ipv6, { mode: 'autodetect', method: { kind: 'first-found' } });
   assert.equal(c.asNumber, 64513);
   assert.equal(c.networkingBackend, 'none');
   assert.equal(c.runDir, '/tmp/r1');
   const d = nodeConfigFromEnv({ IP: '192.0.2.1' }, 'myhost');
   assert.equal(d.nodeName, 'myhost');
   assert.equal(d.nodeNameSource, 'hostname');
-  assert.deepEqual(d.ipv4, { mode: 'static', cidr: '192.0.2.1/32' });
-  assert.deepEqual(d.ipv6, { mode: 'none' }, 'IPv6 is off unless asked for');
+  assert.deepEqual(d.ipv4, { mode: 'static', address: '192.0.2.1' }, 'the prefix comes from the interface at start-up');
+  assert.deepEqual(d.ipv6, { mode: 'unset', method: { kind: 'first-found' } }, 'IPv6 is detected only when asked for (node-address.ts)');
   assert.equal(d.runDir, '/var/run/calico');
   assert.equal(nodeConfigFromEnv({ AS: '1.10' }, 'h').asNumber, 65546);
 });

@@ -1,19 +1,35 @@
 // calico-node configuration, the way calico/node users already write it:
-// NODENAME, IP / IP6 (an address, `autodetect` or `none`), AS,
-// CALICO_NETWORKING_BACKEND, CALICO_RUN_DIR, the datastore variables (read by
+// NODENAME, IP / IP6 (an address, `autodetect` or `none`) with
+// IP_AUTODETECTION_METHOD / IP6_AUTODETECTION_METHOD, AS,
+// CALICO_NETWORKING_BACKEND, CALICO_RUN_DIR, the default pools (NO_DEFAULT_POOLS,
+// CALICO_IPV4POOL_*, CALICO_IPV6POOL_*: default-pools.ts), CLUSTER_TYPE,
+// DISABLE_NODE_IP_CHECK, the datastore variables (read by
 // src/datastore/config.ts) and FELIX_<SETTING> overrides of FelixConfiguration.
+// Every bad variable is named in one ValidationError before anything is written.
 // Pure: the environment and the stored FelixConfigurations are passed in.
 import { ValidationError } from '../base/errors.js';
-import { tryParseCIDROrIP } from '../base/ip.js';
+import { formatIP, tryParseCIDROrIP, tryParseCIDRWithIP, tryParseIP } from '../base/ip.js';
 import type { FieldIssue } from '../base/errors.js';
 import { FELIX_CONFIGURATION_DEFAULTS } from '../api/kinds/felix-configuration.js';
 import { parseDuration } from '../api/values.js';
+import { parseAutodetectionMethod } from './autodetect.js';
+import type { AutodetectionMethod } from './autodetect.js';
+import { defaultPoolsFromEnv } from './default-pools.js';
+import type { DefaultPoolsConfig } from './default-pools.js';
 import type { DataplaneConfig, EndpointToHostAction, ProtoPort } from '../rules/model.js';
 
 export type Env = Record<string, string | undefined>;
 
-/** How one address family is chosen: given explicitly, detected, or not used. */
-export type AddressSetting = { mode: 'static'; cidr: string } | { mode: 'autodetect'; method: string } | { mode: 'none' };
+/**
+ * How one address family is chosen (node-address.ts applies calico/node's
+ * rules): not set (IPv4: detect while the Node has none), detected, given, or
+ * not used.
+ */
+export type AddressSetting =
+  | { mode: 'unset'; method: AutodetectionMethod }
+  | { mode: 'autodetect'; method: AutodetectionMethod }
+  | { mode: 'static'; address: string; prefixLength?: number }
+  | { mode: 'none' };
 
 export interface NodeConfig {
   nodeName: string;
@@ -24,25 +40,41 @@ export interface NodeConfig {
   asNumber?: number;
   networkingBackend: 'bird' | 'none';
   runDir: string;
+  /** NO_DEFAULT_POOLS, CALICO_IPV4POOL_*, CALICO_IPV6POOL_* (default-pools.ts). */
+  defaultPools: DefaultPoolsConfig;
+  /** CLUSTER_TYPE, written to ClusterInformation. */
+  clusterType: string;
+  /** False with DISABLE_NODE_IP_CHECK=true: another Node's address is not refused. */
+  nodeIPCheck: boolean;
 }
 
-const V4_CIDR = /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/;
-const V6_CIDR = /^[0-9a-fA-F:]+(\/\d{1,3})?$/;
-
 function addressSetting(name: 'IP' | 'IP6', env: Env, issues: FieldIssue[]): AddressSetting {
+  const family = name === 'IP' ? 4 : 6;
   const raw = (env[name] ?? '').trim();
   const methodVar = name === 'IP' ? 'IP_AUTODETECTION_METHOD' : 'IP6_AUTODETECTION_METHOD';
-  const method = (env[methodVar] ?? 'first-found').trim();
-  // calico/node's defaults: IPv4 autodetected, IPv6 off unless asked for.
-  if (raw === '') return name === 'IP' ? { mode: 'autodetect', method } : { mode: 'none' };
-  if (raw.toLowerCase() === 'autodetect') return { mode: 'autodetect', method };
-  if (raw.toLowerCase() === 'none') return { mode: 'none' };
-  const ok = name === 'IP' ? V4_CIDR.test(raw) : V6_CIDR.test(raw) && raw.includes(':');
-  if (!ok) {
-    issues.push({ path: name, message: `"${raw}" is not an IPv${name === 'IP' ? 4 : 6} address: give an address (optionally /prefix), "autodetect" or "none"` });
+  const methodText = (env[methodVar] ?? '').trim();
+  // A bad method is reported even when it is not used this time: a typo must not lie in wait.
+  const parsed = parseAutodetectionMethod(methodText, { variable: methodVar, family });
+  if (!parsed.ok) issues.push({ path: methodVar, message: parsed.message });
+  const method: AutodetectionMethod = parsed.ok ? parsed.method : { kind: 'first-found' };
+  const lower = raw.toLowerCase();
+  if (lower === 'none') return { mode: 'none' };
+  const detecting = lower === 'autodetect' || (raw === '' && family === 4);
+  if (detecting && method.kind === 'kubernetes-internal-ip') {
+    issues.push({
+      path: methodVar,
+      message: `kubernetes-internal-ip reads the Kubernetes Node's InternalIP, and calico-ts runs without Kubernetes: use first-found, interface=<regex>, skip-interface=<regex>, cidr=<cidr> or can-reach=<address>, or set ${name}=<address>`,
+    });
+  }
+  if (raw === '') return { mode: 'unset', method };
+  if (lower === 'autodetect') return { mode: 'autodetect', method };
+  const withPrefix = tryParseCIDRWithIP(raw);
+  const ip = withPrefix?.ip ?? tryParseIP(raw);
+  if (!ip || ip.family !== family) {
+    issues.push({ path: name, message: `"${raw}" is not an IPv${family} address: give an address (optionally /prefix), "autodetect" or "none"` });
     return { mode: 'none' };
   }
-  return { mode: 'static', cidr: raw.includes('/') ? raw : `${raw}/${name === 'IP' ? 32 : 128}` };
+  return withPrefix ? { mode: 'static', address: formatIP(ip), prefixLength: withPrefix.cidr.prefixLength } : { mode: 'static', address: formatIP(ip) };
 }
 
 /** Reads the node settings; throws ValidationError naming each bad variable. */
@@ -67,6 +99,9 @@ export function nodeConfigFromEnv(env: Env, hostname: string): NodeConfig {
     ipv6: addressSetting('IP6', env, issues),
     networkingBackend: 'bird',
     runDir: env.CALICO_RUN_DIR?.trim() || '/var/run/calico',
+    defaultPools: defaultPoolsFromEnv(env, issues),
+    clusterType: (env.CLUSTER_TYPE ?? '').trim(),
+    nodeIPCheck: (env.DISABLE_NODE_IP_CHECK ?? '').trim() !== 'true',
   };
   const as = env.AS?.trim();
   if (as) {

@@ -3,13 +3,13 @@
 //   NODENAME, IP/IP6 (address | autodetect | none), IP_AUTODETECTION_METHOD, AS,
 //   CALICO_NETWORKING_BACKEND, CALICO_RUN_DIR, DATASTORE_TYPE / ETCD_*, FELIX_*.
 // Exit codes: 0 graceful stop, 1 dataplane failure that could leave traffic open, 2 bad configuration, 3 start-up failure.
-import { hostname, networkInterfaces } from 'node:os';
+import { hostname } from 'node:os';
 import { loadDatastoreConfig, openDatastore } from '../datastore/open-datastore.js';
 import { isCalicoError } from '../base/errors.js';
 import { LinuxExec } from '../dataplane/linux/exec.js';
 import { linuxPorts } from '../dataplane/linux/drivers.js';
 import { systemClock } from '../dataplane/linux/clock.js';
-import type { HostAddress } from './autodetect.js';
+import { linuxStartupHost } from './host.js';
 import { CalicoNode } from './agent.js';
 import { dataplaneConfigFrom, dataplaneKeyFrom, nodeConfigFromEnv, policyBackendFrom, refreshIntervalsFrom } from './config.js';
 import type { FelixSettings } from './config.js';
@@ -20,17 +20,6 @@ import { createLogger, parseLogLevel } from './log.js';
 import { join } from 'node:path';
 import { BgpAgent } from '../bgp/agent.js';
 import { LinuxBirdProcess, nodeConfigFiles, systemClock as bgpClock } from '../bgp/bird-process.js';
-
-function hostAddresses(): HostAddress[] {
-  const out: HostAddress[] = [];
-  for (const [iface, addrs] of Object.entries(networkInterfaces())) {
-    for (const a of addrs ?? []) {
-      const prefixLength = Number((a.cidr ?? '').split('/')[1] ?? (a.family === 'IPv4' ? 32 : 128));
-      out.push({ iface, address: a.address, prefixLength, family: a.family === 'IPv4' ? 4 : 6, internal: a.internal });
-    }
-  }
-  return out;
-}
 
 const HTTP_FIELDS = new Set(['healthEnabled', 'healthHost', 'healthPort', 'prometheusMetricsEnabled', 'prometheusMetricsHost', 'prometheusMetricsPort']);
 
@@ -60,6 +49,8 @@ async function main(): Promise<number> {
   let stopping: Promise<void> | undefined;
   let http: { close(): Promise<void> } | undefined;
   const exec = new LinuxExec();
+  // Addresses, can-reach route lookups, IPv6 availability, randomness: read in this network namespace.
+  const host = linuxStartupHost(exec);
   const bgpLog = log.child({ component: 'bgp' });
   const bgpLogger = { info: bgpLog.info, warn: bgpLog.warning, error: bgpLog.error };
   const bgp =
@@ -81,7 +72,8 @@ async function main(): Promise<number> {
     env,
     datastore,
     log,
-    hostAddresses,
+    hostAddresses: host.addresses,
+    startupHost: host,
     ...(bgpPort ? { bgp: bgpPort } : {}),
     clock: systemClock,
     // FelixConfiguration is live: the log level and HTTP endpoints change at once, the dataplane is rebuilt in process.

@@ -1,5 +1,6 @@
 // Registers this host's Node resource: creates it, or updates its addresses
-// and AS while keeping everything else (status, other fields) as stored.
+// (as node-address.ts decided them) and AS (when AS is set) while keeping
+// everything else (status, other fields) as stored.
 // Compare-and-swap with a few retries: another writer (calicoctl, IPAM) may
 // touch the Node concurrently.
 import { isCalicoError } from '../base/errors.js';
@@ -22,8 +23,8 @@ export function desiredNode(current: Resource | undefined, reg: NodeRegistration
   else delete bgp.ipv4Address;
   if (reg.ipv6) bgp.ipv6Address = reg.ipv6;
   else delete bgp.ipv6Address;
+  // Without AS the stored one stays (set with calicoctl, or by an earlier AS=), as calico/node keeps it.
   if (reg.asNumber !== undefined) bgp.asNumber = reg.asNumber;
-  else delete bgp.asNumber;
   if (Object.keys(bgp).length) spec.bgp = bgp;
   else delete spec.bgp;
   const addresses = [reg.ipv4, reg.ipv6].filter((a): a is string => !!a).map((a) => ({ address: a.split('/')[0]!, type: 'CalicoNodeIP' }));

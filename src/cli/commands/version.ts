@@ -1,8 +1,9 @@
 // calicoctl version: client version, then the cluster's (ClusterInformation "default").
 import { isCalicoError } from '../../base/errors.js';
+import { CALICO_TS_VERSION } from '../../base/version.js';
 import { CONFIG_FLAG, ALLOW_VERSION_MISMATCH_FLAG, type Command } from '../command.js';
 
-export const CLIENT_VERSION = 'v0.1.0';
+export const CLIENT_VERSION = CALICO_TS_VERSION;
 
 export const versionCommand: Command = {
   name: 'version',

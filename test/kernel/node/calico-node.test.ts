@@ -92,6 +92,8 @@ test('calico-node: registers, programs a workload, stops/restarts without touchi
         env: {
           ...process.env,
           NODENAME: 'host1',
+          // Default pools are covered by startup.test.ts; this test's kernel state stays about its workload.
+          NO_DEFAULT_POOLS: 'true',
           IP: '192.0.2.10/24',
           CALICO_NETWORKING_BACKEND: 'bird',
           CALICO_RUN_DIR: runDir,

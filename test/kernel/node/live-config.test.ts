@@ -87,6 +87,8 @@ describe('calico-node: FelixConfiguration changes apply live, without losing pac
       env: {
         ...process.env,
         NODENAME: 'host1',
+        // This test is about FelixConfiguration; default pools are startup.test.ts's.
+        NO_DEFAULT_POOLS: 'true',
         IP: '192.0.2.1/24',
         CALICO_NETWORKING_BACKEND: 'none',
         DATASTORE_TYPE: 'etcdv3',
