@@ -5,12 +5,14 @@
 // sent). Parsing is exported for tests on captured output.
 import { lookup } from 'node:dns/promises';
 import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tryParseIP } from '../base/ip.js';
 import type { IPFamily } from '../base/ip.js';
 import type { Exec } from '../dataplane/ports.js';
 import type { HostAddress, ReachLookup } from './autodetect.js';
 import type { StartupHost } from './startup.js';
+import { nodenameFile } from './probes.js';
 
 interface IpAddrJson {
   ifindex?: number;
@@ -81,4 +83,10 @@ export function linuxStartupHost(exec: Exec): StartupHost {
     ipv6Supported: () => existsSync('/proc/sys/net/ipv6'),
     randomBytes: (n) => new Uint8Array(randomBytes(n)),
   };
+}
+
+/** `<runDir>/nodename`: written when start-up is done; its time is what -bird-ready measures the threshold from. */
+export async function writeNodenameFile(runDir: string, nodeName: string): Promise<void> {
+  await mkdir(runDir, { recursive: true });
+  await writeFile(nodenameFile(runDir), nodeName);
 }

@@ -1,15 +1,20 @@
-// bin/calico-node entry point: process concerns only (environment, signals,
-// Linux drivers, HTTP). Everything it wires is in agent.ts.
+// bin/calico-node entry point: process concerns only (flags, environment,
+// signals, Linux drivers, HTTP). Everything it wires is in agent.ts; flags are
+// cli.ts, the non-agent actions (help, version, probes, -startup) commands.ts.
 //   NODENAME, IP/IP6 (address | autodetect | none), IP_AUTODETECTION_METHOD, AS,
-//   CALICO_NETWORKING_BACKEND, CALICO_RUN_DIR, DATASTORE_TYPE / ETCD_*, FELIX_*.
-// Exit codes: 0 graceful stop, 1 dataplane failure that could leave traffic open, 2 bad configuration, 3 start-up failure.
+//   CALICO_NETWORKING_BACKEND, CALICO_RUN_DIR, CALICO_IPV4POOL_* / CALICO_IPV6POOL_*,
+//   NO_DEFAULT_POOLS, CLUSTER_TYPE, DATASTORE_TYPE / ETCD_*, FELIX_*.
+// Exit codes: 0 graceful stop (or a passing probe), 1 dataplane failure that could leave
+// traffic open (or a failing probe), 2 bad flags or configuration, 3 start-up failure.
 import { hostname } from 'node:os';
 import { loadDatastoreConfig, openDatastore } from '../datastore/open-datastore.js';
 import { isCalicoError } from '../base/errors.js';
 import { LinuxExec } from '../dataplane/linux/exec.js';
 import { linuxPorts } from '../dataplane/linux/drivers.js';
 import { systemClock } from '../dataplane/linux/clock.js';
-import { linuxStartupHost } from './host.js';
+import { linuxStartupHost, writeNodenameFile } from './host.js';
+import { parseNodeArgs, usageText } from './cli.js';
+import { runNodeCommand, runStartupOnly } from './commands.js';
 import { CalicoNode } from './agent.js';
 import { dataplaneConfigFrom, dataplaneKeyFrom, nodeConfigFromEnv, policyBackendFrom, refreshIntervalsFrom } from './config.js';
 import type { FelixSettings } from './config.js';
@@ -32,6 +37,15 @@ function httpEndpointsFrom(s: FelixSettings): HttpEndpoint[] {
 
 async function main(): Promise<number> {
   const env = process.env;
+  let invocation;
+  try {
+    invocation = parseNodeArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`calico-node: ${(err as Error).message}\n\n${usageText()}\n`);
+    return 2;
+  }
+  const io = { env, out: (l: string) => process.stdout.write(l + '\n'), err: (l: string) => process.stderr.write(l + '\n') };
+  if (invocation.action !== 'run' && invocation.action !== 'startup') return runNodeCommand(invocation, io);
   // The env level applies from the first line; the effective setting (env > node.<name> > default) once loaded.
   let level = parseLogLevel(env.FELIX_LOGSEVERITYSCREEN);
   const log = createLogger({ level: () => level, sink: (line) => process.stderr.write(line + '\n'), now: () => new Date() });
@@ -45,6 +59,17 @@ async function main(): Promise<number> {
     return 2;
   }
   const datastore = openDatastore(datastoreConfig);
+  if (invocation.action === 'startup') {
+    try {
+      await runStartupOnly({ datastore, config, log, exec: new LinuxExec() });
+      return 0;
+    } catch (err) {
+      log.fatal('start-up routine failed', { error: err as Error });
+      return isCalicoError(err, 'validation') ? 2 : 3;
+    } finally {
+      await datastore.close();
+    }
+  }
   let exitCode = 0;
   let stopping: Promise<void> | undefined;
   let http: { close(): Promise<void> } | undefined;
@@ -140,6 +165,8 @@ async function main(): Promise<number> {
     await shutdown().catch(() => undefined);
     return isCalicoError(err, 'validation') ? 2 : 3;
   }
+  // Start-up is done: -bird-ready measures its threshold from this file's time.
+  await writeNodenameFile(config.runDir, config.nodeName).catch((err) => log.error('cannot write the nodename file; -bird-ready will fail', { runDir: config.runDir, error: err as Error }));
   await reconfigureHttp(node.settings!, { initial: true });
   // Resolved by a signal or by a fatal dataplane error, after shutdown.
   await finished;
