@@ -10,7 +10,7 @@ const ELIGIBLE = honoured('src/ipam/pools.test.ts :: eligiblePools: typed errors
 const SERVICE_IPS = warned('service address advertisement needs a service proxy, which calico-ts does not have: nothing is advertised');
 const NOT_CALICO_TS = warned('written by Calico components calico-ts does not run (kube-controllers); kept and shown only');
 const NODE_INFO = warned('reported by Calico nodes for tunnels calico-ts does not create; kept and shown only');
-const CLUSTER = honoured('test/cli/calicoctl.test.ts :: version prints client and cluster lines', 'kept and shown');
+const CLUSTER = honoured('src/node/startup.test.ts :: ClusterInformation: created with a GUID, version, type and datastoreReady', 'written by calico-node at start-up, shown by calicoctl version');
 
 export const NETWORK_SUPPORT: Record<string, FieldTable> = {
   IPPool: {
@@ -105,7 +105,7 @@ export const NETWORK_SUPPORT: Record<string, FieldTable> = {
     'spec.clusterGUID': CLUSTER,
     'spec.clusterType': CLUSTER,
     'spec.calicoVersion': CLUSTER,
-    'spec.datastoreReady': CLUSTER,
+    'spec.datastoreReady': warned('kept as written; false does not pause calico-node (as it pauses Felix)', [true]),
     'spec.variant': CLUSTER,
   },
   IPAMConfiguration: {
