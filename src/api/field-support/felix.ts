@@ -41,6 +41,7 @@ const REFUSED: Record<string, FieldSupport> = {
   nftablesFilterAllowAction: refused('only Accept is implemented: an allowed packet is accepted by our table; remove the setting', { allowed: ['Accept', ''], example: 'Return' }),
   nftablesMangleAllowAction: refused('only Accept is implemented; remove the setting', { allowed: ['Accept', ''], example: 'Return' }),
   chainInsertMode: refused("only Insert is implemented: calico-ts's iptables hooks go before other rules; remove the setting", { allowed: ['Insert', ''], example: 'Append' }),
+  nodeSelector: refused('selector-scoped FelixConfigurations are not supported: use the resource name (default, or node.<nodename> for one node)', { example: "rack == 'r1'" }),
   prometheusMetricsCertFile: refused('TLS for the metrics endpoint is not implemented: it would serve plain HTTP; remove the setting', { allowed: [''], example: '/etc/calico/metrics.crt' }),
   prometheusMetricsKeyFile: refused('TLS for the metrics endpoint is not implemented: it would serve plain HTTP; remove the setting', { allowed: [''], example: '/etc/calico/metrics.key' }),
   prometheusMetricsCAFile: refused('TLS client verification for the metrics endpoint is not implemented; remove the setting', { allowed: [''], example: '/etc/calico/ca.crt' }),
@@ -120,7 +121,6 @@ const WARNED: Array<[string, string[]]> = [
     ['debugMemoryProfilePath', 'debugDisableLogDropping', 'debugHost', 'debugPort', 'debugSimulateCalcGraphHangAfter', 'debugSimulateDataplaneApplyDelay',
       'debugSimulateDataplaneHangAfter', 'goGCThreshold', 'goMaxProcs', 'goMemoryLimitMB'],
   ],
-  ['per-node settings are chosen by the resource name (node.<name>); a node selector on FelixConfiguration is not applied', ['nodeSelector']],
 ];
 
 function felixTable(): FieldTable {
