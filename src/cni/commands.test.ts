@@ -5,6 +5,7 @@ import { FakeCniWorld } from './fakes.js';
 import { CniError, parseCniEnv, parseNetConf } from './protocol.js';
 import { hostInterfaceName } from './names.js';
 import { runPlugin } from './run.js';
+import { CalicoError } from '../base/errors.js';
 
 const NETNS = '/var/run/netns/c1';
 const HOST_IF = hostInterfaceName('web', 'a');
@@ -154,4 +155,18 @@ test('runPlugin: VERSION, error JSON with exit 1, and a bad config never opens t
   assert.equal(ok.exitCode, 0, ok.stdout);
   assert.equal(JSON.parse(ok.stdout).ips[0].address, '198.18.0.1/32');
   assert.ok(w.weps.has('default/n1-cni-x-eth0'));
+});
+
+test('runPlugin: STATUS asks the datastore (unreachable: code 11), GC warns that it is not implemented', async () => {
+  const w = new FakeCniWorld();
+  const conf = '{"cniVersion":"1.1.0","name":"n","type":"calico","ipam":{"type":"calico-ipam"}}';
+  const ok = await runPlugin({ plugin: 'calico', env: { CNI_COMMAND: 'STATUS' }, stdin: conf, openPorts: () => w.ports(), hostname: 'h' });
+  assert.equal(ok.exitCode, 0);
+  const down = w.ports();
+  down.ipam = { ...down.ipam, ipsByHandle: async () => Promise.reject(new CalicoError('unavailable', 'etcd unreachable')) };
+  const st = await runPlugin({ plugin: 'calico', env: { CNI_COMMAND: 'STATUS' }, stdin: conf, openPorts: () => down, hostname: 'h' });
+  assert.deepEqual(JSON.parse(st.stdout), { cniVersion: '1.1.0', code: 11, msg: 'etcd unreachable' });
+  const gc = await runPlugin({ plugin: 'calico', env: { CNI_COMMAND: 'GC' }, stdin: conf, openPorts: () => w.ports(), hostname: 'h' });
+  assert.equal(gc.exitCode, 0);
+  assert.ok(w.logs.some((l) => /GC is not implemented/.test(l)));
 });

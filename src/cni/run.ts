@@ -39,8 +39,17 @@ export async function runPlugin(opts: RunOptions): Promise<RunOutcome> {
     if (env.command === 'VERSION') return { stdout: JSON.stringify(versionResult(version)), exitCode: 0 };
     const conf = parseNetConf(opts.stdin, opts.plugin);
     version = conf.cniVersion;
-    if (env.command === 'STATUS' || env.command === 'GC') return { stdout: '', exitCode: 0 };
     ports = opts.openPorts(conf);
+    if (env.command === 'STATUS') {
+      // Ready means: the datastore answers (a read of a handle that need not exist).
+      await ports.ipam.ipsByHandle(`${conf.name}.status-probe`);
+      return { stdout: '', exitCode: 0 };
+    }
+    if (env.command === 'GC') {
+      // Not implemented yet: nothing is released. Saying so beats pretending.
+      ports.log('warning', 'GC is not implemented by calico-ts yet; leaked addresses are found by `calicoctl ipam check` and released with `calicoctl ipam release`');
+      return { stdout: '', exitCode: 0 };
+    }
     for (const f of conf.ignored) ports.log('warning', `network configuration field '${f}' is accepted but ignored by calico-ts`);
     const args = { env, conf, node: conf.nodename ?? opts.hostname };
     if (opts.plugin === 'calico') {
