@@ -170,3 +170,20 @@ test('runPlugin: STATUS asks the datastore (unreachable: code 11), GC warns that
   assert.equal(gc.exitCode, 0);
   assert.ok(w.logs.some((l) => /GC is not implemented/.test(l)));
 });
+
+test('results for cniVersion 0.x carry ips[].version, 1.x do not', async () => {
+  const w = new FakeCniWorld();
+  const old = await cmdAdd(w.ports(), { env: env(), conf: conf({ cniVersion: '0.3.1' }), node: 'host1' });
+  assert.deepEqual(old.ips.map((i) => [i.version, i.address]), [['4', '198.18.0.1/32'], ['6', '2001:db8::1/128']]);
+  assert.equal(old.cniVersion, '0.3.1');
+  const x = new FakeCniWorld();
+  const cur = await cmdAdd(x.ports(), args());
+  assert.ok(cur.ips.every((i) => i.version === undefined));
+});
+
+test('runPlugin: CHECK with a cniVersion before 0.4.0 is error 1 and opens nothing', async () => {
+  let opened = 0;
+  const r = await runPlugin({ plugin: 'calico', env: { CNI_COMMAND: 'CHECK', CNI_CONTAINERID: 'x', CNI_NETNS: NETNS, CNI_IFNAME: 'eth0' }, stdin: '{"cniVersion":"0.3.1","name":"n","type":"calico","ipam":{"type":"calico-ipam"},"prevResult":{"ips":[]}}', openPorts: () => (opened++, new FakeCniWorld().ports()), hostname: 'h' });
+  assert.equal(JSON.parse(r.stdout).code, 1);
+  assert.equal(opened, 0);
+});

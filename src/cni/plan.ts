@@ -95,6 +95,11 @@ export function workloadEndpointFor(w: Workload, ips: string[], mac: string): Re
   };
 }
 
+/** Results before 1.0.0 carry each address's family as `version: "4" | "6"` (dropped in 1.0.0). */
+function legacyVersion(cniVersion: string, ip: string): { version?: '4' | '6' } {
+  return cniVersion.startsWith('0.') ? { version: isV6(ip) ? '6' : '4' } : {};
+}
+
 /** The ADD result: interface 0 the host side, 1 the container side (in the sandbox); IPs on interface 1. */
 export function addResult(opts: { conf: NetConf; plan: ContainerPlan; hostMac: string; containerMac: string }): CniResult {
   const { conf, plan } = opts;
@@ -107,7 +112,7 @@ export function addResult(opts: { conf: NetConf; plan: ContainerPlan; hostMac: s
       { name: plan.hostIf, mac: opts.hostMac },
       { name: plan.ifName, mac: opts.containerMac, sandbox: plan.netns },
     ],
-    ips: plan.addresses.map((address) => ({ address, interface: 1, gateway: isV6(address) ? plan.gateway6! : plan.gateway4! })),
+    ips: plan.addresses.map((address) => ({ ...legacyVersion(conf.cniVersion, address), address, interface: 1, gateway: isV6(address) ? plan.gateway6! : plan.gateway4! })),
     routes,
     dns: {},
   };
@@ -118,7 +123,7 @@ export function ipamResult(conf: NetConf, ips: string[]): CniResult {
   const routes = [];
   if (ips.some((ip) => !isV6(ip))) routes.push({ dst: '0.0.0.0/0' });
   if (ips.some(isV6)) routes.push({ dst: '::/0' });
-  return { cniVersion: conf.cniVersion, ips: ips.map((ip) => ({ address: hostCidr(ip) })), routes, dns: {} };
+  return { cniVersion: conf.cniVersion, ips: ips.map((ip) => ({ ...legacyVersion(conf.cniVersion, ip), address: hostCidr(ip) })), routes, dns: {} };
 }
 
 /** CHECK: what differs between prevResult's addresses and what is there. Empty = fine. */

@@ -247,6 +247,8 @@ export interface CniInterface {
   mtu?: number;
 }
 export interface CniIp {
+  /** Only in results before 1.0.0. */
+  version?: '4' | '6';
   address: string;
   gateway?: string;
   interface?: number;

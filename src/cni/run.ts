@@ -2,7 +2,7 @@
 // become the spec's error JSON on stdout with exit code 1. The ports are made
 // only after the configuration parsed (a bad config never opens etcd).
 import { cmdAdd, cmdCheck, cmdDel, ipamAdd, ipamCheck, ipamDel, toCniError } from './commands.js';
-import { parseCniEnv, parseNetConf, versionResult, errorResult, type NetConf } from './protocol.js';
+import { CNI_CODES, CniError, parseCniEnv, parseNetConf, versionResult, errorResult, type NetConf } from './protocol.js';
 import type { CniPorts } from './ports.js';
 
 export type Plugin = 'calico' | 'calico-ipam';
@@ -39,6 +39,9 @@ export async function runPlugin(opts: RunOptions): Promise<RunOutcome> {
     if (env.command === 'VERSION') return { stdout: JSON.stringify(versionResult(version)), exitCode: 0 };
     const conf = parseNetConf(opts.stdin, opts.plugin);
     version = conf.cniVersion;
+    if (env.command === 'CHECK' && (conf.cniVersion === '0.3.0' || conf.cniVersion === '0.3.1')) {
+      throw new CniError(CNI_CODES.incompatibleVersion, `CHECK needs cniVersion 0.4.0 or later (the configuration says ${conf.cniVersion})`);
+    }
     ports = opts.openPorts(conf);
     if (env.command === 'STATUS') {
       // Ready means: the datastore answers (a read of a handle that need not exist).
