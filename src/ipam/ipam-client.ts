@@ -347,6 +347,19 @@ export class IpamClient {
     return released;
   }
 
+  /** The addresses a handle holds now (CNI: a repeated ADD reuses them instead of taking more). */
+  async ipsByHandle(handleId: string): Promise<string[]> {
+    validateHandleId(handleId);
+    const handle = await this.store.getHandle(handleId);
+    if (!handle) return [];
+    const ips: string[] = [];
+    for (const cidr of Object.keys(handle.value.block)) {
+      const cur = await this.store.getBlock(cidr);
+      if (cur) ips.push(...ipsOfHandle(cur.value, handleId).map((a) => a.ip));
+    }
+    return ips;
+  }
+
   /** Releases every address of a handle and deletes the handle. Idempotent (CNI DEL). */
   async releaseByHandle(handleId: string): Promise<AllocationInfo[]> {
     validateHandleId(handleId);

@@ -13,7 +13,8 @@ import { datastorePoolSource } from '../ipam/datastore-sources.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { API_VERSION } from '../api/kinds.js';
 import type { Resource } from '../api/resource.js';
-import { workloadEndpointName, hostInterfaceName, HOST_SIDE_MAC, GATEWAY_V4, GATEWAY_V6 } from './workload-names.js';
+import { workloadEndpointName } from '../api/index.js';
+import { hostInterfaceName, HOST_SIDE_MAC, GATEWAY_V4, GATEWAY_V6 } from '../cni/names.js';
 
 export interface PlumbRequest {
   node: string;
@@ -68,7 +69,7 @@ export async function plumb(req: PlumbRequest, ds: Datastore): Promise<Resource>
     apiVersion: API_VERSION,
     kind: 'WorkloadEndpoint',
     metadata: {
-      name: workloadEndpointName(req.node, req.name),
+      name: workloadEndpointName({ node: req.node, orchestrator: 'k8s', pod: req.name, endpoint: 'eth0' })!,
       namespace: req.namespace,
       labels: { ...req.labels, 'projectcalico.org/namespace': req.namespace, 'projectcalico.org/orchestrator': 'k8s' },
     },
