@@ -48,6 +48,31 @@ spec: {logSeverityScreen: Debug}
     check: (r) => assert.deepEqual(r.spec, { logSeverityScreen: 'Debug' }),
   },
   {
+    name: 'BGPFilter from the Calico reference',
+    yaml: `
+apiVersion: projectcalico.org/v3
+kind: BGPFilter
+metadata: {name: my-filter}
+spec:
+  exportV4:
+    - action: Accept
+      matchOperator: In
+      cidr: 77.0.0.0/16
+  importV4:
+    - action: Accept
+      matchOperator: NotIn
+      cidr: 44.0.0.0/16
+  exportV6:
+    - action: Reject
+      matchOperator: NotEqual
+      cidr: 9000::0/64
+  importV6:
+    - action: Reject
+      matchOperator: Equal
+      cidr: 5000::0/64
+`,
+  },
+  {
     name: 'BGPPeer for one node',
     yaml: `
 apiVersion: projectcalico.org/v3

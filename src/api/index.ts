@@ -7,6 +7,7 @@ import { API_VERSION, isResourceKind, KIND_INFO, RESOURCE_KINDS, type ResourceKi
 import { describeKey, type ObjectMeta, type Resource } from './resource.js';
 import { labelKey, labelValue, annotationValue, nameProblem, namespaceProblem } from './names.js';
 import { Cursor, describe, int, isPlainObject, map, newIssues, obj, str, type Check, type KindSchema } from './validate.js';
+import { bgpFilterSchema, type BGPFilterSpec } from './kinds/bgp-filter.js';
 import { bgpConfigurationSchema, bgpPeerSchema, type BGPConfigurationSpec, type BGPPeerSpec } from './kinds/bgp.js';
 import { clusterInformationSchema, kubeControllersConfigurationSchema, type ClusterInformationSpec, type KubeControllersConfigurationSpec } from './kinds/cluster.js';
 import { hostEndpointSchema, workloadEndpointSchema, type HostEndpointSpec, type WorkloadEndpointSpec } from './kinds/endpoint.js';
@@ -50,6 +51,7 @@ export interface ResourceSpecTypes {
   IPReservation: IPReservationSpec;
   BGPConfiguration: BGPConfigurationSpec;
   BGPPeer: BGPPeerSpec;
+  BGPFilter: BGPFilterSpec;
   FelixConfiguration: FelixConfigurationSpec;
   Node: NodeSpec;
   ClusterInformation: ClusterInformationSpec;
@@ -86,6 +88,7 @@ const SCHEMAS: { [K in ResourceKind]: KindSchema<ResourceSpecTypes[K]> } = {
   IPReservation: ipReservationSchema,
   BGPConfiguration: bgpConfigurationSchema,
   BGPPeer: bgpPeerSchema,
+  BGPFilter: bgpFilterSchema,
   FelixConfiguration: felixConfigurationSchema,
   Node: nodeSchema,
   ClusterInformation: clusterInformationSchema,

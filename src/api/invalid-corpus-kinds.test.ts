@@ -95,6 +95,27 @@ const NETWORK: Bad[] = [
   { name: 'node WireGuard address not an address', doc: mk('Node', { wireguard: { interfaceIPv4Address: '192.0.2.0/24' } }), path: 'spec.wireguard.interfaceIPv4Address', message: 'an IPv4 address' },
 ];
 
+const bgpFilter = (spec: unknown): unknown => mk('BGPFilter', spec, { name: 'edge' });
+
+const BGP_FILTER: Bad[] = [
+  { name: 'BGPFilter rule without action', doc: bgpFilter({ exportV4: [{ cidr: '198.18.0.0/16', matchOperator: 'In' }] }), path: 'spec.exportV4[0].action', message: 'is required' },
+  { name: 'BGPFilter action in lower case', doc: bgpFilter({ importV4: [{ action: 'accept' }] }), path: 'spec.importV4[0].action', message: 'one of Accept, Reject' },
+  { name: 'BGPFilter IPv6 CIDR in a V4 list', doc: bgpFilter({ exportV4: [{ cidr: '2001:db8::/32', matchOperator: 'In', action: 'Reject' }] }), path: 'spec.exportV4[0].cidr', message: 'must be IPv4' },
+  { name: 'BGPFilter IPv4 CIDR in a V6 list', doc: bgpFilter({ importV6: [{ cidr: '198.18.0.0/16', matchOperator: 'In', action: 'Reject' }] }), path: 'spec.importV6[0].cidr', message: 'must be IPv6' },
+  { name: 'BGPFilter cidr without matchOperator', doc: bgpFilter({ exportV4: [{ cidr: '198.18.0.0/16', action: 'Reject' }] }), path: 'spec.exportV4[0].matchOperator', message: 'is required with cidr' },
+  { name: 'BGPFilter matchOperator without cidr', doc: bgpFilter({ exportV6: [{ matchOperator: 'NotIn', action: 'Reject' }] }), path: 'spec.exportV6[0].cidr', message: 'is required with matchOperator' },
+  { name: 'BGPFilter unknown operator', doc: bgpFilter({ exportV4: [{ cidr: '198.18.0.0/16', matchOperator: 'Contains', action: 'Reject' }] }), path: 'spec.exportV4[0].matchOperator', message: 'one of Equal, NotEqual, In, NotIn' },
+  { name: 'BGPFilter prefixLength without cidr', doc: bgpFilter({ exportV4: [{ prefixLength: { min: 24 }, action: 'Reject' }] }), path: 'spec.exportV4[0].prefixLength', message: 'needs cidr' },
+  { name: 'BGPFilter prefixLength with Equal', doc: bgpFilter({ exportV4: [{ cidr: '198.18.0.0/16', matchOperator: 'Equal', prefixLength: { max: 24 }, action: 'Reject' }] }), path: 'spec.exportV4[0].prefixLength', message: 'applies to In and NotIn only' },
+  { name: 'BGPFilter prefixLength min above max', doc: bgpFilter({ exportV4: [{ cidr: '198.18.0.0/16', matchOperator: 'In', prefixLength: { min: 28, max: 24 }, action: 'Reject' }] }), path: 'spec.exportV4[0].prefixLength.min', message: 'greater than max' },
+  { name: 'BGPFilter prefixLength max shorter than the CIDR', doc: bgpFilter({ exportV4: [{ cidr: '198.18.0.0/16', matchOperator: 'In', prefixLength: { max: 8 }, action: 'Reject' }] }), path: 'spec.exportV4[0].prefixLength.max', message: 'shorter than the CIDR' },
+  { name: 'BGPFilter IPv4 prefix length 33', doc: bgpFilter({ exportV4: [{ cidr: '198.18.0.0/16', matchOperator: 'In', prefixLength: { max: 33 }, action: 'Reject' }] }), path: 'spec.exportV4[0].prefixLength.max', message: 'between 0 and 32' },
+  { name: 'BGPFilter source other than RemotePeers', doc: bgpFilter({ exportV4: [{ source: 'Local', action: 'Reject' }] }), path: 'spec.exportV4[0].source', message: 'one of RemotePeers' },
+  { name: 'BGPFilter interface with a quote', doc: bgpFilter({ importV4: [{ interface: 'eth"0', action: 'Reject' }] }), path: 'spec.importV4[0].interface', message: 'interface name or pattern' },
+  { name: 'BGPFilter newer match field refused, not dropped', doc: bgpFilter({ exportV4: [{ peerType: 'eBGP', action: 'Accept' }] }), path: 'spec.exportV4[0].peerType', message: 'unknown field' },
+];
+
 invalidCorpus('invalid staged', STAGED);
+invalidCorpus('invalid BGPFilter', BGP_FILTER);
 invalidCorpus('invalid ipam/status', IPAM_AND_STATUS);
 invalidCorpus('invalid network', NETWORK);

@@ -323,6 +323,29 @@ spec:
     spec: { peerIP: '192.0.2.1:1179', asNumber: 65001 },
   },
   {
+    name: 'BGPFilter from the Calico reference, CIDRs stored canonical',
+    yaml: `
+apiVersion: projectcalico.org/v3
+kind: BGPFilter
+metadata: {name: my-filter}
+spec:
+  exportV4:
+  - {action: Accept, matchOperator: In, cidr: 198.18.0.0/16, prefixLength: {min: 24, max: 26}}
+  - {action: Reject, source: RemotePeers}
+  importV4:
+  - {action: Reject, matchOperator: NotIn, cidr: 198.19.1.5/24, interface: "eth*"}
+  exportV6:
+  - {action: Reject, matchOperator: Equal, cidr: "2001:DB8::/64"}
+  importV6:
+  - {action: Accept}
+`,
+    spec: {
+      exportV4: [{ action: 'Accept', matchOperator: 'In', cidr: '198.18.0.0/16', prefixLength: { min: 24, max: 26 } }, { action: 'Reject', source: 'RemotePeers' }],
+      importV4: [{ action: 'Reject', matchOperator: 'NotIn', cidr: '198.19.1.0/24', interface: 'eth*' }],
+      exportV6: [{ action: 'Reject', matchOperator: 'Equal', cidr: '2001:db8::/64' }],
+    },
+  },
+  {
     name: 'BGPPeer with asdot AS, IPv6 peer and our inline password',
     yaml: `
 apiVersion: projectcalico.org/v3

@@ -137,6 +137,8 @@ export const KIND_COLUMNS: Record<ResourceKind, KindColumns> = {
       ASN: at('spec.asNumber'),
     },
   },
+  // calicoctl lists BGPFilters by name only.
+  BGPFilter: nameOnly,
   FelixConfiguration: nameOnly,
   Node: {
     ps: ['NAME'],

@@ -10,6 +10,7 @@ const ELIGIBLE = honoured('src/ipam/pools.test.ts :: eligiblePools: typed errors
 const SERVICE_IPS = warned('service address advertisement needs a service proxy, which calico-ts does not have: nothing is advertised');
 const NOT_CALICO_TS = warned('written by Calico components calico-ts does not run (kube-controllers); kept and shown only');
 const NODE_INFO = warned('reported by Calico nodes for tunnels calico-ts does not create; kept and shown only');
+const BGP_FILTER_RULE = warned('BGP filters are stored but not applied to peers yet');
 const CLUSTER = honoured('src/node/startup.test.ts :: ClusterInformation: created with a GUID, version, type and datastoreReady', 'written by calico-node at start-up, shown by calicoctl version');
 
 export const NETWORK_SUPPORT: Record<string, FieldTable> = {
@@ -82,6 +83,11 @@ export const NETWORK_SUPPORT: Record<string, FieldTable> = {
     'spec.localWorkloadSelector': warned('BGP peering with local workloads is not implemented'),
     'spec.reversePeering': warned('peerings are always configured on both sides as Calico does by default', ['Auto']),
   },
+  BGPFilter: Object.fromEntries(
+    ['exportV4', 'importV4', 'exportV6', 'importV6'].flatMap((list) =>
+      ['cidr', 'prefixLength.min', 'prefixLength.max', 'source', 'interface', 'matchOperator', 'action'].map((f) => [`spec.${list}[].${f}`, BGP_FILTER_RULE]),
+    ),
+  ),
   Node: {
     'spec.bgp.ipv4Address': MESH,
     'spec.bgp.ipv6Address': MESH,
