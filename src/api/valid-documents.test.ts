@@ -319,8 +319,9 @@ spec:
   sourceAddress: None
   nextHopMode: Self
   numAllowedLocalASNumbers: 1
+  filters: [export-only-pools]
 `,
-    spec: { peerIP: '192.0.2.1:1179', asNumber: 65001 },
+    spec: { peerIP: '192.0.2.1:1179', asNumber: 65001, filters: ['export-only-pools'] },
   },
   {
     name: 'BGPFilter from the Calico reference, CIDRs stored canonical',

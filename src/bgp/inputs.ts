@@ -7,13 +7,16 @@ import type { Resource } from '../api/resource.js';
 import type { BGPConfigurationSpec, BGPPassword, BGPPeerSpec, SecretKeyRef } from '../api/kinds/bgp.js';
 import type { NodeSpec } from '../api/kinds/node.js';
 import type { IPPoolSpec } from '../api/kinds/ip-pool.js';
-import type { BgpConfigurationSpec, BgpInputs, BgpNode, BgpPeerResource, LogSeverity } from './model.js';
+import type { BGPFilterSpec } from '../api/kinds/bgp-filter.js';
+import type { BgpConfigurationSpec, BgpFilterResource, BgpInputs, BgpNode, BgpPeerResource, LogSeverity } from './model.js';
 
 export interface BgpResources {
   nodeName: string;
   nodes: Resource<NodeSpec>[];
   bgpConfigurations: Resource<BGPConfigurationSpec>[];
   bgpPeers: Resource<BGPPeerSpec>[];
+  /** BGPFilters (all of them; a peer uses the ones it names). */
+  bgpFilters?: Resource<BGPFilterSpec>[];
   ipPools: Resource<IPPoolSpec>[];
   /** CIDRs of this host's confirmed block affinities (src/ipam). */
   blocks: string[];
@@ -58,12 +61,17 @@ export function bgpInputsFromResources(r: BgpResources): BgpInputs {
   const peers: BgpPeerResource[] = r.bgpPeers.map((p) => {
     const s = p.spec ?? {};
     const spec: BgpPeerResource['spec'] = {};
-    for (const k of ['node', 'nodeSelector', 'peerIP', 'peerSelector', 'asNumber', 'ttlSecurity', 'keepaliveTime', 'maxRestartTime', 'sourceAddress', 'keepOriginalNextHop', 'nextHopMode', 'numAllowedLocalASNumbers'] as const) {
+    for (const k of ['node', 'nodeSelector', 'peerIP', 'peerSelector', 'asNumber', 'ttlSecurity', 'keepaliveTime', 'maxRestartTime', 'sourceAddress', 'keepOriginalNextHop', 'nextHopMode', 'numAllowedLocalASNumbers', 'filters'] as const) {
       if (s[k] !== undefined) (spec as Record<string, unknown>)[k] = s[k];
     }
     const pw = password(s.password, r.resolveSecret);
     if (pw !== undefined) spec.password = pw;
     return { name: p.metadata.name, spec };
+  });
+  const filters: BgpFilterResource[] = (r.bgpFilters ?? []).map((f) => {
+    const spec: BgpFilterResource['spec'] = {};
+    for (const k of ['exportV4', 'importV4', 'exportV6', 'importV6'] as const) if (f.spec?.[k]) spec[k] = f.spec[k];
+    return { name: f.metadata.name, spec };
   });
   const globalConfig = configOf(r.bgpConfigurations.find((c) => c.metadata.name === 'default'), r.resolveSecret);
   const nodeConfig = configOf(r.bgpConfigurations.find((c) => c.metadata.name === `node.${r.nodeName}`), r.resolveSecret);
@@ -71,6 +79,7 @@ export function bgpInputsFromResources(r: BgpResources): BgpInputs {
     nodeName: r.nodeName,
     nodes,
     peers,
+    ...(filters.length ? { filters } : {}),
     pools: r.ipPools
       .filter((p) => p.spec?.cidr)
       .map((p) => ({ name: p.metadata.name, cidr: p.spec!.cidr, disabled: p.spec!.disabled ?? false, disableBGPExport: p.spec!.disableBGPExport ?? false })),

@@ -72,7 +72,35 @@ export interface BgpPeerResource {
     nextHopMode?: NextHopMode;
     /** Accept routes whose AS path already holds our AS this many times (AS per rack behind one ToR). */
     numAllowedLocalASNumbers?: number;
+    /** BGPFilter names, applied in this order before the normal import/export rules. */
+    filters?: string[];
   };
+}
+
+/** One BGPFilter rule (src/api/kinds/bgp-filter.ts): every condition set must hold; first match decides. */
+export interface BgpFilterRule {
+  cidr?: string;
+  matchOperator?: 'Equal' | 'NotEqual' | 'In' | 'NotIn';
+  prefixLength?: { min?: number; max?: number };
+  source?: 'RemotePeers';
+  interface?: string;
+  action: 'Accept' | 'Reject';
+}
+
+export interface BgpFilterResource {
+  name: string;
+  spec: { exportV4?: BgpFilterRule[]; importV4?: BgpFilterRule[]; exportV6?: BgpFilterRule[]; importV6?: BgpFilterRule[] };
+}
+
+export type FilterDirection = 'import' | 'export';
+
+/** A BGPFilter's rules for one direction and family, as one BIRD function. */
+export interface FilterFunction {
+  /** BIRD symbol (quoted when used): `bgp_<filter>_<direction>FilterV<family>`, hashed when too long. */
+  symbol: string;
+  filter: string;
+  direction: FilterDirection;
+  rules: BgpFilterRule[];
 }
 
 export interface BgpIPPool {
@@ -92,6 +120,8 @@ export interface BgpInputs {
   /** BGPConfiguration `node.<nodeName>`: overrides listenPort, logSeverityScreen, communities, prefixAdvertisements. */
   nodeConfig?: BgpConfigurationSpec;
   peers: BgpPeerResource[];
+  /** BGPFilter resources; a peer uses those its spec.filters names. */
+  filters?: BgpFilterResource[];
   pools: BgpIPPool[];
   /** CIDRs of IPAM blocks this host holds a (confirmed) affinity for. */
   blocks: string[];
@@ -129,6 +159,13 @@ export interface Peering {
   peerNodeName?: string;
   /** Where it came from: `mesh`, `route-reflector` or the BGPPeer name. */
   origin: string;
+  /** BGPPeer spec.filters as given; resolved into the three fields below by the plan. */
+  filters?: string[];
+  /** FilterFunction symbols run, in order, before the normal rules. */
+  importFunctions?: string[];
+  exportFunctions?: string[];
+  /** Named BGPFilters that do not exist: nothing is imported from or exported to this peer. */
+  missingFilters?: string[];
 }
 
 export interface CommunityRule {
@@ -160,6 +197,8 @@ export interface BgpPlan {
   logSeverity: LogSeverity;
   peerings: Peering[];
   exports: Record<Family, FamilyExports>;
+  /** BGPFilter functions some peering uses, per family, sorted by symbol. */
+  filterFunctions: Record<Family, FilterFunction[]>;
   /** Inputs that were ignored and why (a peer without AS, an unparseable block ...). Never fatal. */
   problems: FieldIssue[];
 }

@@ -14,6 +14,7 @@ import {
   type Peering,
   type PeeringType,
 } from './model.js';
+import { resolvePeeringFilters } from './filters.js';
 import { matchNodeSelector, type SelectorMatcher } from './node-selector.js';
 import { cidrContains, compareCIDR, compareIP, formatCIDR, tryParseIP, tryParseStrictCIDROrIP, type CIDR, type IPFamily as Family } from '../base/ip.js';
 import {
@@ -187,6 +188,7 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
       allowLocalAs: s.numAllowedLocalASNumbers || undefined,
       nextHop: s.keepOriginalNextHop || s.nextHopMode === 'Keep' ? 'keep' : s.nextHopMode === 'Self' ? 'self' : 'auto',
     };
+    if (s.filters?.length) extra.filters = [...s.filters];
     if (s.sourceAddress === 'None') extra.localAddress = undefined;
     for (const r of remotes) add(type, r, extra);
   }
@@ -199,6 +201,7 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
     if (!have || PRIORITY[p.type] > PRIORITY[have.type]) chosen.set(key, p);
   }
   const peerings = [...chosen.values()].sort((a, b) => a.family - b.family || compareAddresses(a.peerAddress, b.peerAddress));
+  const filterFunctions = resolvePeeringFilters(peerings, inputs.filters ?? [], problems);
 
   const plan: BgpPlan = {
     nodeName: inputs.nodeName,
@@ -207,6 +210,7 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
     logSeverity: local.logSeverityScreen ?? global.logSeverityScreen ?? 'Info',
     peerings,
     exports: computeExports(inputs, { global, local, problems }),
+    filterFunctions,
     problems,
   };
   const port = local.listenPort ?? global.listenPort;

@@ -77,3 +77,27 @@ test('agent with BGP: inputs come from the shared watch and the host block affin
   await node.stop();
   await ds.close();
 });
+
+test('agent with BGP: a BGPFilter written later re-renders (the BGP watch includes BGPFilter)', async () => {
+  const ds = new ResourceStore(new MemoryKV());
+  await ds.create(res('BGPPeer', 'tor', { peerIP: '203.0.113.1', asNumber: 65000, filters: ['edge'] }));
+  const updates: BgpInputs[] = [];
+  const env = { NODENAME: 'node-a', IP: '192.0.2.10/24' };
+  const node = new CalicoNode({
+    config: nodeConfigFromEnv(env, 'x'),
+    env,
+    datastore: ds,
+    log: quiet,
+    hostAddresses: () => [],
+    makeDataplane: () => new FakeDataplane(),
+    bgp: { update: async (i) => void updates.push(i), stop: async () => undefined },
+  });
+  await node.start();
+  await until(() => updates.some((u) => u.peers.some((p) => p.spec.filters?.[0] === 'edge')));
+  assert.equal(updates[updates.length - 1]!.filters, undefined, 'no BGPFilter yet');
+  await ds.create(res('BGPFilter', 'edge', { exportV4: [{ action: 'Reject', matchOperator: 'In', cidr: '198.18.0.0/16' }] }));
+  await until(() => updates[updates.length - 1]!.filters?.[0]?.name === 'edge');
+  assert.deepEqual(updates[updates.length - 1]!.filters![0]!.spec.exportV4, [{ action: 'Reject', matchOperator: 'In', cidr: '198.18.0.0/16' }]);
+  await node.stop();
+  await ds.close();
+});

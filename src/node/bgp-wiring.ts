@@ -15,7 +15,7 @@ export interface BgpPort {
   stop(): Promise<void>;
 }
 
-export const BGP_KINDS = ['Node', 'BGPConfiguration', 'BGPPeer'] as const;
+export const BGP_KINDS = ['Node', 'BGPConfiguration', 'BGPPeer', 'BGPFilter'] as const;
 const TRACKED = new Set<string>([...BGP_KINDS, 'IPPool', 'WorkloadEndpoint']);
 
 /** Pure: the current resources the BGP plan is computed from. */
@@ -58,6 +58,7 @@ export class BgpInputsTracker {
       nodes: list('Node'),
       bgpConfigurations: list('BGPConfiguration'),
       bgpPeers: list('BGPPeer'),
+      bgpFilters: list('BGPFilter'),
       ipPools: list('IPPool'),
       blocks: this.blocks,
       localEndpointAddresses: local.flatMap((w) => (w.spec?.ipNetworks ?? []).map((n) => n.split('/')[0]!)).sort(),

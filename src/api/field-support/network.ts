@@ -10,7 +10,8 @@ const ELIGIBLE = honoured('src/ipam/pools.test.ts :: eligiblePools: typed errors
 const SERVICE_IPS = warned('service address advertisement needs a service proxy, which calico-ts does not have: nothing is advertised');
 const NOT_CALICO_TS = warned('written by Calico components calico-ts does not run (kube-controllers); kept and shown only');
 const NODE_INFO = warned('reported by Calico nodes for tunnels calico-ts does not create; kept and shown only');
-const BGP_FILTER_RULE = warned('BGP filters are stored but not applied to peers yet');
+const BGP_FILTER_RULE = honoured('src/bgp/filters.test.ts :: BGPFilter rule conditions: operators, prefix lengths, source and interface');
+const PEER_FILTERS = honoured('src/bgp/filters.test.ts :: BGPPeer filters: functions run in the order of the peer list, before the normal rules', 'a name that does not exist closes the session both ways');
 const CLUSTER = honoured('src/node/startup.test.ts :: ClusterInformation: created with a GUID, version, type and datastoreReady', 'written by calico-node at start-up, shown by calicoctl version');
 
 export const NETWORK_SUPPORT: Record<string, FieldTable> = {
@@ -79,7 +80,7 @@ export const NETWORK_SUPPORT: Record<string, FieldTable> = {
     'spec.numAllowedLocalASNumbers': honoured('test/kernel/bgp/ebgp-tor.test.ts :: AS paths are what AS-per-rack says'),
     'spec.ttlSecurity': GOLDEN('mesh-disabled-global-peers'),
     'spec.reachableBy': warned('no static route to the peer is added; the peer must be reachable already'),
-    'spec.filters': refused('BGP filters are not applied yet: without them every route would be exchanged; remove filters', { allowed: [[]], example: ['no-private'] }),
+    'spec.filters': PEER_FILTERS,
     'spec.localWorkloadSelector': warned('BGP peering with local workloads is not implemented'),
     'spec.reversePeering': warned('peerings are always configured on both sides as Calico does by default', ['Auto']),
   },

@@ -12,6 +12,7 @@
 
 import type { BgpPlan, FamilyExports, LogSeverity, Peering } from '../../bgp/model.js';
 import type { IPFamily as Family } from '../../base/ip.js';
+import { channelFilters, filterFunctions } from './bird-filters.js';
 
 export interface BirdTimers {
   /** Seconds before the first connect attempt (BIRD default 5). */
@@ -87,7 +88,8 @@ function familySection(plan: BgpPlan, f: Family, t: BirdTimers): string[] {
     '  graceful restart on;',
     '}',
     '',
-    `filter calico_export_${v(f)} {`,
+    '# What goes to peers; a function so that BGPFilter functions can run before it.',
+    `function calico_export_rules_${v(f)}() {`,
   );
   for (const c of e.communities) {
     const adds = [
@@ -114,7 +116,8 @@ function familySection(plan: BgpPlan, f: Family, t: BirdTimers): string[] {
       `  if source = RTS_BGP && net ~ ${prefixSet(e.exportPools, () => '+')} then accept;`,
     );
   }
-  out.push('  reject;', '}', '');
+  out.push('  reject;', '}', '', `filter calico_export_${v(f)} {`, `  calico_export_rules_${v(f)}();`, '}', '');
+  out.push(...filterFunctions(plan.filterFunctions[f], f));
   for (const p of plan.peerings.filter((x) => x.family === f)) out.push(...bgpProtocol(plan, p));
   return out;
 }
@@ -140,7 +143,9 @@ function bgpProtocol(plan: BgpPlan, p: Peering): string[] {
     lines.push('  rr client;');
     if (p.routeReflectorClusterID !== undefined) lines.push(`  rr cluster id ${p.routeReflectorClusterID};`);
   }
-  const channel = [`import all;`, `export filter calico_export_${v(p.family)};`];
+  const filters = channelFilters(p, `calico_export_${v(p.family)}`, `calico_export_rules_${v(p.family)}`);
+  if (filters.comment) lines.push(`  ${filters.comment}`);
+  const channel = [...filters.clauses];
   if (p.nextHop === 'self') channel.push('next hop self;');
   if (p.nextHop === 'keep') channel.push('next hop keep;');
   lines.push(`  ${fam(p.family)} { ${channel.join(' ')} };`, '}', '');
