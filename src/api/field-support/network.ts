@@ -11,7 +11,8 @@ const SERVICE_IPS = warned('service address advertisement needs a service proxy,
 const NOT_CALICO_TS = warned('written by Calico components calico-ts does not run (kube-controllers); kept and shown only');
 const NODE_INFO = warned('reported by Calico nodes for tunnels calico-ts does not create; kept and shown only');
 const BGP_FILTER_RULE = honoured('src/bgp/filters.test.ts :: BGPFilter rule conditions: operators, prefix lengths, source and interface');
-const PEER_FILTERS = honoured('src/bgp/filters.test.ts :: BGPPeer filters: functions run in the order of the peer list, before the normal rules', 'a name that does not exist closes the session both ways');
+const FILTER_ON_BIRD = honoured('test/kernel/bgp/bgp-filter.test.ts :: an export filter Reject keeps one block from the peer while the other is still learnt');
+const PEER_FILTERS = honoured('test/kernel/bgp/bgp-filter.test.ts :: an export filter Reject keeps one block from the peer while the other is still learnt', 'order: src/bgp/filters.test.ts; a name that does not exist closes the session both ways');
 const CLUSTER = honoured('src/node/startup.test.ts :: ClusterInformation: created with a GUID, version, type and datastoreReady', 'written by calico-node at start-up, shown by calicoctl version');
 
 export const NETWORK_SUPPORT: Record<string, FieldTable> = {
@@ -86,7 +87,10 @@ export const NETWORK_SUPPORT: Record<string, FieldTable> = {
   },
   BGPFilter: Object.fromEntries(
     ['exportV4', 'importV4', 'exportV6', 'importV6'].flatMap((list) =>
-      ['cidr', 'prefixLength.min', 'prefixLength.max', 'source', 'interface', 'matchOperator', 'action'].map((f) => [`spec.${list}[].${f}`, BGP_FILTER_RULE]),
+      ['cidr', 'prefixLength.min', 'prefixLength.max', 'source', 'interface', 'matchOperator', 'action'].map((f) => [
+        `spec.${list}[].${f}`,
+        list === 'exportV4' && ['cidr', 'matchOperator', 'action'].includes(f) ? FILTER_ON_BIRD : BGP_FILTER_RULE,
+      ]),
     ),
   ),
   Node: {
