@@ -45,6 +45,8 @@ function configOf(r: Resource<BGPConfigurationSpec> | undefined, resolve: BgpRes
   const mesh = password(s.nodeMeshPassword, resolve);
   if (mesh !== undefined) out.nodeMeshPassword = mesh;
   if (s.nodeMeshMaxRestartTime !== undefined) out.nodeMeshMaxRestartTime = s.nodeMeshMaxRestartTime;
+  if (s.bindMode !== undefined) out.bindMode = s.bindMode;
+  if (s.ignoredInterfaces !== undefined) out.ignoredInterfaces = [...s.ignoredInterfaces];
   return out;
 }
 
@@ -61,7 +63,7 @@ export function bgpInputsFromResources(r: BgpResources): BgpInputs {
   const peers: BgpPeerResource[] = r.bgpPeers.map((p) => {
     const s = p.spec ?? {};
     const spec: BgpPeerResource['spec'] = {};
-    for (const k of ['node', 'nodeSelector', 'peerIP', 'peerSelector', 'asNumber', 'ttlSecurity', 'keepaliveTime', 'maxRestartTime', 'sourceAddress', 'keepOriginalNextHop', 'nextHopMode', 'numAllowedLocalASNumbers', 'filters'] as const) {
+    for (const k of ['node', 'nodeSelector', 'peerIP', 'peerSelector', 'asNumber', 'ttlSecurity', 'keepaliveTime', 'maxRestartTime', 'sourceAddress', 'keepOriginalNextHop', 'nextHopMode', 'numAllowedLocalASNumbers', 'filters', 'localASNumber'] as const) {
       if (s[k] !== undefined) (spec as Record<string, unknown>)[k] = s[k];
     }
     const pw = password(s.password, r.resolveSecret);

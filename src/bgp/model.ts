@@ -47,6 +47,10 @@ export interface BgpConfigurationSpec {
   nodeMeshPassword?: string;
   /** Graceful restart time for mesh sessions. */
   nodeMeshMaxRestartTime?: string;
+  /** NodeIP: BIRD accepts BGP connections only on the node's address (every session binds to it). */
+  bindMode?: 'None' | 'NodeIP';
+  /** Interface names / `*` patterns whose connected routes BIRD does not learn. */
+  ignoredInterfaces?: string[];
 }
 
 export type NextHopMode = 'Auto' | 'Self' | 'Keep';
@@ -74,6 +78,8 @@ export interface BgpPeerResource {
     numAllowedLocalASNumbers?: number;
     /** BGPFilter names, applied in this order before the normal import/export rules. */
     filters?: string[];
+    /** The AS this node presents on this peering instead of its own. */
+    localASNumber?: number;
   };
 }
 
@@ -143,6 +149,8 @@ export interface Peering {
   localAs: number;
   /** Source address for the session; unset lets the kernel choose. */
   localAddress?: string;
+  /** bindMode NodeIP: the session's listening socket is bound to localAddress only (BIRD `strict bind`). */
+  strictBind?: boolean;
   /** Waits for the peer to connect (mesh: the lower address waits, so each session comes up one way). */
   passive: boolean;
   /** This node reflects routes to the peer. */
@@ -194,6 +202,8 @@ export interface BgpPlan {
   routerId: string;
   localAs: number;
   listenPort?: number;
+  /** Interfaces (patterns) excluded from the direct protocol: BGPConfiguration ignoredInterfaces. */
+  ignoredInterfaces: string[];
   logSeverity: LogSeverity;
   peerings: Peering[];
   exports: Record<Family, FamilyExports>;

@@ -189,6 +189,7 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
       nextHop: s.keepOriginalNextHop || s.nextHopMode === 'Keep' ? 'keep' : s.nextHopMode === 'Self' ? 'self' : 'auto',
     };
     if (s.filters?.length) extra.filters = [...s.filters];
+    if (s.localASNumber !== undefined) extra.localAs = s.localASNumber;
     if (s.sourceAddress === 'None') extra.localAddress = undefined;
     for (const r of remotes) add(type, r, extra);
   }
@@ -202,6 +203,7 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
   }
   const peerings = [...chosen.values()].sort((a, b) => a.family - b.family || compareAddresses(a.peerAddress, b.peerAddress));
   const filterFunctions = resolvePeeringFilters(peerings, inputs.filters ?? [], problems);
+  if ((local.bindMode ?? global.bindMode) === 'NodeIP') bindToNodeIP(peerings, self, problems);
 
   const plan: BgpPlan = {
     nodeName: inputs.nodeName,
@@ -211,11 +213,29 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
     peerings,
     exports: computeExports(inputs, { global, local, problems }),
     filterFunctions,
+    ignoredInterfaces: [...(local.ignoredInterfaces ?? global.ignoredInterfaces ?? [])],
     problems,
   };
   const port = local.listenPort ?? global.listenPort;
   if (port !== undefined) plan.listenPort = port;
   return plan;
+}
+
+/**
+ * bindMode NodeIP: every session uses the node's address and binds its
+ * listening socket to it (BIRD's strict bind has to be on for all sessions of
+ * a family or none, so a sourceAddress: None peer gets the node address too).
+ */
+function bindToNodeIP(peerings: Peering[], self: BgpNode | undefined, problems: FieldIssue[]): void {
+  for (const p of peerings) {
+    const own = self && nodeAddress(self, p.family);
+    if (!own) continue;
+    if (p.localAddress === undefined) {
+      problems.push({ path: `BGPPeer(${p.origin}).spec.sourceAddress`, message: 'None is overridden by bindMode NodeIP: the session uses the node address' });
+    }
+    p.localAddress = own;
+    p.strictBind = true;
+  }
 }
 
 /** Numeric order of two address strings (the "lower address is passive" rule); text order if either does not parse. */
