@@ -138,6 +138,10 @@ const CORPUS: Bad[] = [
   { name: 'keepOriginalNextHop and nextHopMode', doc: peer({ peerIP: '192.0.2.1', asNumber: 65001, keepOriginalNextHop: true, nextHopMode: 'Self' }), path: 'spec.keepOriginalNextHop', message: 'cannot both be set' },
   { name: 'bgp config bad community', doc: mk('BGPConfiguration', { communities: [{ name: 'c', value: '65536:1' }] }, { name: 'default' }), path: 'spec.communities[0].value', message: 'out of range' },
   { name: 'bgp config listenPort 0', doc: mk('BGPConfiguration', { listenPort: 0 }, { name: 'default' }), path: 'spec.listenPort', message: 'between 1 and 65535' },
+  { name: 'bgp config mesh password with the mesh off', doc: mk('BGPConfiguration', { nodeToNodeMeshEnabled: false, nodeMeshPassword: { inline: 'pw' } }, { name: 'default' }), path: 'spec.nodeMeshPassword', message: 'must be empty when nodeToNodeMeshEnabled is false' },
+  { name: 'bgp config mesh restart time with the mesh off', doc: mk('BGPConfiguration', { nodeToNodeMeshEnabled: false, nodeMeshMaxRestartTime: '90s' }, { name: 'default' }), path: 'spec.nodeMeshMaxRestartTime', message: 'must be empty when nodeToNodeMeshEnabled is false' },
+  { name: 'bgp config communities without prefixAdvertisements', doc: mk('BGPConfiguration', { communities: [{ name: 'c', value: '65001:1' }] }, { name: 'default' }), path: 'spec.communities', message: 'needs prefixAdvertisements' },
+  { name: 'bgp config ignoring every interface', doc: mk('BGPConfiguration', { ignoredInterfaces: ['*'] }, { name: 'default' }), path: 'spec.ignoredInterfaces[0]', message: 'would ignore every interface' },
   { name: 'bgp config bad log level', doc: mk('BGPConfiguration', { logSeverityScreen: 'Verbose' }, { name: 'default' }), path: 'spec.logSeverityScreen', message: 'one of Trace, Debug' },
   // Felix.
   { name: 'felix unknown setting', doc: mk('FelixConfiguration', { ipv6support: true }, { name: 'default' }), path: 'spec.ipv6support', message: 'did you mean "ipv6Support"' },

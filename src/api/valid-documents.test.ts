@@ -303,6 +303,26 @@ spec: {logSeverityScreen: Debug}
     spec: { logSeverityScreen: 'Debug' },
   },
   {
+    name: 'BGPConfiguration as Calico takes it: log level in any case, bare service addresses, aggregation defaulted',
+    yaml: `
+apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata: {name: default}
+spec:
+  logSeverityScreen: warning
+  serviceExternalIPs: [{cidr: 203.0.113.7}]
+  serviceClusterIPs: [{cidr: "2001:db8::1"}]
+  ignoredInterfaces: ["eth*"]
+`,
+    spec: {
+      logSeverityScreen: 'Warning',
+      serviceExternalIPs: [{ cidr: '203.0.113.7/32' }],
+      serviceClusterIPs: [{ cidr: '2001:db8::1/128' }],
+      serviceLoadBalancerAggregation: 'Enabled',
+      ignoredInterfaces: ['eth*'],
+    },
+  },
+  {
     name: 'BGPPeer to a ToR with port, password secret, TTL security',
     yaml: `
 apiVersion: projectcalico.org/v3

@@ -43,7 +43,7 @@ export const NETWORK_SUPPORT: Record<string, FieldTable> = {
     'spec.serviceClusterIPs[].cidr': SERVICE_IPS,
     'spec.serviceExternalIPs[].cidr': SERVICE_IPS,
     'spec.serviceLoadBalancerIPs[].cidr': SERVICE_IPS,
-    'spec.serviceLoadBalancerAggregation': SERVICE_IPS,
+    'spec.serviceLoadBalancerAggregation': warned('service address advertisement needs a service proxy, which calico-ts does not have: nothing is advertised', ['Enabled']),
     'spec.communities[].name': GOLDEN('communities-and-port'),
     'spec.communities[].value': GOLDEN('communities-and-port'),
     'spec.prefixAdvertisements[].cidr': GOLDEN('communities-and-port'),

@@ -136,9 +136,25 @@ function communityValueProblem(value: string): string | undefined {
   return undefined;
 }
 
-const cidrBlock = obj<{ cidr: string }>({ cidr: cidr() }, { required: ['cidr'] });
+// Calico takes a bare address here too (one service IP); stored as a /32 or /128.
+const cidrBlock = obj<{ cidr: string }>({ cidr: cidr({ allowBareIP: true }) }, { required: ['cidr'] });
+
+/** Calico compares BGP log levels without case ("info" is Info); stored in Calico's spelling. */
+const logSeverity: Check<LogSeverity> = (v, at) => {
+  const hit = typeof v === 'string' ? LOG_SEVERITIES.find((x) => x.toLowerCase() === v.toLowerCase()) : undefined;
+  if (hit === undefined) {
+    at.add(`${describe(v)} is not valid: must be one of ${LOG_SEVERITIES.join(', ')}`);
+    return v as LogSeverity;
+  }
+  return hit;
+};
 const enabledDisabled = oneOf(['Enabled', 'Disabled'] as const);
-const ignoredInterface = str({ pattern: /^[a-zA-Z0-9_.*-]{1,15}$/, patternHint: 'an interface name or pattern (1-15 of letters, digits, "_", ".", "-", "*")' });
+const ignoredInterface = str({
+  pattern: /^[a-zA-Z0-9_.*-]{1,15}$/,
+  patternHint: 'an interface name or pattern (1-15 of letters, digits, "_", ".", "-", "*")',
+  // As Calico: ignoring every interface would leave BIRD nothing to resolve next hops through.
+  test: (s) => (/^\*+$/.test(s) ? `"${s}" would ignore every interface; name the interfaces (or patterns such as "eth*") to ignore` : undefined),
+});
 
 export function isBGPConfigurationName(name: string): boolean {
   return name === 'default' || /^node\..+/.test(name);
@@ -148,7 +164,7 @@ export const bgpConfigurationSchema: KindSchema<BGPConfigurationSpec> = {
   spec: () =>
     obj<BGPConfigurationSpec>(
       {
-        logSeverityScreen: oneOf(LOG_SEVERITIES),
+        logSeverityScreen: logSeverity,
         nodeToNodeMeshEnabled: bool(),
         asNumber,
         serviceClusterIPs: list(cidrBlock),
@@ -172,6 +188,15 @@ export const bgpConfigurationSchema: KindSchema<BGPConfigurationSpec> = {
       },
       {
         refine: (s, at) => {
+          // As Calico: mesh settings make no sense with the mesh off (they would silently do nothing).
+          if (s.nodeToNodeMeshEnabled === false) {
+            if (s.nodeMeshPassword !== undefined) at.field('nodeMeshPassword').add('must be empty when nodeToNodeMeshEnabled is false (there are no mesh sessions to protect)');
+            if (s.nodeMeshMaxRestartTime !== undefined) at.field('nodeMeshMaxRestartTime').add('must be empty when nodeToNodeMeshEnabled is false (there are no mesh sessions)');
+          }
+          // As Calico: communities are only used by prefixAdvertisements.
+          if ((s.communities?.length ?? 0) > 0 && !(s.prefixAdvertisements?.length ?? 0)) {
+            at.field('communities').add('needs prefixAdvertisements: a community only takes effect when a prefix advertisement uses it');
+          }
           // A prefix advertisement names communities defined above, or gives literal values.
           const defined = new Set((s.communities ?? []).map((c) => c.name));
           (s.prefixAdvertisements ?? []).forEach((pa, i) => {
@@ -195,6 +220,7 @@ export const bgpConfigurationSchema: KindSchema<BGPConfigurationSpec> = {
           nodeToNodeMeshEnabled: s.nodeToNodeMeshEnabled ?? true,
           asNumber: s.asNumber ?? DEFAULT_AS_NUMBER,
           listenPort: s.listenPort ?? DEFAULT_BGP_PORT,
+          serviceLoadBalancerAggregation: s.serviceLoadBalancerAggregation ?? 'Enabled',
         },
 };
 
