@@ -9,7 +9,7 @@ declare -A NEED=(
   [etcd]=etcd-server [etcdctl]=etcd-client [bird]=bird2 [birdc]=bird2
   [nft]=nftables [iptables]=iptables [ipset]=ipset [conntrack]=conntrack
   [ip]=iproute2 [ping]=iputils-ping [traceroute]=traceroute [tcpdump]=tcpdump
-  [gobgpd]=gobgpd [openssl]=openssl [python3]=python3
+  [gobgpd]=gobgpd [openssl]=openssl [python3]=python3 [curl]=curl [nsenter]=util-linux
 )
 missing=()
 for cmd in "${!NEED[@]}"; do
