@@ -18,7 +18,6 @@
 // (interfacesChanged), so they are written again. After the first round whose
 // policy is fully in place, the other backend's objects are removed (retire).
 
-import { markAndSweep, type FailureBook } from './mark-and-sweep.js';
 import type { DataplaneConfig } from '../rules/model.js';
 import { CompileCache, compileRuleset } from '../rules/compile-endpoints.js';
 import { isOurSet } from '../rules/names.js';
@@ -427,43 +426,75 @@ export class ApplyLoop {
     }
   }
 
-  /** The loop's failure bookkeeping for one kind of object, as mark-and-sweep sees it. */
-  private failureBook(kind: FailureKind): FailureBook {
-    return {
-      inBackoff: (key) => this.inBackoff(key),
-      record: (key, err) => this.recordFailure(key, kind, err),
-      clear: (key) => void this.failures.delete(key),
-      keys: () => [...this.failures.keys()],
-    };
-  }
-
   private async syncRoutes(): Promise<void> {
     const routes = this.opts.ports.routes;
-    this.routesView = await markAndSweep(this.routesView, this.opts.managers.endpoints.desiredRoutes(), {
-      prefix: 'route:',
-      readKey: 'routes-read',
-      key: (r) => r.dst,
-      stale: (have, want) => want?.dev !== have.dev,
-      same: (have, want) => have?.dev === want.dev,
-      read: async () => [...(await routes.list(4)), ...(await routes.list(6))],
-      remove: async (items) => new Set((await routes.remove(items)).failed.map((f) => f.route.dst)),
-      replace: async (items) => new Map((await routes.replace(items)).failed.map((f) => [f.route.dst, f.error])),
-    }, this.failureBook('route'));
+    if (!this.routesView) {
+      try {
+        this.routesView = new Map([...(await routes.list(4)), ...(await routes.list(6))].map((r) => [r.dst, r]));
+        this.failures.delete('routes-read');
+      } catch (err) {
+        this.recordFailure('routes-read', 'route', err);
+        return;
+      }
+    }
+    const view = this.routesView;
+    const desired = new Map(this.opts.managers.endpoints.desiredRoutes().map((r) => [r.dst, r]));
+    const toRemove = [...view.values()].filter((r) => desired.get(r.dst)?.dev !== r.dev);
+    const toReplace = [...desired.values()].filter((r) => view.get(r.dst)?.dev !== r.dev && !this.inBackoff(`route:${r.dst}`));
+    for (const key of [...this.failures.keys()]) if (key.startsWith('route:') && !desired.has(key.slice(6))) this.failures.delete(key);
+    if (toRemove.length) {
+      const { failed } = await routes.remove(toRemove);
+      const bad = new Set(failed.map((f) => f.route.dst));
+      for (const r of toRemove) if (!bad.has(r.dst)) view.delete(r.dst);
+    }
+    if (toReplace.length) {
+      const { failed } = await routes.replace(toReplace);
+      const bad = new Map(failed.map((f) => [f.route.dst, f.error]));
+      for (const r of toReplace) {
+        if (bad.has(r.dst)) this.recordFailure(`route:${r.dst}`, 'route', bad.get(r.dst));
+        else {
+          view.set(r.dst, r);
+          this.failures.delete(`route:${r.dst}`);
+        }
+      }
+    }
   }
 
-  /** Same mark-and-sweep as routes; an entry on another device is deleted first (replace would add a second one beside it). */
+  /** Same mark-and-sweep as routes: read ours once, write only entries that differ, delete ours no longer wanted. */
   private async syncNeighbors(): Promise<void> {
     const neighbors = this.opts.ports.neighbors;
-    this.neighborsView = await markAndSweep(this.neighborsView, this.opts.managers.endpoints.desiredNeighbors(), {
-      prefix: 'neighbor:',
-      readKey: 'neighbors-read',
-      key: (n) => n.ip,
-      stale: (have, want) => want?.dev !== have.dev,
-      same: (have, want) => have !== undefined && have.dev === want.dev && have.mac === want.mac,
-      read: async () => [...(await neighbors.list(4)), ...(await neighbors.list(6))],
-      remove: async (items) => new Set((await neighbors.remove(items)).failed.map((f) => f.entry.ip)),
-      replace: async (items) => new Map((await neighbors.replace(items)).failed.map((f) => [f.entry.ip, f.error])),
-    }, this.failureBook('neighbor'));
+    if (!this.neighborsView) {
+      try {
+        this.neighborsView = new Map([...(await neighbors.list(4)), ...(await neighbors.list(6))].map((n) => [n.ip, n]));
+        this.failures.delete('neighbors-read');
+      } catch (err) {
+        this.recordFailure('neighbors-read', 'neighbor', err);
+        return;
+      }
+    }
+    const view = this.neighborsView;
+    const desired = new Map(this.opts.managers.endpoints.desiredNeighbors().map((n) => [n.ip, n]));
+    const same = (a: Neighbor | undefined, b: Neighbor) => a !== undefined && a.dev === b.dev && a.mac === b.mac;
+    // An entry on another device is deleted first (replace would add a second one beside it).
+    const toRemove = [...view.values()].filter((n) => desired.get(n.ip)?.dev !== n.dev);
+    const toReplace = [...desired.values()].filter((n) => !same(view.get(n.ip), n) && !this.inBackoff(`neighbor:${n.ip}`));
+    for (const key of [...this.failures.keys()]) if (key.startsWith('neighbor:') && !desired.has(key.slice(9))) this.failures.delete(key);
+    if (toRemove.length) {
+      const { failed } = await neighbors.remove(toRemove);
+      const bad = new Set(failed.map((f) => f.entry.ip));
+      for (const n of toRemove) if (!bad.has(n.ip)) view.delete(n.ip);
+    }
+    if (toReplace.length) {
+      const { failed } = await neighbors.replace(toReplace);
+      const bad = new Map(failed.map((f) => [f.entry.ip, f.error]));
+      for (const n of toReplace) {
+        if (bad.has(n.ip)) this.recordFailure(`neighbor:${n.ip}`, 'neighbor', bad.get(n.ip));
+        else {
+          view.set(n.ip, n);
+          this.failures.delete(`neighbor:${n.ip}`);
+        }
+      }
+    }
   }
 
   private async syncSysctls(): Promise<void> {
