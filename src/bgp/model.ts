@@ -83,6 +83,14 @@ export interface BgpPeerResource {
   };
 }
 
+/** A change an Accept rule makes to the route before accepting it. */
+export interface BgpFilterOperation {
+  /** `aa:nn` or `aa:nn:mm`. */
+  addCommunity?: { value: string };
+  /** Prepended so that the path starts with these AS numbers in this order. */
+  prependASPath?: { prefix: number[] };
+}
+
 /** One BGPFilter rule (src/api/kinds/bgp-filter.ts): every condition set must hold; first match decides. */
 export interface BgpFilterRule {
   cidr?: string;
@@ -90,7 +98,14 @@ export interface BgpFilterRule {
   prefixLength?: { min?: number; max?: number };
   source?: 'RemotePeers';
   interface?: string;
+  /** Only on iBGP sessions (peer AS = the session's local AS) or only on eBGP ones. */
+  peerType?: 'iBGP' | 'eBGP';
+  /** The route carries this community (one value). */
+  communities?: { values: string[] };
+  /** The AS path starts with these AS numbers. */
+  asPathPrefix?: number[];
   action: 'Accept' | 'Reject';
+  operations?: BgpFilterOperation[];
 }
 
 export interface BgpFilterResource {
@@ -107,6 +122,8 @@ export interface FilterFunction {
   filter: string;
   direction: FilterDirection;
   rules: BgpFilterRule[];
+  /** Some rule has a peerType: the function takes the session's "is iBGP" as its argument (as Calico's). */
+  takesPeerType: boolean;
 }
 
 export interface BgpIPPool {

@@ -13,6 +13,10 @@ const NODE_INFO = warned('reported by Calico nodes for tunnels calico-ts does no
 const BGP_FILTER_RULE = honoured('src/bgp/filters.test.ts :: BGPFilter rule conditions: operators, prefix lengths, source and interface');
 const FILTER_ON_BIRD = honoured('test/kernel/bgp/bgp-filter.test.ts :: an export filter Reject keeps one block from the peer while the other is still learnt');
 const PEER_FILTERS = honoured('test/kernel/bgp/bgp-filter.test.ts :: an export filter Reject keeps one block from the peer while the other is still learnt', 'order: src/bgp/filters.test.ts; a name that does not exist closes the session both ways');
+const BGP_FILTER_NEWER = honoured('src/bgp/filters.test.ts :: BGPFilter newer rule fields: peerType, communities, AS path prefix, addCommunity and prependASPath');
+const COMMUNITY_ON_BIRD = honoured('test/kernel/bgp/bgp-filter.test.ts :: an import filter rejects the routes a peer tagged with a community (addCommunity on its export) and accepts the rest');
+const NO_PRIORITIES = (example: unknown) =>
+  refused('route priorities are not implemented: the dataplane programs no elevated (live-migration) routes and BIRD sets no priority-derived metrics, so a priority would never match or would mean nothing; remove it', { example });
 const CLUSTER = honoured('src/node/startup.test.ts :: ClusterInformation: created with a GUID, version, type and datastoreReady', 'written by calico-node at start-up, shown by calicoctl version');
 
 export const NETWORK_SUPPORT: Record<string, FieldTable> = {
@@ -86,12 +90,18 @@ export const NETWORK_SUPPORT: Record<string, FieldTable> = {
     'spec.reversePeering': warned('peerings are always configured on both sides as Calico does by default', ['Auto']),
   },
   BGPFilter: Object.fromEntries(
-    ['exportV4', 'importV4', 'exportV6', 'importV6'].flatMap((list) =>
-      ['cidr', 'prefixLength.min', 'prefixLength.max', 'source', 'interface', 'matchOperator', 'action'].map((f) => [
+    ['exportV4', 'importV4', 'exportV6', 'importV6'].flatMap((list) => [
+      ...['cidr', 'prefixLength.min', 'prefixLength.max', 'source', 'interface', 'matchOperator', 'action'].map((f) => [
         `spec.${list}[].${f}`,
         list === 'exportV4' && ['cidr', 'matchOperator', 'action'].includes(f) ? FILTER_ON_BIRD : BGP_FILTER_RULE,
       ]),
-    ),
+      ...['peerType', 'communities.values', 'asPathPrefix', 'operations[].addCommunity.value', 'operations[].prependASPath.prefix'].map((f) => [
+        `spec.${list}[].${f}`,
+        ['communities.values', 'operations[].addCommunity.value'].includes(f) ? COMMUNITY_ON_BIRD : BGP_FILTER_NEWER,
+      ]),
+      [`spec.${list}[].priority`, NO_PRIORITIES(512)],
+      [`spec.${list}[].operations[].setPriority.value`, NO_PRIORITIES(512)],
+    ]),
   ),
   Node: {
     'spec.bgp.ipv4Address': MESH,

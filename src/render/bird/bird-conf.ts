@@ -144,7 +144,8 @@ function bgpProtocol(plan: BgpPlan, p: Peering): string[] {
     lines.push('  rr client;');
     if (p.routeReflectorClusterID !== undefined) lines.push(`  rr cluster id ${p.routeReflectorClusterID};`);
   }
-  const filters = channelFilters(p, `calico_export_${v(p.family)}`, `calico_export_rules_${v(p.family)}`);
+  const withPeerType = new Set(plan.filterFunctions[p.family].filter((fn) => fn.takesPeerType).map((fn) => fn.symbol));
+  const filters = channelFilters(p, `calico_export_${v(p.family)}`, `calico_export_rules_${v(p.family)}`, withPeerType);
   if (filters.comment) lines.push(`  ${filters.comment}`);
   const channel = [...filters.clauses];
   if (p.nextHop === 'self') channel.push('next hop self;');
