@@ -132,6 +132,23 @@ const BGP_FILTER: Bad[] = [
   { name: 'BGPFilter setPriority refused, not dropped', doc: bgpFilter({ importV4: [{ action: 'Accept', operations: [{ setPriority: { value: 512 } }] }] }), path: 'spec.importV4[0].operations[0].setPriority.value', message: 'not supported by calico-ts' },
 ];
 
+const nodeBgpConfig = (spec: unknown): unknown => mk('BGPConfiguration', spec, { name: 'node.n1' });
+const bgpPeer = (spec: unknown): unknown => mk('BGPPeer', spec, { name: 'tor' });
+
+const BGP: Bad[] = [
+  { name: 'per-node BGPConfiguration with asNumber', doc: nodeBgpConfig({ asNumber: 65001 }), path: 'spec.asNumber', message: 'only read from the cluster-wide BGPConfiguration "default"' },
+  { name: 'per-node BGPConfiguration with service cluster IPs', doc: nodeBgpConfig({ serviceClusterIPs: [{ cidr: '198.51.100.0/24' }] }), path: 'spec.serviceClusterIPs', message: 'move it there' },
+  { name: 'per-node BGPConfiguration turning the mesh off', doc: nodeBgpConfig({ nodeToNodeMeshEnabled: false }), path: 'spec.nodeToNodeMeshEnabled', message: 'only read from the cluster-wide' },
+  { name: 'programClusterRoutes in lower case', doc: mk('BGPConfiguration', { programClusterRoutes: 'enabled' }, { name: 'default' }), path: 'spec.programClusterRoutes', message: 'one of Enabled, Disabled, EnabledIPIPOnly, EnabledNoEncapOnly' },
+  { name: 'BGP route priority refused', doc: mk('BGPConfiguration', { ipv4NormalRoutePriority: 1024 }, { name: 'default' }), path: 'spec.ipv4NormalRoutePriority', message: 'route priorities are not implemented' },
+  { name: 'local workload peering address refused', doc: mk('BGPConfiguration', { localWorkloadPeeringIPV6: 'fe80::1' }, { name: 'default' }), path: 'spec.localWorkloadPeeringIPV6', message: 'peering with local workloads is not implemented' },
+  { name: 'BGPPeer with a local workload selector refused', doc: bgpPeer({ localWorkloadSelector: "app == 'router'", asNumber: 65000 }), path: 'spec.localWorkloadSelector', message: 'peering with local workloads is not implemented' },
+  { name: 'BGPPeer reachableBy without peerIP', doc: bgpPeer({ peerSelector: 'all()', reachableBy: '192.0.2.254' }), path: 'spec.reachableBy', message: 'must be empty when peerIP is empty' },
+  { name: 'BGPPeer reachableBy of the other family', doc: bgpPeer({ peerIP: '203.0.113.1', asNumber: 65000, reachableBy: '2001:db8::1' }), path: 'spec.reachableBy', message: 'same IP family as peerIP' },
+  { name: 'BGPPeer reversePeering in lower case', doc: bgpPeer({ peerSelector: 'all()', reversePeering: 'manual' }), path: 'spec.reversePeering', message: 'one of Auto, Manual' },
+];
+
+invalidCorpus('invalid BGP configuration and peers', BGP);
 invalidCorpus('invalid staged', STAGED);
 invalidCorpus('invalid BGPFilter', BGP_FILTER);
 invalidCorpus('invalid ipam/status', IPAM_AND_STATUS);

@@ -47,6 +47,11 @@ function configOf(r: Resource<BGPConfigurationSpec> | undefined, resolve: BgpRes
   if (s.nodeMeshMaxRestartTime !== undefined) out.nodeMeshMaxRestartTime = s.nodeMeshMaxRestartTime;
   if (s.bindMode !== undefined) out.bindMode = s.bindMode;
   if (s.ignoredInterfaces !== undefined) out.ignoredInterfaces = [...s.ignoredInterfaces];
+  for (const k of ['serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs'] as const) {
+    if (s[k] !== undefined) out[k] = s[k].map((b) => b.cidr);
+  }
+  if (s.serviceLoadBalancerAggregation !== undefined) out.serviceLoadBalancerAggregation = s.serviceLoadBalancerAggregation;
+  if (s.programClusterRoutes !== undefined) out.programClusterRoutes = s.programClusterRoutes;
   return out;
 }
 
@@ -63,7 +68,7 @@ export function bgpInputsFromResources(r: BgpResources): BgpInputs {
   const peers: BgpPeerResource[] = r.bgpPeers.map((p) => {
     const s = p.spec ?? {};
     const spec: BgpPeerResource['spec'] = {};
-    for (const k of ['node', 'nodeSelector', 'peerIP', 'peerSelector', 'asNumber', 'ttlSecurity', 'keepaliveTime', 'maxRestartTime', 'sourceAddress', 'keepOriginalNextHop', 'nextHopMode', 'numAllowedLocalASNumbers', 'filters', 'localASNumber'] as const) {
+    for (const k of ['node', 'nodeSelector', 'peerIP', 'peerSelector', 'asNumber', 'ttlSecurity', 'keepaliveTime', 'maxRestartTime', 'sourceAddress', 'keepOriginalNextHop', 'nextHopMode', 'numAllowedLocalASNumbers', 'filters', 'localASNumber', 'reversePeering', 'reachableBy'] as const) {
       if (s[k] !== undefined) (spec as Record<string, unknown>)[k] = s[k];
     }
     const pw = password(s.password, r.resolveSecret);

@@ -51,6 +51,14 @@ export interface BgpConfigurationSpec {
   bindMode?: 'None' | 'NodeIP';
   /** Interface names / `*` patterns whose connected routes BIRD does not learn. */
   ignoredInterfaces?: string[];
+  /** Service address CIDRs (cluster-wide configuration only, as Calico). */
+  serviceClusterIPs?: string[];
+  serviceExternalIPs?: string[];
+  serviceLoadBalancerIPs?: string[];
+  /** Disabled: serviceLoadBalancerIPs ranges are not advertised as a whole (Calico then advertises per Service). */
+  serviceLoadBalancerAggregation?: 'Enabled' | 'Disabled';
+  /** Which pools' routes BIRD installs in the kernel: Enabled / EnabledNoEncapOnly (default) install, Disabled / EnabledIPIPOnly do not. */
+  programClusterRoutes?: 'Enabled' | 'Disabled' | 'EnabledIPIPOnly' | 'EnabledNoEncapOnly';
 }
 
 export type NextHopMode = 'Auto' | 'Self' | 'Keep';
@@ -80,6 +88,10 @@ export interface BgpPeerResource {
     filters?: string[];
     /** The AS this node presents on this peering instead of its own. */
     localASNumber?: number;
+    /** Auto (default): a Calico node this peer selects (or whose address is peerIP) peers back; Manual: it needs its own BGPPeer. */
+    reversePeering?: 'Auto' | 'Manual';
+    /** Gateway through which peerIP is reached: BIRD adds a static /32 (/128) route to the peer via it. */
+    reachableBy?: string;
   };
 }
 
@@ -184,6 +196,10 @@ export interface Peering {
   peerNodeName?: string;
   /** Where it came from: `mesh`, `route-reflector` or the BGPPeer name. */
   origin: string;
+  /** The automatic reverse of a BGPPeer that selects this node (reversePeering Auto). */
+  reverse?: boolean;
+  /** BGPPeer reachableBy: the gateway a host route to the peer goes through. */
+  reachableBy?: string;
   /** BGPPeer spec.filters as given; resolved into the three fields below by the plan. */
   filters?: string[];
   /** FilterFunction symbols run, in order, before the normal rules. */
@@ -212,6 +228,14 @@ export interface FamilyExports {
   /** Pools whose routes are never advertised. */
   noExportPools: string[];
   communities: CommunityRule[];
+  /** Service ranges this node advertises: a static blackhole, announced, and blackholed in the kernel. */
+  serviceRoutes: string[];
+  /** Every service range advertised cluster-wide: routes learnt inside them never reach the kernel (as Calico's reject routes). */
+  serviceRanges: string[];
+  /** Pools whose routes (learnt, and our block blackholes) BIRD keeps out of the kernel: programClusterRoutes. */
+  unprogrammedPools: string[];
+  /** BGPPeer reachableBy: a host route to the peer via its gateway, installed in the kernel, never announced. */
+  peerRoutes: { prefix: string; via: string }[];
 }
 
 export interface BgpPlan {

@@ -77,6 +77,13 @@ export function bgpPeerIssues(peer: BgpPeerResource): FieldIssue[] {
     }
     if (s.asNumber === undefined) issues.push({ path: 'spec.asNumber', message: 'a peer given by peerIP needs its asNumber' });
   }
+  if (s.reachableBy !== undefined) {
+    const via = tryParseIP(s.reachableBy);
+    const peer = s.peerIP === undefined ? undefined : parsePeerIP(s.peerIP);
+    if (!via) issues.push({ path: 'spec.reachableBy', message: `'${s.reachableBy}' is not an IP address (the gateway the peer is reached through)` });
+    else if (s.peerIP === undefined) issues.push({ path: 'spec.reachableBy', message: 'needs peerIP: it is the gateway towards that address' });
+    else if (peer && tryParseIP(peer.address)?.family !== via.family) issues.push({ path: 'spec.reachableBy', message: 'must be the same IP family as peerIP' });
+  }
   checkAs(issues, 'spec.asNumber', s.asNumber);
   if (s.ttlSecurity !== undefined && (!Number.isInteger(s.ttlSecurity) || s.ttlSecurity < 1 || s.ttlSecurity > 254)) {
     issues.push({ path: 'spec.ttlSecurity', message: `${s.ttlSecurity} hops is out of range; use 1-254` });

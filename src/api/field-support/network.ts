@@ -7,7 +7,9 @@ const PEERS = honoured('src/bgp/plan.test.ts :: a BGPPeer to a mesh address wins
 const PASSWORD = honoured('test/kernel/bgp/md5-password.test.ts :: with matching passwords the same pair establishes');
 const POOL_RULES = honoured('src/ipam/pools.test.ts :: checkPoolWrite: overlap, block size, cidr change while in use');
 const ELIGIBLE = honoured('src/ipam/pools.test.ts :: eligiblePools: typed errors for missing, disabled, disallowed pools');
-const SERVICE_IPS = warned('service address advertisement needs a service proxy, which calico-ts does not have: nothing is advertised');
+const SERVICE_IPS = honoured('src/bgp/plan.test.ts :: service ranges: cluster IPs, external and load-balancer CIDRs advertised and blackholed', 'no service proxy here: blackholed in the kernel (see docs/design/bgp.md)');
+const NO_LOCAL_WORKLOAD_PEERING = (example: unknown) =>
+  refused('BGP peering with local workloads is not implemented (no link-local peering address is served to workloads): nothing would peer; remove it', { example });
 const NOT_CALICO_TS = warned('written by Calico components calico-ts does not run (kube-controllers); kept and shown only');
 const NODE_INFO = warned('reported by Calico nodes for tunnels calico-ts does not create; kept and shown only');
 const BGP_FILTER_RULE = honoured('src/bgp/filters.test.ts :: BGPFilter rule conditions: operators, prefix lengths, source and interface');
@@ -47,7 +49,7 @@ export const NETWORK_SUPPORT: Record<string, FieldTable> = {
     'spec.serviceClusterIPs[].cidr': SERVICE_IPS,
     'spec.serviceExternalIPs[].cidr': SERVICE_IPS,
     'spec.serviceLoadBalancerIPs[].cidr': SERVICE_IPS,
-    'spec.serviceLoadBalancerAggregation': warned('service address advertisement needs a service proxy, which calico-ts does not have: nothing is advertised', ['Enabled']),
+    'spec.serviceLoadBalancerAggregation': SERVICE_IPS,
     'spec.communities[].name': GOLDEN('communities-and-port'),
     'spec.communities[].value': GOLDEN('communities-and-port'),
     'spec.prefixAdvertisements[].cidr': GOLDEN('communities-and-port'),
@@ -60,11 +62,11 @@ export const NETWORK_SUPPORT: Record<string, FieldTable> = {
     'spec.nodeMeshMaxRestartTime': GOLDEN('mesh-dual-stack'),
     'spec.bindMode': GOLDEN('bind-node-ip-local-as'),
     'spec.ignoredInterfaces': GOLDEN('bind-node-ip-local-as'),
-    'spec.localWorkloadPeeringIPV4': warned('BGP peering with local workloads is not implemented'),
-    'spec.localWorkloadPeeringIPV6': warned('BGP peering with local workloads is not implemented'),
-    'spec.programClusterRoutes': warned('routes learnt over BGP are always programmed', ['Enabled']),
-    'spec.ipv4NormalRoutePriority': warned('kernel route metrics are not set'),
-    'spec.ipv6NormalRoutePriority': warned('kernel route metrics are not set'),
+    'spec.localWorkloadPeeringIPV4': NO_LOCAL_WORKLOAD_PEERING('169.254.0.179'),
+    'spec.localWorkloadPeeringIPV6': NO_LOCAL_WORKLOAD_PEERING('fe80::179'),
+    'spec.programClusterRoutes': honoured('src/bgp/plan.test.ts :: programClusterRoutes: Disabled and EnabledIPIPOnly keep routes inside IP pools out of the kernel'),
+    'spec.ipv4NormalRoutePriority': NO_PRIORITIES(1024),
+    'spec.ipv6NormalRoutePriority': NO_PRIORITIES(1024),
   },
   BGPPeer: {
     'spec.node': PEERS,
@@ -73,7 +75,7 @@ export const NETWORK_SUPPORT: Record<string, FieldTable> = {
     'spec.asNumber': PEERS,
     'spec.localASNumber': GOLDEN('bind-node-ip-local-as'),
     'spec.peerSelector': GOLDEN('peer-selector'),
-    'spec.keepOriginalNextHop': GOLDEN('ebgp-as-per-rack, mesh-disabled-global-peers'),
+    'spec.keepOriginalNextHop': honoured('src/bgp/plan.test.ts :: keepOriginalNextHop (deprecated) keeps the next hop towards eBGP peers only'),
     'spec.nextHopMode': GOLDEN('mesh-disabled-global-peers'),
     'spec.password.secretKeyRef.name': PASSWORD,
     'spec.password.secretKeyRef.key': PASSWORD,
@@ -84,10 +86,10 @@ export const NETWORK_SUPPORT: Record<string, FieldTable> = {
     'spec.keepaliveTime': GOLDEN('mesh-disabled-global-peers'),
     'spec.numAllowedLocalASNumbers': honoured('test/kernel/bgp/ebgp-tor.test.ts :: AS paths are what AS-per-rack says'),
     'spec.ttlSecurity': GOLDEN('mesh-disabled-global-peers'),
-    'spec.reachableBy': warned('no static route to the peer is added; the peer must be reachable already'),
+    'spec.reachableBy': honoured('test/kernel/bgp/peer-fields.test.ts :: a BGPPeer on one node only reaches a loopback behind a gateway (reachableBy) and the peer node peers back by itself (reversePeering Auto)'),
     'spec.filters': PEER_FILTERS,
-    'spec.localWorkloadSelector': warned('BGP peering with local workloads is not implemented'),
-    'spec.reversePeering': warned('peerings are always configured on both sides as Calico does by default', ['Auto']),
+    'spec.localWorkloadSelector': NO_LOCAL_WORKLOAD_PEERING("app == 'router'"),
+    'spec.reversePeering': honoured('test/kernel/bgp/peer-fields.test.ts :: a BGPPeer on one node only reaches a loopback behind a gateway (reachableBy) and the peer node peers back by itself (reversePeering Auto)', 'Manual: src/bgp/plan.test.ts'),
   },
   BGPFilter: Object.fromEntries(
     ['exportV4', 'importV4', 'exportV6', 'importV6'].flatMap((list) => [
