@@ -145,6 +145,8 @@ const BGP: Bad[] = [
   { name: 'BGPPeer with a local workload selector refused', doc: bgpPeer({ localWorkloadSelector: "app == 'router'", asNumber: 65000 }), path: 'spec.localWorkloadSelector', message: 'peering with local workloads is not implemented' },
   { name: 'BGPPeer reachableBy without peerIP', doc: bgpPeer({ peerSelector: 'all()', reachableBy: '192.0.2.254' }), path: 'spec.reachableBy', message: 'must be empty when peerIP is empty' },
   { name: 'BGPPeer reachableBy of the other family', doc: bgpPeer({ peerIP: '203.0.113.1', asNumber: 65000, reachableBy: '2001:db8::1' }), path: 'spec.reachableBy', message: 'same IP family as peerIP' },
+  { name: 'BGPPeer password from a Kubernetes secret refused', doc: bgpPeer({ peerIP: '203.0.113.1', asNumber: 65000, password: { secretKeyRef: { name: 'bgp-secrets', key: 'tor' } } }), path: 'spec.password.secretKeyRef.name', message: 'reads no Kubernetes Secrets' },
+  { name: 'mesh password from a Kubernetes secret refused', doc: mk('BGPConfiguration', { nodeMeshPassword: { secretKeyRef: { name: 'bgp-secrets', key: 'mesh' } } }, { name: 'default' }), path: 'spec.nodeMeshPassword.secretKeyRef.key', message: 'password.inline' },
   { name: 'BGPPeer reversePeering in lower case', doc: bgpPeer({ peerSelector: 'all()', reversePeering: 'manual' }), path: 'spec.reversePeering', message: 'one of Auto, Manual' },
 ];
 

@@ -26,10 +26,19 @@ export interface BgpResources {
   resolveSecret?: (ref: SecretKeyRef) => string | undefined;
 }
 
-function password(p: BGPPassword | undefined, resolve: BgpResources['resolveSecret']): string | undefined {
-  if (!p) return undefined;
-  if (p.inline !== undefined) return p.inline;
-  return p.secretKeyRef && resolve ? resolve(p.secretKeyRef) : undefined;
+/**
+ * The password, or which secret could not be read. A secretKeyRef nothing can
+ * resolve (calico-ts has no Kubernetes Secrets) must not turn into "no
+ * password": the plan then renders no session (unless the ref is optional).
+ */
+function password(p: BGPPassword | undefined, resolve: BgpResources['resolveSecret']): { value?: string; unresolved?: string } {
+  if (!p) return {};
+  if (p.inline !== undefined) return { value: p.inline };
+  const ref = p.secretKeyRef;
+  if (!ref) return {};
+  const value = resolve?.(ref);
+  if (value !== undefined) return { value };
+  return ref.optional ? {} : { unresolved: `${ref.name}/${ref.key}` };
 }
 
 function configOf(r: Resource<BGPConfigurationSpec> | undefined, resolve: BgpResources['resolveSecret']): BgpConfigurationSpec | undefined {
@@ -43,7 +52,8 @@ function configOf(r: Resource<BGPConfigurationSpec> | undefined, resolve: BgpRes
   if (s.communities) out.communities = s.communities;
   if (s.prefixAdvertisements) out.prefixAdvertisements = s.prefixAdvertisements;
   const mesh = password(s.nodeMeshPassword, resolve);
-  if (mesh !== undefined) out.nodeMeshPassword = mesh;
+  if (mesh.value !== undefined) out.nodeMeshPassword = mesh.value;
+  if (mesh.unresolved !== undefined) out.nodeMeshPasswordUnresolved = mesh.unresolved;
   if (s.nodeMeshMaxRestartTime !== undefined) out.nodeMeshMaxRestartTime = s.nodeMeshMaxRestartTime;
   if (s.bindMode !== undefined) out.bindMode = s.bindMode;
   if (s.ignoredInterfaces !== undefined) out.ignoredInterfaces = [...s.ignoredInterfaces];
@@ -72,7 +82,8 @@ export function bgpInputsFromResources(r: BgpResources): BgpInputs {
       if (s[k] !== undefined) (spec as Record<string, unknown>)[k] = s[k];
     }
     const pw = password(s.password, r.resolveSecret);
-    if (pw !== undefined) spec.password = pw;
+    if (pw.value !== undefined) spec.password = pw.value;
+    if (pw.unresolved !== undefined) spec.passwordUnresolved = pw.unresolved;
     return { name: p.metadata.name, spec };
   });
   const filters: BgpFilterResource[] = (r.bgpFilters ?? []).map((f) => {

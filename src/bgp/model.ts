@@ -47,6 +47,8 @@ export interface BgpConfigurationSpec {
   nodeMeshPassword?: string;
   /** Graceful restart time for mesh sessions. */
   nodeMeshMaxRestartTime?: string;
+  /** nodeMeshPassword names a secret that cannot be read (`name/key`): no mesh session comes up without it. */
+  nodeMeshPasswordUnresolved?: string;
   /** NodeIP: BIRD accepts BGP connections only on the node's address (every session binds to it). */
   bindMode?: 'None' | 'NodeIP';
   /** Interface names / `*` patterns whose connected routes BIRD does not learn. */
@@ -92,6 +94,8 @@ export interface BgpPeerResource {
     reversePeering?: 'Auto' | 'Manual';
     /** Gateway through which peerIP is reached: BIRD adds a static /32 (/128) route to the peer via it. */
     reachableBy?: string;
+    /** password names a secret that cannot be read (`name/key`): the peer gets no session rather than one without a password. */
+    passwordUnresolved?: string;
   };
 }
 

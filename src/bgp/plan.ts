@@ -110,7 +110,14 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
   };
 
   // Node-to-node mesh, or the automatic route-reflector topology when any node has a cluster ID.
-  if (self && (global.nodeToNodeMeshEnabled ?? true)) {
+  const meshOn = global.nodeToNodeMeshEnabled ?? true;
+  if (meshOn && global.nodeMeshPasswordUnresolved !== undefined) {
+    problems.push({
+      path: 'BGPConfiguration(default).spec.nodeMeshPassword',
+      message: `secret ${global.nodeMeshPasswordUnresolved} cannot be read (calico-ts has no Kubernetes Secrets; use inline): no mesh sessions rather than sessions without the password`,
+    });
+  }
+  if (self && meshOn && global.nodeMeshPasswordUnresolved === undefined) {
     const reflectors = nodes.filter((n) => n.routeReflectorClusterID !== undefined);
     const meshExtra = {
       password: global.nodeMeshPassword,
@@ -139,6 +146,13 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
     const issues = bgpPeerIssues(peer);
     if (issues.length) {
       for (const i of issues) problems.push({ path: `BGPPeer(${peer.name}).${i.path}`, message: i.message });
+      continue;
+    }
+    if (peer.spec.passwordUnresolved !== undefined) {
+      problems.push({
+        path: `BGPPeer(${peer.name}).spec.password`,
+        message: `secret ${peer.spec.passwordUnresolved} cannot be read (calico-ts has no Kubernetes Secrets; use inline): no session rather than one without the password`,
+      });
       continue;
     }
     validPeers.push(peer);

@@ -17,6 +17,8 @@ const FILTER_ON_BIRD = honoured('test/kernel/bgp/bgp-filter.test.ts :: an export
 const PEER_FILTERS = honoured('test/kernel/bgp/bgp-filter.test.ts :: an export filter Reject keeps one block from the peer while the other is still learnt', 'order: src/bgp/filters.test.ts; a name that does not exist closes the session both ways');
 const BGP_FILTER_NEWER = honoured('src/bgp/filters.test.ts :: BGPFilter newer rule fields: peerType, communities, AS path prefix, addCommunity and prependASPath');
 const COMMUNITY_ON_BIRD = honoured('test/kernel/bgp/bgp-filter.test.ts :: an import filter rejects the routes a peer tagged with a community (addCommunity on its export) and accepts the rest');
+const NO_SECRETS = (example: unknown) =>
+  refused('calico-ts reads no Kubernetes Secrets, so the password could not be used (and a session must not come up without it): put it in password.inline (stored in etcd: protect etcd access)', { example });
 const NO_PRIORITIES = (example: unknown) =>
   refused('route priorities are not implemented: the dataplane programs no elevated (live-migration) routes and BIRD sets no priority-derived metrics, so a priority would never match or would mean nothing; remove it', { example });
 const CLUSTER = honoured('src/node/startup.test.ts :: ClusterInformation: created with a GUID, version, type and datastoreReady', 'written by calico-node at start-up, shown by calicoctl version');
@@ -55,9 +57,9 @@ export const NETWORK_SUPPORT: Record<string, FieldTable> = {
     'spec.prefixAdvertisements[].cidr': GOLDEN('communities-and-port'),
     'spec.prefixAdvertisements[].communities': GOLDEN('communities-and-port'),
     'spec.listenPort': GOLDEN('communities-and-port'),
-    'spec.nodeMeshPassword.secretKeyRef.name': PASSWORD,
-    'spec.nodeMeshPassword.secretKeyRef.key': PASSWORD,
-    'spec.nodeMeshPassword.secretKeyRef.optional': PASSWORD,
+    'spec.nodeMeshPassword.secretKeyRef.name': NO_SECRETS('bgp-secrets'),
+    'spec.nodeMeshPassword.secretKeyRef.key': NO_SECRETS('rr-password'),
+    'spec.nodeMeshPassword.secretKeyRef.optional': NO_SECRETS(true),
     'spec.nodeMeshPassword.inline': PASSWORD,
     'spec.nodeMeshMaxRestartTime': GOLDEN('mesh-dual-stack'),
     'spec.bindMode': GOLDEN('bind-node-ip-local-as'),
@@ -77,9 +79,9 @@ export const NETWORK_SUPPORT: Record<string, FieldTable> = {
     'spec.peerSelector': GOLDEN('peer-selector'),
     'spec.keepOriginalNextHop': honoured('src/bgp/plan.test.ts :: keepOriginalNextHop (deprecated) keeps the next hop towards eBGP peers only'),
     'spec.nextHopMode': GOLDEN('mesh-disabled-global-peers'),
-    'spec.password.secretKeyRef.name': PASSWORD,
-    'spec.password.secretKeyRef.key': PASSWORD,
-    'spec.password.secretKeyRef.optional': PASSWORD,
+    'spec.password.secretKeyRef.name': NO_SECRETS('bgp-secrets'),
+    'spec.password.secretKeyRef.key': NO_SECRETS('rr-password'),
+    'spec.password.secretKeyRef.optional': NO_SECRETS(true),
     'spec.password.inline': PASSWORD,
     'spec.sourceAddress': GOLDEN('mesh-disabled-global-peers'),
     'spec.maxRestartTime': GOLDEN('mesh-disabled-global-peers'),

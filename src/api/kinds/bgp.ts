@@ -6,9 +6,10 @@
 // resource that carried them would silently override the cluster's values.
 //
 // BGPPeer.password: Calico only knows `secretKeyRef` (a Kubernetes Secret).
-// Without Kubernetes there is nowhere to resolve that from, so we also accept
+// Without Kubernetes there is nowhere to resolve that from, so we accept
 // `password: { inline: "..." }`: the password stored in the resource itself
-// (readable by anyone who can read BGPPeers; protect etcd accordingly).
+// (readable by anyone who can read BGPPeers; protect etcd accordingly). The
+// field-support table refuses secretKeyRef, so a password is never dropped.
 import { formatIP, tryParseIP } from '../../base/ip.js';
 import { resourceName } from '../names.js';
 import { bool, int, list, obj, oneOf, str, describe, type Check, type KindSchema } from '../validate.js';
