@@ -137,7 +137,10 @@ test('BGPPeer validation table', () => {
     ['both targets', { peerIP: '192.0.2.1', peerSelector: 'all()', asNumber: 1 }, ['spec.peerSelector']],
     ['node and selector', { node: 'a', nodeSelector: 'all()', peerIP: '192.0.2.1', asNumber: 1 }, ['spec.nodeSelector']],
     ['bad port', { peerIP: '192.0.2.1:70000', asNumber: 1 }, ['spec.peerIP']],
-    ['ttl', { peerIP: '192.0.2.1', asNumber: 1, ttlSecurity: 0 }, ['spec.ttlSecurity']],
+    ['ttl 0 is off, as Calico', { peerIP: '192.0.2.1', asNumber: 1, ttlSecurity: 0 }, []],
+    ['ttl 255', { peerIP: '192.0.2.1', asNumber: 1, ttlSecurity: 255 }, []],
+    ['ttl 256', { peerIP: '192.0.2.1', asNumber: 1, ttlSecurity: 256 }, ['spec.ttlSecurity']],
+    ['many local AS numbers (no maximum in Calico)', { peerIP: '192.0.2.1', asNumber: 1, numAllowedLocalASNumbers: 50 }, []],
     ['duration', { peerIP: '192.0.2.1', asNumber: 1, holdTime: 'soon' }, ['spec.holdTime']],
     ['hold too short', { peerIP: '192.0.2.1', asNumber: 1, holdTime: '2s' }, ['spec.holdTime']],
     ['next hop conflict', { peerIP: '192.0.2.1', asNumber: 1, keepOriginalNextHop: true, nextHopMode: 'Self' }, ['spec.keepOriginalNextHop']],
@@ -146,6 +149,8 @@ test('BGPPeer validation table', () => {
   for (const [name, spec, paths] of cases) {
     assert.deepEqual(bgpPeerIssues({ name: 'p', spec }).map((i) => i.path), paths, name);
   }
+  const ttlOff = computeBgpPlan(base({ peers: [{ name: 'p', spec: { peerIP: '203.0.113.1', asNumber: 65000, ttlSecurity: 0 } }] }));
+  assert.equal(ttlOff.peerings.find((p) => p.origin === 'p')!.ttlSecurityHops, undefined, 'the peer is kept, without TTL security');
   assert.equal(parseDurationSeconds('1m30s'), 90);
   assert.equal(parseDurationSeconds('1500ms'), 2);
   assert.equal(parseDurationSeconds('90'), undefined);

@@ -193,7 +193,7 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
     const extra: Partial<Peering> & { origin: string } = {
       origin: peer.name,
       password: s.password,
-      ttlSecurityHops: s.ttlSecurity,
+      ttlSecurityHops: s.ttlSecurity || undefined,
       keepaliveSeconds: s.keepaliveTime === undefined ? undefined : parseDurationSeconds(s.keepaliveTime),
       holdSeconds: s.holdTime === undefined ? undefined : parseDurationSeconds(s.holdTime),
       gracefulRestartSeconds: s.maxRestartTime === undefined ? undefined : parseDurationSeconds(s.maxRestartTime),
@@ -220,7 +220,7 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
         origin: peer.name,
         reverse: true,
         password: s.password,
-        ttlSecurityHops: s.ttlSecurity,
+        ttlSecurityHops: s.ttlSecurity || undefined,
         keepaliveSeconds: s.keepaliveTime === undefined ? undefined : parseDurationSeconds(s.keepaliveTime),
         gracefulRestartSeconds: s.maxRestartTime === undefined ? undefined : parseDurationSeconds(s.maxRestartTime),
       };
