@@ -48,7 +48,7 @@ export const NETWORK_SUPPORT: Record<string, FieldTable> = {
     'spec.logSeverityScreen': GOLDEN('communities-and-port'),
     'spec.nodeToNodeMeshEnabled': honoured('src/bgp/plan.test.ts :: nodeToNodeMeshEnabled false: no mesh sessions'),
     'spec.asNumber': MESH,
-    'spec.serviceClusterIPs[].cidr': SERVICE_IPS,
+    'spec.serviceClusterIPs[].cidr': honoured('test/kernel/bgp/service-ips.test.ts :: a node announces the service range and blackholes it; an excluded node learns it but keeps it out of its kernel'),
     'spec.serviceExternalIPs[].cidr': SERVICE_IPS,
     'spec.serviceLoadBalancerIPs[].cidr': SERVICE_IPS,
     'spec.serviceLoadBalancerAggregation': SERVICE_IPS,
