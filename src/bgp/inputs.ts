@@ -91,6 +91,11 @@ export function bgpInputsFromResources(r: BgpResources): BgpInputs {
     for (const k of ['exportV4', 'importV4', 'exportV6', 'importV6'] as const) if (f.spec?.[k]) spec[k] = f.spec[k];
     return { name: f.metadata.name, spec };
   });
+  const nodeListenPorts: Record<string, number> = {};
+  for (const c of r.bgpConfigurations) {
+    const m = /^node\.(.+)$/.exec(c.metadata.name);
+    if (m && c.spec?.listenPort !== undefined) nodeListenPorts[m[1]!] = c.spec.listenPort;
+  }
   const globalConfig = configOf(r.bgpConfigurations.find((c) => c.metadata.name === 'default'), r.resolveSecret);
   const nodeConfig = configOf(r.bgpConfigurations.find((c) => c.metadata.name === `node.${r.nodeName}`), r.resolveSecret);
   return {
@@ -98,6 +103,7 @@ export function bgpInputsFromResources(r: BgpResources): BgpInputs {
     nodes,
     peers,
     ...(filters.length ? { filters } : {}),
+    ...(Object.keys(nodeListenPorts).length ? { nodeListenPorts } : {}),
     pools: r.ipPools
       .filter((p) => p.spec?.cidr)
       .map((p) => ({ name: p.metadata.name, cidr: p.spec!.cidr, disabled: p.spec!.disabled ?? false, disableBGPExport: p.spec!.disableBGPExport ?? false })),

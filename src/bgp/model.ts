@@ -159,6 +159,8 @@ export interface BgpInputs {
   /** BGPConfiguration `node.<nodeName>`: overrides listenPort, logSeverityScreen, communities, prefixAdvertisements. */
   nodeConfig?: BgpConfigurationSpec;
   peers: BgpPeerResource[];
+  /** listenPort of each node that has a `node.<name>` BGPConfiguration setting one: sessions to that node dial it. */
+  nodeListenPorts?: Record<string, number>;
   /** BGPFilter resources; a peer uses those its spec.filters names. */
   filters?: BgpFilterResource[];
   pools: BgpIPPool[];

@@ -282,3 +282,20 @@ test('keepOriginalNextHop (deprecated) keeps the next hop towards eBGP peers onl
   assert.equal(hop({ asNumber: 65000, localASNumber: 65000, keepOriginalNextHop: true }), 'auto', 'iBGP through localASNumber');
   assert.equal(hop({ asNumber: 64512, nextHopMode: 'Keep' }), 'keep');
 });
+
+test('listenPort: sessions to another Calico node dial the port it listens on (its node.<name> BGPConfiguration, else the cluster one)', () => {
+  const nodes = [node('a', '192.0.2.1'), node('b', '192.0.2.2'), node('c', '192.0.2.10')];
+  const portTo = (plan: ReturnType<typeof computeBgpPlan>, name: string) => plan.peerings.find((p) => p.peerNodeName === name)!.peerPort;
+  const cluster = computeBgpPlan(base({ nodes, globalConfig: { listenPort: 1790 }, nodeListenPorts: { c: 1179 } }));
+  assert.equal(cluster.listenPort, 1790, 'this node listens on the cluster port');
+  assert.equal(portTo(cluster, 'a'), 1790);
+  assert.equal(portTo(cluster, 'c'), 1179, "c's own configuration wins");
+  assert.match(renderBirdConfig(cluster), /neighbor 192\.0\.2\.1 port 1790 as 64512;/);
+  // 179 (the default BGPConfiguration writes it) needs no port.
+  assert.equal(portTo(computeBgpPlan(base({ nodes, globalConfig: { listenPort: 179 } })), 'a'), undefined);
+  // A BGPPeer to a node's address without a port, with that node's AS: its port too; another AS: not a Calico session, no port.
+  const viaPeer = (asNumber: number) =>
+    computeBgpPlan(base({ nodes, globalConfig: { nodeToNodeMeshEnabled: false, listenPort: 1790 }, peers: [{ name: 'p', spec: { peerIP: '192.0.2.1', asNumber } }] })).peerings[0]!.peerPort;
+  assert.equal(viaPeer(64512), 1790);
+  assert.equal(viaPeer(65000), undefined);
+});

@@ -74,6 +74,11 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
   const asOf = (n: BgpNode): number => n.asNumber ?? clusterAs;
   const localAs = self ? asOf(self) : clusterAs;
   const selfCluster = self?.routeReflectorClusterID;
+  // Where another Calico node listens (Calico: its node.<name> listenPort, else the cluster's); 179 needs no port.
+  const portOf = (n: BgpNode): number | undefined => {
+    const port = inputs.nodeListenPorts?.[n.name] ?? global.listenPort;
+    return port === undefined || port === DEFAULT_BGP_PORT ? undefined : port;
+  };
   const nodeByAddress = new Map<string, BgpNode>();
   for (const n of nodes) for (const f of FAMILIES) { const a = nodeAddress(n, f); if (a) nodeByAddress.set(a, n); }
 
@@ -134,7 +139,7 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
       for (const family of FAMILIES) {
         const address = nodeAddress(other, family);
         if (!address || !nodeAddress(self, family)) continue;
-        add(type, { address, family, peerAs: asOf(other), node: other }, { origin: type === 'mesh' ? 'mesh' : 'route-reflector', ...meshExtra });
+        add(type, { address, family, port: portOf(other), peerAs: asOf(other), node: other }, { origin: type === 'mesh' ? 'mesh' : 'route-reflector', ...meshExtra });
       }
     }
   }
@@ -172,7 +177,9 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
       const ip = parsePeerIP(s.peerIP)!;
       const family = tryParseIP(ip.address)!.family;
       const node = nodeByAddress.get(ip.address);
-      remotes.push({ address: ip.address, family, port: ip.port, peerAs: s.asNumber!, ...(node ? { node } : {}) });
+      // A Calico node's address without a port: dial where that node listens (as Calico, when the AS is that node's).
+      const port = ip.port ?? (node && s.asNumber === asOf(node) ? portOf(node) : undefined);
+      remotes.push({ address: ip.address, family, port, peerAs: s.asNumber!, ...(node ? { node } : {}) });
     } else {
       for (const other of nodes) {
         if (other.name === self.name) continue;
@@ -186,7 +193,7 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
         if (!hit) continue;
         for (const family of FAMILIES) {
           const address = nodeAddress(other, family);
-          if (address && nodeAddress(self, family)) remotes.push({ address, family, peerAs: s.asNumber ?? asOf(other), node: other });
+          if (address && nodeAddress(self, family)) remotes.push({ address, family, port: portOf(other), peerAs: s.asNumber ?? asOf(other), node: other });
         }
       }
     }
@@ -226,7 +233,7 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
       };
       if (s.filters?.length) extra.filters = [...s.filters];
       if (s.sourceAddress === 'None') extra.localAddress = undefined;
-      add('node', { address: nodeAddress(node, family)!, family, peerAs: asOf(node), node }, extra);
+      add('node', { address: nodeAddress(node, family)!, family, port: portOf(node), peerAs: asOf(node), node }, extra);
     }
   }
 

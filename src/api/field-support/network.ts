@@ -56,7 +56,7 @@ export const NETWORK_SUPPORT: Record<string, FieldTable> = {
     'spec.communities[].value': GOLDEN('communities-and-port'),
     'spec.prefixAdvertisements[].cidr': GOLDEN('communities-and-port'),
     'spec.prefixAdvertisements[].communities': GOLDEN('communities-and-port'),
-    'spec.listenPort': GOLDEN('communities-and-port'),
+    'spec.listenPort': honoured('test/kernel/bgp/listen-port.test.ts :: a cluster-wide listenPort: BIRD listens there and the mesh dials it', 'per node: same file'),
     'spec.nodeMeshPassword.secretKeyRef.name': NO_SECRETS('bgp-secrets'),
     'spec.nodeMeshPassword.secretKeyRef.key': NO_SECRETS('rr-password'),
     'spec.nodeMeshPassword.secretKeyRef.optional': NO_SECRETS(true),
