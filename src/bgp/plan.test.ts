@@ -299,3 +299,12 @@ test('listenPort: sessions to another Calico node dial the port it listens on (i
   assert.equal(viaPeer(64512), 1790);
   assert.equal(viaPeer(65000), undefined);
 });
+
+test('localASNumber decides iBGP for route reflection: a reflector marks an external peer in its session AS as a client', () => {
+  const nodes = [node('a', '192.0.2.1'), node('b', '192.0.2.2', { routeReflectorClusterID: '1.0.0.1' })];
+  const client = (spec: Record<string, unknown>) =>
+    computeBgpPlan(base({ nodes, globalConfig: { nodeToNodeMeshEnabled: false }, peers: [{ name: 'ext', spec: { peerIP: '203.0.113.1', asNumber: 65000, ...spec } }] })).peerings[0]!.routeReflectorClient;
+  assert.equal(client({}), false, 'eBGP');
+  assert.equal(client({ localASNumber: 65000 }), true, 'iBGP on this session (Calico marks external iBGP peers too)');
+  assert.equal(client({ asNumber: 64512 }), true);
+});

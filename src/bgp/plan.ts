@@ -89,10 +89,11 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
     if (own === remote.address) return; // never peer with ourselves
     const peerNode = remote.node;
     const isCalico = peerNode !== undefined;
-    const ibgp = remote.peerAs === localAs;
+    const ibgp = remote.peerAs === (extra.localAs ?? localAs); // localASNumber decides, as Calico's effective AS
     const rrClient =
       extra.routeReflectorClient ??
-      (isCalico && ibgp && selfCluster !== undefined && peerNode.routeReflectorClusterID !== selfCluster);
+      // As Calico's confd: every iBGP peer of a reflector is its client unless it is a reflector of the same cluster.
+      (ibgp && selfCluster !== undefined && peerNode?.routeReflectorClusterID !== selfCluster);
     const p: Peering = {
       protocolName: protocolNameFor(type, remote.address),
       type,
