@@ -58,5 +58,6 @@ test('without serviceClusterIPs nothing of the range is announced or installed',
   await start(b, []);
   assert.ok(await waitFor(() => !lab.birdRoutes(a.name).has(RANGE), 10_000), 'the blackhole goes');
   assert.ok(await waitFor(async () => !(await exportedTo(a, b)).includes(RANGE), 10_000));
-  assert.match(await lab.birdc(b.name, ['show', 'route', RANGE]), /Network not found/);
+  // The withdrawal reaches b.
+  assert.ok(await waitFor(async () => /Network not found/.test(await lab.birdc(b.name, ['show', 'route', RANGE])), 10_000), await lab.birdc(b.name, ['show', 'route', RANGE]));
 });
