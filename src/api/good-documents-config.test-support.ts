@@ -109,7 +109,7 @@ spec:
   asNumber: 65001
   keepaliveTime: 30s
   password:
-    secretKeyRef: {name: bgp-secrets, key: rr-password}
+    inline: rr-password
 `,
   },
   {

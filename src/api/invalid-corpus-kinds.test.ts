@@ -112,9 +112,45 @@ const BGP_FILTER: Bad[] = [
   { name: 'BGPFilter IPv4 prefix length 33', doc: bgpFilter({ exportV4: [{ cidr: '198.18.0.0/16', matchOperator: 'In', prefixLength: { max: 33 }, action: 'Reject' }] }), path: 'spec.exportV4[0].prefixLength.max', message: 'between 0 and 32' },
   { name: 'BGPFilter source other than RemotePeers', doc: bgpFilter({ exportV4: [{ source: 'Local', action: 'Reject' }] }), path: 'spec.exportV4[0].source', message: 'one of RemotePeers' },
   { name: 'BGPFilter interface with a quote', doc: bgpFilter({ importV4: [{ interface: 'eth"0', action: 'Reject' }] }), path: 'spec.importV4[0].interface', message: 'interface name or pattern' },
-  { name: 'BGPFilter newer match field refused, not dropped', doc: bgpFilter({ exportV4: [{ peerType: 'eBGP', action: 'Accept' }] }), path: 'spec.exportV4[0].peerType', message: 'unknown field' },
+  { name: 'BGPFilter peerType in lower case', doc: bgpFilter({ exportV4: [{ peerType: 'ebgp', action: 'Accept' }] }), path: 'spec.exportV4[0].peerType', message: 'one of eBGP, iBGP' },
+  { name: 'BGPFilter operations with Reject', doc: bgpFilter({ exportV4: [{ action: 'Reject', operations: [{ addCommunity: { value: '65000:1' } }] }] }), path: 'spec.exportV4[0].operations', message: 'only be used with action Accept' },
+  { name: 'BGPFilter empty operations', doc: bgpFilter({ importV6: [{ action: 'Accept', operations: [] }] }), path: 'spec.importV6[0].operations', message: 'at least one operation' },
+  { name: 'BGPFilter operation with two fields', doc: bgpFilter({ exportV4: [{ action: 'Accept', operations: [{ addCommunity: { value: '65000:1' }, prependASPath: { prefix: [65000] } }] }] }), path: 'spec.exportV4[0].operations[0]', message: 'exactly one of addCommunity, prependASPath, setPriority' },
+  { name: 'BGPFilter operation with no field', doc: bgpFilter({ exportV4: [{ action: 'Accept', operations: [{}] }] }), path: 'spec.exportV4[0].operations[0]', message: 'exactly one' },
+  { name: 'BGPFilter eleven operations', doc: bgpFilter({ exportV4: [{ action: 'Accept', operations: Array.from({ length: 11 }, () => ({ addCommunity: { value: '65000:1' } })) }] }), path: 'spec.exportV4[0].operations', message: 'at most 10' },
+  { name: 'BGPFilter addCommunity over 16 bits', doc: bgpFilter({ exportV4: [{ action: 'Accept', operations: [{ addCommunity: { value: '65536:65536' } }] }] }), path: 'spec.exportV4[0].operations[0].addCommunity.value', message: 'out of range' },
+  { name: 'BGPFilter addCommunity with a leading zero', doc: bgpFilter({ exportV4: [{ action: 'Accept', operations: [{ addCommunity: { value: '01:02' } }] }] }), path: 'spec.exportV4[0].operations[0].addCommunity.value', message: 'not a BGP community' },
+  { name: 'BGPFilter addCommunity without value', doc: bgpFilter({ exportV4: [{ action: 'Accept', operations: [{ addCommunity: {} }] }] }), path: 'spec.exportV4[0].operations[0].addCommunity.value', message: 'is required' },
+  { name: 'BGPFilter prependASPath without AS numbers', doc: bgpFilter({ exportV4: [{ action: 'Accept', operations: [{ prependASPath: { prefix: [] } }] }] }), path: 'spec.exportV4[0].operations[0].prependASPath.prefix', message: 'at least one AS number' },
+  { name: 'BGPFilter prependASPath AS 0', doc: bgpFilter({ exportV4: [{ action: 'Accept', operations: [{ prependASPath: { prefix: [0] } }] }] }), path: 'spec.exportV4[0].operations[0].prependASPath.prefix[0]', message: 'not a valid AS number' },
+  { name: 'BGPFilter large community over 32 bits', doc: bgpFilter({ importV4: [{ action: 'Reject', communities: { values: ['4294967296:0:0'] } }] }), path: 'spec.importV4[0].communities.values[0]', message: 'out of range' },
+  { name: 'BGPFilter community with four parts', doc: bgpFilter({ importV4: [{ action: 'Reject', communities: { values: ['1:2:3:4'] } }] }), path: 'spec.importV4[0].communities.values[0]', message: 'not a BGP community' },
+  { name: 'BGPFilter two communities in one match', doc: bgpFilter({ importV4: [{ action: 'Reject', communities: { values: ['1:2', '3:4'] } }] }), path: 'spec.importV4[0].communities.values', message: 'at most 1' },
+  { name: 'BGPFilter no community in a match', doc: bgpFilter({ importV4: [{ action: 'Reject', communities: { values: [] } }] }), path: 'spec.importV4[0].communities.values', message: 'exactly one community' },
+  { name: 'BGPFilter asPathPrefix with a word', doc: bgpFilter({ importV4: [{ action: 'Reject', asPathPrefix: ['upstream'] }] }), path: 'spec.importV4[0].asPathPrefix[0]', message: 'not a valid AS number' },
+  { name: 'BGPFilter priority match refused, not dropped', doc: bgpFilter({ importV4: [{ action: 'Reject', priority: 512 }] }), path: 'spec.importV4[0].priority', message: 'not supported by calico-ts' },
+  { name: 'BGPFilter setPriority refused, not dropped', doc: bgpFilter({ importV4: [{ action: 'Accept', operations: [{ setPriority: { value: 512 } }] }] }), path: 'spec.importV4[0].operations[0].setPriority.value', message: 'not supported by calico-ts' },
 ];
 
+const nodeBgpConfig = (spec: unknown): unknown => mk('BGPConfiguration', spec, { name: 'node.n1' });
+const bgpPeer = (spec: unknown): unknown => mk('BGPPeer', spec, { name: 'tor' });
+
+const BGP: Bad[] = [
+  { name: 'per-node BGPConfiguration with asNumber', doc: nodeBgpConfig({ asNumber: 65001 }), path: 'spec.asNumber', message: 'only read from the cluster-wide BGPConfiguration "default"' },
+  { name: 'per-node BGPConfiguration with service cluster IPs', doc: nodeBgpConfig({ serviceClusterIPs: [{ cidr: '198.51.100.0/24' }] }), path: 'spec.serviceClusterIPs', message: 'move it there' },
+  { name: 'per-node BGPConfiguration turning the mesh off', doc: nodeBgpConfig({ nodeToNodeMeshEnabled: false }), path: 'spec.nodeToNodeMeshEnabled', message: 'only read from the cluster-wide' },
+  { name: 'programClusterRoutes in lower case', doc: mk('BGPConfiguration', { programClusterRoutes: 'enabled' }, { name: 'default' }), path: 'spec.programClusterRoutes', message: 'one of Enabled, Disabled, EnabledIPIPOnly, EnabledNoEncapOnly' },
+  { name: 'BGP route priority refused', doc: mk('BGPConfiguration', { ipv4NormalRoutePriority: 1024 }, { name: 'default' }), path: 'spec.ipv4NormalRoutePriority', message: 'route priorities are not implemented' },
+  { name: 'local workload peering address refused', doc: mk('BGPConfiguration', { localWorkloadPeeringIPV6: 'fe80::1' }, { name: 'default' }), path: 'spec.localWorkloadPeeringIPV6', message: 'peering with local workloads is not implemented' },
+  { name: 'BGPPeer with a local workload selector refused', doc: bgpPeer({ localWorkloadSelector: "app == 'router'", asNumber: 65000 }), path: 'spec.localWorkloadSelector', message: 'peering with local workloads is not implemented' },
+  { name: 'BGPPeer reachableBy without peerIP', doc: bgpPeer({ peerSelector: 'all()', reachableBy: '192.0.2.254' }), path: 'spec.reachableBy', message: 'must be empty when peerIP is empty' },
+  { name: 'BGPPeer reachableBy of the other family', doc: bgpPeer({ peerIP: '203.0.113.1', asNumber: 65000, reachableBy: '2001:db8::1' }), path: 'spec.reachableBy', message: 'same IP family as peerIP' },
+  { name: 'BGPPeer password from a Kubernetes secret refused', doc: bgpPeer({ peerIP: '203.0.113.1', asNumber: 65000, password: { secretKeyRef: { name: 'bgp-secrets', key: 'tor' } } }), path: 'spec.password.secretKeyRef.name', message: 'reads no Kubernetes Secrets' },
+  { name: 'mesh password from a Kubernetes secret refused', doc: mk('BGPConfiguration', { nodeMeshPassword: { secretKeyRef: { name: 'bgp-secrets', key: 'mesh' } } }, { name: 'default' }), path: 'spec.nodeMeshPassword.secretKeyRef.key', message: 'password.inline' },
+  { name: 'BGPPeer reversePeering in lower case', doc: bgpPeer({ peerSelector: 'all()', reversePeering: 'manual' }), path: 'spec.reversePeering', message: 'one of Auto, Manual' },
+];
+
+invalidCorpus('invalid BGP configuration and peers', BGP);
 invalidCorpus('invalid staged', STAGED);
 invalidCorpus('invalid BGPFilter', BGP_FILTER);
 invalidCorpus('invalid ipam/status', IPAM_AND_STATUS);

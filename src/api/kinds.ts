@@ -66,7 +66,7 @@ export const KIND_INFO: Record<ResourceKind, KindInfo> = {
   IPReservation: info('IPReservation', 'ipreservations', false, ['ipreservation', 'ipr', 'iprs', 'reservation', 'reservations']),
   BGPConfiguration: info('BGPConfiguration', 'bgpconfigurations', false, ['bgpconfiguration', 'bgpconfig', 'bgpconfigs']),
   BGPPeer: info('BGPPeer', 'bgppeers', false, ['bgppeer', 'bgpp', 'bgpps', 'bp', 'bps', 'peer', 'peers']),
-  BGPFilter: info('BGPFilter', 'bgpfilters', false, ['bgpfilter', 'bgpf', 'bgpfs']),
+  BGPFilter: info('BGPFilter', 'bgpfilters', false, ['bgpfilter', 'bgpf', 'bgpfs', 'bf', 'bfs']),
   FelixConfiguration: info('FelixConfiguration', 'felixconfigurations', false, ['felixconfiguration', 'felixconfig', 'felixconfigs']),
   Node: info('Node', 'nodes', false, ['node', 'no', 'nos']),
   ClusterInformation: info('ClusterInformation', 'clusterinformations', false, ['clusterinformation', 'clusterinfo', 'clusterinfos']),

@@ -323,7 +323,7 @@ spec:
     },
   },
   {
-    name: 'BGPPeer to a ToR with port, password secret, TTL security',
+    name: 'BGPPeer to a ToR with port, inline password, TTL security',
     yaml: `
 apiVersion: projectcalico.org/v3
 kind: BGPPeer
@@ -332,7 +332,7 @@ spec:
   nodeSelector: rack == 'rack-1'
   peerIP: 192.0.2.1:1179
   asNumber: 65001
-  password: {secretKeyRef: {name: bgp-secrets, key: rr-password}}
+  password: {inline: rr-password}
   ttlSecurity: 1
   keepaliveTime: 30s
   maxRestartTime: 2m

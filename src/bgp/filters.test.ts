@@ -69,6 +69,37 @@ test('BGPFilter rule conditions: operators, prefix lengths, source and interface
   assert.equal(ruleStatement({ action: 'Reject' }, 4), 'reject;');
 });
 
+test('BGPFilter newer rule fields: peerType, communities, AS path prefix, addCommunity and prependASPath', () => {
+  assert.equal(ruleStatement({ action: 'Reject', communities: { values: ['65535:666'] } }, 4), 'if ((65535, 666) ~ bgp_community) then reject;');
+  assert.equal(ruleStatement({ action: 'Reject', communities: { values: ['65000:1:2'] } }, 6), 'if ((65000, 1, 2) ~ bgp_large_community) then reject;');
+  assert.equal(ruleStatement({ action: 'Reject', asPathPrefix: [65000, 65100] }, 4), 'if (bgp_path ~ [= 65000 65100 * =]) then reject;');
+  // Operations run before the accept; a path prepended with [a, b] starts "a b".
+  assert.equal(
+    ruleStatement({ action: 'Accept', matchOperator: 'In', cidr: '198.18.0.0/16', operations: [{ addCommunity: { value: '65000:100' } }, { prependASPath: { prefix: [64512, 64513] } }] }, 4),
+    'if (net ~ 198.18.0.0/16) then { bgp_community.add((65000, 100)); bgp_path.prepend(64513); bgp_path.prepend(64512); accept; }',
+  );
+  assert.equal(ruleStatement({ action: 'Accept', operations: [{ addCommunity: { value: '1:2:3' } }] }, 4), 'bgp_large_community.add((1, 2, 3)); accept;');
+  assert.equal(ruleStatement({ action: 'Reject', peerType: 'iBGP' }, 4), 'if (is_ibgp) then { reject; }');
+  assert.equal(ruleStatement({ action: 'Accept', peerType: 'eBGP', source: 'RemotePeers' }, 4), 'if (!is_ibgp) then { if (source = RTS_BGP) then accept; }');
+  // A function with a peerType rule takes the session's kind as its argument: true towards iBGP, false towards eBGP.
+  const steer: BgpFilterResource = { name: 'steer', spec: { exportV4: [{ action: 'Reject', peerType: 'iBGP' }] } };
+  const plan = computeBgpPlan({
+    ...inputs(['steer'], [steer]),
+    peers: [
+      { name: 'tor', spec: { peerIP: '203.0.113.1', asNumber: 65000, filters: ['steer'] } },
+      { name: 'rr', spec: { peerIP: '203.0.113.2', asNumber: 64512, filters: ['steer'] } },
+      { name: 'local-as', spec: { peerIP: '203.0.113.3', asNumber: 65003, localASNumber: 65003, filters: ['steer'] } },
+    ],
+  });
+  assert.equal(plan.filterFunctions[4][0]!.takesPeerType, true);
+  const text = renderBirdConfig(plan);
+  assert.match(text, /function 'bgp_steer_exportFilterV4'\(bool is_ibgp\) \{/);
+  const exportsOf = (name: string) => new RegExp(`neighbor ${name.replace(/\./g, '\\.')} [^]*?'bgp_steer_exportFilterV4'\\((true|false)\\);`).exec(text)?.[1];
+  assert.equal(exportsOf('203.0.113.1'), 'false', 'AS 65000 against our 64512: eBGP');
+  assert.equal(exportsOf('203.0.113.2'), 'true', 'same AS: iBGP');
+  assert.equal(exportsOf('203.0.113.3'), 'true', 'localASNumber makes the session iBGP, as Calico compares with the effective local AS');
+});
+
 test('BGPFilter function names follow Calico and stay within BIRD\'s 64-character symbols', () => {
   assert.equal(filterFunctionSymbol('my-filter', 'import', 4), 'bgp_my-filter_importFilterV4');
   const long = 'x'.repeat(200);

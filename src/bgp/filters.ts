@@ -71,7 +71,8 @@ export function resolvePeeringFilters(
         const rules = rulesOf(f, direction, p.family);
         if (!rules.length) continue; // nothing for this family and direction: the filter does not apply
         const symbol = filterFunctionSymbol(name, direction, p.family);
-        used[p.family].set(symbol, { symbol, filter: name, direction, rules });
+        const takesPeerType = rules.some((r) => r.peerType !== undefined);
+        used[p.family].set(symbol, { symbol, filter: name, direction, rules, takesPeerType });
         (direction === 'import' ? imports : exports).push(symbol);
       }
     }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { bgpInputsFromResources } from './inputs.js';
 import { computeBgpPlan } from './plan.js';
 import type { Resource } from '../api/resource.js';
+import type { BGPPassword } from '../api/kinds/bgp.js';
 
 const res = <S>(kind: Resource['kind'], name: string, spec: S, labels?: Record<string, string>): Resource<S> => ({
   apiVersion: 'projectcalico.org/v3',
@@ -42,4 +43,23 @@ test('v3 resources become BgpInputs: default vs node.<name> config, inline and s
     ['192.0.2.254', 'node', 'pw', 65101],
   ]);
   assert.equal(plan.listenPort, 1179);
+});
+
+test('a secretKeyRef password nothing can read closes the session instead of dropping the password (optional: no password)', () => {
+  const resources = (password: BGPPassword, meshPassword?: BGPPassword) => ({
+    nodeName: 'n1',
+    nodes: [res('Node', 'n1', { bgp: { ipv4Address: '192.0.2.1/24' } }), res('Node', 'n2', { bgp: { ipv4Address: '192.0.2.2/24' } })],
+    bgpConfigurations: meshPassword ? [res('BGPConfiguration', 'default', { nodeMeshPassword: meshPassword })] : [],
+    bgpPeers: [res('BGPPeer', 'tor', { peerIP: '192.0.2.254', asNumber: 65001, password })],
+    ipPools: [],
+    blocks: [],
+  });
+  const plan = computeBgpPlan(bgpInputsFromResources(resources({ secretKeyRef: { name: 'bgp', key: 'tor' } })));
+  assert.deepEqual(plan.peerings.map((p) => p.peerAddress), ['192.0.2.2'], 'the mesh session stays, the ToR session is not rendered');
+  assert.ok(plan.problems.some((p) => p.path === 'BGPPeer(tor).spec.password' && /bgp\/tor cannot be read/.test(p.message)));
+  const optional = computeBgpPlan(bgpInputsFromResources(resources({ secretKeyRef: { name: 'bgp', key: 'tor', optional: true } })));
+  assert.deepEqual(optional.peerings.map((p) => [p.peerAddress, p.password]), [['192.0.2.2', undefined], ['192.0.2.254', undefined]]);
+  const mesh = computeBgpPlan(bgpInputsFromResources(resources({ inline: 'pw' }, { secretKeyRef: { name: 'bgp', key: 'mesh' } })));
+  assert.deepEqual(mesh.peerings.map((p) => p.peerAddress), ['192.0.2.254'], 'no mesh session without its password');
+  assert.ok(mesh.problems.some((p) => p.path === 'BGPConfiguration(default).spec.nodeMeshPassword'));
 });

@@ -26,10 +26,19 @@ export interface BgpResources {
   resolveSecret?: (ref: SecretKeyRef) => string | undefined;
 }
 
-function password(p: BGPPassword | undefined, resolve: BgpResources['resolveSecret']): string | undefined {
-  if (!p) return undefined;
-  if (p.inline !== undefined) return p.inline;
-  return p.secretKeyRef && resolve ? resolve(p.secretKeyRef) : undefined;
+/**
+ * The password, or which secret could not be read. A secretKeyRef nothing can
+ * resolve (calico-ts has no Kubernetes Secrets) must not turn into "no
+ * password": the plan then renders no session (unless the ref is optional).
+ */
+function password(p: BGPPassword | undefined, resolve: BgpResources['resolveSecret']): { value?: string; unresolved?: string } {
+  if (!p) return {};
+  if (p.inline !== undefined) return { value: p.inline };
+  const ref = p.secretKeyRef;
+  if (!ref) return {};
+  const value = resolve?.(ref);
+  if (value !== undefined) return { value };
+  return ref.optional ? {} : { unresolved: `${ref.name}/${ref.key}` };
 }
 
 function configOf(r: Resource<BGPConfigurationSpec> | undefined, resolve: BgpResources['resolveSecret']): BgpConfigurationSpec | undefined {
@@ -43,10 +52,16 @@ function configOf(r: Resource<BGPConfigurationSpec> | undefined, resolve: BgpRes
   if (s.communities) out.communities = s.communities;
   if (s.prefixAdvertisements) out.prefixAdvertisements = s.prefixAdvertisements;
   const mesh = password(s.nodeMeshPassword, resolve);
-  if (mesh !== undefined) out.nodeMeshPassword = mesh;
+  if (mesh.value !== undefined) out.nodeMeshPassword = mesh.value;
+  if (mesh.unresolved !== undefined) out.nodeMeshPasswordUnresolved = mesh.unresolved;
   if (s.nodeMeshMaxRestartTime !== undefined) out.nodeMeshMaxRestartTime = s.nodeMeshMaxRestartTime;
   if (s.bindMode !== undefined) out.bindMode = s.bindMode;
   if (s.ignoredInterfaces !== undefined) out.ignoredInterfaces = [...s.ignoredInterfaces];
+  for (const k of ['serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs'] as const) {
+    if (s[k] !== undefined) out[k] = s[k].map((b) => b.cidr);
+  }
+  if (s.serviceLoadBalancerAggregation !== undefined) out.serviceLoadBalancerAggregation = s.serviceLoadBalancerAggregation;
+  if (s.programClusterRoutes !== undefined) out.programClusterRoutes = s.programClusterRoutes;
   return out;
 }
 
@@ -63,11 +78,12 @@ export function bgpInputsFromResources(r: BgpResources): BgpInputs {
   const peers: BgpPeerResource[] = r.bgpPeers.map((p) => {
     const s = p.spec ?? {};
     const spec: BgpPeerResource['spec'] = {};
-    for (const k of ['node', 'nodeSelector', 'peerIP', 'peerSelector', 'asNumber', 'ttlSecurity', 'keepaliveTime', 'maxRestartTime', 'sourceAddress', 'keepOriginalNextHop', 'nextHopMode', 'numAllowedLocalASNumbers', 'filters', 'localASNumber'] as const) {
+    for (const k of ['node', 'nodeSelector', 'peerIP', 'peerSelector', 'asNumber', 'ttlSecurity', 'keepaliveTime', 'maxRestartTime', 'sourceAddress', 'keepOriginalNextHop', 'nextHopMode', 'numAllowedLocalASNumbers', 'filters', 'localASNumber', 'reversePeering', 'reachableBy'] as const) {
       if (s[k] !== undefined) (spec as Record<string, unknown>)[k] = s[k];
     }
     const pw = password(s.password, r.resolveSecret);
-    if (pw !== undefined) spec.password = pw;
+    if (pw.value !== undefined) spec.password = pw.value;
+    if (pw.unresolved !== undefined) spec.passwordUnresolved = pw.unresolved;
     return { name: p.metadata.name, spec };
   });
   const filters: BgpFilterResource[] = (r.bgpFilters ?? []).map((f) => {
@@ -75,6 +91,11 @@ export function bgpInputsFromResources(r: BgpResources): BgpInputs {
     for (const k of ['exportV4', 'importV4', 'exportV6', 'importV6'] as const) if (f.spec?.[k]) spec[k] = f.spec[k];
     return { name: f.metadata.name, spec };
   });
+  const nodeListenPorts: Record<string, number> = {};
+  for (const c of r.bgpConfigurations) {
+    const m = /^node\.(.+)$/.exec(c.metadata.name);
+    if (m && c.spec?.listenPort !== undefined) nodeListenPorts[m[1]!] = c.spec.listenPort;
+  }
   const globalConfig = configOf(r.bgpConfigurations.find((c) => c.metadata.name === 'default'), r.resolveSecret);
   const nodeConfig = configOf(r.bgpConfigurations.find((c) => c.metadata.name === `node.${r.nodeName}`), r.resolveSecret);
   return {
@@ -82,6 +103,7 @@ export function bgpInputsFromResources(r: BgpResources): BgpInputs {
     nodes,
     peers,
     ...(filters.length ? { filters } : {}),
+    ...(Object.keys(nodeListenPorts).length ? { nodeListenPorts } : {}),
     pools: r.ipPools
       .filter((p) => p.spec?.cidr)
       .map((p) => ({ name: p.metadata.name, cidr: p.spec!.cidr, disabled: p.spec!.disabled ?? false, disableBGPExport: p.spec!.disableBGPExport ?? false })),

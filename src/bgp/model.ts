@@ -47,10 +47,20 @@ export interface BgpConfigurationSpec {
   nodeMeshPassword?: string;
   /** Graceful restart time for mesh sessions. */
   nodeMeshMaxRestartTime?: string;
+  /** nodeMeshPassword names a secret that cannot be read (`name/key`): no mesh session comes up without it. */
+  nodeMeshPasswordUnresolved?: string;
   /** NodeIP: BIRD accepts BGP connections only on the node's address (every session binds to it). */
   bindMode?: 'None' | 'NodeIP';
   /** Interface names / `*` patterns whose connected routes BIRD does not learn. */
   ignoredInterfaces?: string[];
+  /** Service address CIDRs (cluster-wide configuration only, as Calico). */
+  serviceClusterIPs?: string[];
+  serviceExternalIPs?: string[];
+  serviceLoadBalancerIPs?: string[];
+  /** Disabled: serviceLoadBalancerIPs ranges are not advertised as a whole (Calico then advertises per Service). */
+  serviceLoadBalancerAggregation?: 'Enabled' | 'Disabled';
+  /** Which pools' routes BIRD installs in the kernel: Enabled / EnabledNoEncapOnly (default) install, Disabled / EnabledIPIPOnly do not. */
+  programClusterRoutes?: 'Enabled' | 'Disabled' | 'EnabledIPIPOnly' | 'EnabledNoEncapOnly';
 }
 
 export type NextHopMode = 'Auto' | 'Self' | 'Keep';
@@ -80,7 +90,21 @@ export interface BgpPeerResource {
     filters?: string[];
     /** The AS this node presents on this peering instead of its own. */
     localASNumber?: number;
+    /** Auto (default): a Calico node this peer selects (or whose address is peerIP) peers back; Manual: it needs its own BGPPeer. */
+    reversePeering?: 'Auto' | 'Manual';
+    /** Gateway through which peerIP is reached: BIRD adds a static /32 (/128) route to the peer via it. */
+    reachableBy?: string;
+    /** password names a secret that cannot be read (`name/key`): the peer gets no session rather than one without a password. */
+    passwordUnresolved?: string;
   };
+}
+
+/** A change an Accept rule makes to the route before accepting it. */
+export interface BgpFilterOperation {
+  /** `aa:nn` or `aa:nn:mm`. */
+  addCommunity?: { value: string };
+  /** Prepended so that the path starts with these AS numbers in this order. */
+  prependASPath?: { prefix: number[] };
 }
 
 /** One BGPFilter rule (src/api/kinds/bgp-filter.ts): every condition set must hold; first match decides. */
@@ -90,7 +114,14 @@ export interface BgpFilterRule {
   prefixLength?: { min?: number; max?: number };
   source?: 'RemotePeers';
   interface?: string;
+  /** Only on iBGP sessions (peer AS = the session's local AS) or only on eBGP ones. */
+  peerType?: 'iBGP' | 'eBGP';
+  /** The route carries this community (one value). */
+  communities?: { values: string[] };
+  /** The AS path starts with these AS numbers. */
+  asPathPrefix?: number[];
   action: 'Accept' | 'Reject';
+  operations?: BgpFilterOperation[];
 }
 
 export interface BgpFilterResource {
@@ -107,6 +138,8 @@ export interface FilterFunction {
   filter: string;
   direction: FilterDirection;
   rules: BgpFilterRule[];
+  /** Some rule has a peerType: the function takes the session's "is iBGP" as its argument (as Calico's). */
+  takesPeerType: boolean;
 }
 
 export interface BgpIPPool {
@@ -126,6 +159,8 @@ export interface BgpInputs {
   /** BGPConfiguration `node.<nodeName>`: overrides listenPort, logSeverityScreen, communities, prefixAdvertisements. */
   nodeConfig?: BgpConfigurationSpec;
   peers: BgpPeerResource[];
+  /** listenPort of each node that has a `node.<name>` BGPConfiguration setting one: sessions to that node dial it. */
+  nodeListenPorts?: Record<string, number>;
   /** BGPFilter resources; a peer uses those its spec.filters names. */
   filters?: BgpFilterResource[];
   pools: BgpIPPool[];
@@ -167,6 +202,10 @@ export interface Peering {
   peerNodeName?: string;
   /** Where it came from: `mesh`, `route-reflector` or the BGPPeer name. */
   origin: string;
+  /** The automatic reverse of a BGPPeer that selects this node (reversePeering Auto). */
+  reverse?: boolean;
+  /** BGPPeer reachableBy: the gateway a host route to the peer goes through. */
+  reachableBy?: string;
   /** BGPPeer spec.filters as given; resolved into the three fields below by the plan. */
   filters?: string[];
   /** FilterFunction symbols run, in order, before the normal rules. */
@@ -195,6 +234,14 @@ export interface FamilyExports {
   /** Pools whose routes are never advertised. */
   noExportPools: string[];
   communities: CommunityRule[];
+  /** Service ranges this node advertises: a static blackhole, announced, and blackholed in the kernel. */
+  serviceRoutes: string[];
+  /** Every service range advertised cluster-wide: routes learnt inside them never reach the kernel (as Calico's reject routes). */
+  serviceRanges: string[];
+  /** Pools whose routes (learnt, and our block blackholes) BIRD keeps out of the kernel: programClusterRoutes. */
+  unprogrammedPools: string[];
+  /** BGPPeer reachableBy: a host route to the peer via its gateway, installed in the kernel, never announced. */
+  peerRoutes: { prefix: string; via: string }[];
 }
 
 export interface BgpPlan {

@@ -8,23 +8,16 @@ import {
   type BgpConfigurationSpec,
   type BgpInputs,
   type BgpNode,
+  type BgpPeerResource,
   type BgpPlan,
-  type CommunityRule,
-  type FamilyExports,
   type Peering,
   type PeeringType,
 } from './model.js';
+import { computeExports } from './exports.js';
 import { resolvePeeringFilters } from './filters.js';
 import { matchNodeSelector, type SelectorMatcher } from './node-selector.js';
-import { cidrContains, compareCIDR, compareIP, formatCIDR, tryParseIP, tryParseStrictCIDROrIP, type CIDR, type IPFamily as Family } from '../base/ip.js';
-import {
-  bgpConfigurationIssues,
-  bgpPeerIssues,
-  parseCommunity,
-  parseDurationSeconds,
-  parsePeerIP,
-  resolveCommunity,
-} from './validate.js';
+import { compareIP, tryParseIP, type IPFamily as Family } from '../base/ip.js';
+import { bgpConfigurationIssues, bgpPeerIssues, parseDurationSeconds, parsePeerIP } from './validate.js';
 
 export interface PlanOptions {
   /** Evaluates nodeSelector / peerSelector; defaults to src/selector (node-selector.ts). */
@@ -34,6 +27,9 @@ export interface PlanOptions {
 const FAMILIES: Family[] = [4, 6];
 /** When one address is reachable several ways, the most specific intent wins. */
 const PRIORITY: Record<PeeringType, number> = { node: 4, global: 3, rr: 2, mesh: 1 };
+/** A reverse peering (a `node` session) ranks below every explicit BGPPeer session, above mesh and route reflection. */
+const REVERSE_DISCOUNT = 1.5;
+const DEFAULT_BGP_PORT = 179;
 const NAME_PREFIX: Record<PeeringType, string> = { mesh: 'Mesh', global: 'Global', node: 'Node', rr: 'RR' };
 
 export function nodeAddress(node: BgpNode, family: Family): string | undefined {
@@ -78,6 +74,11 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
   const asOf = (n: BgpNode): number => n.asNumber ?? clusterAs;
   const localAs = self ? asOf(self) : clusterAs;
   const selfCluster = self?.routeReflectorClusterID;
+  // Where another Calico node listens (Calico: its node.<name> listenPort, else the cluster's); 179 needs no port.
+  const portOf = (n: BgpNode): number | undefined => {
+    const port = inputs.nodeListenPorts?.[n.name] ?? global.listenPort;
+    return port === undefined || port === DEFAULT_BGP_PORT ? undefined : port;
+  };
   const nodeByAddress = new Map<string, BgpNode>();
   for (const n of nodes) for (const f of FAMILIES) { const a = nodeAddress(n, f); if (a) nodeByAddress.set(a, n); }
 
@@ -88,10 +89,11 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
     if (own === remote.address) return; // never peer with ourselves
     const peerNode = remote.node;
     const isCalico = peerNode !== undefined;
-    const ibgp = remote.peerAs === localAs;
+    const ibgp = remote.peerAs === (extra.localAs ?? localAs); // localASNumber decides, as Calico's effective AS
     const rrClient =
       extra.routeReflectorClient ??
-      (isCalico && ibgp && selfCluster !== undefined && peerNode.routeReflectorClusterID !== selfCluster);
+      // As Calico's confd: every iBGP peer of a reflector is its client unless it is a reflector of the same cluster.
+      (ibgp && selfCluster !== undefined && peerNode?.routeReflectorClusterID !== selfCluster);
     const p: Peering = {
       protocolName: protocolNameFor(type, remote.address),
       type,
@@ -114,7 +116,14 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
   };
 
   // Node-to-node mesh, or the automatic route-reflector topology when any node has a cluster ID.
-  if (self && (global.nodeToNodeMeshEnabled ?? true)) {
+  const meshOn = global.nodeToNodeMeshEnabled ?? true;
+  if (meshOn && global.nodeMeshPasswordUnresolved !== undefined) {
+    problems.push({
+      path: 'BGPConfiguration(default).spec.nodeMeshPassword',
+      message: `secret ${global.nodeMeshPasswordUnresolved} cannot be read (calico-ts has no Kubernetes Secrets; use inline): no mesh sessions rather than sessions without the password`,
+    });
+  }
+  if (self && meshOn && global.nodeMeshPasswordUnresolved === undefined) {
     const reflectors = nodes.filter((n) => n.routeReflectorClusterID !== undefined);
     const meshExtra = {
       password: global.nodeMeshPassword,
@@ -131,19 +140,28 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
       for (const family of FAMILIES) {
         const address = nodeAddress(other, family);
         if (!address || !nodeAddress(self, family)) continue;
-        add(type, { address, family, peerAs: asOf(other), node: other }, { origin: type === 'mesh' ? 'mesh' : 'route-reflector', ...meshExtra });
+        add(type, { address, family, port: portOf(other), peerAs: asOf(other), node: other }, { origin: type === 'mesh' ? 'mesh' : 'route-reflector', ...meshExtra });
       }
     }
   }
 
   // Explicit BGPPeer resources.
   const peers = [...inputs.peers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const validPeers: BgpPeerResource[] = [];
   for (const peer of peers) {
     const issues = bgpPeerIssues(peer);
     if (issues.length) {
       for (const i of issues) problems.push({ path: `BGPPeer(${peer.name}).${i.path}`, message: i.message });
       continue;
     }
+    if (peer.spec.passwordUnresolved !== undefined) {
+      problems.push({
+        path: `BGPPeer(${peer.name}).spec.password`,
+        message: `secret ${peer.spec.passwordUnresolved} cannot be read (calico-ts has no Kubernetes Secrets; use inline): no session rather than one without the password`,
+      });
+      continue;
+    }
+    validPeers.push(peer);
     if (!self) continue;
     const s = peer.spec;
     let applies: boolean;
@@ -160,7 +178,9 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
       const ip = parsePeerIP(s.peerIP)!;
       const family = tryParseIP(ip.address)!.family;
       const node = nodeByAddress.get(ip.address);
-      remotes.push({ address: ip.address, family, port: ip.port, peerAs: s.asNumber!, ...(node ? { node } : {}) });
+      // A Calico node's address without a port: dial where that node listens (as Calico, when the AS is that node's).
+      const port = ip.port ?? (node && s.asNumber === asOf(node) ? portOf(node) : undefined);
+      remotes.push({ address: ip.address, family, port, peerAs: s.asNumber!, ...(node ? { node } : {}) });
     } else {
       for (const other of nodes) {
         if (other.name === self.name) continue;
@@ -174,32 +194,57 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
         if (!hit) continue;
         for (const family of FAMILIES) {
           const address = nodeAddress(other, family);
-          if (address && nodeAddress(self, family)) remotes.push({ address, family, peerAs: s.asNumber ?? asOf(other), node: other });
+          if (address && nodeAddress(self, family)) remotes.push({ address, family, port: portOf(other), peerAs: s.asNumber ?? asOf(other), node: other });
         }
       }
     }
     const extra: Partial<Peering> & { origin: string } = {
       origin: peer.name,
       password: s.password,
-      ttlSecurityHops: s.ttlSecurity,
+      ttlSecurityHops: s.ttlSecurity || undefined,
       keepaliveSeconds: s.keepaliveTime === undefined ? undefined : parseDurationSeconds(s.keepaliveTime),
       holdSeconds: s.holdTime === undefined ? undefined : parseDurationSeconds(s.holdTime),
       gracefulRestartSeconds: s.maxRestartTime === undefined ? undefined : parseDurationSeconds(s.maxRestartTime),
       allowLocalAs: s.numAllowedLocalASNumbers || undefined,
-      nextHop: s.keepOriginalNextHop || s.nextHopMode === 'Keep' ? 'keep' : s.nextHopMode === 'Self' ? 'self' : 'auto',
+      nextHop: s.nextHopMode === 'Keep' ? 'keep' : s.nextHopMode === 'Self' ? 'self' : 'auto',
     };
     if (s.filters?.length) extra.filters = [...s.filters];
     if (s.localASNumber !== undefined) extra.localAs = s.localASNumber;
+    if (s.reachableBy !== undefined) extra.reachableBy = s.reachableBy;
     if (s.sourceAddress === 'None') extra.localAddress = undefined;
-    for (const r of remotes) add(type, r, extra);
+    // The deprecated keepOriginalNextHop only acts on eBGP sessions (Calico's confd: "legacy ... only apply for eBGP peers").
+    const keepOnEbgp = s.keepOriginalNextHop === true && s.nextHopMode === undefined;
+    for (const r of remotes) add(type, r, keepOnEbgp && r.peerAs !== (s.localASNumber ?? localAs) ? { ...extra, nextHop: 'keep' } : extra);
+  }
+
+  // Reverse peerings (Calico's reversePeering Auto): this node is what a BGPPeer selects
+  // (peerSelector, or peerIP is our address and asNumber our AS), so it peers back with
+  // the nodes that BGPPeer applies to. An explicit BGPPeer session to the same address wins.
+  if (self) {
+    const ourPort = local.listenPort ?? global.listenPort ?? DEFAULT_BGP_PORT;
+    for (const { peer, node, family } of reverseTargets(validPeers, { self, nodes, localAs, ourPort, match, problems })) {
+      const s = peer.spec;
+      const extra: Partial<Peering> & { origin: string } = {
+        origin: peer.name,
+        reverse: true,
+        password: s.password,
+        ttlSecurityHops: s.ttlSecurity || undefined,
+        keepaliveSeconds: s.keepaliveTime === undefined ? undefined : parseDurationSeconds(s.keepaliveTime),
+        gracefulRestartSeconds: s.maxRestartTime === undefined ? undefined : parseDurationSeconds(s.maxRestartTime),
+      };
+      if (s.filters?.length) extra.filters = [...s.filters];
+      if (s.sourceAddress === 'None') extra.localAddress = undefined;
+      add('node', { address: nodeAddress(node, family)!, family, port: portOf(node), peerAs: asOf(node), node }, extra);
+    }
   }
 
   // One session per (family, address): the most specific intent wins; ties go to the first by name.
+  const rank = (p: Peering): number => PRIORITY[p.type] - (p.reverse ? REVERSE_DISCOUNT : 0);
   const chosen = new Map<string, Peering>();
   for (const p of candidates) {
     const key = `${p.family}|${p.peerAddress}`;
     const have = chosen.get(key);
-    if (!have || PRIORITY[p.type] > PRIORITY[have.type]) chosen.set(key, p);
+    if (!have || rank(p) > rank(have)) chosen.set(key, p);
   }
   const peerings = [...chosen.values()].sort((a, b) => a.family - b.family || compareAddresses(a.peerAddress, b.peerAddress));
   const filterFunctions = resolvePeeringFilters(peerings, inputs.filters ?? [], problems);
@@ -211,7 +256,7 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
     localAs,
     logSeverity: local.logSeverityScreen ?? global.logSeverityScreen ?? 'Info',
     peerings,
-    exports: computeExports(inputs, { global, local, problems }),
+    exports: computeExports(inputs, { global, local, self, peerings, problems }),
     filterFunctions,
     ignoredInterfaces: [...(local.ignoredInterfaces ?? global.ignoredInterfaces ?? [])],
     problems,
@@ -219,6 +264,57 @@ export function computeBgpPlan(inputs: BgpInputs, opts: PlanOptions = {}): BgpPl
   const port = local.listenPort ?? global.listenPort;
   if (port !== undefined) plan.listenPort = port;
   return plan;
+}
+
+interface ReverseContext {
+  self: BgpNode;
+  nodes: BgpNode[];
+  localAs: number;
+  ourPort: number;
+  match: SelectorMatcher;
+  problems: FieldIssue[];
+}
+
+/**
+ * The (BGPPeer, node, family) sessions this node owes as reverse peerings, as
+ * Calico's confd computes them: for a BGPPeer with reversePeering Auto that
+ * selects this node through peerSelector (both families) or names our address
+ * in peerIP with our AS (that family; a port in peerIP, when given, must be
+ * our listen port), one session to each other node the BGPPeer applies to (node,
+ * nodeSelector, or all nodes).
+ */
+function reverseTargets(peers: BgpPeerResource[], ctx: ReverseContext): { peer: BgpPeerResource; node: BgpNode; family: Family }[] {
+  const out: { peer: BgpPeerResource; node: BgpNode; family: Family }[] = [];
+  const { self } = ctx;
+  const matches = (peer: BgpPeerResource, field: string, sel: string, labels: Record<string, string>): boolean => {
+    try {
+      return ctx.match(sel, labels);
+    } catch (err) {
+      ctx.problems.push({ path: `BGPPeer(${peer.name}).spec.${field}`, message: (err as Error).message });
+      return false;
+    }
+  };
+  for (const peer of peers) {
+    const s = peer.spec;
+    if (s.reversePeering === 'Manual') continue;
+    let families: Family[] = [];
+    if (s.peerSelector !== undefined) {
+      if (matches(peer, 'peerSelector', s.peerSelector, self.labels ?? {})) families = [...FAMILIES];
+    } else if (s.peerIP !== undefined) {
+      const ip = parsePeerIP(s.peerIP)!;
+      const family = tryParseIP(ip.address)!.family;
+      if (nodeAddress(self, family) === ip.address && s.asNumber === ctx.localAs && (ip.port === undefined || ip.port === ctx.ourPort)) families = [family];
+    }
+    if (!families.length) continue;
+    for (const node of ctx.nodes) {
+      if (node.name === self.name) continue;
+      const applies =
+        s.node !== undefined ? s.node === node.name : s.nodeSelector !== undefined ? matches(peer, 'nodeSelector', s.nodeSelector, node.labels ?? {}) : true;
+      if (!applies) continue;
+      for (const family of families) if (nodeAddress(node, family) && nodeAddress(self, family)) out.push({ peer, node, family });
+    }
+  }
+  return out;
 }
 
 /**
@@ -246,66 +342,3 @@ function compareAddresses(a: string, b: string): number {
   return compareIP(x, y);
 }
 
-function sortPrefixes(list: CIDR[]): string[] {
-  const sorted = [...list].sort(compareCIDR);
-  return [...new Set(sorted.map(formatCIDR))];
-}
-
-function computeExports(
-  inputs: BgpInputs,
-  ctx: { global: BgpConfigurationSpec; local: BgpConfigurationSpec; problems: FieldIssue[] },
-): Record<Family, FamilyExports> {
-  const pools: { prefix: CIDR; exported: boolean }[] = [];
-  for (const pool of inputs.pools) {
-    const prefix = tryParseStrictCIDROrIP(pool.cidr);
-    if (!prefix) ctx.problems.push({ path: `IPPool(${pool.name}).spec.cidr`, message: `'${pool.cidr}' is not a CIDR; pool ignored` });
-    else pools.push({ prefix, exported: !pool.disableBGPExport });
-  }
-  const blocks: CIDR[] = [];
-  for (const b of inputs.blocks) {
-    const prefix = tryParseStrictCIDROrIP(b);
-    if (!prefix) ctx.problems.push({ path: 'blocks', message: `'${b}' is not a CIDR; block ignored` });
-    else blocks.push(prefix);
-  }
-  // A route's pool is the most specific pool containing it.
-  const poolOf = (p: CIDR) =>
-    pools.filter((x) => cidrContains(x.prefix, p)).sort((a, b) => b.prefix.prefixLength - a.prefix.prefixLength)[0];
-  const endpointRoutes: CIDR[] = [];
-  for (const a of inputs.localEndpointAddresses ?? []) {
-    const prefix = tryParseStrictCIDROrIP(a.split('/')[0]!);
-    if (!prefix) {
-      ctx.problems.push({ path: 'localEndpointAddresses', message: `'${a}' is not an address; ignored` });
-      continue;
-    }
-    if (blocks.some((b) => cidrContains(b, prefix))) continue; // covered by our aggregate
-    if (poolOf(prefix)?.exported) endpointRoutes.push(prefix);
-  }
-  // Node-specific prefixAdvertisements replace the cluster-wide ones (as Calico's per-node BGPConfiguration does).
-  const cfg = ctx.local.prefixAdvertisements ? ctx.local : ctx.global;
-  const defs = [...(ctx.global.communities ?? []), ...(ctx.local.communities ?? [])];
-  const rules: (CommunityRule & { family: Family })[] = [];
-  for (const adv of cfg.prefixAdvertisements ?? []) {
-    const prefix = tryParseStrictCIDROrIP(adv.cidr);
-    if (!prefix) continue; // reported by bgpConfigurationIssues
-    const rule: CommunityRule & { family: Family } = { family: prefix.family, cidr: formatCIDR(prefix), standard: [], large: [] };
-    for (const ref of adv.communities) {
-      const c = parseCommunity(resolveCommunity(ref, defs));
-      if (c?.standard) rule.standard.push(c.standard);
-      if (c?.large) rule.large.push(c.large);
-    }
-    rules.push(rule);
-  }
-  const out = {} as Record<Family, FamilyExports>;
-  for (const family of FAMILIES) {
-    const fb = blocks.filter((b) => b.family === family);
-    out[family] = {
-      blocks: sortPrefixes(fb),
-      exportedBlocks: sortPrefixes(fb.filter((b) => poolOf(b)?.exported)),
-      endpointRoutes: sortPrefixes(endpointRoutes.filter((p) => p.family === family)),
-      exportPools: sortPrefixes(pools.filter((p) => p.exported && p.prefix.family === family).map((p) => p.prefix)),
-      noExportPools: sortPrefixes(pools.filter((p) => !p.exported && p.prefix.family === family).map((p) => p.prefix)),
-      communities: rules.filter((r) => r.family === family).map(({ family: _f, ...r }) => r),
-    };
-  }
-  return out;
-}

@@ -77,9 +77,17 @@ export function bgpPeerIssues(peer: BgpPeerResource): FieldIssue[] {
     }
     if (s.asNumber === undefined) issues.push({ path: 'spec.asNumber', message: 'a peer given by peerIP needs its asNumber' });
   }
+  if (s.reachableBy !== undefined) {
+    const via = tryParseIP(s.reachableBy);
+    const peer = s.peerIP === undefined ? undefined : parsePeerIP(s.peerIP);
+    if (!via) issues.push({ path: 'spec.reachableBy', message: `'${s.reachableBy}' is not an IP address (the gateway the peer is reached through)` });
+    else if (s.peerIP === undefined) issues.push({ path: 'spec.reachableBy', message: 'needs peerIP: it is the gateway towards that address' });
+    else if (peer && tryParseIP(peer.address)?.family !== via.family) issues.push({ path: 'spec.reachableBy', message: 'must be the same IP family as peerIP' });
+  }
   checkAs(issues, 'spec.asNumber', s.asNumber);
-  if (s.ttlSecurity !== undefined && (!Number.isInteger(s.ttlSecurity) || s.ttlSecurity < 1 || s.ttlSecurity > 254)) {
-    issues.push({ path: 'spec.ttlSecurity', message: `${s.ttlSecurity} hops is out of range; use 1-254` });
+  // 0 is Calico's "off" (the API allows 0-255).
+  if (s.ttlSecurity !== undefined && (!Number.isInteger(s.ttlSecurity) || s.ttlSecurity < 0 || s.ttlSecurity > 255)) {
+    issues.push({ path: 'spec.ttlSecurity', message: `${s.ttlSecurity} hops is out of range; use 1-255 (0: off)` });
   }
   const keepalive = checkDuration(issues, 'spec.keepaliveTime', s.keepaliveTime);
   const hold = checkDuration(issues, 'spec.holdTime', s.holdTime);
@@ -93,8 +101,9 @@ export function bgpPeerIssues(peer: BgpPeerResource): FieldIssue[] {
   if (keepalive !== undefined && hold !== undefined && hold !== 0 && keepalive >= hold) {
     issues.push({ path: 'spec.keepaliveTime', message: 'keepalive time must be shorter than hold time' });
   }
-  if (s.numAllowedLocalASNumbers !== undefined && (!Number.isInteger(s.numAllowedLocalASNumbers) || s.numAllowedLocalASNumbers < 0 || s.numAllowedLocalASNumbers > 10)) {
-    issues.push({ path: 'spec.numAllowedLocalASNumbers', message: `${s.numAllowedLocalASNumbers} is out of range; use 0-10` });
+  // The API's range (Calico sets no maximum; BIRD takes a 32-bit count).
+  if (s.numAllowedLocalASNumbers !== undefined && (!Number.isInteger(s.numAllowedLocalASNumbers) || s.numAllowedLocalASNumbers < 0 || s.numAllowedLocalASNumbers > 2147483647)) {
+    issues.push({ path: 'spec.numAllowedLocalASNumbers', message: `${s.numAllowedLocalASNumbers} is out of range; use 0-2147483647` });
   }
   if (s.sourceAddress !== undefined && s.sourceAddress !== 'UseNodeIP' && s.sourceAddress !== 'None') {
     issues.push({ path: 'spec.sourceAddress', message: `'${String(s.sourceAddress)}' is not UseNodeIP or None` });

@@ -53,6 +53,13 @@ const joinTruncated =
     return text.length > max ? text.slice(0, max - 3) + '...' : text;
   };
 
+const ruleCount =
+  (list: string): ColumnValue =>
+  (r) => {
+    const v = valueAt(r, `spec.${list}`);
+    return String(Array.isArray(v) ? v.length : 0);
+  };
+
 const policyColumns: KindColumns = {
   ps: ['NAME', 'TIER'],
   wide: ['NAME', 'TIER', 'ORDER', 'SELECTOR'],
@@ -137,8 +144,18 @@ export const KIND_COLUMNS: Record<ResourceKind, KindColumns> = {
       ASN: at('spec.asNumber'),
     },
   },
-  // calicoctl lists BGPFilters by name only.
-  BGPFilter: nameOnly,
+  // calicoctl counts each rule list (`len .Spec.ExportV4`: 0 when absent).
+  BGPFilter: {
+    ps: ['NAME', 'NUMEXPORTV4', 'NUMIMPORTV4', 'NUMEXPORTV6', 'NUMIMPORTV6'],
+    wide: ['NAME', 'NUMEXPORTV4', 'NUMIMPORTV4', 'NUMEXPORTV6', 'NUMIMPORTV6'],
+    values: {
+      NAME: name,
+      NUMEXPORTV4: ruleCount('exportV4'),
+      NUMIMPORTV4: ruleCount('importV4'),
+      NUMEXPORTV6: ruleCount('exportV6'),
+      NUMIMPORTV6: ruleCount('importV6'),
+    },
+  },
   FelixConfiguration: nameOnly,
   Node: {
     ps: ['NAME'],

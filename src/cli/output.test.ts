@@ -71,6 +71,12 @@ test('BGPPeer NODE column: node, else selector, else (global)', () => {
   assert.match(rows[3] as string, /^p +192\.0\.2\.1 +\(global\) +64513$/);
 });
 
+test('BGPFilter columns count each rule list, as calicoctl (0 for an absent list)', () => {
+  const filter: Resource = { apiVersion: 'projectcalico.org/v3', kind: 'BGPFilter', metadata: { name: 'edge' }, spec: { exportV4: [{ action: 'Reject' }, { action: 'Accept' }], importV6: [{ action: 'Reject' }] } };
+  const text = renderTables([filter], { format: { type: 'ps' }, withNamespace: () => false });
+  assert.equal(text, 'NAME   NUMEXPORTV4   NUMIMPORTV4   NUMEXPORTV6   NUMIMPORTV6\nedge   2             0             0             1\n');
+});
+
 test('yaml: one named resource alone; several as a <Kind>List with the revision', () => {
   const one = parse(renderResources([pool('a', '198.18.0.0/24')], { type: 'yaml', single: true }));
   assert.equal(one.kind, 'IPPool');

@@ -9,6 +9,9 @@ import { nodeConfigFromEnv } from './config.js';
 import { FakeDataplane } from './dataplane.js';
 import { createLogger } from './log.js';
 import { blockFromAffinity, BgpUpdater } from './bgp-wiring.js';
+import { BgpAgent } from '../bgp/agent.js';
+import { FakeBirdProcess, FakeClock, FakeConfigFiles } from '../bgp/fakes.js';
+import { silentLogger } from '../bgp/ports.js';
 
 async function until(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setImmediate(r));
@@ -98,6 +101,54 @@ test('agent with BGP: a BGPFilter written later re-renders (the BGP watch includ
   await ds.create(res('BGPFilter', 'edge', { exportV4: [{ action: 'Reject', matchOperator: 'In', cidr: '198.18.0.0/16' }] }));
   await until(() => updates[updates.length - 1]!.filters?.[0]?.name === 'edge');
   assert.deepEqual(updates[updates.length - 1]!.filters![0]!.spec.exportV4, [{ action: 'Reject', matchOperator: 'In', cidr: '198.18.0.0/16' }]);
+  await node.stop();
+  await ds.close();
+});
+
+test('agent with BGP: BGPFilter, BGPPeer and BGPConfiguration changes re-render bird.conf and reload the running BIRD (never a restart)', async () => {
+  const ds = new ResourceStore(new MemoryKV());
+  await ds.create(res('BGPPeer', 'tor', { peerIP: '203.0.113.1', asNumber: 65000, filters: ['edge'] }));
+  await ds.create(res('BGPFilter', 'edge', { exportV4: [{ action: 'Reject', matchOperator: 'In', cidr: '198.18.0.0/16' }] }));
+  const files = new FakeConfigFiles();
+  const bird = new FakeBirdProcess(files);
+  const agent = new BgpAgent({ runDir: '/run/node-a', process: bird, files, clock: new FakeClock(), logger: silentLogger });
+  const env = { NODENAME: 'node-a', IP: '192.0.2.10/24' };
+  const node = new CalicoNode({
+    config: nodeConfigFromEnv(env, 'x'),
+    env,
+    datastore: ds,
+    log: quiet,
+    hostAddresses: () => [],
+    makeDataplane: () => new FakeDataplane(),
+    bgp: { update: (i) => agent.update(i), stop: () => agent.stop() },
+  });
+  const conf = () => files.files.get('/run/node-a/bird/bird.conf') ?? '';
+  const reloads = () => bird.log.filter((l) => l.startsWith('configure')).length;
+  await node.start();
+  await until(() => conf().includes("function 'bgp_edge_exportFilterV4'()"));
+  assert.match(conf(), /if \(net ~ 198\.18\.0\.0\/16\) then reject;/);
+  const before = reloads();
+
+  // The filter's rule changes: new text, BIRD reloaded.
+  const edge = (await ds.get({ kind: 'BGPFilter', name: 'edge' }))!;
+  await ds.update({ ...edge, spec: { exportV4: [{ action: 'Accept', matchOperator: 'In', cidr: '198.18.0.0/16' }] } });
+  await until(() => conf().includes('if (net ~ 198.18.0.0/16) then accept;'));
+  assert.ok(reloads() > before, 'birdc configure after the filter changed');
+
+  // The filter goes away: the session that names it closes.
+  await ds.delete({ kind: 'BGPFilter', name: 'edge' });
+  await until(() => conf().includes('import none; export none;'));
+
+  // The peer stops naming it: the session opens again without filters.
+  const tor = (await ds.get({ kind: 'BGPPeer', name: 'tor' }))!;
+  await ds.update({ ...tor, spec: { peerIP: '203.0.113.1', asNumber: 65000 } });
+  await until(() => /ipv4 \{ import all; export filter calico_export_v4; \};/.test(conf()));
+
+  // Cluster-wide configuration: service ranges appear.
+  await ds.create(res('BGPConfiguration', 'default', { serviceClusterIPs: [{ cidr: '198.51.100.0/24' }] }));
+  await until(() => conf().includes('route 198.51.100.0/24 blackhole;'));
+
+  assert.equal(bird.log.filter((l) => l.startsWith('start')).length, 1, 'BIRD was started once and only reloaded after that');
   await node.stop();
   await ds.close();
 });

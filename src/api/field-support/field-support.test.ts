@@ -55,6 +55,8 @@ const BASES: Record<string, { kind: string; spec: Record<string, unknown>; at: s
   EntityRule: { kind: 'GlobalNetworkPolicy', spec: { ingress: [{ action: 'Allow', source: {} }] }, at: 'ingress[0].source' },
   IPPool: { kind: 'IPPool', spec: { cidr: '198.18.0.0/24' }, at: '' },
   BGPPeer: { kind: 'BGPPeer', spec: { peerIP: '192.0.2.1', asNumber: 64512 }, at: '' },
+  BGPConfiguration: { kind: 'BGPConfiguration', spec: {}, at: '' },
+  BGPFilter: { kind: 'BGPFilter', spec: { importV4: [{ action: 'Accept' }] }, at: '' },
   FelixConfiguration: { kind: 'FelixConfiguration', spec: {}, at: '' },
   KubeControllersConfiguration: { kind: 'KubeControllersConfiguration', spec: {}, at: '' },
   IPAMConfiguration: { kind: 'IPAMConfiguration', spec: {}, at: '' },

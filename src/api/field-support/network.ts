@@ -7,12 +7,20 @@ const PEERS = honoured('src/bgp/plan.test.ts :: a BGPPeer to a mesh address wins
 const PASSWORD = honoured('test/kernel/bgp/md5-password.test.ts :: with matching passwords the same pair establishes');
 const POOL_RULES = honoured('src/ipam/pools.test.ts :: checkPoolWrite: overlap, block size, cidr change while in use');
 const ELIGIBLE = honoured('src/ipam/pools.test.ts :: eligiblePools: typed errors for missing, disabled, disallowed pools');
-const SERVICE_IPS = warned('service address advertisement needs a service proxy, which calico-ts does not have: nothing is advertised');
+const SERVICE_IPS = honoured('src/bgp/plan.test.ts :: service ranges: cluster IPs, external and load-balancer CIDRs advertised and blackholed', 'no service proxy here: blackholed in the kernel (see docs/design/bgp.md)');
+const NO_LOCAL_WORKLOAD_PEERING = (example: unknown) =>
+  refused('BGP peering with local workloads is not implemented (no link-local peering address is served to workloads): nothing would peer; remove it', { example });
 const NOT_CALICO_TS = warned('written by Calico components calico-ts does not run (kube-controllers); kept and shown only');
 const NODE_INFO = warned('reported by Calico nodes for tunnels calico-ts does not create; kept and shown only');
 const BGP_FILTER_RULE = honoured('src/bgp/filters.test.ts :: BGPFilter rule conditions: operators, prefix lengths, source and interface');
 const FILTER_ON_BIRD = honoured('test/kernel/bgp/bgp-filter.test.ts :: an export filter Reject keeps one block from the peer while the other is still learnt');
 const PEER_FILTERS = honoured('test/kernel/bgp/bgp-filter.test.ts :: an export filter Reject keeps one block from the peer while the other is still learnt', 'order: src/bgp/filters.test.ts; a name that does not exist closes the session both ways');
+const BGP_FILTER_NEWER = honoured('src/bgp/filters.test.ts :: BGPFilter newer rule fields: peerType, communities, AS path prefix, addCommunity and prependASPath');
+const COMMUNITY_ON_BIRD = honoured('test/kernel/bgp/bgp-filter.test.ts :: an import filter rejects the routes a peer tagged with a community (addCommunity on its export) and accepts the rest');
+const NO_SECRETS = (example: unknown) =>
+  refused('calico-ts reads no Kubernetes Secrets, so the password could not be used (and a session must not come up without it): put it in password.inline (stored in etcd: protect etcd access)', { example });
+const NO_PRIORITIES = (example: unknown) =>
+  refused('route priorities are not implemented: the dataplane programs no elevated (live-migration) routes and BIRD sets no priority-derived metrics, so a priority would never match or would mean nothing; remove it', { example });
 const CLUSTER = honoured('src/node/startup.test.ts :: ClusterInformation: created with a GUID, version, type and datastoreReady', 'written by calico-node at start-up, shown by calicoctl version');
 
 export const NETWORK_SUPPORT: Record<string, FieldTable> = {
@@ -40,27 +48,27 @@ export const NETWORK_SUPPORT: Record<string, FieldTable> = {
     'spec.logSeverityScreen': GOLDEN('communities-and-port'),
     'spec.nodeToNodeMeshEnabled': honoured('src/bgp/plan.test.ts :: nodeToNodeMeshEnabled false: no mesh sessions'),
     'spec.asNumber': MESH,
-    'spec.serviceClusterIPs[].cidr': SERVICE_IPS,
+    'spec.serviceClusterIPs[].cidr': honoured('test/kernel/bgp/service-ips.test.ts :: a node announces the service range and blackholes it; an excluded node learns it but keeps it out of its kernel'),
     'spec.serviceExternalIPs[].cidr': SERVICE_IPS,
     'spec.serviceLoadBalancerIPs[].cidr': SERVICE_IPS,
-    'spec.serviceLoadBalancerAggregation': warned('service address advertisement needs a service proxy, which calico-ts does not have: nothing is advertised', ['Enabled']),
+    'spec.serviceLoadBalancerAggregation': SERVICE_IPS,
     'spec.communities[].name': GOLDEN('communities-and-port'),
     'spec.communities[].value': GOLDEN('communities-and-port'),
     'spec.prefixAdvertisements[].cidr': GOLDEN('communities-and-port'),
     'spec.prefixAdvertisements[].communities': GOLDEN('communities-and-port'),
-    'spec.listenPort': GOLDEN('communities-and-port'),
-    'spec.nodeMeshPassword.secretKeyRef.name': PASSWORD,
-    'spec.nodeMeshPassword.secretKeyRef.key': PASSWORD,
-    'spec.nodeMeshPassword.secretKeyRef.optional': PASSWORD,
+    'spec.listenPort': honoured('test/kernel/bgp/listen-port.test.ts :: a cluster-wide listenPort: BIRD listens there and the mesh dials it', 'per node: same file'),
+    'spec.nodeMeshPassword.secretKeyRef.name': NO_SECRETS('bgp-secrets'),
+    'spec.nodeMeshPassword.secretKeyRef.key': NO_SECRETS('rr-password'),
+    'spec.nodeMeshPassword.secretKeyRef.optional': NO_SECRETS(true),
     'spec.nodeMeshPassword.inline': PASSWORD,
     'spec.nodeMeshMaxRestartTime': GOLDEN('mesh-dual-stack'),
     'spec.bindMode': GOLDEN('bind-node-ip-local-as'),
     'spec.ignoredInterfaces': GOLDEN('bind-node-ip-local-as'),
-    'spec.localWorkloadPeeringIPV4': warned('BGP peering with local workloads is not implemented'),
-    'spec.localWorkloadPeeringIPV6': warned('BGP peering with local workloads is not implemented'),
-    'spec.programClusterRoutes': warned('routes learnt over BGP are always programmed', ['Enabled']),
-    'spec.ipv4NormalRoutePriority': warned('kernel route metrics are not set'),
-    'spec.ipv6NormalRoutePriority': warned('kernel route metrics are not set'),
+    'spec.localWorkloadPeeringIPV4': NO_LOCAL_WORKLOAD_PEERING('169.254.0.179'),
+    'spec.localWorkloadPeeringIPV6': NO_LOCAL_WORKLOAD_PEERING('fe80::179'),
+    'spec.programClusterRoutes': honoured('src/bgp/plan.test.ts :: programClusterRoutes: Disabled and EnabledIPIPOnly keep routes inside IP pools out of the kernel'),
+    'spec.ipv4NormalRoutePriority': NO_PRIORITIES(1024),
+    'spec.ipv6NormalRoutePriority': NO_PRIORITIES(1024),
   },
   BGPPeer: {
     'spec.node': PEERS,
@@ -69,29 +77,35 @@ export const NETWORK_SUPPORT: Record<string, FieldTable> = {
     'spec.asNumber': PEERS,
     'spec.localASNumber': GOLDEN('bind-node-ip-local-as'),
     'spec.peerSelector': GOLDEN('peer-selector'),
-    'spec.keepOriginalNextHop': GOLDEN('ebgp-as-per-rack, mesh-disabled-global-peers'),
+    'spec.keepOriginalNextHop': honoured('src/bgp/plan.test.ts :: keepOriginalNextHop (deprecated) keeps the next hop towards eBGP peers only'),
     'spec.nextHopMode': GOLDEN('mesh-disabled-global-peers'),
-    'spec.password.secretKeyRef.name': PASSWORD,
-    'spec.password.secretKeyRef.key': PASSWORD,
-    'spec.password.secretKeyRef.optional': PASSWORD,
+    'spec.password.secretKeyRef.name': NO_SECRETS('bgp-secrets'),
+    'spec.password.secretKeyRef.key': NO_SECRETS('rr-password'),
+    'spec.password.secretKeyRef.optional': NO_SECRETS(true),
     'spec.password.inline': PASSWORD,
     'spec.sourceAddress': GOLDEN('mesh-disabled-global-peers'),
     'spec.maxRestartTime': GOLDEN('mesh-disabled-global-peers'),
     'spec.keepaliveTime': GOLDEN('mesh-disabled-global-peers'),
     'spec.numAllowedLocalASNumbers': honoured('test/kernel/bgp/ebgp-tor.test.ts :: AS paths are what AS-per-rack says'),
     'spec.ttlSecurity': GOLDEN('mesh-disabled-global-peers'),
-    'spec.reachableBy': warned('no static route to the peer is added; the peer must be reachable already'),
+    'spec.reachableBy': honoured('test/kernel/bgp/peer-fields.test.ts :: a BGPPeer on one node only reaches a loopback behind a gateway (reachableBy) and the peer node peers back by itself (reversePeering Auto)'),
     'spec.filters': PEER_FILTERS,
-    'spec.localWorkloadSelector': warned('BGP peering with local workloads is not implemented'),
-    'spec.reversePeering': warned('peerings are always configured on both sides as Calico does by default', ['Auto']),
+    'spec.localWorkloadSelector': NO_LOCAL_WORKLOAD_PEERING("app == 'router'"),
+    'spec.reversePeering': honoured('test/kernel/bgp/peer-fields.test.ts :: a BGPPeer on one node only reaches a loopback behind a gateway (reachableBy) and the peer node peers back by itself (reversePeering Auto)', 'Manual: src/bgp/plan.test.ts'),
   },
   BGPFilter: Object.fromEntries(
-    ['exportV4', 'importV4', 'exportV6', 'importV6'].flatMap((list) =>
-      ['cidr', 'prefixLength.min', 'prefixLength.max', 'source', 'interface', 'matchOperator', 'action'].map((f) => [
+    ['exportV4', 'importV4', 'exportV6', 'importV6'].flatMap((list) => [
+      ...['cidr', 'prefixLength.min', 'prefixLength.max', 'source', 'interface', 'matchOperator', 'action'].map((f) => [
         `spec.${list}[].${f}`,
         list === 'exportV4' && ['cidr', 'matchOperator', 'action'].includes(f) ? FILTER_ON_BIRD : BGP_FILTER_RULE,
       ]),
-    ),
+      ...['peerType', 'communities.values', 'asPathPrefix', 'operations[].addCommunity.value', 'operations[].prependASPath.prefix'].map((f) => [
+        `spec.${list}[].${f}`,
+        ['communities.values', 'operations[].addCommunity.value'].includes(f) ? COMMUNITY_ON_BIRD : BGP_FILTER_NEWER,
+      ]),
+      [`spec.${list}[].priority`, NO_PRIORITIES(512)],
+      [`spec.${list}[].operations[].setPriority.value`, NO_PRIORITIES(512)],
+    ]),
   ),
   Node: {
     'spec.bgp.ipv4Address': MESH,

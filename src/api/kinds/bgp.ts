@@ -6,9 +6,10 @@
 // resource that carried them would silently override the cluster's values.
 //
 // BGPPeer.password: Calico only knows `secretKeyRef` (a Kubernetes Secret).
-// Without Kubernetes there is nowhere to resolve that from, so we also accept
+// Without Kubernetes there is nowhere to resolve that from, so we accept
 // `password: { inline: "..." }`: the password stored in the resource itself
-// (readable by anyone who can read BGPPeers; protect etcd accordingly).
+// (readable by anyone who can read BGPPeers; protect etcd accordingly). The
+// field-support table refuses secretKeyRef, so a password is never dropped.
 import { formatIP, tryParseIP } from '../../base/ip.js';
 import { resourceName } from '../names.js';
 import { bool, int, list, obj, oneOf, str, describe, type Check, type KindSchema } from '../validate.js';
@@ -58,7 +59,7 @@ export interface BGPConfigurationSpec {
   ignoredInterfaces?: string[];
   localWorkloadPeeringIPV4?: string;
   localWorkloadPeeringIPV6?: string;
-  programClusterRoutes?: 'Enabled' | 'Disabled';
+  programClusterRoutes?: 'Enabled' | 'Disabled' | 'EnabledIPIPOnly' | 'EnabledNoEncapOnly';
   ipv4NormalRoutePriority?: number;
   ipv6NormalRoutePriority?: number;
 }
@@ -160,8 +161,17 @@ export function isBGPConfigurationName(name: string): boolean {
   return name === 'default' || /^node\..+/.test(name);
 }
 
+/**
+ * What a per-node BGPConfiguration (`node.<name>`) may set. Calico's confd
+ * reads only listenPort, logSeverityScreen and prefixAdvertisements (with its
+ * communities) from one, and ignores the rest; we also apply bindMode and
+ * ignoredInterfaces per node. Anything else is refused there rather than
+ * silently doing nothing.
+ */
+export const PER_NODE_BGP_FIELDS: readonly string[] = ['logSeverityScreen', 'listenPort', 'communities', 'prefixAdvertisements', 'bindMode', 'ignoredInterfaces'];
+
 export const bgpConfigurationSchema: KindSchema<BGPConfigurationSpec> = {
-  spec: () =>
+  spec: (name) =>
     obj<BGPConfigurationSpec>(
       {
         logSeverityScreen: logSeverity,
@@ -182,12 +192,18 @@ export const bgpConfigurationSchema: KindSchema<BGPConfigurationSpec> = {
         ignoredInterfaces: list(ignoredInterface),
         localWorkloadPeeringIPV4: ipAddress(4),
         localWorkloadPeeringIPV6: ipAddress(6),
-        programClusterRoutes: enabledDisabled,
+        programClusterRoutes: oneOf(['Enabled', 'Disabled', 'EnabledIPIPOnly', 'EnabledNoEncapOnly'] as const),
         ipv4NormalRoutePriority: int({ min: 1, max: 2147483646 }),
         ipv6NormalRoutePriority: int({ min: 1, max: 2147483646 }),
       },
       {
         refine: (s, at) => {
+          if (name !== 'default') {
+            for (const [k, v] of Object.entries(s)) {
+              if (v === undefined || PER_NODE_BGP_FIELDS.includes(k)) continue;
+              at.field(k).add(`is only read from the cluster-wide BGPConfiguration "default" (Calico ignores it on a per-node one): move it there; per node only ${PER_NODE_BGP_FIELDS.join(', ')} apply`);
+            }
+          }
           // As Calico: mesh settings make no sense with the mesh off (they would silently do nothing).
           if (s.nodeToNodeMeshEnabled === false) {
             if (s.nodeMeshPassword !== undefined) at.field('nodeMeshPassword').add('must be empty when nodeToNodeMeshEnabled is false (there are no mesh sessions to protect)');

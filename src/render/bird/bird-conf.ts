@@ -65,20 +65,56 @@ function staticProtocol(name: string, f: Family, routes: string[], why: string):
   ];
 }
 
+/** What BIRD installs in the kernel: learnt routes and our blackholes, minus what configuration keeps out. */
+function kernelFilter(e: FamilyExports, f: Family, protos: { blocks: string; services: string; peers: string }): string[] {
+  const out = [`filter calico_to_kernel_${v(f)} {`];
+  if (e.unprogrammedPools.length) {
+    out.push(
+      '  # programClusterRoutes: routes inside IP pools are left to another router (nothing of BIRD\'s, learnt or blackhole).',
+      `  if net ~ ${prefixSet(e.unprogrammedPools, () => '+')} then reject;`,
+    );
+  }
+  if (e.serviceRanges.length) {
+    out.push('  # Service ranges: what other nodes advertise for them is never installed here (as Calico).', `  if source = RTS_BGP && net ~ ${prefixSet(e.serviceRanges, () => '+')} then reject;`);
+  }
+  out.push('  if source = RTS_BGP then accept;', `  if proto = ${quote(protos.blocks)} then accept;`);
+  if (e.serviceRoutes.length) out.push(`  if proto = ${quote(protos.services)} then accept;`);
+  if (e.peerRoutes.length) out.push(`  if proto = ${quote(protos.peers)} then accept;`);
+  out.push('  reject;', '}', '');
+  return out;
+}
+
 function familySection(plan: BgpPlan, f: Family, t: BirdTimers): string[] {
   const e: FamilyExports = plan.exports[f];
   const blocksProto = `calico_blocks_${v(f)}`;
   const endpointsProto = `calico_endpoints_${v(f)}`;
+  const servicesProto = `calico_services_${v(f)}`;
+  const peersProto = `calico_peer_routes_${v(f)}`;
   const out: string[] = [`# ---- IPv${f} ----`, ''];
   out.push(...staticProtocol(blocksProto, f, e.blocks, 'IPAM blocks this host owns: blackholed in the kernel so traffic to an unused address dies here instead of looping.'));
   out.push(...staticProtocol(endpointsProto, f, e.endpointRoutes, 'Local workloads outside our blocks (borrowed or not from IPAM): announced only; the dataplane owns their kernel routes.'));
+  if (e.serviceRoutes.length) {
+    out.push(
+      ...staticProtocol(
+        servicesProto,
+        f,
+        e.serviceRoutes,
+        'BGPConfiguration service ranges: announced from this node; blackholed in the kernel (no service proxy here: what a local address or DNAT does not take dies here instead of looping).',
+      ),
+    );
+  }
+  if (e.peerRoutes.length) {
+    out.push(
+      '# BGPPeer reachableBy: host routes to peers through their gateway; installed in the kernel, never announced.',
+      `protocol static ${peersProto} {`,
+      `  ${fam(f)};`,
+      ...e.peerRoutes.map((r) => `  route ${r.prefix} via ${r.via};`),
+      '}',
+      '',
+    );
+  }
   out.push(
-    `filter calico_to_kernel_${v(f)} {`,
-    '  if source = RTS_BGP then accept;',
-    `  if proto = ${quote(blocksProto)} then accept;`,
-    '  reject;',
-    '}',
-    '',
+    ...kernelFilter(e, f, { blocks: blocksProto, services: servicesProto, peers: peersProto }),
     `protocol kernel calico_kernel_${v(f)} {`,
     `  ${fam(f)} { import none; export filter calico_to_kernel_${v(f)}; };`,
     '  merge paths on;',
@@ -110,6 +146,9 @@ function familySection(plan: BgpPlan, f: Family, t: BirdTimers): string[] {
   }
   if (e.exportedBlocks.length) out.push(`  if proto = ${quote(blocksProto)} && net ~ ${prefixSet(e.exportedBlocks)} then accept;`);
   if (e.endpointRoutes.length) out.push(`  if proto = ${quote(endpointsProto)} then accept;`);
+  if (e.serviceRoutes.length) {
+    out.push('  # Service ranges this node advertises, and anything learnt inside them (as Calico).', `  if net ~ ${prefixSet(e.serviceRoutes, () => '+')} then accept;`);
+  }
   if (e.exportPools.length) {
     out.push(
       '  # Routes learned from other nodes in our pools pass on (route reflectors, eBGP towards the ToR).',
@@ -125,7 +164,7 @@ function familySection(plan: BgpPlan, f: Family, t: BirdTimers): string[] {
 function bgpProtocol(plan: BgpPlan, p: Peering): string[] {
   const lines: string[] = [];
   const who = p.peerNodeName ? `node ${p.peerNodeName}` : p.peerAddress;
-  const why = p.type === 'mesh' || p.type === 'rr' ? p.origin : `${p.type} BGPPeer ${p.origin}`;
+  const why = p.type === 'mesh' || p.type === 'rr' ? p.origin : `${p.type} BGPPeer ${p.origin}${p.reverse ? ' (reverse peering)' : ''}`;
   lines.push(`protocol bgp ${p.protocolName} from calico_bgp {`, `  description ${quote(`${why}: ${who}`)};`);
   const port = plan.listenPort === undefined ? '' : ` port ${plan.listenPort}`;
   lines.push(`  local${p.localAddress ? ` ${p.localAddress}` : ''}${port} as ${p.localAs};`);
@@ -135,6 +174,10 @@ function bgpProtocol(plan: BgpPlan, p: Peering): string[] {
   if (p.password !== undefined) lines.push(`  password ${quote(p.password)};`);
   if (p.ttlSecurityHops !== undefined) {
     lines.push('  ttl security on;', p.ttlSecurityHops === 1 ? '  direct;' : `  multihop ${p.ttlSecurityHops};`);
+  } else if (p.peerAs !== p.localAs) {
+    // As Calico (`multihop;` on every peer without ttlSecurity): an eBGP peer may be a router's
+    // loopback behind a gateway (reachableBy). BIRD's eBGP default would insist on a connected neighbour.
+    lines.push('  multihop;');
   }
   if (p.holdSeconds !== undefined) lines.push(`  hold time ${p.holdSeconds};`);
   if (p.keepaliveSeconds !== undefined) lines.push(`  keepalive time ${p.keepaliveSeconds};`);
@@ -144,7 +187,8 @@ function bgpProtocol(plan: BgpPlan, p: Peering): string[] {
     lines.push('  rr client;');
     if (p.routeReflectorClusterID !== undefined) lines.push(`  rr cluster id ${p.routeReflectorClusterID};`);
   }
-  const filters = channelFilters(p, `calico_export_${v(p.family)}`, `calico_export_rules_${v(p.family)}`);
+  const withPeerType = new Set(plan.filterFunctions[p.family].filter((fn) => fn.takesPeerType).map((fn) => fn.symbol));
+  const filters = channelFilters(p, `calico_export_${v(p.family)}`, `calico_export_rules_${v(p.family)}`, withPeerType);
   if (filters.comment) lines.push(`  ${filters.comment}`);
   const channel = [...filters.clauses];
   if (p.nextHop === 'self') channel.push('next hop self;');
