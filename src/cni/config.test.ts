@@ -54,7 +54,7 @@ test('config: honoured Calico fields are read into the plan inputs', () => {
   assert.equal(c.datastore.etcdCACertFile, '/ca.pem');
   assert.equal(c.datastore.etcdCertFile, '/c.pem');
   assert.equal(c.datastore.etcdKeyFile, '/k.pem');
-  assert.deepEqual(c.node, { nodename: 'host1', nodenameFile: '/run/x/nodename', nodenameFileOptional: true, hostnameField: 'old-name' });
+  assert.deepEqual(c.node, { nodename: 'host1', nodenameFiles: ['/run/x/nodename'], nodenameFileOptional: true, hostnameField: 'old-name' });
   assert.equal(c.mtu, 1400);
   assert.equal(c.numQueues, 4);
   assert.equal(c.logLevel, 'debug');
@@ -81,7 +81,7 @@ test('config: defaults are Calico\'s', () => {
   assert.deepEqual(c.datastore.etcdEndpoints, ['http://127.0.0.1:2379']);
   assert.equal(c.ipam.assignIpv4, true);
   assert.equal(c.ipam.assignIpv6, false);
-  assert.deepEqual(c.node, { nodenameFile: '/var/lib/calico/nodename', nodenameFileOptional: false });
+  assert.deepEqual(c.node, { nodenameFiles: ['/var/lib/calico/nodename', '/var/run/calico/nodename'], nodenameFileOptional: false });
   assert.equal(c.endpointStatusDir, '/var/run/calico/endpoint-status');
   assert.equal(c.policySetupTimeoutSeconds, 0);
   assert.equal(c.allowIpForwarding, false);
@@ -190,15 +190,17 @@ test('config: calico-ipam reads a delegating plugin\'s config (any type) and ign
 });
 
 test('node name: nodename, then the nodename file, then hostname, then the host name; the file must exist unless optional', () => {
-  const files = new Map([['/var/lib/calico/nodename', 'from-file\n']]);
+  const files = new Map([['/var/run/calico/nodename', 'from-file\n']]);
   const host = { hostname: 'os-host', readFile: (p: string) => files.get(p) };
-  const base = { nodenameFile: '/var/lib/calico/nodename', nodenameFileOptional: false };
+  const base = { nodenameFiles: ['/var/lib/calico/nodename', '/var/run/calico/nodename'], nodenameFileOptional: false };
   assert.equal(resolveNodeName({ ...base, nodename: 'conf-node', hostnameField: 'h' }, host), 'conf-node');
   assert.equal(resolveNodeName({ ...base, hostnameField: 'h' }, host), 'from-file');
   const none = { hostname: 'os-host', readFile: () => undefined };
   const missing = failure(() => resolveNodeName({ ...base, nodename: 'conf-node' }, none));
   assert.equal(missing.code, 11);
-  assert.match(missing.message, /\/var\/lib\/calico\/nodename does not exist.*calico-node.*nodename_file_optional/);
+  assert.match(missing.message, /\/var\/lib\/calico\/nodename \(or \/var\/run\/calico\/nodename\) does not exist.*calico-node.*nodename_file_optional/);
+  files.set('/var/lib/calico/nodename', 'calico-file');
+  assert.equal(resolveNodeName(base, host), 'calico-file', 'Calico\'s file first');
   assert.equal(resolveNodeName({ ...base, nodenameFileOptional: true, hostnameField: 'h' }, none), 'h');
   assert.equal(resolveNodeName({ ...base, nodenameFileOptional: true }, none), 'os-host');
   assert.equal(failure(() => resolveNodeName({ ...base, nodenameFileOptional: true, nodename: 'Bad_Name' }, none)).code, 7);

@@ -33,7 +33,7 @@ export const CALICO_FIELDS: FieldRule[] = [
   { field: 'mtu', status: 'honoured', note: 'MTU of both veth ends; else /var/lib/calico/mtu if present; else the kernel default (1500)' },
   { field: 'num_queues', status: 'honoured', note: 'TX/RX queues of the veth (default 1)' },
   { field: 'nodename', status: 'honoured', note: 'the Node the workload is on (first choice)' },
-  { field: 'nodename_file', status: 'honoured', note: 'file with the node name (default /var/lib/calico/nodename), second choice' },
+  { field: 'nodename_file', status: 'honoured', note: 'file with the node name, second choice; default /var/lib/calico/nodename, else /var/run/calico/nodename (calico-node writes <CALICO_RUN_DIR>/nodename)' },
   { field: 'ipam_lock_file', status: 'ignored', note: 'Calico serialises IPAM per host with it; calico-ts IPAM is compare-and-swap only and safe without it' },
   { field: 'nodename_file_optional', status: 'honoured', note: 'false (default): the nodename file must exist (calico-node has run on this host)' },
   { field: 'datastore_type', status: 'honoured', note: '`etcdv3` (or absent); `kubernetes` and others are refused' },
@@ -108,7 +108,8 @@ export interface IpamConf {
 
 export interface NodeNameConf {
   nodename?: string;
-  nodenameFile: string;
+  /** Tried in order; the first that exists is read. */
+  nodenameFiles: string[];
   nodenameFileOptional: boolean;
   /** Deprecated `hostname` field. */
   hostnameField?: string;
@@ -154,6 +155,8 @@ export interface NetConf {
 }
 
 export const DEFAULT_NODENAME_FILE = '/var/lib/calico/nodename';
+/** Where calico-ts's calico-node writes it (<CALICO_RUN_DIR>/nodename with the default run dir). */
+export const RUN_DIR_NODENAME_FILE = '/var/run/calico/nodename';
 export const MTU_FILE = '/var/lib/calico/mtu';
 export const DEFAULT_ENDPOINT_STATUS_DIR = '/var/run/calico/endpoint-status';
 
@@ -464,7 +467,7 @@ export function parseNetConf(text: string, opts: { plugin: 'calico' | 'calico-ip
     type,
     ipam,
     datastore: datastoreFrom(c, opts.env ?? {}),
-    node: { nodenameFile: r.str('nodename_file') || DEFAULT_NODENAME_FILE, nodenameFileOptional: r.bool('nodename_file_optional', false) },
+    node: { nodenameFiles: r.str('nodename_file') ? [r.str('nodename_file')!] : [DEFAULT_NODENAME_FILE, RUN_DIR_NODENAME_FILE], nodenameFileOptional: r.bool('nodename_file_optional', false) },
     requireMtuFile: r.bool('require_mtu_file', false),
     numQueues: r.int('num_queues', { min: 1, max: 1024 }) ?? 1,
     logLevel: logLevel as NetConf['logLevel'],
@@ -502,11 +505,12 @@ export function parseNetConf(text: string, opts: { plugin: 'calico' | 'calico-ip
  * run there, so no workload starts on a host the agent has never seen.
  */
 export function resolveNodeName(node: NodeNameConf, host: { readFile(path: string): string | undefined; hostname: string }): string {
-  const fromFile = host.readFile(node.nodenameFile);
+  let fromFile: string | undefined;
+  for (const f of node.nodenameFiles) if ((fromFile = host.readFile(f)) !== undefined) break;
   if (fromFile === undefined && !node.nodenameFileOptional) {
     throw new CniError(
       CNI_CODES.tryAgainLater,
-      `${node.nodenameFile} does not exist: check that calico-node is running on this host with CALICO_NODENAME_FILE=${node.nodenameFile} (or set "nodename_file_optional": true with "nodename" in the network configuration)`,
+      `${node.nodenameFiles.join(' (or ')}${node.nodenameFiles.length > 1 ? ')' : ''} does not exist: check that calico-node has started on this host (it writes <CALICO_RUN_DIR>/nodename; point nodename_file at it), or set "nodename_file_optional": true and "nodename"`,
     );
   }
   const name = node.nodename || fromFile?.trim() || node.hostnameField || host.hostname;

@@ -60,7 +60,7 @@ test('runPlugin: the node name file must exist (11); for STATUS that is "not ava
   w.files.clear();
   const add = await run({ world: w });
   assert.equal(add.json!.code, 11);
-  assert.match(add.json!.msg as string, /nodename does not exist/);
+  assert.match(add.json!.msg as string, /nodename\) does not exist/);
   assert.equal(w.ops.length, 0);
   const status = await run({ world: w, env: { CNI_COMMAND: 'STATUS' } });
   assert.equal(status.json!.code, 50);
