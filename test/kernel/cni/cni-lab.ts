@@ -31,6 +31,7 @@ export class CniLab {
   private readonly containers: string[] = [];
   private readonly procs: ChildProcess[] = [];
   readonly nodeLogs = new Map<string, string>();
+  private etcd: ChildProcess | undefined;
 
   /** etcd on the bridge in the switch namespace, and the hosts (no agents yet). */
   async start(hosts: string[]): Promise<void> {
@@ -38,7 +39,7 @@ export class CniLab {
     this.lab.ipn(sw, ['addr', 'add', `${ETCD_IP}/24`, 'dev', 'br0']);
     this.lab.ipn(sw, ['link', 'set', 'lo', 'up']);
     const data = join(this.lab.dir, 'etcd');
-    this.lab.spawnIn(sw, ['etcd', '--data-dir', data, '--listen-client-urls', ETCD, '--advertise-client-urls', ETCD, '--listen-peer-urls', `http://${ETCD_IP}:2380`, '--log-level', 'warn']);
+    this.etcd = this.lab.spawnIn(sw, ['etcd', '--data-dir', data, '--listen-client-urls', ETCD, '--advertise-client-urls', ETCD, '--listen-peer-urls', `http://${ETCD_IP}:2380`, '--log-level', 'warn']);
     for (const h of hosts) {
       const host = this.lab.addHost(h);
       this.lab.ipn(host.ns, ['route', 'add', 'default', 'via', '192.0.2.254', 'dev', 'eth0', 'onlink']);
@@ -46,6 +47,15 @@ export class CniLab {
     // etcdctl reports health on stderr: the exit code is what counts.
     const healthy = await waitFor(() => spawnSync('ip', ['netns', 'exec', sw, 'env', 'ETCDCTL_API=3', 'etcdctl', '--endpoints', ETCD, 'endpoint', 'health']).status === 0, 20_000);
     if (!healthy) throw new Error('etcd did not come up');
+  }
+
+  /** Takes the datastore away (SIGKILL), to see the plugins fail cleanly. */
+  async killEtcd(): Promise<void> {
+    const etcd = this.etcd;
+    if (!etcd || etcd.exitCode !== null) return;
+    const exited = new Promise((r) => etcd.once('exit', r));
+    etcd.kill('SIGKILL');
+    await exited;
   }
 
   host(name: string): LabHost {
