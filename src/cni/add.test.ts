@@ -268,4 +268,31 @@ test('ADD: IPAM delegated to another plugin (host-local) runs it from CNI_PATH; 
   const failing = new FakeCniWorld();
   failing.delegates.set('host-local', () => ({ exitCode: 1, stdout: JSON.stringify({ cniVersion: '1.0.0', code: 7, msg: 'no subnet' }) }));
   await assert.rejects(cmdAdd(failing.ports(), args('ADD', c)), (err: unknown) => err instanceof CniError && err.code === 7 && /host-local ADD failed: no subnet/.test(err.message));
+  // Spec section 4: a delegate that failed ADD is run again with DEL before we return the failure.
+  assert.deepEqual(failing.ops.filter((o) => o.startsWith('exec.')), ['exec.host-local ADD', 'exec.host-local DEL']);
+  assert.deepEqual(failing.ops.filter((o) => !o.startsWith('exec.')), [], 'nothing else was made');
+});
+
+test('delegated IPAM: the delegate gets the whole configuration; DEL, CHECK and GC are passed on to it and its errors are ours', async () => {
+  const { cmdDel, cmdGc } = await import('./teardown.js');
+  const { cmdCheck } = await import('./check.js');
+  const w = new FakeCniWorld();
+  const stdins: Record<string, unknown>[] = [];
+  let failCheck = false;
+  w.delegates.set('host-local', (command, stdin) => {
+    stdins.push(JSON.parse(stdin) as Record<string, unknown>);
+    if (command === 'ADD') return { exitCode: 0, stdout: JSON.stringify({ cniVersion: '1.0.0', ips: [{ address: '192.0.2.20/24' }] }) };
+    if (command === 'CHECK' && failCheck) return { exitCode: 1, stdout: JSON.stringify({ code: 7, msg: 'lease lost' }) };
+    return { exitCode: 0, stdout: '' };
+  });
+  const c = conf({ ipam: { type: 'host-local', subnet: '192.0.2.0/24' }, dns: { nameservers: ['192.0.2.53'] } });
+  const res = await cmdAdd(w.ports(), args('ADD', c));
+  assert.deepEqual(stdins[0], c.raw, 'the delegate sees exactly our configuration');
+  await cmdCheck(w.ports(), args('CHECK', conf({ ipam: { type: 'host-local', subnet: '192.0.2.0/24' }, prevResult: res })));
+  failCheck = true;
+  await assert.rejects(cmdCheck(w.ports(), args('CHECK', conf({ ipam: { type: 'host-local', subnet: '192.0.2.0/24' }, prevResult: res }))), (err: unknown) => err instanceof CniError && err.code === 7 && /lease lost/.test(err.message));
+  await cmdGc(w.ports(), { env: args('GC').env, conf: conf({ ipam: { type: 'host-local' }, 'cni.dev/valid-attachments': [] }), node: 'host1' });
+  await cmdDel(w.ports(), args('DEL', c));
+  assert.deepEqual(w.ops.filter((o) => o.startsWith('exec.')), ['exec.host-local ADD', 'exec.host-local CHECK', 'exec.host-local CHECK', 'exec.host-local GC', 'exec.host-local DEL']);
+  assert.equal(w.weps.size, 0);
 });
