@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CALICO_FIELDS, CALICO_IPAM_FIELDS, parseNetConf, resolveMtu, resolveNodeName, type NetConf } from './config.js';
+import { parseNetConf, resolveMtu, resolveNodeName, type NetConf } from './config.js';
+import { CALICO_FIELDS, CALICO_IPAM_FIELDS } from './config-fields.js';
 import { CniError } from './protocol.js';
 
 const BASE = { cniVersion: '1.0.0', name: 'k8s-pod-network', type: 'calico', ipam: { type: 'calico-ipam' } };

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { CALICO_FIELDS, CALICO_IPAM_FIELDS } from './config.js';
+import { CALICO_FIELDS, CALICO_IPAM_FIELDS } from './config-fields.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const doc = readFileSync(`${root}docs/cni.md`, 'utf8');

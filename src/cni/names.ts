@@ -1,6 +1,6 @@
 // Names and fixed addresses of a workload's plumbing, as Calico's CNI plugin
 // makes them, so that tools and people who know Calico find what they expect.
-// The one implementation: the CNI plugin and the lab's plumbing both use it.
+// The one implementation: the plugin names with it, calico-node names its endpoint status files with it.
 import { createHash } from 'node:crypto';
 
 /** Host side of every workload veth: the workload's gateway answers from here. */
