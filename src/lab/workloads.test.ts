@@ -41,6 +41,13 @@ test('lab workloads: the calico plugin config the lab runs is valid and names th
   assert.deepEqual(identity.profiles, ['kns.prod']);
 });
 
+test('lab workloads: without calico-node the plugin is told the node name and does not wait', () => {
+  const plan = planLab(topo('examples/lab/default.yaml'));
+  const { list } = workloadNetwork(plan, plan.topology.workloads[0]!, '/x', { agents: false });
+  const conf = parseNetConf(JSON.stringify(requestConfig(list.plugins[0]!, { list, version: '1.0.0', op: 'ADD' })), { plugin: 'calico' });
+  assert.deepEqual([conf.node.nodename, conf.node.nodenameFileOptional, conf.policySetupTimeoutSeconds], ['host1', true, 0]);
+});
+
 test('lab workloads: pools per workload become ipv4_pools / ipv6_pools and the families to assign', () => {
   const pub = asPluginSeesIt('examples/lab/default.yaml', 'public-1').conf.ipam;
   assert.deepEqual([pub.assignIpv4, pub.ipv4Pools, pub.assignIpv6, pub.ipv6Pools], [true, ['public'], false, []]);

@@ -62,18 +62,18 @@ export function poolsFor(plan: LabPlan, w: LabWorkload): { pools4: string[]; poo
  * addresses as CNI `args`, its named ports, and the host's calico-node files
  * (nodename, endpoint status) under its run directory.
  */
-export function workloadNetwork(plan: LabPlan, w: LabWorkload, stateDir: string): { list: NetworkConfigList; attachment: AttachmentParams } {
+export function workloadNetwork(plan: LabPlan, w: LabWorkload, stateDir: string, opts: { agents?: boolean } = {}): { list: NetworkConfigList; attachment: AttachmentParams } {
   const { pools4, pools6 } = poolsFor(plan, w);
   const fixed = w.addresses;
   const runDir = join(stateDir, 'nodes', w.host);
   const args: Record<string, unknown> = { cni: { labels: Object.entries(w.labels).map(([key, value]) => ({ key, value })), ...(fixed.length ? { ips: fixed } : {}) } };
   if (w.ports.length) args['projectcalico.org'] = { ports: w.ports };
+  // Without calico-node (not built) nothing writes the nodename or status files: name the node, do not wait.
+  const node = opts.agents === false ? { nodename: w.host, nodename_file_optional: true } : { nodename_file: join(runDir, 'nodename'), endpoint_status_dir: join(runDir, 'endpoint-status'), policy_setup_timeout_seconds: POLICY_SETUP_TIMEOUT_S };
   const calico: Record<string, unknown> = {
     type: 'calico',
     etcd_endpoints: plan.etcd.clientURL,
-    nodename_file: join(runDir, 'nodename'),
-    endpoint_status_dir: join(runDir, 'endpoint-status'),
-    policy_setup_timeout_seconds: POLICY_SETUP_TIMEOUT_S,
+    ...node,
     log_level: 'info',
     log_file_path: join(stateDir, 'logs', 'cni.log'),
     ipam: {
@@ -107,13 +107,14 @@ function shellProgramExec(shell: Shell, ns: string): ProgramExec {
   };
 }
 
-export async function createWorkload(shell: Shell, plan: LabPlan, w: LabWorkload, stateDir: string): Promise<WorkloadState> {
+export async function createWorkload(shell: Shell, plan: LabPlan, w: LabWorkload, opts: { stateDir: string; agents: boolean }): Promise<WorkloadState> {
+  const { stateDir } = opts;
   const ns = nsName(plan.topology, 'workload', w.name);
   const host = plan.hosts.find((h) => h.host.name === w.host)!;
   await shell.run(['ip', 'netns', 'add', ns]);
   await shell.run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
   startDetached(ns, `probe-${w.name}`, probeServerArgv(), { stateDir });
-  const { list, attachment } = workloadNetwork(plan, w, stateDir);
+  const { list, attachment } = workloadNetwork(plan, w, stateDir, { agents: opts.agents });
   const runner = new ConflistRunner({ exec: shellProgramExec(shell, host.ns), path: LAB_CNI_PATH });
   const deadline = Date.now() + NODE_START_TIMEOUT_MS;
   let result: unknown;
