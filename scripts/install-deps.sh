@@ -15,6 +15,8 @@ missing=()
 for cmd in "${!NEED[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || [ -x "/usr/bin/$cmd" ] || missing+=("${NEED[$cmd]}")
 done
+# The reference CNI plugins (portmap, tuning, bandwidth ...) that the CNI tests chain after calico.
+[ -x /usr/lib/cni/portmap ] || missing+=(containernetworking-plugins)
 if [ "${#missing[@]}" -gt 0 ]; then
   pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
   echo "==> installing Debian packages: $pkgs"

@@ -1,27 +1,80 @@
-// The real CNI ports: IPAM and WorkloadEndpoints in etcd, and the kernel via
-// `ip`. Container-side commands run inside CNI_NETNS through nsenter (a path,
-// as runtimes give it); the plugin's own namespace is the host side. Thin:
-// every decision was made in plan.ts / commands.ts.
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// The datastore-backed CNI ports: IPAM through IpamClient, WorkloadEndpoints,
+// Profiles, ClusterInformation and Nodes through the resource store. Thin:
+// every decision was made in plan.ts and the commands.
 import type { Resource } from '../api/resource.js';
 import { isCalicoError } from '../base/errors.js';
 import type { Datastore } from '../datastore/datastore.js';
+import { listAllocations } from '../ipam/block.js';
 import { IpamClient } from '../ipam/ipam-client.js';
 import { datastorePoolMatcher, datastorePoolSource } from '../ipam/datastore-sources.js';
-import { HOST_SIDE_MAC } from './names.js';
-import type { ContainerPlan } from './plan.js';
-import type { CniEndpoints, CniIpam, CniNetwork } from './ports.js';
+import { eligiblePools } from '../ipam/planner.js';
+import { reservedMatcher, type PoolHostMatcher } from '../ipam/pools.js';
+import type { CniCluster, CniEndpoints, CniIpam } from './ports.js';
+import { freeForHost } from './status.js';
+
+async function getOrUndefined(ds: Datastore, key: Parameters<Datastore['get']>[0]): Promise<Resource | undefined> {
+  try {
+    return await ds.get(key);
+  } catch (err) {
+    if (isCalicoError(err, 'not-found')) return undefined;
+    throw err;
+  }
+}
 
 export function datastoreIpam(ds: Datastore): CniIpam {
-  const client = async (): Promise<IpamClient> => new IpamClient({ kv: ds.kv, pools: datastorePoolSource(ds), poolMatchesHost: await datastorePoolMatcher(ds) });
+  let matcher: Promise<PoolHostMatcher> | undefined;
+  let made: Promise<IpamClient> | undefined;
+  // One client per invocation; the Node labels for pool nodeSelectors are read once, when first needed.
+  const client = (): Promise<IpamClient> =>
+    (made ??= (async () => new IpamClient({ kv: ds.kv, pools: datastorePoolSource(ds), poolMatchesHost: await (matcher ??= datastorePoolMatcher(ds)) }))());
   return {
     ipsByHandle: async (h) => (await client()).ipsByHandle(h),
     autoAssign: async (req) => {
       const got = await (await client()).autoAssign(req);
       return [...got.ipv4, ...got.ipv6];
     },
+    assignIps: async (req) => {
+      const c = await client();
+      const done: string[] = [];
+      try {
+        for (const ip of req.ips) {
+          await c.assignIp({ ip, handleId: req.handleId, host: req.host, attrs: req.attrs });
+          done.push(ip);
+        }
+      } catch (err) {
+        if (done.length) await c.releaseIps(done.map((ip) => ({ ip, handleId: req.handleId })));
+        throw err;
+      }
+    },
     releaseByHandle: async (h) => void (await (await client()).releaseByHandle(h)),
+    handlesOnNode: async (node) => {
+      const out = new Map<string, string[]>();
+      for (const b of await (await client()).store.listBlocks()) {
+        for (const a of listAllocations(b.value)) {
+          if (!a.handleId || a.attrs['node'] !== node) continue;
+          out.set(a.handleId, [...(out.get(a.handleId) ?? []), a.ip]);
+        }
+      }
+      return out;
+    },
+    canAssign: async (req) => {
+      const snap = await (await client()).snapshot();
+      const match = await (matcher ??= datastorePoolMatcher(ds));
+      const isReserved = reservedMatcher(snap.reservedCidrs);
+      for (const [family, n, requested] of [[4, req.num4, req.pools4], [6, req.num6, req.pools6]] as const) {
+        if (n === 0) continue;
+        let pools;
+        try {
+          pools = eligiblePools(snap.pools, { family, host: req.host, use: 'Workload', matcher: match, ...(requested.length ? { requested: [...requested] } : {}) });
+        } catch (err) {
+          return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+        }
+        if (pools.length === 0) return { ok: false, reason: `no enabled IPv${family} pool is usable by node ${req.host}` };
+        const free = freeForHost({ host: req.host, pools, blocks: snap.blocks.map((b) => b.value), config: snap.config, isReserved });
+        if (free < BigInt(n)) return { ok: false, reason: `no free IPv${family} address for node ${req.host} in ${pools.map((p) => p.cidr).join(', ')}` };
+      }
+      return { ok: true };
+    },
   };
 }
 
@@ -32,14 +85,7 @@ function withoutServerFields(r: Resource): Resource {
 
 export function datastoreEndpoints(ds: Datastore): CniEndpoints {
   return {
-    get: async (namespace, name) => {
-      try {
-        return await ds.get({ kind: 'WorkloadEndpoint', namespace, name });
-      } catch (err) {
-        if (isCalicoError(err, 'not-found')) return undefined;
-        throw err;
-      }
-    },
+    get: (namespace, name) => getOrUndefined(ds, { kind: 'WorkloadEndpoint', namespace, name }),
     put: async (wep) => {
       const clean = withoutServerFields(wep);
       try {
@@ -56,73 +102,29 @@ export function datastoreEndpoints(ds: Datastore): CniEndpoints {
         if (!isCalicoError(err, 'not-found')) throw err;
       }
     },
+    listOnNode: async (node) => (await ds.list({ kind: 'WorkloadEndpoint' })).items.filter((r) => (r.spec as { node?: string } | undefined)?.node === node),
   };
 }
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(argv: string[]): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(argv[0]!, argv.slice(1), { encoding: 'utf8' }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 127) : 0;
-      resolve({ code, stdout, stderr: stderr || (err && code === 127 ? err.message : '') });
-    });
-  });
-}
-
-async function must(argv: string[]): Promise<string> {
-  const r = await run(argv);
-  if (r.code !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr.trim() || `exit ${r.code}`}`);
-  return r.stdout;
-}
-
-const NO_DEVICE = /Cannot find device|does not exist|No such device/;
-
-export function linuxNetwork(): CniNetwork {
-  const inNs = (netns: string, args: string[]): string[] => ['nsenter', `--net=${netns}`, 'ip', ...args];
+export function datastoreCluster(ds: Datastore): CniCluster {
   return {
-    netnsExists: async (netns) => netns !== '' && existsSync(netns),
-    hostLinkExists: async (name) => (await run(['ip', 'link', 'show', 'dev', name])).code === 0,
-    createVeth: async (p: ContainerPlan) => {
-      // Made inside the container with the host end sent to our own namespace: the
-      // container's interface name never has to exist, even briefly, on the host.
-      await must(inNs(p.netns, ['link', 'add', p.ifName, 'mtu', String(p.mtu), 'type', 'veth', 'peer', 'name', p.hostIf, 'mtu', String(p.mtu), 'netns', String(process.pid)]));
-    },
-    configureHostSide: async (p) => {
-      await must(['ip', 'link', 'set', 'dev', p.hostIf, 'address', HOST_SIDE_MAC, 'mtu', String(p.mtu), 'up']);
-      return HOST_SIDE_MAC;
-    },
-    configureContainerSide: async (p) => {
-      for (const a of p.addresses) {
-        await must(inNs(p.netns, a.includes(':') ? ['-6', 'addr', 'add', a, 'dev', p.ifName, 'nodad'] : ['addr', 'add', a, 'dev', p.ifName]));
+    ensureProfile: async (profile) => {
+      if (await getOrUndefined(ds, { kind: 'Profile', name: profile.metadata.name })) return 'exists';
+      try {
+        await ds.create(profile);
+        return 'created';
+      } catch (err) {
+        // Another ADD made it first: what we wanted.
+        if (isCalicoError(err, 'already-exists')) return 'exists';
+        throw err;
       }
-      await must(inNs(p.netns, ['link', 'set', 'dev', p.ifName, 'up']));
-      if (p.gateway4) {
-        await must(inNs(p.netns, ['route', 'add', p.gateway4, 'dev', p.ifName, 'scope', 'link']));
-        await must(inNs(p.netns, ['route', 'add', 'default', 'via', p.gateway4, 'dev', p.ifName, 'onlink']));
-      }
-      if (p.gateway6) await must(inNs(p.netns, ['-6', 'route', 'add', 'default', 'via', p.gateway6, 'dev', p.ifName]));
-      const link = JSON.parse(await must(inNs(p.netns, ['-j', 'link', 'show', 'dev', p.ifName]))) as { address: string }[];
-      return link[0]!.address;
     },
-    deleteHostLink: async (name) => {
-      const r = await run(['ip', 'link', 'del', 'dev', name]);
-      if (r.code !== 0 && !NO_DEVICE.test(r.stderr)) throw new Error(`ip link del ${name}: ${r.stderr.trim()}`);
+    datastoreReady: async () => {
+      const ci = await getOrUndefined(ds, { kind: 'ClusterInformation', name: 'default' });
+      if (!ci) return undefined;
+      const ready = (ci.spec as { datastoreReady?: boolean } | undefined)?.datastoreReady;
+      return ready === undefined ? undefined : ready;
     },
-    deleteContainerLink: async (netns, ifName) => {
-      if (!existsSync(netns)) return;
-      const r = await run(inNs(netns, ['link', 'del', 'dev', ifName]));
-      if (r.code !== 0 && !NO_DEVICE.test(r.stderr)) throw new Error(`ip link del ${ifName} in ${netns}: ${r.stderr.trim()}`);
-    },
-    containerAddresses: async (netns, ifName) => {
-      const r = await run(inNs(netns, ['-j', 'addr', 'show', 'dev', ifName]));
-      if (r.code !== 0) return undefined;
-      const links = JSON.parse(r.stdout) as { addr_info?: { local: string; prefixlen: number; scope: string }[] }[];
-      return (links[0]?.addr_info ?? []).filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`);
-    },
+    nodeExists: async (node) => (await getOrUndefined(ds, { kind: 'Node', name: node })) !== undefined,
   };
 }

@@ -1,9 +1,9 @@
 // The CNI protocol as the calico and calico-ipam plugins speak it (CNI spec
-// 1.0/1.1): the CNI_* environment, the network configuration on stdin, the
-// result and error JSON on stdout. Pure: callers pass env and stdin text in.
-import { isIP } from 'node:net';
+// 1.0/1.1): the CNI_* environment, the result, error and VERSION JSON. The
+// network configuration is config.ts's. Pure: callers pass env and text in.
+import { CalicoError } from '../base/errors.js';
 
-/** Error codes the CNI spec reserves (0-99); 100+ are ours. */
+/** Error codes: the spec's (0-99) and ours (100+). */
 export const CNI_CODES = {
   incompatibleVersion: 1,
   unsupportedField: 2,
@@ -13,8 +13,16 @@ export const CNI_CODES = {
   decodeFailure: 6,
   invalidConfig: 7,
   tryAgainLater: 11,
+  /** STATUS: cannot service ADD. */
+  notAvailable: 50,
+  /** STATUS: cannot service ADD, and existing containers may have limited connectivity. */
+  limitedConnectivity: 51,
+  /** Calico's own: a bad command-line flag, or `-t` could not reach the datastore. */
+  calicoGeneric: 100,
   /** calico-ts: CHECK found the container's networking differs from prevResult. */
-  checkFailed: 100,
+  checkFailed: 101,
+  /** calico-ts: ADD found an interface named CNI_IFNAME in the container that is not ours. */
+  interfaceExists: 102,
 } as const;
 
 /** A failure the plugin reports as the spec's error JSON; `code` says which. */
@@ -31,7 +39,21 @@ export class CniError extends Error {
 
 export const SUPPORTED_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
 
+/** Compares two semantic versions (x.y.z): negative, 0 or positive. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < 3; i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
 export type CniCommand = 'ADD' | 'DEL' | 'CHECK' | 'VERSION' | 'STATUS' | 'GC';
+
+/** The first version of the spec with each command (a config older than that cannot ask for it). */
+export const COMMAND_SINCE: Record<CniCommand, string> = { ADD: '0.1.0', DEL: '0.1.0', VERSION: '0.2.0', CHECK: '0.4.0', GC: '1.1.0', STATUS: '1.1.0' };
 
 export interface CniEnv {
   command: CniCommand;
@@ -43,16 +65,24 @@ export interface CniEnv {
   path: string[];
 }
 
+/** Turns any failure into the CniError the plugin prints: retryable datastore trouble is 11, bad input 7, the rest 5. */
+export function toCniError(err: unknown): CniError {
+  if (err instanceof CniError) return err;
+  if (err instanceof CalicoError) {
+    if ((err.kind === 'unavailable' || err.kind === 'conflict') && err.retryable) return new CniError(CNI_CODES.tryAgainLater, err.message);
+    if (err.kind === 'validation' || err.kind === 'invalid-argument' || err.kind === 'not-found') return new CniError(CNI_CODES.invalidConfig, err.message);
+  }
+  return new CniError(CNI_CODES.ioFailure, err instanceof Error ? err.message : String(err));
+}
+
 const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const IFNAME_BAD = /[/:\s]/;
 
-/** Reads and checks the CNI_* variables the command needs (spec: error 4 when one is missing or malformed). */
+/** Reads and checks the CNI_* variables the command needs (spec: error 4 naming the variable). */
 export function parseCniEnv(env: Record<string, string | undefined>): CniEnv {
   const bad = (msg: string): CniError => new CniError(CNI_CODES.invalidEnvironment, msg);
   const command = env.CNI_COMMAND ?? '';
-  if (!['ADD', 'DEL', 'CHECK', 'VERSION', 'STATUS', 'GC'].includes(command)) {
-    throw bad(`CNI_COMMAND='${command}' is not a CNI command; set it to ADD, DEL, CHECK or VERSION`);
-  }
+  if (!(command in COMMAND_SINCE)) throw bad(`CNI_COMMAND='${command}' is not a CNI command; set it to ADD, DEL, CHECK, GC, STATUS or VERSION`);
   const cmd = command as CniCommand;
   const path = (env.CNI_PATH ?? '').split(':').filter(Boolean);
   const base: CniEnv = { command: cmd, containerID: '', netns: '', ifName: '', args: {}, path };
@@ -71,6 +101,7 @@ export function parseCniEnv(env: Record<string, string | undefined>): CniEnv {
   return { command: cmd, containerID, netns, ifName, args: parseCniArgs(env.CNI_ARGS ?? ''), path };
 }
 
+/** `K=V;K2=V2`. Unknown keys are kept and ignored later (Calico always adds IgnoreUnknown=1). */
 export function parseCniArgs(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of text.split(';').filter(Boolean)) {
@@ -79,155 +110,6 @@ export function parseCniArgs(text: string): Record<string, string> {
     out[part.slice(0, eq)] = part.slice(eq + 1);
   }
   return out;
-}
-
-export interface IpamConf {
-  type: string;
-  assignIpv4: boolean;
-  assignIpv6: boolean;
-  ipv4Pools: string[];
-  ipv6Pools: string[];
-}
-
-export interface NetConf {
-  cniVersion: string;
-  name: string;
-  type: string;
-  ipam: IpamConf;
-  etcdEndpoints: string[];
-  etcdCertFile?: string;
-  etcdKeyFile?: string;
-  etcdCACertFile?: string;
-  nodename?: string;
-  mtu: number;
-  logLevel: string;
-  /** Fields we accept and knowingly do nothing with (reported on stderr). */
-  ignored: string[];
-  /** The previous result (CHECK, DEL) as given, unparsed. */
-  prevResult?: unknown;
-}
-
-export const DEFAULT_MTU = 1500;
-
-/** Fields Calico's plugin reads that calico-ts accepts but does not act on. */
-const IGNORED_FIELDS = ['log_file_path', 'log_file_max_size', 'log_file_max_age', 'log_file_max_count', 'feature_control', 'container_settings', 'capabilities', 'runtimeConfig', 'args', 'policy', 'kubernetes', 'num_queues'];
-const KNOWN_FIELDS = ['cniVersion', 'name', 'type', 'ipam', 'etcd_endpoints', 'etcd_cert_file', 'etcd_key_file', 'etcd_ca_cert_file', 'datastore_type', 'nodename', 'mtu', 'log_level', 'prevResult', 'nodename_file_optional', ...IGNORED_FIELDS];
-const REFUSED_FIELDS: Record<string, string> = {
-  etcd_scheme: 'write the scheme into etcd_endpoints (https://host:2379)',
-  etcd_authority: 'use etcd_endpoints',
-  etcd_key: 'inline PEM is not supported; use etcd_key_file',
-  etcd_cert: 'inline PEM is not supported; use etcd_cert_file',
-  etcd_ca_cert: 'inline PEM is not supported; use etcd_ca_cert_file',
-  ipam_args: 'not supported',
-  nodename_file: 'give nodename in the config',
-  windows_use_single_network: 'Windows is not supported',
-  vxlan_mac_prefix: 'VXLAN is not supported',
-  vxlan_vni: 'VXLAN is not supported',
-};
-
-/** Parses stdin's network configuration; `plugin` says which plugin reads it (calico or calico-ipam). */
-export function parseNetConf(text: string, plugin: 'calico' | 'calico-ipam'): NetConf {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new CniError(CNI_CODES.decodeFailure, `network configuration on stdin is not JSON: ${(err as Error).message}`);
-  }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new CniError(CNI_CODES.decodeFailure, 'network configuration on stdin must be a JSON object');
-  const c = raw as Record<string, unknown>;
-  const invalid = (msg: string): CniError => new CniError(CNI_CODES.invalidConfig, msg);
-  const str = (k: string, required: boolean): string | undefined => {
-    const v = c[k];
-    if (v === undefined) {
-      if (required) throw invalid(`network configuration: '${k}' is required`);
-      return undefined;
-    }
-    if (typeof v !== 'string') throw invalid(`network configuration: '${k}' must be a string`);
-    return v;
-  };
-  const cniVersion = str('cniVersion', true)!;
-  if (!(SUPPORTED_VERSIONS as readonly string[]).includes(cniVersion)) {
-    throw new CniError(CNI_CODES.incompatibleVersion, `cniVersion ${cniVersion} is not supported; supported: ${SUPPORTED_VERSIONS.join(', ')}`);
-  }
-  const name = str('name', true)!;
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) throw invalid(`network configuration: name '${name}' must be letters, digits, '_', '.', '-'`);
-  const type = str('type', true)!;
-  // calico-ipam is also run as a delegate of other plugins: only `calico` insists on its own type.
-  if (plugin === 'calico' && type !== 'calico') throw invalid(`network configuration: type '${type}' is not 'calico'`);
-  for (const k of Object.keys(c)) {
-    const why = REFUSED_FIELDS[k];
-    if (why !== undefined) throw new CniError(CNI_CODES.unsupportedField, `network configuration: '${k}' is not supported by calico-ts: ${why}`);
-    if (plugin === 'calico' && !KNOWN_FIELDS.includes(k)) throw new CniError(CNI_CODES.unsupportedField, `network configuration: '${k}' is not a field calico-ts knows (known: ${KNOWN_FIELDS.join(', ')})`);
-  }
-  const ds = str('datastore_type', false);
-  if (ds !== undefined && ds !== 'etcdv3') {
-    throw new CniError(CNI_CODES.unsupportedField, `network configuration: datastore_type '${ds}' is not supported; calico-ts stores everything in etcd: set datastore_type to etcdv3 (or leave it out) and give etcd_endpoints`);
-  }
-  const endpoints = (str('etcd_endpoints', false) ?? 'http://127.0.0.1:2379').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const e of endpoints) {
-    if (!/^https?:\/\/[^/]+\/?$/.test(e)) throw invalid(`network configuration: etcd_endpoints entry '${e}' must look like http://127.0.0.1:2379`);
-  }
-  const certFile = str('etcd_cert_file', false);
-  const keyFile = str('etcd_key_file', false);
-  if (!!certFile !== !!keyFile) throw invalid('network configuration: etcd_cert_file and etcd_key_file must be given together');
-  let mtu = DEFAULT_MTU;
-  if (c.mtu !== undefined) {
-    if (typeof c.mtu !== 'number' || !Number.isInteger(c.mtu) || c.mtu < 68 || c.mtu > 65535) throw invalid(`network configuration: mtu ${JSON.stringify(c.mtu)} must be an integer from 68 to 65535`);
-    mtu = c.mtu;
-  }
-  const logLevel = (str('log_level', false) ?? 'info').toLowerCase();
-  if (!['debug', 'info', 'warning', 'warn', 'error', 'fatal', 'panic', 'none'].includes(logLevel)) throw invalid(`network configuration: log_level '${logLevel}' must be one of debug, info, warning, error`);
-  const ipam = parseIpamConf(c.ipam, plugin, type);
-  const conf: NetConf = {
-    cniVersion,
-    name,
-    type,
-    ipam,
-    etcdEndpoints: endpoints,
-    mtu,
-    logLevel,
-    ignored: Object.keys(c).filter((k) => IGNORED_FIELDS.includes(k)),
-  };
-  const nodename = str('nodename', false);
-  if (nodename) conf.nodename = nodename;
-  if (certFile) conf.etcdCertFile = certFile;
-  if (keyFile) conf.etcdKeyFile = keyFile;
-  const ca = str('etcd_ca_cert_file', false);
-  if (ca) conf.etcdCACertFile = ca;
-  if (c.prevResult !== undefined) conf.prevResult = c.prevResult;
-  return conf;
-}
-
-function parseIpamConf(v: unknown, plugin: 'calico' | 'calico-ipam', type: string): IpamConf {
-  const invalid = (msg: string): CniError => new CniError(CNI_CODES.invalidConfig, msg);
-  if (v === undefined && plugin === 'calico-ipam' && type === 'calico-ipam') v = { type: 'calico-ipam' };
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw invalid("network configuration: 'ipam' is required, e.g. {\"type\": \"calico-ipam\"}");
-  const i = v as Record<string, unknown>;
-  if (i.type !== 'calico-ipam') throw new CniError(CNI_CODES.unsupportedField, `network configuration: ipam.type '${String(i.type)}' is not supported; calico-ts assigns addresses with calico-ipam only`);
-  for (const k of Object.keys(i)) {
-    if (!['type', 'assign_ipv4', 'assign_ipv6', 'ipv4_pools', 'ipv6_pools'].includes(k)) throw new CniError(CNI_CODES.unsupportedField, `network configuration: ipam.${k} is not supported (known: type, assign_ipv4, assign_ipv6, ipv4_pools, ipv6_pools)`);
-  }
-  // Calico writes these booleans as strings ("true"); accept both.
-  const bool = (k: string, dflt: boolean): boolean => {
-    const x = i[k];
-    if (x === undefined) return dflt;
-    if (x === true || x === 'true') return true;
-    if (x === false || x === 'false') return false;
-    throw invalid(`network configuration: ipam.${k} must be "true" or "false"`);
-  };
-  const pools = (k: string, family: 4 | 6): string[] => {
-    const x = i[k];
-    if (x === undefined) return [];
-    if (!Array.isArray(x) || x.some((p) => typeof p !== 'string' || p === '')) throw invalid(`network configuration: ipam.${k} must be a list of pool names or CIDRs`);
-    for (const p of x as string[]) {
-      const slash = p.indexOf('/');
-      if (slash > 0 && isIP(p.slice(0, slash)) !== 0 && isIP(p.slice(0, slash)) !== family) throw invalid(`network configuration: ipam.${k} entry '${p}' is not an IPv${family} CIDR`);
-    }
-    return x as string[];
-  };
-  const conf: IpamConf = { type: 'calico-ipam', assignIpv4: bool('assign_ipv4', true), assignIpv6: bool('assign_ipv6', false), ipv4Pools: pools('ipv4_pools', 4), ipv6Pools: pools('ipv6_pools', 6) };
-  if (!conf.assignIpv4 && !conf.assignIpv6) throw invalid('network configuration: ipam assigns no address (assign_ipv4 and assign_ipv6 are both false)');
-  return conf;
 }
 
 /** Kubernetes pod identity from CNI_ARGS, when the runtime is Kubernetes. */
@@ -240,11 +122,18 @@ export function podFromArgs(args: Record<string, string>): { namespace: string; 
 
 // ---- results ----
 
+export interface CniDns {
+  nameservers?: string[];
+  domain?: string;
+  search?: string[];
+  options?: string[];
+}
+
 export interface CniInterface {
   name: string;
   mac?: string;
-  sandbox?: string;
   mtu?: number;
+  sandbox?: string;
 }
 export interface CniIp {
   /** Only in results before 1.0.0. */
@@ -262,7 +151,7 @@ export interface CniResult {
   interfaces?: CniInterface[];
   ips: CniIp[];
   routes?: CniRoute[];
-  dns: Record<string, unknown>;
+  dns: CniDns;
 }
 
 export function versionResult(cniVersion: string): object {
@@ -273,14 +162,64 @@ export function errorResult(cniVersion: string, err: CniError): object {
   return { cniVersion, code: err.code, msg: err.message, ...(err.details ? { details: err.details } : {}) };
 }
 
-/** Reads the addresses out of a prevResult (CHECK): `ips[].address`. */
-export function prevResultIps(prev: unknown): string[] {
-  if (!prev || typeof prev !== 'object') throw new CniError(CNI_CODES.invalidConfig, 'CHECK needs prevResult in the network configuration');
-  const ips = (prev as { ips?: unknown }).ips;
-  if (!Array.isArray(ips)) throw new CniError(CNI_CODES.decodeFailure, 'prevResult.ips must be a list');
-  return ips.map((ip, n) => {
-    const a = (ip as { address?: unknown })?.address;
-    if (typeof a !== 'string') throw new CniError(CNI_CODES.decodeFailure, `prevResult.ips[${n}].address must be a string`);
-    return a;
-  });
+const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Reads a result (a prevResult, or a delegate's stdout) into our shape, any
+ * version from 0.3.0 on. Unknown fields are dropped; malformed ones are error 6.
+ */
+export function parseResult(v: unknown, what: string): CniResult {
+  const bad = (msg: string): CniError => new CniError(CNI_CODES.decodeFailure, `${what}: ${msg}`);
+  if (!isObj(v)) throw bad('must be a JSON object');
+  const out: CniResult = { cniVersion: typeof v.cniVersion === 'string' ? v.cniVersion : '', ips: [], dns: {} };
+  if (v.interfaces !== undefined) {
+    if (!Array.isArray(v.interfaces)) throw bad('interfaces must be a list');
+    out.interfaces = v.interfaces.map((i, n) => {
+      if (!isObj(i) || typeof i.name !== 'string') throw bad(`interfaces[${n}].name must be a string`);
+      const itf: CniInterface = { name: i.name };
+      if (typeof i.mac === 'string' && i.mac) itf.mac = i.mac;
+      if (typeof i.mtu === 'number' && i.mtu) itf.mtu = i.mtu;
+      if (typeof i.sandbox === 'string' && i.sandbox) itf.sandbox = i.sandbox;
+      return itf;
+    });
+  }
+  if (v.ips !== undefined) {
+    if (!Array.isArray(v.ips)) throw bad('ips must be a list');
+    out.ips = v.ips.map((ip, n) => {
+      if (!isObj(ip) || typeof ip.address !== 'string') throw bad(`ips[${n}].address must be a string`);
+      const o: CniIp = { address: ip.address };
+      if (typeof ip.gateway === 'string' && ip.gateway) o.gateway = ip.gateway;
+      if (typeof ip.interface === 'number') o.interface = ip.interface;
+      return o;
+    });
+  }
+  if (v.routes !== undefined) {
+    if (!Array.isArray(v.routes)) throw bad('routes must be a list');
+    out.routes = v.routes.map((r, n) => {
+      if (!isObj(r) || typeof r.dst !== 'string') throw bad(`routes[${n}].dst must be a string`);
+      return { dst: r.dst, ...(typeof r.gw === 'string' && r.gw ? { gw: r.gw } : {}) };
+    });
+  }
+  if (isObj(v.dns)) {
+    const d = v.dns;
+    const list = (x: unknown): string[] | undefined => (Array.isArray(x) && x.every((s) => typeof s === 'string') && x.length ? (x as string[]) : undefined);
+    const ns = list(d.nameservers);
+    const search = list(d.search);
+    const options = list(d.options);
+    if (ns) out.dns.nameservers = ns;
+    if (typeof d.domain === 'string' && d.domain) out.dns.domain = d.domain;
+    if (search) out.dns.search = search;
+    if (options) out.dns.options = options;
+  }
+  return out;
+}
+
+/** A result as the requested version writes it: 0.x results carry `ips[].version` (dropped in 1.0.0). */
+export function encodeResult(r: CniResult, cniVersion: string): CniResult {
+  const legacy = cniVersion.startsWith('0.');
+  return {
+    ...r,
+    cniVersion,
+    ips: r.ips.map(({ version: _v, ...ip }) => (legacy ? { version: ip.address.includes(':') ? '6' : '4', ...ip } : ip)),
+  };
 }

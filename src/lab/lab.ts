@@ -71,7 +71,7 @@ export async function up(ctx: LabContext, topology: Topology): Promise<LabPlan> 
   startDetached(plan.namespaces.find((n) => n.role === 'internet')!.name, 'probe-internet', probeServerArgv(), { stateDir });
   const workloads: WorkloadState[] = [];
   for (const w of topology.workloads) {
-    const state = await createWorkload(ctx.shell, plan, w, stateDir);
+    const state = await createWorkload(ctx.shell, plan, w, { stateDir, agents: existsSync(NODE_MAIN) });
     workloads.push(state);
     ctx.progress(`      ${w.namespace}/${w.name} on ${w.host}: ${state.addresses.join(', ')} via ${state.interfaceName}`);
   }

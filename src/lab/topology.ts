@@ -14,7 +14,7 @@
 //     - { name: web-1, host: host1, namespace: prod, labels: { app: web } }
 //   resources: [policies.yaml]  # applied after the workloads exist (paths relative to the file)
 import { ValidationError, type FieldIssue } from '../base/errors.js';
-import { parseCIDR, tryParseCIDR, tryParseIP, cidrOverlaps, cidrContains, type CIDR } from '../base/ip.js';
+import { parseCIDR, tryParseCIDR, tryParseIP, cidrOverlaps, cidrContains, cidrContainsIP, type CIDR } from '../base/ip.js';
 
 export interface LabHost {
   name: string;
@@ -169,7 +169,12 @@ export function parseTopology(doc: unknown, source = 'topology'): Topology {
     for (const [k, v] of Object.entries(isObj(w.labels) ? w.labels : {})) labels[k] = String(v);
     const addresses = Array.isArray(w.addresses) ? w.addresses.map(String) : [];
     addresses.forEach((a, ai) => {
-      if (!tryParseIP(a)) bad(`${path}.addresses[${ai}]`, `"${a}" is not an IP address`);
+      const ip = tryParseIP(a);
+      if (!ip) bad(`${path}.addresses[${ai}]`, `"${a}" is not an IP address`);
+      // The CNI plugin takes even fixed addresses from IPAM: they must be in a pool.
+      else if (!pools.some((p) => { const c = tryParseCIDR(p.cidr); return c !== undefined && cidrContainsIP(c, ip); })) {
+        bad(`${path}.addresses[${ai}]`, `"${a}" is in none of the pools (${pools.map((p) => p.cidr).join(', ')}); the CNI plugin assigns fixed addresses from IPAM pools`);
+      }
     });
     const poolNames = Array.isArray(w.pools) ? w.pools.map(String) : [];
     poolNames.forEach((p, pi) => {

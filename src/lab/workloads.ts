@@ -1,11 +1,20 @@
 // Creates the lab's workloads: a namespace each, a probe server inside, and
-// the CNI-style plumbing done from the workload's host (plumb.ts).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// its network from the real CNI plugins (bin/calico with calico-ipam), run
+// the way a container runtime runs them: a network configuration list
+// executed by src/cni's conflist runner, the plugin inside the workload's
+// host namespace (so the host end of the veth lands there), CNI_ARGS naming
+// the pod. There is no second plumbing path: what the lab shows is what a
+// Kubernetes node would get.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { workloadEndpointName } from '../api/index.js';
+import type { AttachmentParams, NetworkConfigList } from '../cni/conflist.js';
+import { ConflistError, ConflistRunner, type ProgramExec } from '../cni/conflist-exec.js';
+import { findPlugin } from '../cni/host.js';
+import { CNI_CODES } from '../cni/protocol.js';
 import type { LabPlan } from './plan.js';
 import { nsName } from './plan.js';
 import type { LabWorkload } from './topology.js';
-import type { PlumbRequest } from './plumb.js';
 import { startDetached } from './daemons.js';
 import { inNetns, type Shell } from './shell.js';
 
@@ -20,6 +29,15 @@ export interface WorkloadState {
 }
 
 const DIST = new URL('../', import.meta.url).pathname; // dist/src/
+const PROJECT_ROOT = join(DIST, '../..');
+/** The network name, as Calico's Kubernetes manifests call it (the IPAM handles read `k8s-pod-network.<container>`). */
+export const LAB_NETWORK = 'k8s-pod-network';
+/** bin/ holds calico and calico-ipam; Debian's reference plugins (portmap, tuning ...) can be chained from /usr/lib/cni. */
+export const LAB_CNI_PATH = [join(PROJECT_ROOT, 'bin'), '/usr/lib/cni'];
+/** How long an ADD waits for calico-node to program the workload (its endpoint status file). */
+const POLICY_SETUP_TIMEOUT_S = 15;
+/** How long a workload waits for its host's calico-node to finish starting (the plugin says "try again later" until then). */
+const NODE_START_TIMEOUT_MS = 60_000;
 
 export function probeServerArgv(): string[] {
   return ['node', join(DIST, 'lab/probe-agent.js'), 'serve'];
@@ -38,28 +56,94 @@ export function poolsFor(plan: LabPlan, w: LabWorkload): { pools4: string[]; poo
   };
 }
 
-export async function createWorkload(shell: Shell, plan: LabPlan, w: LabWorkload, stateDir: string): Promise<WorkloadState> {
+/**
+ * The network configuration and attachment of one workload (pure): Calico's
+ * plugin with calico-ipam, the workload's pools, its labels and fixed
+ * addresses as CNI `args`, its named ports, and the host's calico-node files
+ * (nodename, endpoint status) under its run directory.
+ */
+export function workloadNetwork(plan: LabPlan, w: LabWorkload, stateDir: string, opts: { agents?: boolean } = {}): { list: NetworkConfigList; attachment: AttachmentParams } {
+  const { pools4, pools6 } = poolsFor(plan, w);
+  const fixed = w.addresses;
+  const runDir = join(stateDir, 'nodes', w.host);
+  const args: Record<string, unknown> = { cni: { labels: Object.entries(w.labels).map(([key, value]) => ({ key, value })), ...(fixed.length ? { ips: fixed } : {}) } };
+  if (w.ports.length) args['projectcalico.org'] = { ports: w.ports };
+  // Without calico-node (not built) nothing writes the nodename or status files: name the node, do not wait.
+  const node = opts.agents === false ? { nodename: w.host, nodename_file_optional: true } : { nodename_file: join(runDir, 'nodename'), endpoint_status_dir: join(runDir, 'endpoint-status'), policy_setup_timeout_seconds: POLICY_SETUP_TIMEOUT_S };
+  const calico: Record<string, unknown> = {
+    type: 'calico',
+    etcd_endpoints: plan.etcd.clientURL,
+    ...node,
+    log_level: 'info',
+    log_file_path: join(stateDir, 'logs', 'cni.log'),
+    ipam: {
+      type: 'calico-ipam',
+      assign_ipv4: String(fixed.length ? fixed.some((a) => !a.includes(':')) : pools4.length > 0),
+      assign_ipv6: String(fixed.length ? fixed.some((a) => a.includes(':')) : pools6.length > 0),
+      ...(pools4.length ? { ipv4_pools: pools4 } : {}),
+      ...(pools6.length ? { ipv6_pools: pools6 } : {}),
+    },
+    args,
+  };
+  return {
+    list: { cniVersion: '1.0.0', name: LAB_NETWORK, plugins: [calico] },
+    attachment: {
+      containerID: `lab-${w.namespace}-${w.name}`,
+      netns: `/var/run/netns/${nsName(plan.topology, 'workload', w.name)}`,
+      ifName: 'eth0',
+      args: { IgnoreUnknown: '1', K8S_POD_NAMESPACE: w.namespace, K8S_POD_NAME: w.name },
+    },
+  };
+}
+
+/** Plugins run through the lab's shell, inside a namespace (`ip netns exec <ns> <plugin>`). */
+function shellProgramExec(shell: Shell, ns: string): ProgramExec {
+  return {
+    run: async (type, opts) => {
+      const file = findPlugin(type, opts.path);
+      if (!file) return { exitCode: 1, stdout: JSON.stringify({ code: CNI_CODES.invalidConfig, msg: `plugin ${type} not found in ${opts.path.join(':')}` }), stderr: '' };
+      return shell.run(inNetns(ns, [file]), { input: opts.stdin, env: opts.env, allowFail: true }).then((r) => ({ exitCode: r.code, stdout: r.stdout, stderr: r.stderr }));
+    },
+  };
+}
+
+export async function createWorkload(shell: Shell, plan: LabPlan, w: LabWorkload, opts: { stateDir: string; agents: boolean }): Promise<WorkloadState> {
+  const { stateDir } = opts;
   const ns = nsName(plan.topology, 'workload', w.name);
   const host = plan.hosts.find((h) => h.host.name === w.host)!;
   await shell.run(['ip', 'netns', 'add', ns]);
   await shell.run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-  await shell.run(inNetns(ns, ['sysctl', '-q', '-w', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']));
   startDetached(ns, `probe-${w.name}`, probeServerArgv(), { stateDir });
-  const req: PlumbRequest = { node: w.host, name: w.name, namespace: w.namespace, labels: w.labels, netns: ns, addresses: w.addresses, ports: w.ports, ...poolsFor(plan, w) };
-  const res = await shell.run(inNetns(host.ns, ['node', join(DIST, 'lab/plumb.js'), 'add', JSON.stringify(req)]), {
-    env: { ETCD_ENDPOINTS: plan.etcd.clientURL, DATASTORE_TYPE: 'etcdv3' },
-    allowFail: true,
-  });
-  if (res.code !== 0) throw new Error(res.stderr.trim() || `plumbing ${w.name} failed`);
-  const wep = JSON.parse(res.stdout) as { metadata: { name: string }; spec: { ipNetworks: string[]; interfaceName: string } };
+  const { list, attachment } = workloadNetwork(plan, w, stateDir, { agents: opts.agents });
+  const runner = new ConflistRunner({ exec: shellProgramExec(shell, host.ns), path: LAB_CNI_PATH });
+  const deadline = Date.now() + NODE_START_TIMEOUT_MS;
+  let result: unknown;
+  for (;;) {
+    try {
+      result = await runner.add(list, attachment);
+      break;
+    } catch (err) {
+      // Spec: a failed ADD is followed by DEL. 11 = try again later (calico-node still starting).
+      await runner.del(list, attachment).catch(() => undefined);
+      if (err instanceof ConflistError && err.code === CNI_CODES.tryAgainLater && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      throw new Error(`CNI ADD of ${w.namespace}/${w.name} on ${w.host} failed: ${(err as Error).message} (plugin log: ${join(stateDir, 'logs', 'cni.log')})`);
+    }
+  }
+  // Kept as a runtime keeps it: CHECK and DEL need the ADD's result.
+  mkdirSync(join(stateDir, 'cni'), { recursive: true });
+  writeFileSync(join(stateDir, 'cni', `${w.namespace}.${w.name}.json`), JSON.stringify({ list, attachment, result }, null, 2));
+  const r = result as { interfaces?: { name: string; sandbox?: string }[]; ips: { address: string }[] };
   return {
     name: w.name,
     namespace: w.namespace,
     host: w.host,
     ns,
-    addresses: wep.spec.ipNetworks.map((n) => n.split('/')[0]!),
-    interfaceName: wep.spec.interfaceName,
-    wepName: wep.metadata.name,
+    addresses: r.ips.map((i) => i.address.split('/')[0]!),
+    interfaceName: (r.interfaces ?? []).find((i) => !i.sandbox)?.name ?? '',
+    wepName: workloadEndpointName({ node: w.host, orchestrator: 'k8s', pod: w.name, endpoint: 'eth0' }) ?? '',
   };
 }
 

@@ -120,7 +120,7 @@ export function nodeConfigFromEnv(env: Env, hostname: string): NodeConfig {
 export type FelixSettings = Record<string, unknown> & typeof FELIX_CONFIGURATION_DEFAULTS;
 
 const KNOWN_FIELDS = new Map<string, string>(Object.keys(FELIX_CONFIGURATION_DEFAULTS).map((k) => [k.toLowerCase(), k]));
-for (const extra of ['prometheusMetricsHost', 'healthHost', 'dataplaneDriver', 'logFilePath', 'nodeSelector', 'natOutgoingAddress']) KNOWN_FIELDS.set(extra.toLowerCase(), extra);
+for (const extra of ['prometheusMetricsHost', 'healthHost', 'dataplaneDriver', 'logFilePath', 'nodeSelector', 'natOutgoingAddress', 'endpointStatusPathPrefix']) KNOWN_FIELDS.set(extra.toLowerCase(), extra);
 
 /** `tcp:22,udp:68` (Felix's env syntax) -> protocol/port list. */
 export function parseFailsafePorts(text: string): Array<{ protocol: 'TCP' | 'UDP' | 'SCTP'; port: number }> {

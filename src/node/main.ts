@@ -18,7 +18,8 @@ import { runNodeCommand, runStartupOnly } from './commands.js';
 import { CalicoNode } from './agent.js';
 import { dataplaneConfigFrom, dataplaneKeyFrom, nodeConfigFromEnv, policyBackendFrom, refreshIntervalsFrom } from './config.js';
 import type { FelixSettings } from './config.js';
-import { ApplyLoopDataplane } from './dataplane.js';
+import { ApplyLoopDataplane, type Dataplane } from './dataplane.js';
+import { EndpointStatusReporter, endpointStatusDir, statusDirectory } from './endpoint-status.js';
 import { startHttpEndpoints } from './health-server.js';
 import type { HttpEndpoint } from './health-server.js';
 import { createLogger, parseLogLevel } from './log.js';
@@ -107,8 +108,8 @@ async function main(): Promise<number> {
       if (changed.length && changed.some((f) => HTTP_FIELDS.has(f))) void reconfigureHttp(settings);
     },
     dataplaneKey: dataplaneKeyFrom,
-    makeDataplane: (settings) =>
-      new ApplyLoopDataplane({
+    makeDataplane: (settings) => {
+      const dataplane: Dataplane = new ApplyLoopDataplane({
         ports: linuxPorts(exec),
         backend: policyBackendFrom(settings),
         config: dataplaneConfigFrom(settings),
@@ -121,7 +122,13 @@ async function main(): Promise<number> {
           exitCode = 1;
           void shutdown().then(() => done());
         },
-      }),
+      });
+      // The CNI plugin's wait-for-policy: status files once an endpoint is programmed (endpoint-status.ts).
+      const dir = endpointStatusDir(settings.endpointStatusPathPrefix, config.runDir);
+      if (!dir) return dataplane;
+      log.info('reporting programmed endpoints', { endpointStatusDir: dir });
+      return new EndpointStatusReporter(dataplane, { files: statusDirectory(dir), clock: systemClock, log: (msg, fields) => log.warning(msg, fields) });
+    },
   });
   // HTTP servers follow the settings; one reconfiguration at a time.
   let httpChain: Promise<void> = Promise.resolve();

@@ -20,6 +20,7 @@ const HONOURED: Record<string, FieldSupport> = {
   'failsafeOutboundHostPorts[].net': FAILSAFE_NET,
   routeRefreshInterval: honoured('test/kernel/dataplane/interface-recreated.test.ts :: routeRefreshInterval: a route of ours deleted by hand is back after the next refresh'),
   interfaceRefreshInterval: honoured('src/dataplane/interface-monitor.test.ts :: monitor: without notifications the periodic rescan (interfaceRefreshInterval) finds the change; 0 disables it'),
+  endpointStatusPathPrefix: honoured('src/node/endpoint-status.test.ts :: endpoint status directory: files are written whole and listed without temp files; the prefix setting decides the place'),
   healthEnabled: honoured('src/node/agent.test.ts :: agent: registers its Node, merges FelixConfiguration, feeds the dataplane, reports health and metrics'),
   healthHost: EFFECTIVE,
   healthPort: EFFECTIVE,
@@ -108,7 +109,7 @@ const WARNED: Array<[string, string[]]> = [
   ],
   [
     'status reporting to the datastore, usage reporting, the policy sync API and flow logs are not implemented',
-    ['reportingInterval', 'reportingTTL', 'endpointReportingEnabled', 'endpointReportingDelay', 'endpointStatusPathPrefix', 'usageReportingEnabled', 'usageReportingInitialDelay',
+    ['reportingInterval', 'reportingTTL', 'endpointReportingEnabled', 'endpointReportingDelay', 'usageReportingEnabled', 'usageReportingInitialDelay',
       'usageReportingInterval', 'policySyncPathPrefix', 'flowLogsCollectorDebugTrace', 'flowLogsFlushInterval', 'flowLogsGoldmaneServer', 'flowLogsLocalReporter',
       'flowLogsPolicyEvaluationMode', 'prometheusGoMetricsEnabled', 'prometheusProcessMetricsEnabled'],
   ],
