@@ -42,6 +42,8 @@ async function eventually(what: string, fn: () => boolean, timeoutMs = 20_000): 
 describe('calico-node: FelixConfiguration changes apply live, without losing packets', { skip }, () => {
   const topo = new Topology();
   const dataDir = mkdtempSync(join(tmpdir(), 'cts-live-etcd-'));
+  // calico-node writes <CALICO_RUN_DIR>/nodename: a private one, never the machine's /var/run/calico.
+  const runDir = mkdtempSync(join(tmpdir(), 'cts-live-run-'));
   const procs: ChildProcess[] = [];
   let h1 = '';
   let w1: Workload;
@@ -87,6 +89,7 @@ describe('calico-node: FelixConfiguration changes apply live, without losing pac
       env: {
         ...process.env,
         NODENAME: 'host1',
+        CALICO_RUN_DIR: runDir,
         // This test is about FelixConfiguration; default pools are startup.test.ts's.
         NO_DEFAULT_POOLS: 'true',
         IP: '192.0.2.1/24',
@@ -109,6 +112,7 @@ describe('calico-node: FelixConfiguration changes apply live, without losing pac
     for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
     topo.teardown();
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(runDir, { recursive: true, force: true });
   });
 
   test('defaultEndpointToHostAction Drop -> Accept applies under a ping and a TCP stream: 0 % loss, no agent restart', async (t) => {
