@@ -33,7 +33,29 @@ test('policies of every tiered kind need their tier; default needs nothing', asy
   await ds.create(r('Tier', 'security', { order: 10 }));
   for (const c of cases) await ds.create(c);
   // Updates do not re-check (Calico does not either); a create of an existing policy says so.
-  await ds.delete({ kind: 'Tier', name: 'security' });
   await ds.update({ ...cases[1]!, spec: { tier: 'security', order: 5 } });
   await assert.rejects(ds.create(cases[1]!), (e) => isCalicoError(e, 'already-exists'));
+});
+
+test('a tier is deleted only when empty; default and adminnetworkpolicy never', async () => {
+  const kv = new MemoryKV();
+  const ds = new ResourceStore(kv, { validate: (x) => validateResource(x) });
+  await ds.create(r('Tier', 'security', { order: 10 }));
+  await ds.create(r('Tier', 'default', { order: 1000000 }));
+  const np = await ds.create(r('NetworkPolicy', 'security.np', { tier: 'security', selector: 'all()' }, 'ns'));
+  const gnp = await ds.create(r('GlobalNetworkPolicy', 'security.gnp', { tier: 'security' }));
+  await ds.create(r('StagedGlobalNetworkPolicy', 'security.staged', { tier: 'security', stagedAction: 'Delete' }));
+  const refused = (what: RegExp) => (e: unknown) => e instanceof ValidationError && e.issues[0]!.path === 'metadata.name' && what.test(e.issues[0]!.message);
+  await assert.rejects(ds.delete({ kind: 'Tier', name: 'security' }), refused(/tier "security" is not empty \(NetworkPolicy\(ns\/security\.np\), GlobalNetworkPolicy\(security\.gnp\)\): delete those policies or move them/));
+  await ds.delete({ kind: 'NetworkPolicy', namespace: 'ns', name: np.metadata.name });
+  await assert.rejects(ds.delete({ kind: 'Tier', name: 'security' }), refused(/GlobalNetworkPolicy\(security\.gnp\)/));
+  // Moved out of the tier: it no longer holds the tier.
+  await ds.update({ ...gnp, spec: { tier: 'default' } });
+  // Only the staged policy is left: it does not block (Calico's rule).
+  await ds.delete({ kind: 'Tier', name: 'security' });
+  await assert.rejects(ds.get({ kind: 'Tier', name: 'security' }), (e) => isCalicoError(e, 'not-found'));
+  for (const name of ['default', 'adminnetworkpolicy']) {
+    await assert.rejects(ds.delete({ kind: 'Tier', name }), refused(new RegExp(`the ${name} tier cannot be deleted`)));
+  }
+  await ds.get({ kind: 'Tier', name: 'default' });
 });

@@ -36,6 +36,9 @@ export interface ResourceStoreOptions {
 /** Kinds that live in a tier. */
 const TIERED_KINDS = new Set<string>(['NetworkPolicy', 'GlobalNetworkPolicy', 'StagedNetworkPolicy', 'StagedGlobalNetworkPolicy']);
 
+/** Tiers Calico creates itself and never lets a user delete. */
+const BUILT_IN_TIERS = new Set(['default', 'adminnetworkpolicy']);
+
 /** Unconditional updates re-read and retry this many times when they lose a race. */
 const UNCONDITIONAL_RETRIES = 5;
 
@@ -127,6 +130,7 @@ export class ResourceStore implements Datastore {
     if (isIpamViewKind(key.kind)) return this.ipam.delete(key, opts);
     const what = describeKey(key);
     const modRevision = parseRevision(opts.resourceVersion, what);
+    if (key.kind === 'Tier') await this.checkTierDeletable(key.name);
     try {
       const kv = await this.kv.delete(resourceKeyPath(key), modRevision === undefined ? {} : { modRevision });
       return decodeResource(kv, key);
@@ -173,6 +177,30 @@ export class ResourceStore implements Datastore {
     if (await this.kv.get(resourceKeyPath({ kind: 'Tier', name: tier }))) return;
     if (await this.kv.get(resourceKeyPath(keyOf(r)))) throw new AlreadyExistsError(describeKey(keyOf(r)));
     throw new ValidationError([{ path: 'spec.tier', message: `tier "${tier}" does not exist: create the Tier first (policies live in an existing tier; "default" always exists)` }], describeKey(keyOf(r)));
+  }
+
+  /**
+   * Calico's client refuses to delete the built-in tiers and a tier that still
+   * holds a NetworkPolicy or GlobalNetworkPolicy: the policies would stay
+   * stored but unordered, and their endpoints would silently lose them.
+   * (Staged policies do not block it, as in Calico: they are never enforced.)
+   */
+  private async checkTierDeletable(tier: string): Promise<void> {
+    const what = describeKey({ kind: 'Tier', name: tier });
+    if (BUILT_IN_TIERS.has(tier)) {
+      throw new ValidationError([{ path: 'metadata.name', message: `the ${tier} tier cannot be deleted (it always exists)` }], what);
+    }
+    const inTier: string[] = [];
+    for (const kind of ['NetworkPolicy', 'GlobalNetworkPolicy'] as const) {
+      for (const kv of (await this.kv.list(kindPrefix(kind))).pairs) {
+        const key = parseResourceKey(kv.key);
+        if (key?.kind === kind && (decodeResource(kv, key).spec as { tier?: unknown } | undefined)?.tier === tier) inTier.push(describeKey(key));
+      }
+    }
+    if (inTier.length) {
+      const shown = inTier.slice(0, 5).join(', ') + (inTier.length > 5 ? ` and ${inTier.length - 5} more` : '');
+      throw new ValidationError([{ path: 'metadata.name', message: `tier "${tier}" is not empty (${shown}): delete those policies or move them to another tier first` }], what);
+    }
   }
 
   /** KV errors name the etcd key and carry KV pairs; callers want the resource. */

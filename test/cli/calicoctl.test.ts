@@ -211,3 +211,23 @@ test('dead etcd: one line naming the endpoint and the fix, exit 1', async () => 
     await etcd.start();
   }
 });
+
+test('a tier is deleted only when empty; delete -f of a tier and its policies deletes the policies first', async () => {
+  const file = write('tiered.yaml', [
+    'apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: { name: ops }\nspec: { order: 50 }\n',
+    'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: { name: ops.allow-ssh }\nspec: { tier: ops, selector: all(), ingress: [{ action: Allow, protocol: TCP, destination: { ports: [22] } }] }\n',
+  ].join('---\n'));
+  let r = await calicoctl(['apply', '-f', file]);
+  assert.equal(r.code, 0, r.stderr);
+  r = await calicoctl(['delete', 'tier', 'ops']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /tier "ops" is not empty \(GlobalNetworkPolicy\(ops\.allow-ssh\)\): delete those policies or move them to another tier first/);
+  r = await calicoctl(['get', 'tier', 'ops']);
+  assert.equal(r.code, 0, 'the refused delete changed nothing');
+  r = await calicoctl(['delete', 'tier', 'default']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /the default tier cannot be deleted/);
+  r = await calicoctl(['delete', '-f', file]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Successfully deleted 2 resource\(s\)/);
+});

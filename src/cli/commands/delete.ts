@@ -33,7 +33,11 @@ be plural or a short alias: ippool, ippools, pool, gnp, wep ...).
 Deleting a resource that does not exist is an error ("resource does not exist:
 IPPool(pool-a)") unless --skip-not-exists is set; skipped resources count as
 successes. With -f, only kind, name and namespace of each document matter; a
-document carrying metadata.resourceVersion is deleted only if unchanged since.`,
+document carrying metadata.resourceVersion is deleted only if unchanged since.
+
+A Tier is deleted only when no NetworkPolicy or GlobalNetworkPolicy is left in
+it (the default tier never): Tiers named in the same command are deleted after
+everything else it names.`,
   flags: [
     ...FILE_INPUT_FLAGS,
     { name: 'skip-not-exists', short: 's', type: 'boolean', description: "Skip over and treat as successful resources that don't exist." },
@@ -64,7 +68,10 @@ document carrying metadata.resourceVersion is deleted only if unchanged since.`,
     const ds = await ctx.datastore();
     const skip = boolFlag(ctx.args, 'skip-not-exists');
     const outcomes: ResourceOutcome[] = [];
-    for (const t of targets) {
+    // A tier is deleted only once empty: its policies named in the same
+    // invocation go first, so `delete -f` of the file that made them works.
+    const ordered = [...targets.filter((t) => t.key.kind !== 'Tier'), ...targets.filter((t) => t.key.kind === 'Tier')];
+    for (const t of ordered) {
       const label = describeKey(t.key);
       const base = { kind: t.key.kind, label, ...(t.origin ? { origin: t.origin } : {}) };
       try {
