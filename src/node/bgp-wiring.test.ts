@@ -145,7 +145,9 @@ test('agent with BGP: BGPFilter, BGPPeer and BGPConfiguration changes re-render 
   await until(() => /ipv4 \{ import all; export filter calico_export_v4; \};/.test(conf()));
 
   // Cluster-wide configuration: service ranges appear.
-  await ds.create(res('BGPConfiguration', 'default', { serviceClusterIPs: [{ cidr: '198.51.100.0/24' }] }));
+  // calico-node's start-up made the default BGPConfiguration; it is patched, as Calico's docs do.
+  const bgpDefault = await ds.get({ kind: 'BGPConfiguration', name: 'default' });
+  await ds.update({ ...bgpDefault, spec: { serviceClusterIPs: [{ cidr: '198.51.100.0/24' }] } });
   await until(() => conf().includes('route 198.51.100.0/24 blackhole;'));
 
   assert.equal(bird.log.filter((l) => l.startsWith('start')).length, 1, 'BIRD was started once and only reloaded after that');

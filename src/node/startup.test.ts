@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isCalicoError, UnavailableError, ValidationError } from '../base/errors.js';
 import type { Resource } from '../api/resource.js';
+import { fieldWarnings } from '../api/index.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { MemoryKV } from '../datastore/memory-kv.js';
 import { ResourceStore } from '../datastore/resource-store.js';
@@ -219,4 +220,32 @@ test('ClusterInformation: two nodes starting at once agree on one GUID', async (
   const env = { IP: '192.0.2.10/24', NO_DEFAULT_POOLS: 'true', DISABLE_NODE_IP_CHECK: 'true' };
   const [a, b] = await Promise.all([start(ds, { ...env, NODENAME: 'n1' }).run, start(ds, { ...env, NODENAME: 'n2' }, { host: host(ETH0, { randomBytes: (k) => new Uint8Array(k).fill(0xee) }) }).run]);
   assert.equal(a.clusterGUID, b.clusterGUID);
+});
+
+test("Calico's cluster defaults: tiers, FelixConfiguration, BGPConfiguration and IPAMConfiguration exist after start; what an operator set stays", async () => {
+  const ds = newStore();
+  // An operator's earlier choices: a Felix log level and a BGP setting.
+  await ds.create({ apiVersion: 'projectcalico.org/v3', kind: 'FelixConfiguration', metadata: { name: 'default' }, spec: { logSeverityScreen: 'Debug' } });
+  await ds.create({ apiVersion: 'projectcalico.org/v3', kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { nodeToNodeMeshEnabled: false } });
+  const env = { IP: '192.0.2.10/24', NO_DEFAULT_POOLS: 'true', DISABLE_NODE_IP_CHECK: 'true' };
+  await Promise.all([start(ds, { ...env, NODENAME: 'n1' }).run, start(ds, { ...env, NODENAME: 'n2' }).run]);
+  const spec = async (kind: 'Tier' | 'FelixConfiguration' | 'BGPConfiguration' | 'IPAMConfiguration', name: string) => (await ds.get({ kind, name })).spec;
+  assert.deepEqual(await spec('Tier', 'default'), { order: 1000000, defaultAction: 'Deny' });
+  assert.deepEqual(await spec('Tier', 'kube-admin'), { order: 1000, defaultAction: 'Pass' });
+  assert.deepEqual(await spec('Tier', 'kube-baseline'), { order: 10000000, defaultAction: 'Pass' });
+  assert.deepEqual(await spec('FelixConfiguration', 'default'), { logSeverityScreen: 'Debug', reportingInterval: '0s' }, 'only the unset field is filled in');
+  assert.deepEqual(await spec('BGPConfiguration', 'default'), { nodeToNodeMeshEnabled: false }, 'an existing BGPConfiguration is left alone');
+  assert.deepEqual(await spec('IPAMConfiguration', 'default'), { strictAffinity: false, autoAllocateBlocks: true, maxBlocksPerHost: 0 });
+  // No per-node FelixConfiguration: Calico's node.<name> Return would override the cluster's defaultEndpointToHostAction.
+  await assert.rejects(ds.get({ kind: 'FelixConfiguration', name: 'node.n1' }), (e) => isCalicoError(e, 'not-found'));
+  // A restart writes nothing more.
+  const rev = (await ds.get({ kind: 'FelixConfiguration', name: 'default' })).metadata.resourceVersion;
+  await start(ds, { ...env, NODENAME: 'n1' }).run;
+  assert.equal((await ds.get({ kind: 'FelixConfiguration', name: 'default' })).metadata.resourceVersion, rev);
+});
+
+test("Calico's default FelixConfiguration draws no field warning (reportingInterval 0s is what calico-ts does)", async () => {
+  const ds = newStore();
+  await start(ds, { NODENAME: 'n1', IP: '192.0.2.10/24', NO_DEFAULT_POOLS: 'true' }).run;
+  assert.deepEqual(fieldWarnings(await ds.get({ kind: 'FelixConfiguration', name: 'default' })), []);
 });

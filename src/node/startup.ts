@@ -2,6 +2,8 @@
 //   1. the node's addresses (node-address.ts) and AS -> the Node resource
 //   2. default IP pools (default-pools.ts), written through the IPAM pool guard
 //   3. ClusterInformation "default" (cluster-info.ts)
+//   4. the cluster's default Tiers, FelixConfiguration, BGPConfiguration and
+//      IPAMConfiguration (default-config.ts)
 // Run by the agent before anything else, and alone by `calico-node -startup`.
 // I/O only through the Datastore and the StartupHost port (host.ts is the real one).
 import { isCalicoError, ValidationError } from '../base/errors.js';
@@ -11,6 +13,7 @@ import type { Datastore } from '../datastore/datastore.js';
 import { guardPoolWrites } from '../ipam/pool-guard.js';
 import type { HostAddress, ReachLookup } from './autodetect.js';
 import { ensureClusterInformation } from './cluster-info.js';
+import { ensureClusterDefaults } from './default-config.js';
 import type { NodeConfig } from './config.js';
 import { planDefaultPools } from './default-pools.js';
 import type { Logger } from './log.js';
@@ -144,5 +147,8 @@ export async function runStartup(opts: StartupOptions): Promise<StartupResult> {
   });
   const spec = info.spec as { clusterGUID: string; calicoVersion?: string; clusterType?: string; datastoreReady?: boolean };
   opts.log.info(`ClusterInformation ${action}`, { clusterGUID: spec.clusterGUID, calicoVersion: spec.calicoVersion ?? null, clusterType: spec.clusterType ?? null, datastoreReady: spec.datastoreReady ?? null });
+  for (const [what, done] of await ensureClusterDefaults(opts.datastore)) {
+    if (done === 'created' || done === 'updated') opts.log.info(`${what} ${done} with Calico's defaults`);
+  }
   return { ...addresses, createdPools, clusterGUID: spec.clusterGUID };
 }

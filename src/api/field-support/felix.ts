@@ -124,6 +124,13 @@ const WARNED: Array<[string, string[]]> = [
   ],
 ];
 
+/**
+ * Values besides Felix's default that describe what calico-ts does anyway:
+ * reportingInterval 0 turns status reporting off, and calico-ts has none
+ * (calico-node's start-up writes 0s, as Calico's does).
+ */
+const ALSO_QUIET: Record<string, readonly unknown[]> = { reportingInterval: ['0s', '0'] };
+
 function felixTable(): FieldTable {
   const table: FieldTable = {};
   const put = (field: string, support: FieldSupport) => {
@@ -134,7 +141,7 @@ function felixTable(): FieldTable {
   for (const [field, support] of Object.entries(REFUSED)) put(field, support);
   const defaults = FELIX_CONFIGURATION_DEFAULTS as Record<string, unknown>;
   for (const [reason, fields] of WARNED) {
-    for (const field of fields) put(field, warned(reason, field in defaults ? [defaults[field], ''] : ['']));
+    for (const field of fields) put(field, warned(reason, [...(field in defaults ? [defaults[field]] : []), '', ...(ALSO_QUIET[field] ?? [])]));
   }
   return table;
 }
