@@ -10,6 +10,8 @@ declare -A NEED=(
   [nft]=nftables [iptables]=iptables [ipset]=ipset [conntrack]=conntrack
   [ip]=iproute2 [ping]=iputils-ping [traceroute]=traceroute [tcpdump]=tcpdump
   [gobgpd]=gobgpd [openssl]=openssl [python3]=python3 [curl]=curl [nsenter]=util-linux
+  # Container runtimes the kernel tests run through our CNI plugins, and their image.
+  [podman]=podman [runc]=runc [containerd]=containerd [ctr]=containerd [busybox]=busybox-static
 )
 missing=()
 for cmd in "${!NEED[@]}"; do
@@ -22,11 +24,17 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "==> installing Debian packages: $pkgs"
   if [ "$(id -u)" -ne 0 ]; then echo "need root to install: $pkgs (run as root or install them)" >&2; exit 1; fi
   export DEBIAN_FRONTEND=noninteractive
+  # Packages must not start their services (containerd, docker, etcd ...): a
+  # daemon started here would run in the machine's own network namespace.
+  # policy-rc.d answering 101 is Debian's way to say "do not start". Our tests
+  # and the lab start their own etcd, containerd ... inside namespaces.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   apt-get update -qq
   # shellcheck disable=SC2086
   apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
-  # The etcd-server package starts a system etcd on 2379; our tests and the lab
-  # start their own on other ports, so the system one is left as the package set it up.
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
