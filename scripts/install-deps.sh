@@ -11,7 +11,7 @@ declare -A NEED=(
   [ip]=iproute2 [ping]=iputils-ping [traceroute]=traceroute [tcpdump]=tcpdump
   [gobgpd]=gobgpd [openssl]=openssl [python3]=python3 [curl]=curl [nsenter]=util-linux
   # Container runtimes the kernel tests run through our CNI plugins, and their image.
-  [podman]=podman [runc]=runc [containerd]=containerd [ctr]=containerd [busybox]=busybox-static
+  [podman]=podman [runc]=runc [containerd]=containerd [ctr]=containerd [busybox]=busybox-static [dockerd]=docker.io
 )
 missing=()
 for cmd in "${!NEED[@]}"; do

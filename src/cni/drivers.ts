@@ -21,7 +21,8 @@ async function getOrUndefined(ds: Datastore, key: Parameters<Datastore['get']>[0
   }
 }
 
-export function datastoreIpam(ds: Datastore): CniIpam {
+/** The CNI plugin's IPAM port, plus release by address (Docker's IPAM driver releases that way). */
+export function datastoreIpam(ds: Datastore): CniIpam & { releaseIps(ips: string[]): Promise<void> } {
   let matcher: Promise<PoolHostMatcher> | undefined;
   let made: Promise<IpamClient> | undefined;
   // One client per invocation; the Node labels for pool nodeSelectors are read once, when first needed.
@@ -47,6 +48,13 @@ export function datastoreIpam(ds: Datastore): CniIpam {
       }
     },
     releaseByHandle: async (h) => void (await (await client()).releaseByHandle(h)),
+    releaseIps: async (ips) => {
+      const c = await client();
+      // Free already (a repeated release) is fine; anything else is an error.
+      const held = [];
+      for (const ip of ips) if ((await c.ownerOf(ip)).allocation) held.push({ ip });
+      if (held.length) await c.releaseIps(held);
+    },
     handlesOnNode: async (node) => {
       const out = new Map<string, string[]>();
       for (const b of await (await client()).store.listBlocks()) {
