@@ -3,7 +3,7 @@
 // lab's state directory and is stopped by `down` (which kills everything in
 // the lab's namespaces, so a crashed `up` leaves nothing running either).
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, mkdirSync, writeFileSync } from 'node:fs';
+import { openSync, closeSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabPlan, RouterPlan } from './plan.js';
 import { renderRouterConfig } from './router-config.js';
@@ -18,15 +18,51 @@ export interface StartOptions {
 export function startDetached(ns: string, name: string, argv: string[], opts: StartOptions): number {
   const logs = join(opts.stateDir, 'logs');
   mkdirSync(logs, { recursive: true });
-  const fd = openSync(join(logs, `${name}.log`), 'a');
-  const child = spawn('ip', ['netns', 'exec', ns, ...argv], {
-    detached: true,
-    stdio: ['ignore', fd, fd],
-    env: { ...process.env, ...opts.env },
-  });
+  return spawnLogged(['ip', 'netns', 'exec', ns, ...argv], join(logs, `${name}.log`), opts.env);
+}
+
+/**
+ * Runs argv detached from this process (it outlives `calico-lab up`),
+ * stdout+stderr appended to `logFile`. Returns its pid.
+ */
+export function spawnLogged(argv: string[], logFile: string, env: Record<string, string> = {}): number {
+  const fd = openSync(logFile, 'a');
+  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
   closeSync(fd);
   child.unref();
   return child.pid ?? -1;
+}
+
+/** Whether a process is still there (a zombie of ours counts as gone). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+export async function stopPid(pid: number, graceMs = 10_000): Promise<void> {
+  if (pid <= 0 || !alive(pid)) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + graceMs;
+  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  try {
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone meanwhile
+  }
+  while (alive(pid)) await new Promise((r) => setTimeout(r, 50));
 }
 
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {

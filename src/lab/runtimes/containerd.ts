@@ -4,14 +4,16 @@
 //
 // ctr 1.6 reads its CNI configuration only from /etc/cni/net.d and its
 // plugins only from /opt/cni/bin. So each ctr runs in a mount namespace of
-// its own (`unshare -m`) where our network's folder is bound over
+// its own (`unshare -m`) where the network's folder is bound over
 // /etc/cni/net.d and a tmpfs /opt holds links to our plugins: the machine's
 // own folders are never written. The daemon keeps everything (content,
 // snapshots, state, socket, its "opt" folder) under the runtime's folder.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+// Daemon and ctr processes are detached (they outlive `calico-lab up`); their
+// pids and logs are files in that folder, so any later process can stop them.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NetworkConfigList } from '../../cni/conflist.js';
+import { alive, spawnLogged, stopPid } from '../daemons.js';
 import type { Shell } from '../shell.js';
 import { inHostNetns } from './netns.js';
 
@@ -60,109 +62,94 @@ export function ctrScript(netConfDir: string, links: Map<string, string>, ctrArg
   ].join('\n');
 }
 
-export class Containerd {
-  private daemon: ChildProcess | undefined;
-  private readonly tasks = new Map<string, ChildProcess>();
-  log = '';
+const readPid = (file: string): number => (existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) || -1 : -1);
+const tail = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').slice(-3000) : '');
 
+export class Containerd {
   constructor(
     private readonly shell: Shell,
     private readonly hostNs: string,
     private readonly paths: ContainerdPaths,
   ) {
-    for (const d of ['root', 'state', 'opt', 'cni']) mkdirSync(join(paths.dir, d), { recursive: true });
+    for (const d of ['root', 'state', 'opt', 'cni', 'tasks']) mkdirSync(join(paths.dir, d), { recursive: true });
     writeFileSync(join(paths.dir, 'config.toml'), containerdConfig(paths.dir));
+  }
+
+  get log(): string {
+    return tail(join(this.paths.dir, 'containerd.log'));
   }
 
   private ctr(args: string[]): string[] {
     return ['ctr', '-a', socketOf(this.paths.dir), ...args];
   }
 
-  /** Starts the daemon in the host's namespace and waits until it answers. */
+  /** Starts the daemon in the host's namespace (unless it runs) and waits until it answers. */
   async start(): Promise<void> {
-    const argv = inHostNetns(this.hostNs, ['containerd', '--config', join(this.paths.dir, 'config.toml')]);
-    this.daemon = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.daemon.stderr!.on('data', (d: Buffer) => (this.log = (this.log + d.toString()).slice(-20_000)));
+    const pidFile = join(this.paths.dir, 'containerd.pid');
+    if (!alive(readPid(pidFile))) {
+      const pid = spawnLogged(inHostNetns(this.hostNs, ['containerd', '--config', join(this.paths.dir, 'config.toml')]), join(this.paths.dir, 'containerd.log'));
+      writeFileSync(pidFile, String(pid));
+    }
     for (let i = 0; i < 100; i++) {
       if ((await this.shell.run(this.ctr(['version']), { allowFail: true })).code === 0) return;
-      if (this.daemon.exitCode !== null) break;
+      if (!alive(readPid(pidFile))) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    throw new Error(`containerd did not start in ${this.hostNs}:\n${this.log.slice(-3000)}`);
+    throw new Error(`containerd did not start in ${this.hostNs}:\n${this.log}`);
   }
 
   async importImage(archive: string, name: string): Promise<void> {
     await this.shell.run(this.ctr(['image', 'import', '--base-name', name.split(':')[0]!, archive]));
   }
 
-  addNetwork(list: NetworkConfigList): void {
-    writeFileSync(join(this.paths.dir, 'cni', `10-${list.name}.conflist`), JSON.stringify(list, null, 2));
+  /** Installs a network; `netDir` (default: the runtime's) lets one container have a network config of its own. */
+  addNetwork(list: NetworkConfigList, netDir = join(this.paths.dir, 'cni')): void {
+    mkdirSync(netDir, { recursive: true });
+    writeFileSync(join(netDir, `10-${list.name}.conflist`), JSON.stringify(list, null, 2));
   }
 
   /**
-   * `ctr run --rm --cni IMAGE ID CMD`, kept running: ADD happens before the
-   * command starts; when the task ends, ctr removes the container and runs DEL.
-   * Resolves once the task is running.
+   * `ctr run --rm --cni IMAGE ID CMD`, kept running (detached): ADD happens
+   * before the command starts; when the task ends, ctr removes the container
+   * and runs DEL. Resolves once the task is running; returns the task's pid.
    */
-  async run(id: string, image: string, command: string[]): Promise<void> {
-    if (!existsSync('/etc/cni/net.d')) throw new Error('/etc/cni/net.d does not exist: ctr --cni needs it as a mount point (Debian\'s podman or containernetworking-plugins creates it)');
+  async run(id: string, image: string, command: string[], opts: { netDir?: string } = {}): Promise<number> {
+    if (!existsSync('/etc/cni/net.d')) throw new Error("/etc/cni/net.d does not exist: ctr --cni needs it as a mount point (Debian's podman or containernetworking-plugins creates it)");
     const links = pluginLinks(this.paths.cniPath, (d) => (existsSync(d) ? readdirSync(d) : []));
-    const script = ctrScript(join(this.paths.dir, 'cni'), links, this.ctr(['run', '--rm', '--cni', image, id, ...command]));
-    const argv = inHostNetns(this.hostNs, ['unshare', '-m', 'sh', '-c', script]);
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    this.tasks.set(id, child);
+    const script = ctrScript(opts.netDir ?? join(this.paths.dir, 'cni'), links, this.ctr(['run', '--rm', '--cni', image, id, ...command]));
+    const log = join(this.paths.dir, 'tasks', `${id}.log`);
+    const pid = spawnLogged(inHostNetns(this.hostNs, ['unshare', '-m', 'sh', '-c', script]), log);
+    writeFileSync(join(this.paths.dir, 'tasks', `${id}.pid`), String(pid));
     for (let i = 0; i < 150; i++) {
       const r = await this.shell.run(this.ctr(['task', 'ls']), { allowFail: true });
-      if (new RegExp(`^${id}\\s+\\d+\\s+RUNNING`, 'm').test(r.stdout)) return;
-      if (child.exitCode !== null) break;
+      const m = new RegExp(`^${id}\\s+(\\d+)\\s+RUNNING`, 'm').exec(r.stdout);
+      if (m) return Number(m[1]);
+      if (!alive(pid)) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    throw new Error(`ctr run ${id} did not start a running task:\n${err.slice(-3000)}`);
+    throw new Error(`ctr run ${id} did not start a running task:\n${tail(log)}`);
   }
 
   exec(id: string, command: string[], opts: { allowFail?: boolean } = {}) {
     return this.shell.run(this.ctr(['task', 'exec', '--exec-id', `x${Date.now()}`, id, ...command]), { timeoutMs: 30_000, ...(opts.allowFail ? { allowFail: true } : {}) });
   }
 
-  /** The task's network namespace, for checks from outside. */
-  async netnsPath(id: string): Promise<string> {
-    const r = await this.shell.run(this.ctr(['task', 'ls']));
-    const pid = new RegExp(`^${id}\\s+(\\d+)`, 'm').exec(r.stdout)?.[1];
-    if (!pid) throw new Error(`no task ${id}`);
-    return `/proc/${pid}/ns/net`;
-  }
-
-  /** Kills the task; its ctr then deletes the container and runs DEL. Resolves when ctr has exited. */
+  /** Kills the task; its ctr then deletes the container and runs DEL. Resolves when that ctr has exited. */
   async remove(id: string): Promise<void> {
-    const child = this.tasks.get(id);
+    const pidFile = join(this.paths.dir, 'tasks', `${id}.pid`);
+    const pid = readPid(pidFile);
     await this.shell.run(this.ctr(['task', 'kill', '-s', 'SIGKILL', id]), { allowFail: true });
-    if (child && child.exitCode === null) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          child.kill('SIGKILL');
-          resolve();
-        }, 30_000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    this.tasks.delete(id);
+    const deadline = Date.now() + 30_000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await stopPid(pid, 1000);
+    rmSync(pidFile, { force: true });
   }
 
-  /** Every task removed, then the daemon stopped. */
+  /** Every task removed (DEL for each), then the daemon stopped and leftover shims killed. */
   async stop(): Promise<void> {
-    for (const id of [...this.tasks.keys()]) await this.remove(id);
-    const d = this.daemon;
-    if (d && d.exitCode === null) {
-      const exited = new Promise((r) => d.once('exit', r));
-      d.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (d.exitCode === null) d.kill('SIGKILL');
-    }
+    const tasks = existsSync(join(this.paths.dir, 'tasks')) ? readdirSync(join(this.paths.dir, 'tasks')).filter((f) => f.endsWith('.pid')) : [];
+    for (const f of tasks) await this.remove(f.slice(0, -'.pid'.length));
+    await stopPid(readPid(join(this.paths.dir, 'containerd.pid')), 5000);
     // Shims outlive a killed daemon: any left in our state folder go too.
     await this.shell.run(['pkill', '-KILL', '-f', `containerd-shim.*${this.paths.dir}`], { allowFail: true });
   }

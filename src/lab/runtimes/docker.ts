@@ -10,8 +10,8 @@
 // namespace of its own where /run, /opt and /etc/docker are private tmpfs and
 // our plugin folder is bound at /run/docker/plugins: nothing of the
 // machine's is written.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { alive, spawnLogged, stopPid } from '../daemons.js';
 import { join } from 'node:path';
 import type { Shell } from '../shell.js';
 import { inHostNetns } from './netns.js';
@@ -58,12 +58,10 @@ export function dockerdScript(dir: string, pluginDir: string, etcDockerExists: b
   ].join('\n');
 }
 
-export class Docker {
-  private daemon: ChildProcess | undefined;
-  private plugin: ChildProcess | undefined;
-  log = '';
-  pluginLog = '';
+const readPid = (file: string): number => (existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) || -1 : -1);
+const tail = (file: string, n = 3000) => (existsSync(file) ? readFileSync(file, 'utf8').slice(-n) : '');
 
+export class Docker {
   constructor(
     private readonly shell: Shell,
     private readonly hostNs: string,
@@ -77,6 +75,14 @@ export class Docker {
     return join(this.paths.dir, 'docker.sock');
   }
 
+  get log(): string {
+    return tail(join(this.paths.dir, 'dockerd.log'));
+  }
+
+  get pluginLog(): string {
+    return tail(join(this.paths.dir, 'calico-libnetwork.log'));
+  }
+
   /** `docker -H <our socket> ...args` */
   docker(args: string[], opts: { allowFail?: boolean; timeoutMs?: number } = {}) {
     return this.shell.run(['docker', '-H', `unix://${this.socket}`, ...args], { timeoutMs: opts.timeoutMs ?? 120_000, ...(opts.allowFail ? { allowFail: true } : {}) });
@@ -84,26 +90,27 @@ export class Docker {
 
   /**
    * calico-libnetwork in the host's namespace (it makes the veths there), its
-   * sockets in our plugin folder, then dockerd; resolves when Docker answers.
+   * sockets in our plugin folder, then dockerd; both detached (they outlive
+   * `calico-lab up`). Resolves when Docker answers.
    */
   async start(env: Record<string, string>): Promise<void> {
-    const pluginArgv = inHostNetns(this.hostNs, [join(PROJECT_ROOT, 'bin/calico-libnetwork')]);
-    this.plugin = spawn(pluginArgv[0]!, pluginArgv.slice(1), {
-      env: { ...process.env, ...env, CALICO_LIBNETWORK_PLUGIN_DIR: join(this.paths.dir, 'plugins'), DOCKER_HOST: `unix://${this.socket}` },
-      stdio: ['ignore', 'ignore', 'pipe'],
+    const dir = this.paths.dir;
+    const plugin = spawnLogged(inHostNetns(this.hostNs, [join(PROJECT_ROOT, 'bin/calico-libnetwork')]), join(dir, 'calico-libnetwork.log'), {
+      ...env,
+      CALICO_LIBNETWORK_PLUGIN_DIR: join(dir, 'plugins'),
+      DOCKER_HOST: `unix://${this.socket}`,
     });
-    this.plugin.stderr!.on('data', (d: Buffer) => (this.pluginLog = (this.pluginLog + d.toString()).slice(-50_000)));
-    const script = dockerdScript(this.paths.dir, join(this.paths.dir, 'plugins'), existsSync('/etc/docker'));
-    const argv = inHostNetns(this.hostNs, ['unshare', '-m', 'sh', '-c', script]);
-    this.daemon = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.daemon.stderr!.on('data', (d: Buffer) => (this.log = (this.log + d.toString()).slice(-30_000)));
+    writeFileSync(join(dir, 'calico-libnetwork.pid'), String(plugin));
+    const script = dockerdScript(dir, join(dir, 'plugins'), existsSync('/etc/docker'));
+    const daemon = spawnLogged(inHostNetns(this.hostNs, ['unshare', '-m', 'sh', '-c', script]), join(dir, 'dockerd.log'));
+    writeFileSync(join(dir, 'dockerd.pid'), String(daemon));
     for (let i = 0; i < 150; i++) {
-      const pluginUp = existsSync(join(this.paths.dir, 'plugins', 'calico-ipam.sock'));
+      const pluginUp = existsSync(join(dir, 'plugins', 'calico-ipam.sock'));
       if (pluginUp && (await this.docker(['version'], { allowFail: true, timeoutMs: 10_000 })).code === 0) return;
-      if (this.daemon.exitCode !== null || this.plugin.exitCode !== null) break;
+      if (!alive(daemon) || !alive(plugin)) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    throw new Error(`Docker did not start in ${this.hostNs}:\ndockerd: ${this.log.slice(-3000)}\ncalico-libnetwork: ${this.pluginLog.slice(-2000)}`);
+    throw new Error(`Docker did not start in ${this.hostNs}:\ndockerd: ${this.log}\ncalico-libnetwork: ${this.pluginLog}`);
   }
 
   /** Imports a root filesystem archive as an image. */
@@ -113,18 +120,14 @@ export class Docker {
 
   /** Every container removed (Docker calls Leave, DeleteEndpoint, ReleaseAddress), then dockerd and the plugin stopped. */
   async stop(): Promise<void> {
-    if (this.daemon && this.daemon.exitCode === null) {
+    const dir = this.paths.dir;
+    if (alive(readPid(join(dir, 'dockerd.pid')))) {
       const ids = (await this.docker(['ps', '-aq'], { allowFail: true, timeoutMs: 10_000 })).stdout.split('\n').filter(Boolean);
       if (ids.length) await this.docker(['rm', '-f', ...ids], { allowFail: true });
     }
-    for (const p of [this.daemon, this.plugin]) {
-      if (!p || p.exitCode !== null) continue;
-      const exited = new Promise((r) => p.once('exit', r));
-      p.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-      if (p.exitCode === null) p.kill('SIGKILL');
-    }
+    await stopPid(readPid(join(dir, 'dockerd.pid')));
+    await stopPid(readPid(join(dir, 'calico-libnetwork.pid')));
     // Shims and the managed containerd outlive a killed dockerd: ours go too.
-    await this.shell.run(['pkill', '-KILL', '-f', this.paths.dir], { allowFail: true });
+    await this.shell.run(['pkill', '-KILL', '-f', dir], { allowFail: true });
   }
 }
