@@ -9,6 +9,7 @@ import type { Topology } from './topology.js';
 import { createNetwork, destroyNetwork, labNamespaces } from './network.js';
 import { routerPaths, startDetached, startEtcd, startRouter } from './daemons.js';
 import { createWorkload, loadWorkloads, probeServerArgv, saveWorkloads, type WorkloadState } from './workloads.js';
+import { LabRuntimes } from './runtime-workloads.js';
 import { clusterResources } from './resources.js';
 import { inNetns, type Shell } from './shell.js';
 
@@ -70,10 +71,15 @@ export async function up(ctx: LabContext, topology: Topology): Promise<LabPlan> 
   step(7, `creating ${topology.workloads.length} workloads (IPAM, veth, WorkloadEndpoint) and probe servers`);
   startDetached(plan.namespaces.find((n) => n.role === 'internet')!.name, 'probe-internet', probeServerArgv(), { stateDir });
   const workloads: WorkloadState[] = [];
+  const runtimes = new LabRuntimes(ctx.shell, plan, stateDir);
   for (const w of topology.workloads) {
-    const state = await createWorkload(ctx.shell, plan, w, { stateDir, agents: existsSync(NODE_MAIN) });
+    const state = w.runtime
+      ? await runtimes.create({ ...w, runtime: w.runtime }, { agents: existsSync(NODE_MAIN) })
+      : await createWorkload(ctx.shell, plan, w, { stateDir, agents: existsSync(NODE_MAIN) });
     workloads.push(state);
-    ctx.progress(`      ${w.namespace}/${w.name} on ${w.host}: ${state.addresses.join(', ')} via ${state.interfaceName}`);
+    ctx.progress(`      ${state.namespace}/${w.name} on ${w.host}${w.runtime ? ` (${w.runtime})` : ''}: ${state.addresses.join(', ')} via ${state.interfaceName}`);
+    // Saved as it goes: a failing `up` leaves down what it needs to remove runtime containers.
+    saveWorkloads(stateDir, workloads);
   }
   saveWorkloads(stateDir, workloads);
 
@@ -162,9 +168,23 @@ export async function etcdControl(ctx: LabContext, plan: LabPlan, action: 'stop'
 export async function down(ctx: LabContext, name: string, prefix?: string): Promise<void> {
   const plan = loadPlan(ctx, name);
   const pfx = prefix ?? plan?.topology.prefix ?? `cts-${name}-`;
+  const stateDir = join(ctx.stateRoot, name);
+  const started = loadWorkloads(stateDir).filter((w) => w.runtime);
+  if (plan && started.length) {
+    // Through their runtimes first: DEL / Leave run and the daemons stop, before their namespaces go.
+    ctx.progress(`removing ${started.length} runtime containers (${[...new Set(started.map((w) => w.runtime))].join(', ')})`);
+    await new LabRuntimes(ctx.shell, plan, stateDir).removeAll(started).catch((err: unknown) => ctx.progress(`      runtime clean-up: ${(err as Error).message}`));
+  }
+  await unmountUnder(ctx.shell, stateDir);
   const removed = await destroyNetwork(ctx.shell, pfx, ctx.progress);
-  rmSync(join(ctx.stateRoot, name), { recursive: true, force: true });
+  rmSync(stateDir, { recursive: true, force: true });
   ctx.progress(removed ? `removed ${removed} namespaces with prefix ${pfx}` : `nothing to remove (no namespaces with prefix ${pfx})`);
+}
+
+/** Runtimes mount into their state (podman's shm, containerd's snapshots); a crash can leave such mounts behind. */
+async function unmountUnder(shell: LabContext['shell'], dir: string): Promise<void> {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(dir + '/'));
+  for (const m of mounts.sort().reverse()) await shell.run(['umount', '-l', m], { allowFail: true });
 }
 
 export async function status(ctx: LabContext, name: string): Promise<string> {

@@ -6,6 +6,7 @@
 import type { Resource } from '../api/resource.js';
 import { API_VERSION } from '../api/kinds.js';
 import type { LabPlan } from './plan.js';
+import { LAB_NETWORK } from './workloads.js';
 
 const meta = (name: string, extra: Record<string, unknown> = {}) => ({ name, ...extra });
 
@@ -67,6 +68,17 @@ export function clusterResources(plan: LabPlan): Resource[] {
         ingress: [{ action: 'Allow' }],
         egress: [{ action: 'Allow' }],
       },
+    });
+  }
+  // Runtime workloads are plain containers: their profile is the network's.
+  // The lab makes it open like its namespace profiles (the plugins create a
+  // profile only when it is missing, so this one stays).
+  if (t.workloads.some((w) => w.runtime)) {
+    out.push({
+      apiVersion: API_VERSION,
+      kind: 'Profile',
+      metadata: meta(LAB_NETWORK),
+      spec: { labelsToApply: { [LAB_NETWORK]: '' }, ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }] },
     });
   }
   return out;

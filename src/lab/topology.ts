@@ -50,7 +50,12 @@ export interface LabWorkload {
   pools: string[];
   /** Named ports the WorkloadEndpoint declares (policy can match them by name). */
   ports: { name: string; protocol: 'TCP' | 'UDP' | 'SCTP'; port: number }[];
+  /** A container runtime that starts it (else a plain namespace given its network by the CNI plugin). */
+  runtime?: LabRuntime;
 }
+
+export const LAB_RUNTIMES = ['podman', 'containerd', 'docker'] as const;
+export type LabRuntime = (typeof LAB_RUNTIMES)[number];
 
 export interface Topology {
   name: string;
@@ -156,7 +161,16 @@ export function parseTopology(doc: unknown, source = 'topology'): Topology {
   (Array.isArray(wlDocs) ? wlDocs : []).forEach((w: unknown, wi) => {
     const path = `workloads[${wi}]`;
     if (!isObj(w)) return bad(path, 'must be a mapping {name, host, namespace, labels}');
-    known(w, path, ['name', 'host', 'namespace', 'labels', 'addresses', 'pools', 'ports']);
+    known(w, path, ['name', 'host', 'namespace', 'labels', 'addresses', 'pools', 'ports', 'runtime']);
+    const runtime = w.runtime === undefined ? undefined : String(w.runtime);
+    if (runtime !== undefined && !(LAB_RUNTIMES as readonly string[]).includes(runtime)) bad(`${path}.runtime`, `"${runtime}" is not a runtime the lab runs: ${LAB_RUNTIMES.join(', ')} (or leave it out for a plain namespace)`);
+    // Runtimes pass no pod identity: their endpoints are plain CNI (or libnetwork) ones in namespace default.
+    if (runtime !== undefined && w.namespace !== undefined && String(w.namespace) !== 'default') bad(`${path}.namespace`, `a ${runtime} workload's WorkloadEndpoint is a plain container's, in namespace default: remove namespace`);
+    if (runtime === 'docker') {
+      for (const f of ['labels', 'addresses', 'pools', 'ports'] as const) {
+        if (w[f] !== undefined) bad(`${path}.${f}`, `calico-libnetwork takes no ${f} from the lab: remove ${f}, or use runtime podman or containerd`);
+      }
+    }
     const wlName = String(w.name ?? '');
     if (!NAME.test(wlName)) bad(`${path}.name`, `"${wlName}" must be 1-15 lower-case letters, digits or '-'`);
     if (workloads.some((x) => x.name === wlName)) bad(`${path}.name`, `duplicate workload name "${wlName}"`);
@@ -191,7 +205,7 @@ export function parseTopology(doc: unknown, source = 'topology'): Topology {
       if (!Number.isInteger(port) || port < 1 || port > 65535) bad(`${path}.ports[${pi}].port`, 'must be a port number 1-65535');
       ports.push({ name: String(o.name), protocol: protocol as 'TCP' | 'UDP' | 'SCTP', port });
     });
-    workloads.push({ name: wlName, host, namespace, labels, addresses, pools: poolNames, ports });
+    workloads.push({ name: wlName, host, namespace, labels, addresses, pools: poolNames, ports, ...(runtime ? { runtime: runtime as LabRuntime } : {}) });
   });
 
   const resources = Array.isArray(doc.resources) ? doc.resources.map(String) : [];

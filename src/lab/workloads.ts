@@ -14,7 +14,7 @@ import { findPlugin } from '../cni/host.js';
 import { CNI_CODES } from '../cni/protocol.js';
 import type { LabPlan } from './plan.js';
 import { nsName } from './plan.js';
-import type { LabWorkload } from './topology.js';
+import type { LabRuntime, LabWorkload } from './topology.js';
 import { startDetached } from './daemons.js';
 import { inNetns, type Shell } from './shell.js';
 
@@ -26,6 +26,8 @@ export interface WorkloadState {
   addresses: string[];
   interfaceName: string;
   wepName: string;
+  /** Started by this runtime (runtime-workloads.ts); absent: a plain namespace. */
+  runtime?: LabRuntime;
 }
 
 const DIST = new URL('../', import.meta.url).pathname; // dist/src/

@@ -44,15 +44,25 @@ export function dockerdArgs(dir: string): string[] {
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** The `sh -c` script that gives dockerd its private /run, /opt and /etc/docker, then becomes it (pure). */
+/**
+ * The `sh -c` script that gives dockerd its private /run, /opt and
+ * /etc/docker, then becomes it (pure). The machine's /run stays reachable
+ * under the private /opt, so a state folder under /run (the lab keeps its
+ * state in /run/calico-lab) is bound back in place.
+ */
 export function dockerdScript(dir: string, pluginDir: string, etcDockerExists: boolean): string {
+  const underRun = (p: string) => p.startsWith('/run/');
+  const source = (p: string) => (underRun(p) ? `/opt/machine-run/${p.slice('/run/'.length)}` : p);
   return [
     'set -e',
     'mount --make-rprivate /',
+    'mount -t tmpfs calico-ts-docker /opt',
+    'mkdir /opt/machine-run',
+    'mount --rbind /run /opt/machine-run',
     'mount -t tmpfs calico-ts-docker /run',
     'mkdir -p /run/docker/plugins',
-    `mount --bind ${q(pluginDir)} /run/docker/plugins`,
-    'mount -t tmpfs calico-ts-docker /opt',
+    `mount --bind ${q(source(pluginDir))} /run/docker/plugins`,
+    ...(underRun(dir) ? [`mkdir -p ${q(dir)}`, `mount --rbind ${q(source(dir))} ${q(dir)}`] : []),
     ...(etcDockerExists ? ['mount -t tmpfs calico-ts-docker /etc/docker'] : []),
     `exec ${dockerdArgs(dir).map(q).join(' ')}`,
   ].join('\n');

@@ -15,6 +15,12 @@ export interface PodmanPaths {
   dir: string;
   /** Where the CNI plugins are looked up, in order. */
   cniPath: string[];
+  /**
+   * The network configurations this instance sees (default <dir>/cni). A
+   * container with a configuration of its own (labels, addresses) gets an
+   * instance with its own folder; storage and run state stay shared.
+   */
+  networkDir?: string;
 }
 
 /** containers.conf for this runtime (pure): CNI backend, our plugin dirs, runc with cgroupfs, state in `dir`. */
@@ -33,7 +39,7 @@ export function podmanContainersConf(p: PodmanPaths): string {
     '[network]',
     'network_backend = "cni"',
     `cni_plugin_dirs = [${p.cniPath.map(q).join(', ')}]`,
-    `network_config_dir = ${q(join(p.dir, 'cni'))}`,
+    `network_config_dir = ${q(p.networkDir ?? join(p.dir, 'cni'))}`,
     '',
   ].join('\n');
 }
@@ -51,17 +57,23 @@ export class Podman {
     private readonly hostNs: string,
     private readonly paths: PodmanPaths,
   ) {
-    for (const d of ['storage', 'run', 'tmp', 'cni']) mkdirSync(join(paths.dir, d), { recursive: true });
+    for (const d of ['storage', 'run', 'tmp']) mkdirSync(join(paths.dir, d), { recursive: true });
+    mkdirSync(this.networkDir, { recursive: true });
     writeFileSync(this.confFile, podmanContainersConf(paths));
   }
 
+  private get networkDir(): string {
+    return this.paths.networkDir ?? join(this.paths.dir, 'cni');
+  }
+
+  /** Beside the network folder, never in it (podman would read a *.conf there as a network). */
   private get confFile(): string {
-    return join(this.paths.dir, 'containers.conf');
+    return `${this.networkDir}.containers.conf`;
   }
 
   /** Installs a network (a CNI conflist); `podman run --network <name>` uses it. */
   addNetwork(list: NetworkConfigList): void {
-    writeFileSync(join(this.paths.dir, 'cni', `${list.name}.conflist`), JSON.stringify(list, null, 2));
+    writeFileSync(join(this.networkDir, `${list.name}.conflist`), JSON.stringify(list, null, 2));
   }
 
   private podman(args: string[], opts: { allowFail?: boolean; timeoutMs?: number } = {}) {
@@ -80,10 +92,9 @@ export class Podman {
     return this.podman(['exec', name, ...command], { ...opts, timeoutMs: 30_000 });
   }
 
-  /** The container's network namespace path (for checks from outside). */
-  async netnsPath(name: string): Promise<string> {
-    const r = await this.podman(['inspect', '--format', '{{.NetworkSettings.SandboxKey}}', name]);
-    return r.stdout.trim();
+  /** `podman inspect --format FORMAT NAME` */
+  async inspect(name: string, format: string): Promise<string> {
+    return (await this.podman(['inspect', '--format', format, name])).stdout;
   }
 
   /** Stops and removes the container; podman runs the network's DEL. */
