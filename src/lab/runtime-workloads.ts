@@ -142,6 +142,7 @@ export class LabRuntimes {
       const [host, runtime] = key.split('/') as [string, LabRuntime];
       if (runtime === 'containerd') await this.containerd(host).stop();
       else if (runtime === 'docker') await this.docker(host).stop();
+      else await this.podman(host, '').destroy();
     }
   }
 }

@@ -4,7 +4,9 @@
 // runtime's own folder (storage, run state, containers.conf, network
 // configs); podman runs in the host's network namespace, so the host side of
 // each container's veth lands there and never in the machine's own.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NetworkConfigList } from '../../cni/conflist.js';
 import type { Shell } from '../shell.js';
@@ -57,7 +59,7 @@ export class Podman {
     private readonly hostNs: string,
     private readonly paths: PodmanPaths,
   ) {
-    for (const d of ['storage', 'run', 'tmp']) mkdirSync(join(paths.dir, d), { recursive: true });
+    for (const d of ['storage', 'tmp']) mkdirSync(join(paths.dir, d), { recursive: true });
     mkdirSync(this.networkDir, { recursive: true });
     writeFileSync(this.confFile, podmanContainersConf(paths));
   }
@@ -76,8 +78,17 @@ export class Podman {
     writeFileSync(join(this.networkDir, `${list.name}.conflist`), JSON.stringify(list, null, 2));
   }
 
+  /**
+   * podman refuses a runroot longer than 50 characters, so it lives in a
+   * short folder named after the runtime's (the same for every instance and
+   * process that uses that folder); destroy() removes it.
+   */
+  private get runroot(): string {
+    return join(tmpdir(), `cts-podman-${createHash('sha1').update(this.paths.dir).digest('hex').slice(0, 12)}`);
+  }
+
   private podman(args: string[], opts: { allowFail?: boolean; timeoutMs?: number } = {}) {
-    const argv = inHostNetns(this.hostNs, ['podman', '--root', join(this.paths.dir, 'storage'), '--runroot', join(this.paths.dir, 'run'), ...args]);
+    const argv = inHostNetns(this.hostNs, ['podman', '--root', join(this.paths.dir, 'storage'), '--runroot', this.runroot, ...args]);
     return this.shell.run(argv, { env: { CONTAINERS_CONF: this.confFile }, timeoutMs: opts.timeoutMs ?? 120_000, ...(opts.allowFail ? { allowFail: true } : {}) });
   }
 
@@ -105,5 +116,11 @@ export class Podman {
   /** Every container of this runtime removed (DEL for each), for clean-up after a failure. */
   async removeAll(): Promise<void> {
     await this.podman(['rm', '-a', '-f', '-t', '0'], { allowFail: true });
+  }
+
+  /** removeAll(), then the run state outside the runtime's folder goes too. */
+  async destroy(): Promise<void> {
+    await this.removeAll();
+    rmSync(this.runroot, { recursive: true, force: true });
   }
 }

@@ -116,7 +116,7 @@ test('podman and containerd containers get their network from calico, reach anot
     assert.equal(check.code, 0, check.out + check.err);
     assert.match(check.out, /0 handle\(s\), 0 address\(es\) in use/);
   } finally {
-    await podman?.removeAll().catch(() => undefined);
+    await podman?.destroy().catch(() => undefined);
     await containerd?.stop().catch(() => undefined);
     await lab.destroy();
     rmSync(dir, { recursive: true, force: true });
