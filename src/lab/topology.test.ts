@@ -66,3 +66,20 @@ for (const [name, doc, expected] of invalid) {
     assert.throws(() => parseTopology(doc, 'bad.yaml'), (err: unknown) => err instanceof ValidationError && expected.test(err.message) && err.message.startsWith('bad.yaml: '));
   });
 }
+
+test('runtime workloads: podman, containerd, docker; what a runtime cannot carry is refused with the fix', () => {
+  const base = parse(readFileSync(`${root}examples/lab/runtimes.yaml`, 'utf8'));
+  const t = parseTopology(base, 'runtimes.yaml');
+  assert.deepEqual(t.workloads.map((w) => w.runtime ?? 'plain'), ['plain', 'podman', 'containerd', 'docker']);
+  // The lab's open network profile comes with runtime workloads.
+  const profiles = clusterResources(planLab(t)).filter((r) => r.kind === 'Profile').map((r) => r.metadata.name);
+  assert.ok(profiles.includes('k8s-pod-network'), profiles.join(' '));
+  const bad = (workload: Record<string, unknown>, path: string, msg: RegExp) => {
+    const doc = { ...base, workloads: [{ name: 'x-1', host: 'host1', ...workload }] };
+    assert.throws(() => parseTopology(doc, 't.yaml'), (e) => e instanceof ValidationError && e.issues.some((i) => i.path === path && msg.test(i.message)), JSON.stringify(workload));
+  };
+  bad({ runtime: 'crio' }, 'workloads[0].runtime', /"crio" is not a runtime the lab runs: podman, containerd, docker/);
+  bad({ runtime: 'podman', namespace: 'prod' }, 'workloads[0].namespace', /in namespace default: remove namespace/);
+  bad({ runtime: 'docker', labels: { app: 'web' } }, 'workloads[0].labels', /calico-libnetwork takes no labels from the lab: remove labels, or use runtime podman or containerd/);
+  bad({ runtime: 'docker', pools: ['private'] }, 'workloads[0].pools', /takes no pools/);
+});
