@@ -72,7 +72,18 @@ export class CompileCache {
   readonly endpoints = new WeakMap<LocalEndpoint, { sig: string; chains: Chain[]; sets: IpSet[] }>();
 }
 
-export function compileRuleset(model: DataplaneModel, cache?: CompileCache): Ruleset {
+/** Which kernel the IR is for: the merged policy structure depends on what its sets can express. */
+export type CompileTarget = 'nftables' | 'iptables';
+
+export interface CompileOptions {
+  cache?: CompileCache;
+  /** Default 'nftables'. */
+  backend?: CompileTarget;
+}
+
+export function compileRuleset(model: DataplaneModel, opts: CompileOptions | CompileCache = {}): Ruleset {
+  const { cache, backend = 'nftables' } = opts instanceof CompileCache ? { cache: opts } : opts;
+  void backend;
   const sets = new SetRegistry();
   for (const spec of model.ipSets) sets.addSpec(spec);
   const chains: Chain[] = [];

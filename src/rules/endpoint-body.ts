@@ -105,6 +105,10 @@ export function policyBody(ep: LocalEndpoint, dir: 'inbound' | 'outbound', known
     if (endOfTierDrop && tier.defaultAction === 'deny') rules.push({ matches: [markNot(MARK_PASS)], action: drop, comment: `end of tier ${tier.name}` });
   }
   if (kind !== 'normal') return rules;
+  // A tier's Pass leaves MARK_PASS set; a profile chain's Pass rule returns on
+  // that bit, so it must be clear or the first Pass rule of a profile would
+  // end the profile whether or not it matched (found by equivalence.test.ts).
+  if (tiers.length && ep.profileIds.length) rules.push({ matches: [], action: { kind: 'setMark', mask: MARK_PASS, value: 0 }, comment: 'profiles' });
   for (const id of ep.profileIds) {
     if (!known.profiles.has(id)) {
       rules.push({ matches: [], action: drop, comment: `missing profile ${id}` });
