@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSelector } from '../selector/index.js';
 import { ruleFromCalc } from '../dataplane/model-from-calc.js';
-import { compilePolicyRules } from '../rules/compile-policy.js';
+import { compilePlainRule } from '../rules/compile-policy.js';
 import { MARK_ACCEPT } from '../rules/names.js';
 import { SetRegistry } from '../rules/sets.js';
 import type { NormalizedRule as CompilerRule } from '../rules/model.js';
@@ -23,10 +23,12 @@ function one(raw: RawRule, namespace?: string): NormalizedRule {
   return normalizeRules([raw], [], ctx).inbound[0]!;
 }
 
+const ALLOW = { kind: 'setMark', mask: MARK_ACCEPT, value: MARK_ACCEPT } as const;
+
 /** The calc -> compiler pipeline for one rule: the kernel-level rules per family. */
 function compiled(raw: RawRule): { v4: string[]; v6: string[] } {
   const r = ruleFromCalc(one(raw));
-  const ir = r ? compilePolicyRules([r as CompilerRule], new SetRegistry()) : [];
+  const ir = r ? compilePlainRule(r as CompilerRule, ALLOW, new SetRegistry()) : [];
   const allows = (fam: 4 | 6) =>
     ir
       .filter((x) => x.action.kind === 'setMark' && x.action.value === MARK_ACCEPT)
@@ -87,7 +89,7 @@ test('notNets constrain the IP family: v4-only notNets allow no IPv6 traffic', (
 });
 
 test('the compiler alone: a negated list without a CIDR of the family rules that family out', () => {
-  const ir = compilePolicyRules([{ action: 'allow', notSrcNets: ['10.0.0.0/8'] }], new SetRegistry()).filter((x) => x.action.kind !== 'return');
+  const ir = compilePlainRule({ action: 'allow', notSrcNets: ['10.0.0.0/8'] }, ALLOW, new SetRegistry());
   const fams = ir.map((x) => (x.matches.find((m) => m.kind === 'family') as { family: number } | undefined)?.family);
   assert.ok(!fams.includes(6) && !fams.includes(undefined), JSON.stringify(fams));
 });

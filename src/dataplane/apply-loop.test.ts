@@ -99,14 +99,14 @@ test('a refused batch is retried object by object; the bad object backs off, the
   t.ports.nft.listing = renderNftFull(compileRuleset(modelFromCalc(t.managers.snapshot(), defaultDataplaneConfig())));
   // Next: change the policy AND add workload b; the batch fails, and so does the policy chain alone.
   t.ports.nft.failNext('apply');
-  t.ports.nft.failNext('cali-pi-');
+  t.ports.nft.failNext('cali-ti-');
   t.record({ type: 'policyUpserted', policy: policy('np/default/allow', { inbound: [rule({ action: 'Allow', protocol: 17 })] }) });
   t.record({ type: 'workloadEndpointUpserted', endpoint: wlB });
   await t.step(100);
   const failing = t.loop.failing();
   assert.equal(failing.size, 1);
   const [name, f] = [...failing][0]!;
-  assert.match(name, /^cali-pi-/);
+  assert.match(name, /^cali-ti-/);
   assert.equal(f.attempts, 1);
   const applied = t.ports.nft.log.filter((l) => l.startsWith('apply'));
   assert.ok(applied.some((l) => l.includes('cali-fw-cali0000000002')), 'the new workload chain went in despite the failure');

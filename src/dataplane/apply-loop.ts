@@ -227,7 +227,7 @@ export class ApplyLoop {
       // First, before anything awaits: an interface reported after this point is handled by the next round.
       this.host.forgetStale();
       await this.hostInterfaces.refresh(managers.endpoints.hosts.size > 0);
-      const desired = compileRuleset(modelFromCalc(managers.snapshot(), this.opts.config, this.hostInterfaces.current), this.compileCache);
+      const desired = compileRuleset(modelFromCalc(managers.snapshot(), this.opts.config, this.hostInterfaces.current), { cache: this.compileCache, backend: this.opts.backend.name });
       managers.clearChanged();
       this.metrics.endpoints = managers.endpoints.workloads.size + managers.endpoints.hosts.size;
       this.metrics.policies = managers.policy.policies.size;

@@ -9,16 +9,20 @@
 //     name of any workload endpoint outside them: see workloadInterfaces)
 //     an endpoint chain either drops or RETURNs with MARK_ACCEPT, so after
 //     both dispatches the packet is allowed and accepted here.
-// Policy chains set MARK_ACCEPT / MARK_PASS and return; the endpoint chain
-// checks the mark after every policy (first Allow/Deny wins, Pass skips the
-// rest of the tier, a tier that applied but did not decide drops).
+// Each tier's policies (as they apply to the endpoint) are ONE merged chain,
+// shared by every endpoint with the same policy list (compile-tier.ts): Allow
+// and Pass go to cali-allow / cali-pass, which set MARK_ACCEPT / MARK_PASS and
+// return to the endpoint chain; Deny drops. The endpoint chain checks the mark
+// after each tier (Allow wins, Pass goes to the next tier, a tier that applied
+// but did not decide drops) and then runs the profiles the same way.
 
 import type { Chain, HookName, IpSet, Match, Rule, TableKind } from './ir.js';
 import { canonicalCidr, familyOf } from './cidr.js';
-import { compilePolicyRules } from './compile-policy.js';
+import { compileProgram, type CompileTarget, type ProgramEntry } from './compile-tier.js';
 import { hostEndpointChains, hostStages, hostTopRules } from './compile-host-endpoints.js';
 import { accept, clearMarks, drop, failsafeRules, policyBody, ret, stageTiers, tierIds } from './endpoint-body.js';
-import type { DataplaneModel, LocalEndpoint, PolicyRules } from './model.js';
+import { MARK_ACCEPT, MARK_PASS } from './names.js';
+import type { DataplaneModel, LocalEndpoint, NormalizedRule, TierPolicies } from './model.js';
 import { WORKLOAD_PREFIX, chainNames, setNames } from './names.js';
 import { SetRegistry, withoutCovered } from './sets.js';
 import type { Ruleset } from './ir.js';
@@ -72,8 +76,7 @@ export class CompileCache {
   readonly endpoints = new WeakMap<LocalEndpoint, { sig: string; chains: Chain[]; sets: IpSet[] }>();
 }
 
-/** Which kernel the IR is for: the merged policy structure depends on what its sets can express. */
-export type CompileTarget = 'nftables' | 'iptables';
+export type { CompileTarget } from './compile-tier.js';
 
 export interface CompileOptions {
   cache?: CompileCache;
@@ -83,7 +86,6 @@ export interface CompileOptions {
 
 export function compileRuleset(model: DataplaneModel, opts: CompileOptions | CompileCache = {}): Ruleset {
   const { cache, backend = 'nftables' } = opts instanceof CompileCache ? { cache: opts } : opts;
-  void backend;
   const sets = new SetRegistry();
   for (const spec of model.ipSets) sets.addSpec(spec);
   const chains: Chain[] = [];
@@ -91,22 +93,23 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
     chains.push({ name, table: opts.table ?? 'filter', rules, ...(opts.hook ? { hook: opts.hook } : {}) });
 
   const known = { policies: new Set(model.policies.map((p) => p.id)), profiles: new Set(model.profiles.map((p) => p.id)) };
-  const usedPolicies = new Set<string>();
   const usedProfiles = new Set<string>();
+  /** Merged tier chains by name: what they hold, and every table that jumps to them. */
+  const tierChains = new Map<string, { tier: TierPolicies; dir: 'inbound' | 'outbound'; tables: Set<TableKind> }>();
   const workloads = [...model.endpoints].filter((e) => e.kind === 'workload').sort((a, b) => (a.interfaceName < b.interfaceName ? -1 : 1));
   const hosts = [...model.endpoints].filter((e) => e.kind === 'host').sort((a, b) => (a.interfaceName < b.interfaceName ? -1 : 1));
 
-  // iptables needs a copy of a policy chain in every table that jumps to it.
-  const policyTables = new Map<string, Set<TableKind>>();
   const stages = hostStages(hosts);
   for (const ep of [...workloads, ...hosts]) {
     for (const kind of ['normal', 'forward', 'untracked', 'preDnat'] as const) {
       const table: TableKind = kind === 'untracked' ? 'raw' : kind === 'preDnat' ? 'mangle' : 'filter';
       for (const t of stageTiers(ep, kind)) {
-        for (const id of [...tierIds(t, 'inbound'), ...tierIds(t, 'outbound')]) {
-          usedPolicies.add(id);
-          if (!policyTables.has(id)) policyTables.set(id, new Set());
-          policyTables.get(id)!.add(table);
+        for (const dir of ['inbound', 'outbound'] as const) {
+          const ids = tierIds(t, dir);
+          if (!ids.length) continue;
+          const name = chainNames.tier(t.name, ids, dir);
+          if (!tierChains.has(name)) tierChains.set(name, { tier: t, dir, tables: new Set() });
+          tierChains.get(name)!.tables.add(table);
         }
       }
     }
@@ -116,8 +119,7 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
   // Per-endpoint chains (reused from the cache when nothing they depend on changed).
   const configSig = JSON.stringify(model.config);
   const perEndpoint = (ep: LocalEndpoint, build: (local: SetRegistry) => Chain[]) => {
-    const ids = (['normal', 'forward', 'untracked', 'preDnat'] as const).flatMap((k) => stageTiers(ep, k).flatMap((t) => [...t.ingressPolicies, ...t.egressPolicies]));
-    const refs = [...ids.map((id) => (known.policies.has(id) ? 1 : 0)), ...ep.profileIds.map((id) => (known.profiles.has(id) ? 1 : 0))];
+    const refs = ep.profileIds.map((id) => (known.profiles.has(id) ? 1 : 0));
     const sig = `${configSig}|${refs.join('')}|${stages.untracked.has(ep) ? 'u' : ''}${stages.preDnat.has(ep) ? 'd' : ''}`;
     const hit = cache?.endpoints.get(ep);
     if (hit && hit.sig === sig) {
@@ -143,18 +145,41 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
     perEndpoint(ep, () => hostEndpointChains(ep, { config: model.config, known, untracked: stages.untracked.has(ep), preDnat: stages.preDnat.has(ep) }));
   }
 
-  // Policy and profile chains, only those some local endpoint uses.
-  const emit = (list: PolicyRules[], used: Set<string>, name: typeof chainNames.policy) => {
-    for (const p of [...list].sort((a, b) => (a.id < b.id ? -1 : 1))) {
-      if (!used.has(p.id)) continue;
-      const alsoIn = [...(policyTables.get(p.id) ?? [])].filter((t) => t !== 'filter').sort();
-      for (const dir of ['inbound', 'outbound'] as const) {
-        chains.push({ name: name(p.id, dir), table: 'filter', rules: compilePolicyRules(p[dir], sets), ...(alsoIn.length ? { alsoIn } : {}) });
-      }
+  // Merged tier chains and profile chains, only those some local endpoint uses.
+  const netSets = new Map(model.ipSets.filter((s) => s.type === 'net').map((s) => [s.id, s.members]));
+  const program = (entries: ProgramEntry[], setKey: string) =>
+    compileProgram(entries, {
+      backend,
+      sets,
+      netSets,
+      setKey,
+      actions: { allow: { kind: 'goto', chain: chainNames.allow }, deny: drop, pass: { kind: 'goto', chain: chainNames.pass } },
+    });
+  const policies = new Map(model.policies.map((p) => [p.id, p]));
+  const verdictTables = new Set<TableKind>(['filter']);
+  for (const [name, { tier, dir, tables }] of [...tierChains].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const entries: ProgramEntry[] = tierIds(tier, dir).flatMap((id): ProgramEntry[] => {
+      const p = policies.get(id);
+      // A policy we were not given is a deny (fail closed), never a skip.
+      if (!p) return [{ rule: { action: 'deny' } as NormalizedRule, comment: `missing policy ${id}` }];
+      return p[dir].map((rule) => ({ rule }));
+    });
+    const alsoIn = [...tables].filter((t) => t !== 'filter').sort();
+    for (const t of alsoIn) verdictTables.add(t);
+    chains.push({ name, table: 'filter', rules: program(entries, name), ...(alsoIn.length ? { alsoIn } : {}) });
+  }
+  for (const p of [...model.profiles].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    if (!usedProfiles.has(p.id)) continue;
+    for (const dir of ['inbound', 'outbound'] as const) {
+      const name = chainNames.profile(p.id, dir);
+      chains.push({ name, table: 'filter', rules: program(p[dir].map((rule) => ({ rule })), name) });
     }
-  };
-  emit(model.policies, usedPolicies, chainNames.policy);
-  emit(model.profiles, usedProfiles, chainNames.profile);
+  }
+  // The verdict chains merged rules go to: they set the mark and fall off the end, back to the endpoint chain.
+  const also = [...verdictTables].filter((t) => t !== 'filter').sort();
+  for (const [name, bit] of [[chainNames.allow, MARK_ACCEPT], [chainNames.pass, MARK_PASS]] as const) {
+    chains.push({ name, table: 'filter', rules: [{ matches: [], action: { kind: 'setMark', mask: bit, value: bit } }], ...(also.length ? { alsoIn: also } : {}) });
+  }
 
   // Dispatch: known interfaces jump to their chain; any other cali* is dropped (fail closed).
   const dispatch = (by: 'iif' | 'oif', eps: LocalEndpoint[], chain: (i: string) => string): Rule[] =>

@@ -31,6 +31,8 @@ const byName = (r: Ruleset, name: string): Chain => {
   return c;
 };
 const text = (c: Chain) => c.rules.map((r) => renderNftRule(r));
+/** The merged chain of tier 'default' holding just this (inbound) policy. */
+const tierChain = (id: string) => chainNames.tier('default', [id], 'inbound');
 
 test('no untracked or preDNAT policy: no raw or mangle host endpoint chains, the raw stage only clears our marks', () => {
   const r = compileRuleset(model([hep('eth0', { tiers: tier(['n']) })]));
@@ -42,7 +44,7 @@ test('no untracked or preDNAT policy: no raw or mangle host endpoint chains, the
 test('untracked: an allow is notrack + return, no end-of-tier drop, no profiles; replies of failsafe connections pass', () => {
   const r = compileRuleset(model([hep('eth0', { untrackedTiers: tier(['u'], ['u']), profileIds: ['p'] })]));
   const inb = text(byName(r, chainNames.toHostUntracked('eth0')));
-  const at = inb.findIndex((l) => l.includes(`jump ${chainNames.policy('u', 'inbound')}`));
+  const at = inb.findIndex((l) => l.startsWith(`jump ${tierChain('u')}`));
   assert.ok(at > 0);
   assert.equal(inb[at + 1], 'meta mark & 0x00010000 == 0x00010000 notrack');
   assert.equal(inb[at + 2], 'meta mark & 0x00010000 == 0x00010000 return');
@@ -53,7 +55,8 @@ test('untracked: an allow is notrack + return, no end-of-tier drop, no profiles;
   assert.equal(byName(r, chainNames.toHostUntracked('eth0')).table, 'raw');
   // The raw stage dispatches non-workload traffic and accepts what untracked policy allowed.
   assert.deepEqual(text(byName(r, chainNames.top.prerouting)).slice(-3), ['iifname "cali*" return', `jump ${chainNames.toHostUntrackedDispatch}`, 'meta mark & 0x00010000 == 0x00010000 accept comment "allowed by untracked policy"']);
-  assert.deepEqual(byName(r, chainNames.policy('u', 'inbound')).alsoIn, ['raw']);
+  assert.deepEqual(byName(r, tierChain('u')).alsoIn, ['raw']);
+  assert.deepEqual(byName(r, chainNames.allow).alsoIn, ['raw'], 'the verdict chains too');
 });
 
 test('preDNAT: ingress only, mangle stage, no end-of-tier drop; an allow skips normal policy in INPUT', () => {
@@ -61,7 +64,7 @@ test('preDNAT: ingress only, mangle stage, no end-of-tier drop; an allow skips n
   const c = byName(r, chainNames.toHostPreDnat('eth0'));
   assert.equal(c.table, 'mangle');
   assert.equal(text(c).some((l) => l.includes('drop')), false);
-  assert.deepEqual(byName(r, chainNames.policy('d', 'inbound')).alsoIn, ['mangle']);
+  assert.deepEqual(byName(r, tierChain('d')).alsoIn, ['mangle']);
   const input = text(byName(r, chainNames.top.input));
   assert.ok(input.indexOf('meta mark & 0x00010000 == 0x00010000 accept comment "accepted by host endpoint policy"') < input.indexOf(`jump ${chainNames.toHostDispatch}`));
 });
@@ -115,7 +118,7 @@ test('"*" is the default of every dispatch; a named endpoint wins for its interf
 test('iptables: a policy used by untracked and preDNAT policy is written into raw and mangle too; notrack is CT --notrack', () => {
   const r = compileRuleset(model([hep('eth0', { untrackedTiers: tier(['u']), preDnatTiers: tier(['u']), tiers: tier(['u']) })]));
   const restore = renderIptablesFull(r, 4);
-  const pi = chainNames.policy('u', 'inbound');
+  const pi = tierChain('u');
   for (const table of ['raw', 'mangle', 'filter']) {
     const section = restore.split(`*${table}\n`)[1]!.split('COMMIT')[0]!;
     assert.ok(section.includes(`:${pi} - [0:0]`), `${pi} declared in ${table}`);
@@ -128,6 +131,7 @@ test('iptables: a policy used by untracked and preDNAT policy is written into ra
 test('a missing untracked or preDNAT policy drops (fail closed), like any missing policy', () => {
   const r = compileRuleset(model([hep('eth0', { untrackedTiers: tier(['gone']), preDnatTiers: tier(['gone']) })]));
   for (const name of [chainNames.toHostUntracked('eth0'), chainNames.toHostPreDnat('eth0')]) {
-    assert.ok(text(byName(r, name)).includes('meta mark & 0x00020000 != 0x00020000 drop comment "missing policy gone"'), name);
+    assert.ok(text(byName(r, name)).includes(`jump ${tierChain('gone')} comment "1 policy"`), name);
   }
+  assert.deepEqual(text(byName(r, tierChain('gone'))), ['drop comment "missing policy gone"']);
 });

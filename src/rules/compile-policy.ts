@@ -1,68 +1,15 @@
-// Policy rules -> IR rules for one policy (or profile) chain.
-//
-// Performance decision: "many CIDRs / many ports" never become one kernel rule
-// per entry. A CIDR list becomes a set; consecutive rules that differ only in
-// their nets and/or destination ports (same action, protocol and everything
-// else) are merged into ONE rule over a set (or a concatenated address.port
-// set). Merging consecutive same-action rules preserves first-match semantics
-// because nothing with a different verdict sits between them.
+// One policy rule -> its IR matches, per family. A rule is a conjunction,
+// except that numeric ports OR named ports make several alternatives (one IR
+// rule each). A CIDR list becomes a set, so iptables needs no expansion.
+// Merging many rules into set lookups is compile-tier.ts's job; this file
+// compiles what cannot (or need not) be merged, and the residual matches of
+// what can.
 
 import { canonicalCidr, familyOf, prefixLength } from './cidr.js';
-import type { Match, Rule } from './ir.js';
+import type { Action, Match, Rule } from './ir.js';
 import type { IpVersion, NormalizedRule, PortRange } from './model.js';
-import { MARK_ACCEPT, MARK_PASS, setNames } from './names.js';
+import { setNames } from './names.js';
 import type { SetRegistry } from './sets.js';
-
-/** A rule after merging: optionally carries (net, port) pairs instead of nets x ports. */
-interface MergedRule {
-  rule: NormalizedRule;
-  pairs?: { side: 'src' | 'dst'; entries: { net: string; port: PortRange }[] };
-}
-
-const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp']);
-
-function shapeKey(rule: NormalizedRule): string | undefined {
-  if (rule.srcNamedPortIpSetIds?.length || rule.dstNamedPortIpSetIds?.length) return undefined;
-  if (rule.notSrcNamedPortIpSetIds?.length || rule.notDstNamedPortIpSetIds?.length) return undefined;
-  if (rule.action === 'log') return undefined;
-  const { srcNets, dstNets, dstPorts, ...rest } = rule;
-  if (srcNets?.length && dstNets?.length) return undefined;
-  if (dstPorts?.length && !PORT_PROTOCOLS.has(rule.protocol ?? '')) return undefined;
-  const shape = `${srcNets?.length ? 's' : ''}${dstNets?.length ? 'd' : ''}${dstPorts?.length ? 'p' : ''}`;
-  if (shape === '') return undefined;
-  return shape + JSON.stringify(rest, Object.keys(rest).sort());
-}
-
-export function mergeRules(rules: NormalizedRule[]): MergedRule[] {
-  const out: MergedRule[] = [];
-  let i = 0;
-  while (i < rules.length) {
-    const key = shapeKey(rules[i]!);
-    let j = i + 1;
-    if (key !== undefined) while (j < rules.length && shapeKey(rules[j]!) === key) j++;
-    if (j - i === 1) {
-      out.push({ rule: rules[i]! });
-      i = j;
-      continue;
-    }
-    const group = rules.slice(i, j);
-    const first = group[0]!;
-    const netsSide = first.srcNets?.length ? 'src' : first.dstNets?.length ? 'dst' : undefined;
-    if (netsSide && first.dstPorts?.length) {
-      const entries = group.flatMap((r) =>
-        (netsSide === 'src' ? r.srcNets! : r.dstNets!).flatMap((net) => r.dstPorts!.map((port) => ({ net, port }))),
-      );
-      out.push({ rule: { ...first, srcNets: undefined, dstNets: undefined, dstPorts: undefined }, pairs: { side: netsSide, entries } });
-    } else if (netsSide) {
-      const nets = group.flatMap((r) => (netsSide === 'src' ? r.srcNets! : r.dstNets!));
-      out.push({ rule: netsSide === 'src' ? { ...first, srcNets: nets } : { ...first, dstNets: nets } });
-    } else {
-      out.push({ rule: { ...first, dstPorts: group.flatMap((r) => r.dstPorts!) } });
-    }
-    i = j;
-  }
-  return out;
-}
 
 /** Sorted, with overlapping or adjacent ranges joined (nft rejects overlapping set elements). */
 export function normalizePorts(ports: PortRange[]): PortRange[] {
@@ -76,7 +23,7 @@ export function normalizePorts(ports: PortRange[]): PortRange[] {
   return out;
 }
 
-function protocolFor(proto: string, family: IpVersion): string | undefined {
+export function protocolFor(proto: string, family: IpVersion): string | undefined {
   const p = proto.toLowerCase();
   if (p === 'icmp') return family === 4 ? 'icmp' : undefined;
   if (p === 'icmpv6' || p === 'ipv6-icmp') return family === 6 ? 'ipv6-icmp' : undefined;
@@ -130,9 +77,8 @@ function selectorSet(id: string, family: IpVersion, sets: SetRegistry): string {
   return name;
 }
 
-/** IR rules for one (merged) policy rule in one family; [] when it cannot match in that family. */
-function compileOne(merged: MergedRule, family: IpVersion, sets: SetRegistry): Rule[] {
-  const r = merged.rule;
+/** The match lists (alternatives) of one rule in one family; [] when it cannot match in that family. */
+export function ruleAlternatives(r: NormalizedRule, family: IpVersion, sets: SetRegistry): Match[][] {
   if (r.ipVersion && r.ipVersion !== family) return [];
   const base: Match[] = [{ kind: 'family', family }];
   if (r.protocol) {
@@ -165,14 +111,6 @@ function compileOne(merged: MergedRule, family: IpVersion, sets: SetRegistry): R
   for (const id of r.notSrcIpSetIds ?? []) base.push({ kind: 'set', dir: 'src', family, set: selectorSet(id, family, sets), negate: true });
   for (const id of r.dstIpSetIds ?? []) base.push({ kind: 'set', dir: 'dst', family, set: selectorSet(id, family, sets) });
   for (const id of r.notDstIpSetIds ?? []) base.push({ kind: 'set', dir: 'dst', family, set: selectorSet(id, family, sets), negate: true });
-  if (merged.pairs) {
-    const members = merged.pairs.entries
-      .filter((e) => familyOf(e.net) === family)
-      .map((e) => `${canonicalCidr(e.net)} ${r.protocol} ${e.port.first === e.port.last ? e.port.first : `${e.port.first}-${e.port.last}`}`);
-    if (members.length === 0) return [];
-    const set = sets.derived('net-proto-port', family, members);
-    base.push({ kind: 'addrPortSet', addrDir: merged.pairs.side, family, set });
-  }
   if (r.notSrcPorts?.length) base.push({ kind: 'ports', dir: 'src', ports: normalizePorts(r.notSrcPorts), negate: true });
   if (r.notDstPorts?.length) base.push({ kind: 'ports', dir: 'dst', ports: normalizePorts(r.notDstPorts), negate: true });
   // Named ports in notPorts: the (address, protocol, port) triple must be in none of the sets.
@@ -187,43 +125,23 @@ function compileOne(merged: MergedRule, family: IpVersion, sets: SetRegistry): R
     if (!r.protocol && r.icmpType === undefined) base.push({ kind: 'protocol', protocol: family === 4 ? 'icmp' : 'ipv6-icmp' });
     base.push({ kind: 'icmp', family, type: r.notIcmpType, negate: true, ...(r.notIcmpCode !== undefined ? { code: r.notIcmpCode } : {}) });
   }
-  const out: Rule[] = [];
+  const out: Match[][] = [];
   for (const src of portAlternatives(r.srcPorts, r.srcNamedPortIpSetIds, { dir: 'src', family, sets })) {
-    for (const dst of portAlternatives(r.dstPorts, r.dstNamedPortIpSetIds, { dir: 'dst', family, sets })) {
-      const matches = [...base, ...src, ...dst];
-      switch (r.action) {
-        case 'allow':
-          out.push({ matches, action: { kind: 'setMark', mask: MARK_ACCEPT, value: MARK_ACCEPT } });
-          out.push({ matches: [{ kind: 'mark', mask: MARK_ACCEPT, value: MARK_ACCEPT }], action: { kind: 'return' } });
-          break;
-        case 'pass':
-          out.push({ matches, action: { kind: 'setMark', mask: MARK_PASS, value: MARK_PASS } });
-          out.push({ matches: [{ kind: 'mark', mask: MARK_PASS, value: MARK_PASS }], action: { kind: 'return' } });
-          break;
-        case 'deny':
-          out.push({ matches, action: { kind: 'drop' } });
-          break;
-        case 'log':
-          out.push({ matches, action: { kind: 'log', prefix: r.logPrefix ?? 'calico-packet: ' } });
-          break;
-      }
-    }
+    for (const dst of portAlternatives(r.dstPorts, r.dstNamedPortIpSetIds, { dir: 'dst', family, sets })) out.push([...base, ...src, ...dst]);
   }
   return out;
 }
 
-/** All IR rules of one policy direction, both families, in rule order. */
-export function compilePolicyRules(rules: NormalizedRule[], sets: SetRegistry): Rule[] {
-  const out: Rule[] = [];
-  for (const merged of mergeRules(rules)) {
-    const v4 = compileOne(merged, 4, sets);
-    const v6 = compileOne(merged, 6, sets);
-    // A rule with nothing family-specific is emitted once, for both families.
-    const strip = (rs: Rule[]) => JSON.stringify(rs.map((r) => ({ ...r, matches: r.matches.filter((m) => m.kind !== 'family') })));
-    const familyFree = (rs: Rule[]) => rs.every((r) => r.matches.every((m) => m.kind === 'family' || !('family' in m)));
-    if (v4.length && v6.length && familyFree(v4) && strip(v4) === strip(v6)) {
-      out.push(...v4.map((r) => ({ ...r, matches: r.matches.filter((m) => m.kind !== 'family') })));
-    } else out.push(...v4, ...v6);
-  }
-  return out;
+/**
+ * IR rules for one rule with the given action, both families. A rule with
+ * nothing family-specific is emitted once, for both.
+ */
+export function compilePlainRule(rule: NormalizedRule, action: Action, sets: SetRegistry): Rule[] {
+  const v4 = ruleAlternatives(rule, 4, sets);
+  const v6 = ruleAlternatives(rule, 6, sets);
+  const strip = (alts: Match[][]) => alts.map((ms) => ms.filter((m) => m.kind !== 'family'));
+  const familyFree = (alts: Match[][]) => alts.every((ms) => ms.every((m) => m.kind === 'family' || !('family' in m)));
+  const toRules = (alts: Match[][]) => alts.map((matches): Rule => ({ matches, action }));
+  if (v4.length && v6.length && familyFree(v4) && JSON.stringify(strip(v4)) === JSON.stringify(strip(v6))) return toRules(strip(v4));
+  return [...toRules(v4), ...toRules(v6)];
 }

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalCidr } from './cidr.js';
-import { compilePolicyRules, mergeRules, normalizePorts } from './compile-policy.js';
+import { compilePlainRule, normalizePorts } from './compile-policy.js';
+import { compileProgram, type CompileTarget } from './compile-tier.js';
 import { compileRuleset } from './compile-endpoints.js';
 import { defaultDataplaneConfig, type DataplaneModel, type NormalizedRule } from './model.js';
 import { MAX_CHAIN_NAME, MAX_SET_NAME, MARK_ACCEPT, MARK_PASS, chainNames, setNames } from './names.js';
@@ -42,35 +43,112 @@ test('normalizePorts sorts and joins overlapping and adjacent ranges', () => {
   assert.deepEqual(normalizePorts([p(90), p(80, 85), p(86), p(84, 88), p(100)]), [p(80, 88), p(90), p(100)]);
 });
 
-test('mergeRules: consecutive rules differing only in nets and ports merge; another action breaks the run', () => {
+const ACTIONS = { allow: { kind: 'goto', chain: 'cali-allow' }, deny: { kind: 'drop' }, pass: { kind: 'goto', chain: 'cali-pass' } } as const;
+function program(rules: NormalizedRule[], opts: { backend?: CompileTarget; sets?: SetRegistry; netSets?: Map<string, string[]> } = {}): Rule[] {
+  return compileProgram(
+    rules.map((rule) => ({ rule })),
+    { backend: opts.backend ?? 'nftables', sets: opts.sets ?? new SetRegistry(), netSets: opts.netSets ?? new Map(), setKey: 'test', actions: ACTIONS },
+  );
+}
+const lookups = (ir: Rule[]) => ir.map((r) => r.matches.find((m) => m.kind === 'tupleSet')).filter((m) => m !== undefined);
+
+test('a run of same-action rules of one shape is one lookup; another action ends the run', () => {
   const allow = (net: string, port: number): NormalizedRule => ({ action: 'allow', protocol: 'tcp', srcNets: [net], dstPorts: [p(port)] });
-  const merged = mergeRules([allow('10.0.0.1', 80), allow('10.0.0.2', 81), { action: 'deny', srcNets: ['10.9.0.0/16'] }, allow('10.0.0.3', 82)]);
-  assert.equal(merged.length, 3);
-  assert.equal(merged[0]!.pairs?.entries.length, 2);
-  assert.equal(merged[2]!.pairs, undefined);
-  const netsOnly = mergeRules([{ action: 'deny', srcNets: ['10.0.0.1'] }, { action: 'deny', srcNets: ['10.0.0.2', '10.0.0.3'] }]);
-  assert.deepEqual(netsOnly.map((m) => m.rule.srcNets), [['10.0.0.1', '10.0.0.2', '10.0.0.3']]);
-  const portsOnly = mergeRules([{ action: 'allow', protocol: 'udp', dstPorts: [p(53)] }, { action: 'allow', protocol: 'udp', dstPorts: [p(67)] }]);
-  assert.deepEqual(portsOnly.map((m) => m.rule.dstPorts), [[p(53), p(67)]]);
-  const differentProto = mergeRules([{ action: 'allow', protocol: 'udp', dstPorts: [p(53)] }, { action: 'allow', protocol: 'tcp', dstPorts: [p(53)] }]);
-  assert.equal(differentProto.length, 2);
+  const sets = new SetRegistry();
+  const ir = program([allow('10.0.0.1', 80), allow('10.0.0.2', 81), { action: 'deny', srcNets: ['10.9.0.0/16'] }, allow('10.0.0.3', 82)], { sets });
+  // run 1: one lookup of saddr . proto . dport; run 2: a plain deny; run 3: a single rule stays plain
+  assert.equal(ir.length, 3);
+  assert.deepEqual(lookups(ir).map((m) => m.kind === 'tupleSet' && m.fields), [['saddr', 'proto', 'dport']]);
+  const set = sets.all().find((s) => s.kind === 'tuple')!;
+  assert.deepEqual(set.members, ['10.0.0.1 tcp 80', '10.0.0.2 tcp 81']);
+  assert.deepEqual(ir.map((r) => r.action.kind), ['goto', 'drop', 'goto']);
 });
 
-test('10,000 address/port rules compile to ONE set lookup', () => {
+test('merging spans rules of different protocols and lists (nets x ports)', () => {
+  const sets = new SetRegistry();
+  const ir = program([
+    { action: 'allow', protocol: 'udp', dstPorts: [p(53)] },
+    { action: 'allow', protocol: 'tcp', dstPorts: [p(53), p(80, 90)] },
+    { action: 'allow', protocol: 'tcp', dstNets: ['10.0.0.0/24', '10.1.0.1'], dstPorts: [p(443)] },
+    { action: 'allow', protocol: 'tcp', dstNets: ['10.2.0.0/16'], dstPorts: [p(22)] },
+  ], { sets });
+  // proto . dport (both families, same members) and daddr . proto . dport (IPv4 only)
+  assert.equal(ir.length, 3);
+  const byFields = new Map(sets.all().map((s) => [`${s.family}:${s.fields?.join('.')}`, s.members]));
+  assert.deepEqual(byFields.get('4:proto.dport'), ['tcp 53', 'tcp 80-90', 'udp 53']);
+  assert.deepEqual(byFields.get('4:daddr.proto.dport'), ['10.0.0.0/24 tcp 443', '10.1.0.1 tcp 443', '10.2.0.0/16 tcp 22']);
+});
+
+test('Log is a barrier; Pass merges like Allow and Deny', () => {
+  const ir = program([
+    { action: 'pass', srcNets: ['10.0.0.1'] },
+    { action: 'pass', srcNets: ['10.0.0.2'] },
+    { action: 'log', srcNets: ['10.0.0.3'] },
+    { action: 'pass', srcNets: ['10.0.0.4'] },
+  ]);
+  assert.deepEqual(ir.map((r) => `${r.action.kind}:${r.matches.map((m) => m.kind).join(',')}`), ['goto:family,tupleSet', 'log:family,addr', 'goto:family,addr']);
+});
+
+test('a rule matching everything ends the program: nothing after it is reachable', () => {
+  const ir = program([{ action: 'deny', srcNets: ['10.0.0.1'] }, { action: 'deny' }, { action: 'allow', protocol: 'tcp' }]);
+  assert.deepEqual(ir, [{ matches: [], action: { kind: 'drop' } }]);
+});
+
+test('a selector becomes key values (members of the set) unless it is too big; extra conditions stay residual', () => {
+  const sets = new SetRegistry();
+  const netSets = new Map([['web', ['10.0.0.1/32', '10.0.0.2/32', '2001:db8::1/128']], ['empty', []]]);
+  const ir = program([
+    { action: 'allow', protocol: 'tcp', srcIpSetIds: ['web'], dstPorts: [p(80)] },
+    { action: 'allow', protocol: 'tcp', srcNets: ['10.9.0.0/16'], dstPorts: [p(8080)] },
+    { action: 'allow', protocol: 'tcp', srcIpSetIds: ['empty'], dstPorts: [p(81)] },
+  ], { sets, netSets });
+  const v4 = sets.all().find((s) => s.family === 4 && s.kind === 'tuple')!;
+  assert.deepEqual(v4.members, ['10.0.0.1 tcp 80', '10.0.0.2 tcp 80', '10.9.0.0/16 tcp 8080']);
+  // IPv6: only the selector rule has an IPv6 part, a plain rule with the set
+  assert.ok(ir.some((r) => r.matches.some((m) => m.kind === 'set' && m.family === 6)));
+  assert.ok(!ir.some((r) => JSON.stringify(r).includes('empty')), 'an empty selector contributes nothing');
+});
+
+test('overlapping tuples go to separate buckets (nft refuses overlapping interval elements); covered ones are dropped', () => {
+  const sets = new SetRegistry();
+  program([
+    { action: 'allow', protocol: 'tcp', srcNets: ['10.0.0.0/8'], dstPorts: [p(80)] },
+    { action: 'allow', protocol: 'tcp', srcNets: ['10.0.0.1'], dstPorts: [p(80, 90)] },
+    { action: 'allow', protocol: 'tcp', srcNets: ['10.0.0.2'], dstPorts: [p(80)] },
+  ], { sets });
+  const all = sets.all().flatMap((s) => s.members).sort();
+  assert.deepEqual(all, ['10.0.0.0/8 tcp 80', '10.0.0.1 tcp 80-90']);
+  assert.equal(sets.all().length, 2);
+});
+
+test('iptables keys only what ipset can hold: one address, optionally with protocol and one port', () => {
+  const sets = new SetRegistry();
+  const ir = program([
+    { action: 'allow', protocol: 'tcp', srcNets: ['10.0.0.1'], dstNets: ['10.1.0.1'], dstPorts: [p(80)] },
+    { action: 'allow', protocol: 'tcp', srcNets: ['10.0.0.2'], dstNets: ['10.1.0.1'], dstPorts: [p(81)] },
+    { action: 'allow', protocol: 'udp', dstPorts: [p(53)] },
+    { action: 'allow', protocol: 'udp', dstPorts: [p(54)] },
+  ], { sets, backend: 'iptables' });
+  for (const s of sets.all()) assert.ok(s.fields?.length === 1 || s.fields?.join('.') === 'saddr.proto.dport', JSON.stringify(s.fields));
+  assert.ok(ir.some((r) => r.matches.some((m) => m.kind === 'addr' && m.dir === 'dst')), 'the destination stays a residual match');
+  assert.equal(ir.filter((r) => r.matches.some((m) => m.kind === 'ports')).length, 2, 'no address: plain multiport rules');
+});
+
+test('10,000 address/port rules compile to ONE set lookup per family that has them', () => {
   const rules: NormalizedRule[] = Array.from({ length: 10_000 }, (_, i) => ({ action: 'allow', protocol: 'tcp', srcNets: [`198.19.${i >> 8}.${i & 255}/32`], dstPorts: [p(10000 + (i % 5000))] }));
   const sets = new SetRegistry();
-  const ir = compilePolicyRules(rules, sets);
-  assert.equal(ir.length, 2); // set-mark + return
-  const set = sets.all().find((s) => s.kind === 'net-proto-port')!;
+  const ir = program(rules, { sets });
+  assert.equal(ir.length, 1);
+  const set = sets.all().find((s) => s.kind === 'tuple')!;
   assert.equal(set.members.length, 10_000);
-  assert.ok(ir[0]!.matches.some((m) => m.kind === 'addrPortSet'));
 });
 
 function compileOne(rule: NormalizedRule): Rule[] {
-  return compilePolicyRules([rule], new SetRegistry());
+  const action: Rule['action'] = rule.action === 'allow' ? { kind: 'setMark', mask: MARK_ACCEPT, value: MARK_ACCEPT } : rule.action === 'pass' ? { kind: 'setMark', mask: MARK_PASS, value: MARK_PASS } : rule.action === 'deny' ? { kind: 'drop' } : { kind: 'log', prefix: rule.logPrefix ?? '' };
+  return compilePlainRule(rule, action, new SetRegistry());
 }
 
-test('compilePolicyRules: families, protocols and actions (table)', () => {
+test('compilePlainRule: families, protocols and actions (table)', () => {
   const cases: { name: string; rule: NormalizedRule; families: (4 | 6 | 'both')[]; action: string }[] = [
     { name: 'no family-specific match: one rule for both', rule: { action: 'deny' }, families: ['both'], action: 'drop' },
     { name: 'v4 nets only', rule: { action: 'deny', srcNets: ['10.0.0.0/8'] }, families: [4], action: 'drop' },
@@ -89,12 +167,9 @@ test('compilePolicyRules: families, protocols and actions (table)', () => {
   }
 });
 
-test('allow and pass set their mark bit and return', () => {
-  const [allowSet, allowRet] = compileOne({ action: 'allow' });
-  assert.deepEqual(allowSet!.action, { kind: 'setMark', mask: MARK_ACCEPT, value: MARK_ACCEPT });
-  assert.deepEqual(allowRet!.action, { kind: 'return' });
-  const [passSet] = compileOne({ action: 'pass' });
-  assert.deepEqual(passSet!.action, { kind: 'setMark', mask: MARK_PASS, value: MARK_PASS });
+test('in a program, Allow and Pass go to the verdict chains, Deny drops', () => {
+  const ir = program([{ action: 'allow', protocol: 'tcp' }, { action: 'pass', protocol: 'udp' }, { action: 'deny', protocol: 'sctp' }]);
+  assert.deepEqual(ir.map((r) => r.action), [ACTIONS.allow, ACTIONS.pass, ACTIONS.deny]);
 });
 
 test('a /0 net matches anything; a negated /0 never matches', () => {
@@ -106,7 +181,7 @@ test('a /0 net matches anything; a negated /0 never matches', () => {
 
 test('notNets with several CIDRs become one negated set', () => {
   const sets = new SetRegistry();
-  const [r] = compilePolicyRules([{ action: 'deny', notDstNets: ['10.0.0.0/8', '192.168.0.0/16'], ipVersion: 4 }], sets);
+  const [r] = program([{ action: 'deny', notDstNets: ['10.0.0.0/8', '192.168.0.0/16'], ipVersion: 4 }], { sets });
   const m = r!.matches.find((x) => x.kind === 'set')!;
   assert.equal(m.kind === 'set' && m.negate, true);
   assert.deepEqual(sets.all().find((s) => s.name === (m as { set: string }).set)!.members, ['10.0.0.0/8', '192.168.0.0/16']);
@@ -124,7 +199,7 @@ test('named ports in notPorts: a negated named-port match in every alternative, 
     { action: 'allow', protocol: 'tcp', dstPorts: [p(80)], dstNamedPortIpSetIds: ['pos'], notDstNamedPortIpSetIds: ['not-d'], notSrcNamedPortIpSetIds: ['not-s'] },
     { action: 'allow', protocol: 'tcp', dstPorts: [p(81)] },
   ];
-  const ir = compilePolicyRules(rules, sets).filter((r) => r.action.kind === 'setMark');
+  const ir = program(rules, { sets });
   // per family: (port 80 | named 'pos') for the first rule, then the second rule on its own
   assert.equal(ir.length, 5);
   const negated = (r: Rule) => r.matches.filter((m) => m.kind === 'namedPortSet' && m.negate).map((m) => (m.kind === 'namedPortSet' ? `${m.dir}:${m.set}` : ''));
@@ -157,9 +232,9 @@ const model = (over: Partial<DataplaneModel> = {}): DataplaneModel => ({ config:
 test('fail closed: a missing policy or profile compiles to a drop, not a skip', () => {
   const rs = compileRuleset(model({ endpoints: [ep({ tiers: [{ name: 'default', defaultAction: 'pass', ingressPolicies: ['gone'], egressPolicies: [] }], profileIds: ['missing'] })] }));
   const tw = rs.chains.find((c) => c.name === chainNames.toWorkload('cali12345678901'))!;
-  assert.ok(tw.rules.some((r) => r.action.kind === 'drop' && r.comment === 'missing policy gone'));
+  const tier = rs.chains.find((c) => c.name === chainNames.tier('default', ['gone'], 'inbound'))!;
+  assert.deepEqual(tier.rules, [{ matches: [], action: { kind: 'drop' }, comment: 'missing policy gone' }]);
   assert.ok(tw.rules.some((r) => r.action.kind === 'drop' && r.comment === 'missing profile missing'));
-  assert.ok(!rs.chains.some((c) => c.name.startsWith('cali-pi-')));
 });
 
 test('an endpoint without IPv6 addresses gets no IPv6 traffic out; dispatch ends in drop', () => {
@@ -184,12 +259,13 @@ test('compilation is deterministic and independent of input order', () => {
 
 test('kernel names fit their limits, even for long ids', () => {
   const long = 'x'.repeat(300);
-  for (const n of [chainNames.policy(long, 'inbound'), chainNames.profile(long, 'outbound'), chainNames.fromWorkload('cali0123456789a'), chainNames.toHost('averyveryverylongname')]) {
+  for (const n of [chainNames.tier(long, [long, long], 'inbound'), chainNames.profile(long, 'outbound'), chainNames.fromWorkload('cali0123456789a'), chainNames.toHost('averyveryverylongname')]) {
     assert.ok(n.length <= MAX_CHAIN_NAME, n);
   }
   for (const n of [setNames.selector(long, 6), setNames.namedPort(long, 4), setNames.merged(long, 6), setNames.allPools(6)]) assert.ok(n.length <= MAX_SET_NAME, n);
   assert.notEqual(chainNames.toHost('averyveryverylongname1'), chainNames.toHost('averyveryverylongname2'));
-  assert.equal(chainNames.policy('a', 'inbound'), chainNames.policy('a', 'inbound'));
+  assert.equal(chainNames.tier('t', ['a'], 'inbound'), chainNames.tier('t', ['a'], 'inbound'));
+  assert.notEqual(chainNames.tier('t', ['a', 'b'], 'inbound'), chainNames.tier('t', ['ab'], 'inbound'));
 });
 
 test('notICMP keeps its code and implies the ICMP protocol of the family', () => {

@@ -56,7 +56,6 @@ export function failsafeRules(ports: ProtoPort[], peer: 'src' | 'dst', port: 'sr
 export type BodyKind = 'normal' | 'forward' | 'untracked' | 'preDnat';
 
 export interface Known {
-  policies: Set<string>;
   profiles: Set<string>;
 }
 
@@ -90,25 +89,16 @@ export function policyBody(ep: LocalEndpoint, dir: 'inbound' | 'outbound', known
   }
   const endOfTierDrop = kind === 'normal' || kind === 'forward';
   for (const tier of tiers) {
+    const ids = tierIds(tier, dir);
     rules.push({ matches: [], action: { kind: 'setMark', mask: MARK_PASS, value: 0 }, comment: `tier ${tier.name}` });
-    for (const id of tierIds(tier, dir)) {
-      // A policy we were not given is a deny (fail closed), never a skip.
-      if (!known.policies.has(id)) {
-        rules.push({ matches: [markNot(MARK_PASS)], action: drop, comment: `missing policy ${id}` });
-        continue;
-      }
-      rules.push({ matches: [markNot(MARK_PASS)], action: { kind: 'jump', chain: chainNames.policy(id, dir) }, comment: `policy ${id}` });
-      // Untracked: an allowed packet is not tracked, so its replies need their own allow.
-      if (kind === 'untracked') rules.push({ matches: [markIs(MARK_ACCEPT)], action: { kind: 'notrack' } });
-      rules.push({ matches: [markIs(MARK_ACCEPT)], action: ret });
-    }
+    // One merged chain for the tier's policies (compile-tier.ts); a missing policy is a drop inside it.
+    rules.push({ matches: [], action: { kind: 'jump', chain: chainNames.tier(tier.name, ids, dir) }, comment: `${ids.length} ${ids.length === 1 ? 'policy' : 'policies'}` });
+    // Untracked: an allowed packet is not tracked, so its replies need their own allow.
+    if (kind === 'untracked') rules.push({ matches: [markIs(MARK_ACCEPT)], action: { kind: 'notrack' } });
+    rules.push({ matches: [markIs(MARK_ACCEPT)], action: ret });
     if (endOfTierDrop && tier.defaultAction === 'deny') rules.push({ matches: [markNot(MARK_PASS)], action: drop, comment: `end of tier ${tier.name}` });
   }
   if (kind !== 'normal') return rules;
-  // A tier's Pass leaves MARK_PASS set; a profile chain's Pass rule returns on
-  // that bit, so it must be clear or the first Pass rule of a profile would
-  // end the profile whether or not it matched (found by equivalence.test.ts).
-  if (tiers.length && ep.profileIds.length) rules.push({ matches: [], action: { kind: 'setMark', mask: MARK_PASS, value: 0 }, comment: 'profiles' });
   for (const id of ep.profileIds) {
     if (!known.profiles.has(id)) {
       rules.push({ matches: [], action: drop, comment: `missing profile ${id}` });

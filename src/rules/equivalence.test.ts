@@ -193,6 +193,11 @@ test('bigger worlds: many policies in a tier, long rule lists (merging across po
   if (failure) assert.fail(failure);
 });
 
+test('mergeable worlds: long same-action runs of simple shapes across many policies (most rules end up in set lookups)', () => {
+  const failure = differential({ cases: Math.max(10, Math.floor(CASES / 5)), packets: 300, seed: BASE_SEED + 2_000_000, gen: { policies: 40, rulesPerPolicy: 10, endpoints: 4, mergeable: true } });
+  if (failure) assert.fail(failure);
+});
+
 test('the differential test can fail: a compiler that loses Deny rules is caught, with a seed and a shrunk counterexample', () => {
   const dropDenies: Compile = (state, backend) => {
     const broken = clone(state);

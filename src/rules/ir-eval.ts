@@ -13,6 +13,8 @@ import { cidrContainsIP, tryParseCIDROrIP, tryParseIP, type CIDR, type IPAddress
 import type { Chain, CtState, HookName, IpSet, Match, Rule, Ruleset } from './ir.js';
 import type { IpVersion } from './model.js';
 import { chainNames } from './names.js';
+import { ipsetShape } from '../render/iptables/render.js';
+import { disjointBuckets } from './tuple-sets.js';
 
 /** A packet at a hook, with what the IR can look at. */
 export interface IrPacket {
@@ -110,7 +112,14 @@ export class IrInterpreter {
 
   constructor(ruleset: Ruleset, private readonly flavour: IrFlavour = 'nftables') {
     for (const c of ruleset.chains) if (!this.chains.has(c.name)) this.chains.set(c.name, c);
-    for (const s of ruleset.sets) this.sets.set(s.name, s);
+    for (const s of ruleset.sets) {
+      // The kernel refuses overlapping elements in an nft interval set: so does the interpreter.
+      if (flavour === 'nftables' && s.kind === 'tuple') {
+        const buckets = disjointBuckets(s.fields ?? [], s.members);
+        if (buckets.length !== 1 || buckets[0]!.length !== s.members.length) throw new IrEvalError(`nft would refuse set ${s.name}: its elements overlap`);
+      }
+      this.sets.set(s.name, s);
+    }
   }
 
   /** Runs the packet through the top-level chain of `hook`; falling off it means accept (the hooks' policy). */
@@ -231,12 +240,20 @@ export class IrInterpreter {
         if (packet.family !== m.family) return false;
         return not(this.inSet(m.set, [{ kind: 'addr', ip: ipOf(m.dir === 'src' ? packet.src : packet.dst) }], m.family, out));
       }
-      case 'addrPortSet': {
+      case 'tupleSet': {
         if (packet.family !== m.family) return false;
-        const port = this.needPort('dst', packet, false);
-        if (port === undefined) return false;
-        const ip = ipOf(m.addrDir === 'src' ? packet.src : packet.dst);
-        return this.inSet(m.set, [{ kind: 'addr', ip }, { kind: 'proto', protocol: packet.protocol }, { kind: 'port', port }], m.family, out);
+        if (this.flavour === 'iptables') ipsetShape(m.fields); // what iptables cannot render fails here as it would there
+        const key: KeyPart[] = [];
+        for (const f of m.fields) {
+          if (f === 'saddr' || f === 'daddr') key.push({ kind: 'addr', ip: ipOf(f === 'saddr' ? packet.src : packet.dst) });
+          else if (f === 'proto') key.push({ kind: 'proto', protocol: packet.protocol });
+          else {
+            const port = this.portOf(f === 'sport' ? 'src' : 'dst', packet);
+            if (port === undefined) return false;
+            key.push({ kind: 'port', port });
+          }
+        }
+        return this.inSet(m.set, key, m.family, out);
       }
       case 'namedPortSet': {
         if (packet.family !== m.family) return false;

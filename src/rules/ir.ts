@@ -6,6 +6,8 @@
 import type { IpVersion, PortRange } from './model.js';
 
 export type Dir = 'src' | 'dst';
+/** One component of a merged lookup's key, in this fixed order: saddr, daddr, proto, sport, dport. */
+export type KeyField = 'saddr' | 'daddr' | 'proto' | 'sport' | 'dport';
 export type CtState = 'established' | 'related' | 'invalid' | 'new';
 
 export type Match =
@@ -14,10 +16,14 @@ export type Match =
   /** One CIDR; lists are always compiled to sets so iptables needs no expansion. */
   | { kind: 'addr'; dir: Dir; family: IpVersion; cidr: string; negate?: boolean }
   | { kind: 'set'; dir: Dir; family: IpVersion; set: string; negate?: boolean }
-  /** Concatenated (address . port) set; port is always the destination port; the rule also matches the protocol. */
-  | { kind: 'addrPortSet'; addrDir: Dir; family: IpVersion; set: string }
   /** Named port set of (address . protocol . port) on one side of the packet; negate = NOT in the set (notPorts). */
   | { kind: 'namedPortSet'; dir: Dir; family: IpVersion; set: string; negate?: boolean }
+  /**
+   * The packet's key (the fields, in KeyField order) is in the set: one lookup
+   * standing for the union of many rules (see compile-tier.ts). Port fields
+   * come only with the proto field, and their members are TCP/UDP/SCTP.
+   */
+  | { kind: 'tupleSet'; family: IpVersion; fields: KeyField[]; set: string }
   /** Requires a protocol match earlier in the same rule. */
   | { kind: 'ports'; dir: Dir; ports: PortRange[]; negate?: boolean }
   | { kind: 'icmp'; family: IpVersion; type: number; code?: number; negate?: boolean }
@@ -79,12 +85,15 @@ export interface Chain {
 
 export type SetKind =
   | 'net' // addresses / CIDRs
-  | 'net-proto-port'; // address-or-CIDR . protocol . port(-range): merged rules and named ports
+  | 'net-proto-port' // address-or-CIDR . protocol . port(-range): named ports
+  | 'tuple'; // merged rules: members are the values of `fields`, space separated
 
 export interface IpSet {
   name: string;
   family: IpVersion;
   kind: SetKind;
+  /** kind 'tuple' only: what each member's space-separated values are. */
+  fields?: KeyField[];
   /** Canonical members (see cidr.ts): "10.0.0.0/24", "10.0.0.1", "10.0.0.0/24 tcp 80-90", "10.0.0.1 tcp 80". */
   members: string[];
   /** Which logical set this is, for humans. */

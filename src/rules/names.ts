@@ -83,8 +83,15 @@ export const chainNames = {
   /** applyOnForward policy for traffic forwarded in through / out of the host endpoint. */
   toHostForward: (iface: string) => hepChain('thf', iface),
   fromHostForward: (iface: string) => hepChain('fhf', iface),
-  // Policy ids are arbitrary length, so policy chains are always hashed.
-  policy: (id: string, dir: 'inbound' | 'outbound') => `cali-p${dir === 'inbound' ? 'i' : 'o'}-${shortHash(id, 18)}`,
+  /**
+   * One tier's policies as they apply to some endpoints, merged (compile-tier.ts);
+   * named by the ordered policy list, so endpoints with the same list share it.
+   */
+  tier: (tier: string, policyIds: string[], dir: 'inbound' | 'outbound') => `cali-t${dir === 'inbound' ? 'i' : 'o'}-${shortHash(`${tier}\n${policyIds.join('\n')}`, 18)}`,
+  /** Targets of merged rules' verdicts: set the verdict's mark bit; the caller's caller reads it (they are entered by goto). */
+  allow: 'cali-allow',
+  pass: 'cali-pass',
+  // Profile ids are arbitrary length, so profile chains are always hashed.
   profile: (id: string, dir: 'inbound' | 'outbound') => `cali-r${dir === 'inbound' ? 'i' : 'o'}-${shortHash(id, 18)}`,
 };
 

@@ -111,9 +111,9 @@ function narrow(rule: NormalizedRule, requested: IpVersion | undefined): void {
   else if (families.size === 1) rule.ipVersion = [...families][0]!;
 }
 
-export function randomRule(d: Dice, w: World, opts: { actions?: readonly [NormalizedRule['action'], number][] } = {}): NormalizedRule {
+export function randomRule(d: Dice, w: World, opts: { actions?: readonly [NormalizedRule['action'], number][]; simple?: number } = {}): NormalizedRule {
   const action = d.weighted<NormalizedRule['action']>(opts.actions ?? [['Allow', 45], ['Deny', 25], ['Pass', 8], ['Log', 8]]);
-  const simple = d.chance(0.55);
+  const simple = d.chance(opts.simple ?? 0.55);
   const protocol = d.chance(simple ? 0.85 : 0.6) ? d.weighted<number>([[6, 5], [17, 3], [132, 1], [1, 2], [58, 2], [47, 1]]) : undefined;
   const rule: NormalizedRule = { action, source: randomSide(d, w, protocol, simple), destination: randomSide(d, w, protocol, simple) };
   if (protocol !== undefined) rule.protocol = protocol;
@@ -131,6 +131,8 @@ export interface GenOptions {
   policies?: number;
   rulesPerPolicy?: number;
   endpoints?: number;
+  /** Long same-action runs of simple rules (the shapes the compiler merges), as in real clusters. */
+  mergeable?: boolean;
 }
 
 /** A random desired state: sets, policies in up to three tiers, profiles, workload endpoints (some sharing policy lists). */
@@ -155,7 +157,13 @@ export function randomState(seed: number, opts: GenOptions = {}): DesiredPolicyS
   const policies = new Map<string, PolicyState>();
   for (let i = 0; i < nPolicies; i++) {
     const id = `gnp/p${i}`;
-    const rules = () => Array.from({ length: d.int(0, maxRules) }, () => randomRule(d, world));
+    // Mergeable worlds: each policy mostly one action (a deny list, an allow list), few odd rules.
+    const main = d.weighted<NormalizedRule['action']>([['Allow', 6], ['Deny', 3], ['Pass', 1]]);
+    const ruleOf = () =>
+      opts.mergeable
+        ? randomRule(d, world, { actions: [[main, 20], ['Allow', 1], ['Deny', 1], ['Log', 0.5]], simple: 0.9 })
+        : randomRule(d, world);
+    const rules = () => Array.from({ length: d.int(0, maxRules) }, ruleOf);
     policies.set(id, { id, tier: d.pick(tiers), inboundRules: rules(), outboundRules: rules(), doNotTrack: false, preDnat: false, applyOnForward: false });
   }
   const profiles = new Map<string, ProfileState>();

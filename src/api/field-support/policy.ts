@@ -8,7 +8,7 @@ const SERVICE_ACCOUNTS = honoured('src/calc/graph.test.ts :: service accounts ma
 const NAMESPACES = honoured('src/calc/graph.test.ts :: NetworkPolicy is namespace-scoped; namespaceSelector uses the namespace profile labels');
 const PROFILES = honoured('src/calc/graph.test.ts :: profiles: missing ones are not emitted; labelsToApply feed selectors; own labels win');
 const HINTS = warned("a hint for Calico's eBPF dataplane's start-up order; no effect on what a policy allows");
-const ACTIONS = honoured('src/rules/compile.test.ts :: compilePolicyRules: families, protocols and actions (table)');
+const ACTIONS = honoured('src/rules/compile.test.ts :: compilePlainRule: families, protocols and actions (table)');
 const HTTP = refused(
   'HTTP matches are enforced by an application-layer proxy, which calico-ts does not have; an Allow with an HTTP match would allow every request: remove http, or match on ports',
   { example: ['GET'] },

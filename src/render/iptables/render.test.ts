@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileRuleset } from '../../rules/compile-endpoints.js';
+import { chainNames } from '../../rules/names.js';
 import { golden, goldenCases } from '../golden-cases.js';
 import { parseIpsetSave, parseIptablesSave } from './parse.js';
 import { ipsetCreate, ipsetMembers, renderIpsetDelta, renderIptablesDelta, renderIptablesFull, renderIptablesRule } from './render.js';
@@ -19,16 +20,16 @@ function ipsetSave(rs: Ruleset): string {
 for (const { name, model } of goldenCases()) {
   for (const family of [4, 6] as const) {
     test(`iptables golden: ${name} IPv${family}`, () => {
-      const text = renderIptablesFull(compileRuleset(model), family);
+      const text = renderIptablesFull(compileRuleset(model, { backend: 'iptables' }), family);
       assert.equal(text, golden(`iptables/${name}/rules-v${family}.txt`, text));
     });
   }
   test(`ipset golden: ${name}`, () => {
-    const text = renderIpsetDelta(new Map(), compileRuleset(model)).before;
+    const text = renderIpsetDelta(new Map(), compileRuleset(model, { backend: 'iptables' })).before;
     assert.equal(text, golden(`iptables/${name}/ipsets.txt`, text));
   });
   test(`iptables: reading back ${name} needs no change`, () => {
-    const rs = compileRuleset(model);
+    const rs = compileRuleset(model, { backend: 'iptables' });
     for (const family of [4, 6] as const) {
       const view = parseIptablesSave(fakeSave(renderIptablesFull(rs, family), []));
       assert.equal(renderIptablesDelta(view, rs, family), '');
@@ -41,22 +42,22 @@ for (const { name, model } of goldenCases()) {
 const basic = goldenCases().find((c) => c.name === 'basic')!.model;
 
 test('iptables delta: one changed policy redeclares only its chain', () => {
-  const rs = compileRuleset(basic);
+  const rs = compileRuleset(basic, { backend: 'iptables' });
   const view = parseIptablesSave(fakeSave(renderIptablesFull(rs, 4), []));
   const model = structuredClone(basic);
   model.policies.find((p) => p.id === 'default/default.allow-dns')!.outbound[0]!.dstPorts = [{ first: 5353, last: 5353 }];
-  const text = renderIptablesDelta(view, compileRuleset(model), 4);
+  const text = renderIptablesDelta(view, compileRuleset(model, { backend: 'iptables' }), 4);
   const declared = text.split('\n').filter((l) => l.startsWith(':'));
   assert.equal(declared.length, 1);
-  assert.match(declared[0]!, /^:cali-po-/);
+  assert.match(declared[0]!, /^:cali-to-/);
 });
 
 test('iptables delta: removed endpoint chains are flushed then deleted; sets destroyed after', () => {
-  const rs = compileRuleset(basic);
+  const rs = compileRuleset(basic, { backend: 'iptables' });
   const view = parseIptablesSave(fakeSave(renderIptablesFull(rs, 4), []));
   const model = structuredClone(basic);
   model.endpoints = model.endpoints.filter((e) => e.interfaceName !== 'cali1a2b3c4d5e6');
-  const next = compileRuleset(model);
+  const next = compileRuleset(model, { backend: 'iptables' });
   const text = renderIptablesDelta(view, next, 4);
   assert.match(text, /^-X cali-fw-cali1a2b3c4d5e6$/m);
   assert.match(text, /^:cali-fw-cali1a2b3c4d5e6 - \[0:0\]$/m);
@@ -66,7 +67,7 @@ test('iptables delta: removed endpoint chains are flushed then deleted; sets des
 });
 
 test('iptables: hook rules are inserted only when missing', () => {
-  const rs = compileRuleset(basic);
+  const rs = compileRuleset(basic, { backend: 'iptables' });
   const full = renderIptablesFull(rs, 4);
   assert.match(full, /^-I FORWARD 1 -m comment --comment "cali:hook" -j cali-FORWARD$/m);
   const withHooks = parseIptablesSave(fakeSave(full, []));
@@ -116,8 +117,8 @@ test('iptables: protocol X with notProtocol X never matches (renders nothing), b
 test('iptables: an allow rule with protocol == notProtocol from a policy opens nothing', () => {
   const model = structuredClone(basic);
   model.policies.find((p) => p.id === 'default/default.allow-dns')!.outbound = [{ action: 'allow', protocol: 'tcp', notProtocol: 'tcp' }];
-  const text = renderIptablesFull(compileRuleset(model), 4);
-  const chain = text.split('\n').filter((l) => /^-A cali-po-\S+ /.test(l) && / -p tcp/.test(l));
+  const text = renderIptablesFull(compileRuleset(model, { backend: 'iptables' }), 4);
+  const chain = text.split('\n').filter((l) => /^-A cali-to-\S+ /.test(l) && / -p tcp/.test(l));
   assert.deepEqual(chain, []);
 });
 
@@ -127,9 +128,10 @@ test('iptables: nets and notNets on the same side render (the negated CIDR becom
     { action: 'deny', srcNets: ['198.51.100.0/24'], notSrcNets: ['198.51.100.128/25'] },
     { action: 'deny', dstNets: ['2001:db8:5::/48'], notDstNets: ['2001:db8:5:1::/64'] },
   ];
-  const rs = compileRuleset(model);
-  const v4 = renderIptablesFull(rs, 4).split('\n').filter((l) => /^-A cali-po-\S+ .*-j DROP$/.test(l));
-  const v6 = renderIptablesFull(rs, 6).split('\n').filter((l) => /^-A cali-po-\S+ .*-j DROP$/.test(l));
+  const rs = compileRuleset(model, { backend: 'iptables' });
+  const tier = chainNames.tier('default', ['default/default.allow-dns'], 'outbound');
+  const v4 = renderIptablesFull(rs, 4).split('\n').filter((l) => l.startsWith(`-A ${tier} `) && l.endsWith('-j DROP'));
+  const v6 = renderIptablesFull(rs, 6).split('\n').filter((l) => l.startsWith(`-A ${tier} `) && l.endsWith('-j DROP'));
   const set4 = rs.sets.find((s) => s.family === 4 && s.members.length === 1 && s.members[0] === '198.51.100.128/25');
   const set6 = rs.sets.find((s) => s.family === 6 && s.members.length === 1 && s.members[0] === '2001:db8:5:1::/64');
   assert.ok(set4 && set6);

@@ -6,7 +6,7 @@
 // flushes exactly that chain and nothing else.
 
 import { CalicoError } from '../../base/errors.js';
-import type { Action, Chain, HookName, IpSet, Match, Rule, Ruleset, TableKind } from '../../rules/ir.js';
+import type { Action, Chain, HookName, IpSet, KeyField, Match, Rule, Ruleset, TableKind } from '../../rules/ir.js';
 import type { IpVersion, PortRange } from '../../rules/model.js';
 import { CHAIN_HASH_PREFIX, HOOK_COMMENT, chainNames, shortHash } from '../../rules/names.js';
 
@@ -111,10 +111,10 @@ export function renderIptablesRule(chain: string, rule: Rule, family: IpVersion)
       }
       case 'set':
         return [`-m set ${bang(m.negate)}--match-set ${m.set} ${m.dir}`];
-      case 'addrPortSet':
-        return [`-m set --match-set ${m.set} ${m.addrDir},dst`];
       case 'namedPortSet':
         return [`-m set ${bang(m.negate)}--match-set ${m.set} ${m.dir},${m.dir}`];
+      case 'tupleSet':
+        return [`-m set --match-set ${m.set} ${ipsetShape(m.fields).flags}`];
       case 'ports': {
         const flag = m.dir === 'src' ? '--sports' : '--dports';
         const chunks = portChunks(m.ports);
@@ -280,22 +280,37 @@ export function renderIptablesFull(desired: Ruleset, family: IpVersion): string 
 
 // ---- ipset ----
 
-const IPSET_TYPE: Record<IpSet['kind'], string> = { net: 'hash:net', 'net-proto-port': 'hash:net,port' };
+const IPSET_TYPE: Record<Exclude<IpSet['kind'], 'tuple'>, string> = { net: 'hash:net', 'net-proto-port': 'hash:net,port' };
+
+/**
+ * The ipset type and match flags of a merged lookup's key. Only what this
+ * kernel's ipset has: hash:net (one address) and hash:net,port (an address
+ * and a protocol:port); the compiler keys nothing else for iptables.
+ */
+export function ipsetShape(fields: KeyField[]): { type: string; flags: string } {
+  const dir = (f: KeyField) => (f === 'saddr' || f === 'sport' ? 'src' : 'dst');
+  if (fields.length === 1 && (fields[0] === 'saddr' || fields[0] === 'daddr')) return { type: 'hash:net', flags: dir(fields[0]) };
+  const [a, p, port] = fields;
+  if (fields.length === 3 && (a === 'saddr' || a === 'daddr') && p === 'proto' && (port === 'sport' || port === 'dport')) return { type: 'hash:net,port', flags: `${dir(a)},${dir(port)}` };
+  throw unsupported(`a merged lookup keyed by ${fields.join(' . ')}`);
+}
+const ipsetType = (set: IpSet) => (set.kind === 'tuple' ? ipsetShape(set.fields ?? []).type : IPSET_TYPE[set.kind]);
 
 /** ipset stores port ranges as single ports and prints them that way; compare in that form. */
 export function ipsetMembers(set: IpSet): string[] {
-  if (set.kind === 'net') return set.members;
+  if (set.kind === 'net' || (set.kind === 'tuple' && set.fields?.length === 1)) return set.members;
   const out: string[] = [];
   for (const m of set.members) {
     const [net, proto, ports] = m.split(' ') as [string, string, string];
     const [a, b] = ports.split('-').map(Number) as [number, number | undefined];
     for (let p = a; p <= (b ?? a); p++) out.push(`${net},${proto}:${p}`);
   }
-  return out;
+  // Merged members may overlap once ranges are spelled port by port; ipset takes each once.
+  return set.kind === 'tuple' ? [...new Set(out)] : out;
 }
 
 export function ipsetCreate(set: IpSet): string {
-  return `create ${set.name} ${IPSET_TYPE[set.kind]} family ${set.family === 4 ? 'inet' : 'inet6'} hashsize 1024 maxelem 1048576`;
+  return `create ${set.name} ${ipsetType(set)} family ${set.family === 4 ? 'inet' : 'inet6'} hashsize 1024 maxelem 1048576`;
 }
 
 /** set name -> members as `ipset save` prints them. */

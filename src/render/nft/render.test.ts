@@ -27,8 +27,8 @@ test('nft delta: one changed policy rewrites only its chain', () => {
   model.policies.find((p) => p.id === 'default/default.allow-dns')!.outbound[0]!.dstPorts = [{ first: 5353, last: 5353 }];
   const delta = renderNftDelta(parseNftTable(renderNftFull(before)), compileRuleset(model));
   assert.equal(delta.changedChains.length, 1);
-  assert.match(delta.changedChains[0]!, /^cali-po-/);
-  assert.match(delta.script, /^flush chain inet calico cali-po-/m);
+  assert.match(delta.changedChains[0]!, /^cali-to-/);
+  assert.match(delta.script, /^flush chain inet calico cali-to-/m);
   assert.doesNotMatch(delta.script, /add set|delete/);
 });
 

@@ -8,7 +8,7 @@
 // the hash covers the chain's rendered rules, so a restarted agent can tell
 // from the kernel alone whether a chain is already right.
 
-import type { Action, Chain, HookName, IpSet, Match, Rule, Ruleset } from '../../rules/ir.js';
+import type { Action, Chain, HookName, IpSet, KeyField, Match, Rule, Ruleset } from '../../rules/ir.js';
 import { CHAIN_HASH_PREFIX, NFT_FAMILY, NFT_TABLE, chainNames, nftBaseChain, shortHash } from '../../rules/names.js';
 import type { PortRange } from '../../rules/model.js';
 
@@ -22,6 +22,22 @@ const portsText = (ports: PortRange[]) => {
 };
 const ifname = (name: string) => quote(name);
 
+/** The packet field of each key component, and its set element type. */
+const KEY_EXPR: Record<KeyField, (family: 4 | 6) => string> = {
+  saddr: (f) => `${ipKw(f)} saddr`,
+  daddr: (f) => `${ipKw(f)} daddr`,
+  proto: () => 'meta l4proto',
+  sport: () => 'th sport',
+  dport: () => 'th dport',
+};
+const KEY_TYPE: Record<KeyField, (family: 4 | 6) => string> = {
+  saddr: (f) => (f === 4 ? 'ipv4_addr' : 'ipv6_addr'),
+  daddr: (f) => (f === 4 ? 'ipv4_addr' : 'ipv6_addr'),
+  proto: () => 'inet_proto',
+  sport: () => 'inet_service',
+  dport: () => 'inet_service',
+};
+
 function renderMatch(m: Match): string {
   const not = 'negate' in m && m.negate ? '!= ' : '';
   switch (m.kind) {
@@ -33,8 +49,8 @@ function renderMatch(m: Match): string {
       return `${ipKw(m.family)} ${m.dir[0]}addr ${not}${m.cidr}`;
     case 'set':
       return `${ipKw(m.family)} ${m.dir[0]}addr ${not}@${m.set}`;
-    case 'addrPortSet':
-      return `${ipKw(m.family)} ${m.addrDir[0]}addr . meta l4proto . th dport @${m.set}`;
+    case 'tupleSet':
+      return `${m.fields.map((f) => KEY_EXPR[f](m.family)).join(' . ')} @${m.set}`;
     case 'namedPortSet':
       return `${ipKw(m.family)} ${m.dir[0]}addr . meta l4proto . th ${m.dir === 'src' ? 'sport' : 'dport'} ${not}@${m.set}`;
     case 'ports':
@@ -142,10 +158,11 @@ export function nftChainHash(ruleLines: string[]): string {
   return shortHash(ruleLines.join('\n'), 16);
 }
 
-const SET_TYPE: Record<IpSet['kind'], Record<4 | 6, string>> = {
+const SET_TYPE: Record<Exclude<IpSet['kind'], 'tuple'>, Record<4 | 6, string>> = {
   net: { 4: 'ipv4_addr', 6: 'ipv6_addr' },
   'net-proto-port': { 4: 'ipv4_addr . inet_proto . inet_service', 6: 'ipv6_addr . inet_proto . inet_service' },
 };
+const setType = (set: IpSet) => (set.kind === 'tuple' ? (set.fields ?? []).map((f) => KEY_TYPE[f](set.family)).join(' . ') : SET_TYPE[set.kind][set.family]);
 
 /** "10.0.0.0/24 tcp 80-90" -> "10.0.0.0/24 . tcp . 80-90" */
 export function nftElement(member: string): string {
@@ -153,7 +170,7 @@ export function nftElement(member: string): string {
 }
 
 function setDecl(set: IpSet): string {
-  return `type ${SET_TYPE[set.kind][set.family]}; flags interval; comment ${quote(set.source)};`;
+  return `type ${setType(set)}; flags interval; comment ${quote(set.source)};`;
 }
 
 // One base chain per stage. Priorities are the iptables tables' (raw -300 runs

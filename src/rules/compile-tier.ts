@@ -1,0 +1,237 @@
+// Cross-policy compilation: the rules of all policies of one tier (as they
+// apply to an endpoint, in order), or of one profile, -> one chain whose cost
+// for a packet depends on the number of action changes and match shapes, not
+// on the number of rules or policies. See docs/design/policy-compiler.md.
+//
+// Within a tier, policies are evaluated one after another and the first
+// matching Allow/Deny/Pass decides, so the tier IS the concatenation of its
+// policies' rules. In that list, a run of consecutive rules with the same
+// terminal action can be reordered freely: whichever of them matches first,
+// the verdict is the same, and none has a side effect. So a run is compiled
+// as a union: rules of the same "shape" (which of saddr, daddr, proto, sport,
+// dport they constrain) and the same remaining matches (the residual) become
+// ONE lookup of the packet's key in a set of tuples. Log rules (side effect)
+// and action changes end a run; Pass is terminal for the tier and merges like
+// Allow and Deny; tier boundaries are chain boundaries.
+
+import { canonicalCidr, familyOf, portText, prefixLength } from './cidr.js';
+import { normalizePorts, protocolFor, ruleAlternatives, compilePlainRule } from './compile-policy.js';
+import type { Action, IpSet, KeyField, Match, Rule } from './ir.js';
+import type { IpVersion, NormalizedRule } from './model.js';
+import { setNames } from './names.js';
+import type { SetRegistry } from './sets.js';
+import { KEY_ORDER, KEY_PROTOCOLS, cartesian, coalescePorts, disjointBuckets } from './tuple-sets.js';
+
+export type CompileTarget = 'nftables' | 'iptables';
+
+/** Most tuples one rule may expand to (nets x ports x ...); past it the rule stays a plain rule. */
+export const TUPLE_LIMIT = 4096;
+/** Largest selector whose members are written into merged keys; a bigger one stays a set match (churn would rewrite too many elements). */
+export const INLINE_SELECTOR_LIMIT = 256;
+/** iptables: ipset stores port ranges port by port; a rule spanning more ports keeps its ports as a multiport match. */
+const IPSET_PORT_LIMIT = 1024;
+const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp']);
+
+export interface ProgramEntry {
+  rule: NormalizedRule;
+  comment?: string;
+}
+
+export interface ProgramOptions {
+  backend: CompileTarget;
+  sets: SetRegistry;
+  /** The calc graph's net sets (selectors) by id, both families mixed. */
+  netSets: ReadonlyMap<string, readonly string[]>;
+  /** Names this program's merged sets: stable across content changes, so a change is an element delta. */
+  setKey: string;
+  /** What the terminal actions become in this chain. */
+  actions: { allow: Action; deny: Action; pass: Action };
+}
+
+/** One rule in one family: not there at all, not mergeable, or a key (fields + tuples) and the rest. */
+type Decomposed = 'none' | 'plain' | { fields: KeyField[]; members: string[]; residual: Match[] };
+
+type Keyed = Partial<Record<KeyField, string[]>>;
+
+function decompose(rule: NormalizedRule, family: IpVersion, opts: ProgramOptions): Decomposed {
+  if (rule.ipVersion && rule.ipVersion !== family) return 'none';
+  // Named ports are an OR with the numeric ports, and ICMP fields need their own matches.
+  if (rule.srcNamedPortIpSetIds?.length || rule.dstNamedPortIpSetIds?.length) return 'plain';
+  if (rule.icmpType !== undefined || rule.notIcmpType !== undefined) return 'plain';
+  const keyed: Keyed = {};
+  for (const [field, nets, ids] of [
+    ['saddr', rule.srcNets, rule.srcIpSetIds],
+    ['daddr', rule.dstNets, rule.dstIpSetIds],
+  ] as const) {
+    if (nets?.length) {
+      const mine = nets.filter((n) => familyOf(n) === family).map(canonicalCidr);
+      if (mine.length === 0) return 'none'; // as in Felix: a list without the family rules it out
+      if (!mine.some((n) => prefixLength(n) === 0)) keyed[field] = mine;
+    } else if (ids?.length === 1 && opts.netSets.has(ids[0]!)) {
+      // A selector's members become key values (kept current as element deltas).
+      const members = opts.netSets.get(ids[0]!)!.filter((m) => familyOf(m) === family).map(canonicalCidr);
+      if (members.length === 0) return 'none'; // an empty positive set matches nothing
+      if (members.length <= INLINE_SELECTOR_LIMIT) keyed[field] = members;
+    }
+  }
+  if (rule.protocol) {
+    const p = protocolFor(rule.protocol, family);
+    if (!p) return 'none';
+    if (KEY_PROTOCOLS[p] !== undefined) {
+      keyed.proto = [p];
+      if (PORT_PROTOCOLS.has(p)) {
+        if (rule.srcPorts?.length) keyed.sport = normalizePorts(rule.srcPorts).map((r) => portText(r.first, r.last));
+        if (rule.dstPorts?.length) keyed.dport = normalizePorts(rule.dstPorts).map((r) => portText(r.first, r.last));
+      }
+    }
+  }
+  const fields = shapeFor(keyed, rule, opts.backend);
+  if (fields.length === 0) return 'plain';
+  const members = cartesian(
+    fields.map((f) => keyed[f]!),
+    TUPLE_LIMIT,
+  );
+  if (!members) return 'plain';
+  const residual = residualOf(rule, fields);
+  const alts = ruleAlternatives(residual, family, opts.sets);
+  if (alts.length === 0) return 'none';
+  if (alts.length > 1) return 'plain';
+  return { fields, members, residual: alts[0]! };
+}
+
+/**
+ * Which of the keyable fields the backend's sets can take as one key.
+ * nftables: any concatenation. iptables (ipset hash:net, hash:net,port; this
+ * kernel has no hash:net,net): one address, optionally with protocol and one
+ * port; with no address, protocol and ports stay a (merged) multiport match.
+ */
+function shapeFor(keyed: Keyed, rule: NormalizedRule, backend: CompileTarget): KeyField[] {
+  const present = KEY_ORDER.filter((f) => keyed[f] !== undefined);
+  if (backend === 'nftables') {
+    // Ports without the protocol in the key would read a port out of any protocol.
+    return present.filter((f) => (f !== 'sport' && f !== 'dport') || keyed.proto);
+  }
+  const addr = keyed.saddr ? 'saddr' : keyed.daddr ? 'daddr' : undefined;
+  if (!addr) return [];
+  const port = keyed.dport ? 'dport' : keyed.sport ? 'sport' : undefined;
+  const ports = port === 'dport' ? rule.dstPorts : rule.srcPorts;
+  const span = (ports ?? []).reduce((n, r) => n + r.last - r.first + 1, 0);
+  if (port && keyed.proto && span <= IPSET_PORT_LIMIT) return [addr, 'proto', port];
+  return [addr];
+}
+
+/** The rule without what the key now matches. */
+function residualOf(rule: NormalizedRule, fields: KeyField[]): NormalizedRule {
+  const r: NormalizedRule = { ...rule };
+  const has = (f: KeyField) => fields.includes(f);
+  // An address key comes from the nets when there are any, else from the one selector.
+  if (has('saddr')) {
+    if (rule.srcNets?.length) delete r.srcNets;
+    else delete r.srcIpSetIds;
+  }
+  if (has('daddr')) {
+    if (rule.dstNets?.length) delete r.dstNets;
+    else delete r.dstIpSetIds;
+  }
+  if (has('proto')) delete r.protocol;
+  if (has('sport')) delete r.srcPorts;
+  if (has('dport')) delete r.dstPorts;
+  return r;
+}
+
+interface Group {
+  family: IpVersion;
+  fields: KeyField[];
+  residual: Match[];
+  members: string[];
+  rules: NormalizedRule[];
+}
+
+/** One run of same-action rules -> IR rules (merged lookups first, then what stayed plain, in order). */
+function compileRun(rules: NormalizedRule[], action: Action, runKey: string, opts: ProgramOptions): Rule[] {
+  const groups = new Map<string, Group>();
+  const plain = new Set<NormalizedRule>();
+  const placed = new Map<NormalizedRule, Group[]>();
+  for (const rule of rules) {
+    const parts = ([4, 6] as const).map((f) => [f, decompose(rule, f, opts)] as const);
+    if (parts.some(([, d]) => d === 'plain')) {
+      plain.add(rule);
+      continue;
+    }
+    const mine: Group[] = [];
+    for (const [family, d] of parts) {
+      if (d === 'none' || d === 'plain') continue;
+      const key = `${family}|${d.fields.join('.')}|${JSON.stringify(d.residual)}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { family, fields: d.fields, residual: d.residual, members: [], rules: [] }));
+      g.members.push(...d.members);
+      g.rules.push(rule);
+      mine.push(g);
+    }
+    placed.set(rule, mine);
+  }
+  // A rule alone in all its groups gains nothing from a set: it stays a plain rule.
+  for (const [rule, gs] of placed) if (gs.length && gs.every((g) => g.rules.length === 1)) plain.add(rule);
+  const out: Rule[] = [];
+  for (const [key, g] of groups) {
+    if (g.rules.length === 1 && plain.has(g.rules[0]!)) continue;
+    if (g.rules.length === 1) {
+      // Merged in its other family only: this family's part as plain rules.
+      for (const matches of ruleAlternatives(g.rules[0]!, g.family, opts.sets)) out.push({ matches, action });
+      continue;
+    }
+    const members = coalescePorts(g.fields, g.members);
+    const buckets = opts.backend === 'nftables' ? disjointBuckets(g.fields, members) : [[...new Set(members)].sort()];
+    buckets.forEach((members, i) => {
+      const name = setNames.merged(`${opts.setKey}|${runKey}|${key}|${i}`, g.family);
+      const set: IpSet = { name, family: g.family, kind: 'tuple', fields: g.fields, members, source: `merged ${g.fields.join('.')} of ${g.rules.length} rules` };
+      opts.sets.put(set);
+      out.push({ matches: [...g.residual, { kind: 'tupleSet', family: g.family, fields: g.fields, set: name }], action });
+    });
+  }
+  for (const rule of rules) if (plain.has(rule)) out.push(...compilePlainRule(rule, action, opts.sets));
+  return out;
+}
+
+/**
+ * A rule list evaluated first-match (a tier's policies concatenated, or a
+ * profile) -> IR rules. Allow/Deny/Pass rules end evaluation with the given
+ * actions; Log rules log and go on; falling off the end means "no verdict".
+ */
+export function compileProgram(entries: ProgramEntry[], opts: ProgramOptions): Rule[] {
+  const out: Rule[] = [];
+  let run: { action: NormalizedRule['action']; rules: NormalizedRule[] } | undefined;
+  let runs = 0;
+  let unreachable = false;
+  const flush = () => {
+    if (!run || unreachable) return;
+    const action = opts.actions[run.action as 'allow' | 'deny' | 'pass'];
+    const compiled = compileRun(run.rules, action, String(runs++), opts);
+    // A rule matching everything ends the program: nothing after it can be reached.
+    const all = compiled.find((r) => r.matches.length === 0);
+    if (all) {
+      out.push(all);
+      unreachable = true;
+    } else out.push(...compiled);
+    run = undefined;
+  };
+  for (const { rule, comment } of entries) {
+    if (rule.action === 'log') {
+      flush();
+      if (!unreachable) out.push(...compilePlainRule(rule, { kind: 'log', prefix: rule.logPrefix ?? 'calico-packet: ' }, opts.sets).map((r) => (comment ? { ...r, comment } : r)));
+      continue;
+    }
+    if (run && run.action !== rule.action) flush();
+    if (!run) run = { action: rule.action, rules: [] };
+    run.rules.push(rule);
+    if (comment) {
+      // A commented entry (a missing policy's drop) is kept apart so its comment survives.
+      const before = out.length;
+      flush();
+      const last = out[out.length - 1];
+      if (out.length > before && last && last.matches.length === 0) out[out.length - 1] = { ...last, comment };
+    }
+  }
+  flush();
+  return out;
+}
