@@ -2,7 +2,7 @@
 // (src/rules/model.ts). Pure. Kept as one explicit mapping so either side can
 // evolve; what is not supported yet is listed in docs/design/dataplane.md.
 
-import type { DesiredPolicyState, NormalizedRule as CalcRule, DirectionalPolicies, HostEndpointState, RuleSide, WorkloadEndpointState } from '../calc/output.js';
+import type { DesiredPolicyState, NormalizedRule as CalcRule, DirectionalPolicies, HostEndpointState, PolicyState, ProfileState, RuleSide, WorkloadEndpointState } from '../calc/output.js';
 import type { DataplaneConfig, DataplaneModel, LocalEndpoint, NormalizedRule, PolicyRules, TierPolicies } from '../rules/model.js';
 import { WORKLOAD_PREFIX } from '../rules/names.js';
 import { resolveHostEndpoints } from './host-endpoint-resolution.js';
@@ -66,7 +66,14 @@ function namedPortMember(m: string): string {
   return m.replace(/,(\d+):(\d+)$/, (_, p: string, port: string) => `,${protocolName(Number(p))}:${port}`);
 }
 
-// Same input object -> same output object, so the compiler's per-endpoint cache hits.
+// Same input object -> same output object, so the compiler's caches (per endpoint, per tier chain) hit.
+const policyCache = new WeakMap<PolicyState | ProfileState, PolicyRules>();
+function policyRules(p: PolicyState | ProfileState): PolicyRules {
+  let hit = policyCache.get(p);
+  if (!hit) policyCache.set(p, (hit = { id: p.id, inbound: rules(p.inboundRules), outbound: rules(p.outboundRules) }));
+  return hit;
+}
+
 const workloadCache = new WeakMap<WorkloadEndpointState, LocalEndpoint>();
 const hostCache = new WeakMap<HostEndpointState, Map<string, LocalEndpoint>>();
 
@@ -124,8 +131,8 @@ export function modelFromCalc(state: DesiredPolicyState, config: DataplaneConfig
   const isWorkloadInterface = (name: string) => workloadNames.has(name) || prefixes.some((p) => name.startsWith(p));
   const { resolved } = resolveHostEndpoints(state.hostEndpoints.values(), { ...(hostInterfaces ? { interfaces: hostInterfaces } : {}), isWorkloadInterface });
   for (const { iface, endpoint } of resolved) endpoints.push(hostEndpoint(endpoint, iface));
-  const policies: PolicyRules[] = [...state.policies.values()].map((p) => ({ id: p.id, inbound: rules(p.inboundRules), outbound: rules(p.outboundRules) }));
-  const profiles: PolicyRules[] = [...state.profiles.values()].map((p) => ({ id: p.id, inbound: rules(p.inboundRules), outbound: rules(p.outboundRules) }));
+  const policies: PolicyRules[] = [...state.policies.values()].map(policyRules);
+  const profiles: PolicyRules[] = [...state.profiles.values()].map(policyRules);
   return {
     config,
     endpoints,

@@ -74,6 +74,13 @@ function antiSpoof(ep: LocalEndpoint, sets: SetRegistry): Rule[] {
  */
 export class CompileCache {
   readonly endpoints = new WeakMap<LocalEndpoint, { sig: string; chains: Chain[]; sets: IpSet[] }>();
+  /**
+   * Merged tier and profile chains by name, with the inputs they were compiled
+   * from (policy objects, selector member lists, by identity): compiling
+   * thousands of rules is the expensive part of a round, and most rounds
+   * change none of them.
+   */
+  readonly programs = new Map<string, { inputs: unknown[]; chain: Chain; sets: IpSet[] }>();
 }
 
 export type { CompileTarget } from './compile-tier.js';
@@ -147,18 +154,36 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
 
   // Merged tier chains and profile chains, only those some local endpoint uses.
   const netSets = new Map(model.ipSets.filter((s) => s.type === 'net').map((s) => [s.id, s.members]));
-  const program = (entries: ProgramEntry[], setKey: string) =>
-    compileProgram(entries, {
+  const usedPrograms = new Set<string>();
+  /** `sources`: what the entries were made from; with the selectors they read, the cache key. */
+  const program = (name: string, sources: unknown[], entries: ProgramEntry[], alsoIn: TableKind[] = []): Chain => {
+    const selectorIds = new Set(entries.flatMap(({ rule }) => [...(rule.srcIpSetIds ?? []), ...(rule.dstIpSetIds ?? [])]));
+    const inputs = [backend, alsoIn.join(','), ...sources, ...[...selectorIds].sort().map((id) => netSets.get(id))];
+    usedPrograms.add(name);
+    const hit = cache?.programs.get(name);
+    if (hit && hit.inputs.length === inputs.length && hit.inputs.every((x, i) => x === inputs[i])) {
+      for (const s of hit.sets) sets.put(s);
+      return hit.chain;
+    }
+    const local = new SetRegistry(sets);
+    const rules = compileProgram(entries, {
       backend,
-      sets,
+      sets: local,
       netSets,
-      setKey,
+      setKey: name,
       actions: { allow: { kind: 'goto', chain: chainNames.allow }, deny: drop, pass: { kind: 'goto', chain: chainNames.pass } },
     });
+    const own = local.all();
+    for (const s of own) sets.put(s);
+    const chain: Chain = { name, table: 'filter', rules, ...(alsoIn.length ? { alsoIn } : {}) };
+    cache?.programs.set(name, { inputs, chain, sets: own });
+    return chain;
+  };
   const policies = new Map(model.policies.map((p) => [p.id, p]));
   const verdictTables = new Set<TableKind>(['filter']);
   for (const [name, { tier, dir, tables }] of [...tierChains].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const entries: ProgramEntry[] = tierIds(tier, dir).flatMap((id): ProgramEntry[] => {
+    const ids = tierIds(tier, dir);
+    const entries: ProgramEntry[] = ids.flatMap((id): ProgramEntry[] => {
       const p = policies.get(id);
       // A policy we were not given is a deny (fail closed), never a skip.
       if (!p) return [{ rule: { action: 'deny' } as NormalizedRule, comment: `missing policy ${id}` }];
@@ -166,15 +191,16 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
     });
     const alsoIn = [...tables].filter((t) => t !== 'filter').sort();
     for (const t of alsoIn) verdictTables.add(t);
-    chains.push({ name, table: 'filter', rules: program(entries, name), ...(alsoIn.length ? { alsoIn } : {}) });
+    chains.push(program(name, ids.map((id) => policies.get(id)?.[dir]), entries, alsoIn));
   }
   for (const p of [...model.profiles].sort((a, b) => (a.id < b.id ? -1 : 1))) {
     if (!usedProfiles.has(p.id)) continue;
     for (const dir of ['inbound', 'outbound'] as const) {
       const name = chainNames.profile(p.id, dir);
-      chains.push({ name, table: 'filter', rules: program(p[dir].map((rule) => ({ rule })), name) });
+      chains.push(program(name, [p[dir]], p[dir].map((rule) => ({ rule }))));
     }
   }
+  if (cache) for (const name of [...cache.programs.keys()]) if (!usedPrograms.has(name)) cache.programs.delete(name);
   // The verdict chains merged rules go to: they set the mark and fall off the end, back to the endpoint chain.
   const also = [...verdictTables].filter((t) => t !== 'filter').sort();
   for (const [name, bit] of [[chainNames.allow, MARK_ACCEPT], [chainNames.pass, MARK_PASS]] as const) {

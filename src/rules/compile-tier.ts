@@ -52,6 +52,11 @@ export interface ProgramOptions {
 type Decomposed = 'none' | 'plain' | { fields: KeyField[]; members: string[]; residual: Match[] };
 
 type Keyed = Partial<Record<KeyField, string[]>>;
+/** Where an address key came from, so the residual drops exactly that. */
+type AddrSource = 'nets' | 'selector' | 'any';
+
+/** Every address of the family in two halves: ipset's hash:net takes no /0. */
+const ANY_ADDRESS: Record<IpVersion, string[]> = { 4: ['0.0.0.0/1', '128.0.0.0/1'], 6: ['::/1', '8000::/1'] };
 
 function decompose(rule: NormalizedRule, family: IpVersion, opts: ProgramOptions): Decomposed {
   if (rule.ipVersion && rule.ipVersion !== family) return 'none';
@@ -59,6 +64,7 @@ function decompose(rule: NormalizedRule, family: IpVersion, opts: ProgramOptions
   if (rule.srcNamedPortIpSetIds?.length || rule.dstNamedPortIpSetIds?.length) return 'plain';
   if (rule.icmpType !== undefined || rule.notIcmpType !== undefined) return 'plain';
   const keyed: Keyed = {};
+  const from: Partial<Record<'saddr' | 'daddr', AddrSource>> = {};
   for (const [field, nets, ids] of [
     ['saddr', rule.srcNets, rule.srcIpSetIds],
     ['daddr', rule.dstNets, rule.dstIpSetIds],
@@ -66,12 +72,12 @@ function decompose(rule: NormalizedRule, family: IpVersion, opts: ProgramOptions
     if (nets?.length) {
       const mine = nets.filter((n) => familyOf(n) === family).map(canonicalCidr);
       if (mine.length === 0) return 'none'; // as in Felix: a list without the family rules it out
-      if (!mine.some((n) => prefixLength(n) === 0)) keyed[field] = mine;
+      if (!mine.some((n) => prefixLength(n) === 0)) [keyed[field], from[field]] = [mine, 'nets'];
     } else if (ids?.length === 1 && opts.netSets.has(ids[0]!)) {
       // A selector's members become key values (kept current as element deltas).
       const members = opts.netSets.get(ids[0]!)!.filter((m) => familyOf(m) === family).map(canonicalCidr);
       if (members.length === 0) return 'none'; // an empty positive set matches nothing
-      if (members.length <= INLINE_SELECTOR_LIMIT) keyed[field] = members;
+      if (members.length <= INLINE_SELECTOR_LIMIT) [keyed[field], from[field]] = [members, 'selector'];
     }
   }
   if (rule.protocol) {
@@ -85,6 +91,10 @@ function decompose(rule: NormalizedRule, family: IpVersion, opts: ProgramOptions
       }
     }
   }
+  // ipset needs an address in every key: "any address" stands in for protocol x port rules.
+  if (opts.backend === 'iptables' && !keyed.saddr && !keyed.daddr && keyed.proto && (keyed.dport || keyed.sport)) {
+    [keyed.saddr, from.saddr] = [ANY_ADDRESS[family], 'any'];
+  }
   const fields = shapeFor(keyed, rule, opts.backend);
   if (fields.length === 0) return 'plain';
   const members = cartesian(
@@ -92,7 +102,7 @@ function decompose(rule: NormalizedRule, family: IpVersion, opts: ProgramOptions
     TUPLE_LIMIT,
   );
   if (!members) return 'plain';
-  const residual = residualOf(rule, fields);
+  const residual = residualOf(rule, fields, from);
   const alts = ruleAlternatives(residual, family, opts.sets);
   if (alts.length === 0) return 'none';
   if (alts.length > 1) return 'plain';
@@ -102,8 +112,7 @@ function decompose(rule: NormalizedRule, family: IpVersion, opts: ProgramOptions
 /**
  * Which of the keyable fields the backend's sets can take as one key.
  * nftables: any concatenation. iptables (ipset hash:net, hash:net,port; this
- * kernel has no hash:net,net): one address, optionally with protocol and one
- * port; with no address, protocol and ports stay a (merged) multiport match.
+ * kernel has no hash:net,net): one address, optionally with protocol and one port.
  */
 function shapeFor(keyed: Keyed, rule: NormalizedRule, backend: CompileTarget): KeyField[] {
   const present = KEY_ORDER.filter((f) => keyed[f] !== undefined);
@@ -121,18 +130,13 @@ function shapeFor(keyed: Keyed, rule: NormalizedRule, backend: CompileTarget): K
 }
 
 /** The rule without what the key now matches. */
-function residualOf(rule: NormalizedRule, fields: KeyField[]): NormalizedRule {
+function residualOf(rule: NormalizedRule, fields: KeyField[], from: Partial<Record<'saddr' | 'daddr', AddrSource>>): NormalizedRule {
   const r: NormalizedRule = { ...rule };
   const has = (f: KeyField) => fields.includes(f);
-  // An address key comes from the nets when there are any, else from the one selector.
-  if (has('saddr')) {
-    if (rule.srcNets?.length) delete r.srcNets;
-    else delete r.srcIpSetIds;
-  }
-  if (has('daddr')) {
-    if (rule.dstNets?.length) delete r.dstNets;
-    else delete r.dstIpSetIds;
-  }
+  if (has('saddr') && from.saddr === 'nets') delete r.srcNets;
+  if (has('saddr') && from.saddr === 'selector') delete r.srcIpSetIds;
+  if (has('daddr') && from.daddr === 'nets') delete r.dstNets;
+  if (has('daddr') && from.daddr === 'selector') delete r.dstIpSetIds;
   if (has('proto')) delete r.protocol;
   if (has('sport')) delete r.srcPorts;
   if (has('dport')) delete r.dstPorts;

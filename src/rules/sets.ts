@@ -31,6 +31,9 @@ export function withoutCovered(members: string[]): string[] {
 export class SetRegistry {
   private readonly sets = new Map<string, IpSet>();
 
+  /** A child sees the parent's sets (has) but records only its own (all), so a compiled piece knows which sets it made. */
+  constructor(private readonly parent?: SetRegistry) {}
+
   /** Registers both families of a calc-graph set. */
   addSpec(spec: IpSetSpec): void {
     for (const family of [4, 6] as const) {
@@ -50,7 +53,7 @@ export class SetRegistry {
   }
 
   has(name: string): boolean {
-    return this.sets.has(name);
+    return this.sets.has(name) || (this.parent?.has(name) ?? false);
   }
 
   /** A set derived from a CIDR list; its name is a hash of its content so equal lists share one set. */
