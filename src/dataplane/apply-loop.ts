@@ -19,7 +19,7 @@
 
 import type { DataplaneConfig } from '../rules/model.js';
 import { CompileCache, compileRuleset } from '../rules/compile-endpoints.js';
-import { isOurSet } from '../rules/names.js';
+import { chainNames, isOurSet } from '../rules/names.js';
 import type { Ruleset } from '../rules/ir.js';
 import { DataplaneFatalError } from './errors.js';
 import type { DataplaneManagers } from './managers.js';
@@ -82,7 +82,9 @@ function rank(name: string, desired: Ruleset): number {
   // nft dispatch maps: after the endpoint chains they point at, before the chains using them.
   if (/-dispatch-map\d*$/.test(name)) return 3;
   if (!desired.chains.some((c) => c.name === name) && !name.startsWith('base-')) return 8;
-  if (/^cali-[pr][io]-/.test(name)) return 1;
+  // Merged rules' verdict chains, then the merged tier chains and profile chains that go to them.
+  if (name === chainNames.allow || name === chainNames.pass) return 0.5;
+  if (/^cali-[rt][io]-/.test(name)) return 1;
   if (/^cali-(fw|tw|th|fh|thu|fhu|thd|thf|fhf)-/.test(name)) return 2;
   if (name.endsWith('-dispatch')) return 3.5;
   if (name === 'cali-wl-to-host') return 4;

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { compileRuleset } from '../../rules/compile-endpoints.js';
 import { golden, goldenCases } from '../golden-cases.js';
 import { parseNftTable } from './parse.js';
-import { renderNftDelta, renderNftFull, renderNftRule } from './render.js';
-import type { Ruleset } from '../../rules/ir.js';
+import { nftBaseChains, renderNftChainRules, renderNftDelta, renderNftFull, renderNftRule } from './render.js';
+import type { KeyField, Ruleset } from '../../rules/ir.js';
 
 for (const { name, model } of goldenCases()) {
   test(`nft golden: ${name}`, () => {
@@ -102,4 +102,11 @@ test('nft: a negated ICMP match with a code negates the (type, code) pair, not t
   assert.equal(line(6, 128, undefined, true), 'icmpv6 type != 128 drop');
   assert.equal(line(4, 8, 0, false), 'icmp type 8 icmp code 0 drop');
   assert.equal(line(6, 128, 1, false), 'icmpv6 type 128 icmpv6 code 1 drop');
+});
+
+test('nft delta: a merged (tuple) set removes elements before adding, since nft refuses an element overlapping one still there', () => {
+  const set = { name: 'cali40m-x', family: 4 as const, kind: 'tuple' as const, fields: ['saddr', 'proto', 'dport'] as KeyField[], members: ['10.0.0.1 tcp 80-90'], source: 'merged' };
+  const kernel = { tableExists: true, chains: new Map(nftBaseChains().map((c) => [c.name, renderNftChainRules(c)[0]!.slice(renderNftChainRules(c)[0]!.indexOf('cali:h=') + 7, -1)])), sets: new Map([['cali40m-x', ['10.0.0.0/8 tcp 80']]]), maps: new Map() };
+  const lines = renderNftDelta(kernel, { chains: [], sets: [set] }).script.trim().split('\n');
+  assert.deepEqual(lines, ['delete element inet calico cali40m-x { 10.0.0.0/8 . tcp . 80 }', 'add element inet calico cali40m-x { 10.0.0.1 . tcp . 80-90 }']);
 });

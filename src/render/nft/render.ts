@@ -299,8 +299,13 @@ export function renderNftDelta(kernel: NftKernelView, desired: Ruleset, opts: De
     const wantSet = new Set(set.members);
     const adds = set.members.filter((m) => !haveSet.has(m));
     const dels = (have ?? []).filter((m) => !wantSet.has(m));
+    // A merged set's elements are disjoint only as a whole: an element leaving
+    // may overlap one arriving, and nft refuses the add while the old one is
+    // there. The transaction is atomic either way, so remove first.
+    const delLine = `delete element ${T} ${set.name} { ${dels.map(nftElement).join(', ')} }`;
+    if (dels.length && set.kind === 'tuple') head.push(delLine);
     if (adds.length) head.push(`add element ${T} ${set.name} { ${adds.map(nftElement).join(', ')} }`);
-    if (dels.length) tail.push(`delete element ${T} ${set.name} { ${dels.map(nftElement).join(', ')} }`);
+    if (dels.length && set.kind !== 'tuple') tail.push(delLine);
     if (!have || adds.length || dels.length) delta.changedSets.push(set.name);
   }
   const chains = [...nftBaseChains(), ...desired.chains];
