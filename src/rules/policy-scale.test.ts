@@ -115,4 +115,6 @@ test('churn: a pod joining a selector the merged rules inline is element additio
   const before = renderIpsetDelta(ipsets, ipt2).before.trim().split('\n');
   assert.ok(before.every((l) => l.startsWith('add ')), before.join('\n'));
   assert.ok(before.some((l) => /^add cali40m-\S+ 10\.202\.2\.9,tcp:30\d{3}$/.test(l)), before.join('\n'));
+  // The cache changes nothing but the time: the same state compiles to the same ruleset without it.
+  for (const backend of ['nftables', 'iptables'] as const) assert.deepEqual(compile(backend), compileRuleset(modelFromCalc(state, defaultDataplaneConfig()), { backend }));
 });
