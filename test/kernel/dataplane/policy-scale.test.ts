@@ -11,6 +11,12 @@ import assert from 'node:assert/strict';
 import type { CalcUpdate } from '../../../src/calc/output.js';
 import { SCALE_TIER, policyScaleWorld } from '../../../src/dataplane/policy-scale-fixtures.js';
 import { allowAll, workload } from '../../../src/dataplane/testing-fixtures.js';
+import { modelFromCalc } from '../../../src/dataplane/model-from-calc.js';
+import { IptablesBackend, NftBackend } from '../../../src/dataplane/policy-backend.js';
+import { LinuxExec } from '../../../src/dataplane/linux/exec.js';
+import { linuxPorts } from '../../../src/dataplane/linux/drivers.js';
+import { compileRuleset } from '../../../src/rules/compile-endpoints.js';
+import { defaultDataplaneConfig } from '../../../src/rules/model.js';
 import { TestAgent } from './agent.js';
 import { Topology, canRunKernelTests, sh, type Workload } from './topology.js';
 
@@ -84,6 +90,15 @@ for (const backend of ['nftables', 'iptables'] as const) {
     after(async () => {
       await agent?.loop.stop();
       topo.teardown();
+    });
+
+    test('a restarted agent reads the merged chains and sets back as they should be: nothing to rewrite', async () => {
+      const ports = linuxPorts(new LinuxExec({ netns: h1 }));
+      const fresh = backend === 'nftables' ? new NftBackend(ports.nft) : new IptablesBackend({ iptables: ports.iptables, ipset: ports.ipset });
+      await fresh.read();
+      const desired = compileRuleset(modelFromCalc(agent.managers.snapshot(), defaultDataplaneConfig()), { backend });
+      assert.ok(desired.sets.some((s) => s.kind === 'tuple' && s.members.length > 1000), 'big merged sets are part of it');
+      assert.deepEqual(fresh.diff(desired), []);
     });
 
     test('the allowed flow connects; the next port, allowed by no policy, does not', () => {
