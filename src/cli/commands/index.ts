@@ -5,6 +5,7 @@ import { CommandRegistry, type Command } from '../command.js';
 import { applyCommand } from './apply.js';
 import { createCommand } from './create.js';
 import { deleteCommand } from './delete.js';
+import { explainCommand } from './explain.js';
 import { getCommand } from './get.js';
 import { ipamCommand } from './ipam.js';
 import { labelCommand } from './label.js';
@@ -23,6 +24,7 @@ export const BUILTIN_COMMANDS: readonly Command[] = [
   patchCommand,
   labelCommand,
   validateCommand,
+  explainCommand,
   versionCommand,
   ipamCommand, // src/ipam owner
   nodeCommand(), // src/bgp owner: `node status` reads BIRD's socket under CALICO_RUN_DIR
