@@ -12,6 +12,8 @@ declare -A NEED=(
   [gobgpd]=gobgpd [openssl]=openssl [python3]=python3 [curl]=curl [nsenter]=util-linux
   # Container runtimes the kernel tests run through our CNI plugins, and their image.
   [podman]=podman [runc]=runc [containerd]=containerd [ctr]=containerd [busybox]=busybox-static [dockerd]=docker.io
+  # VMs: QEMU (TCG) for a real guest, dnsmasq for calico-dhcp-agent, cpio for the guest's initramfs.
+  [qemu-system-x86_64]=qemu-system-x86 [dnsmasq]=dnsmasq-base [cpio]=cpio
 )
 missing=()
 for cmd in "${!NEED[@]}"; do
@@ -19,6 +21,8 @@ for cmd in "${!NEED[@]}"; do
 done
 # The reference CNI plugins (portmap, tuning, bandwidth ...) that the CNI tests chain after calico.
 [ -x /usr/lib/cni/portmap ] || missing+=(containernetworking-plugins)
+# A kernel with modules for the VM test's guest (the machine's own kernel may not be in /boot).
+ls /boot/vmlinuz-* >/dev/null 2>&1 || missing+=(linux-image-cloud-amd64)
 if [ "${#missing[@]}" -gt 0 ]; then
   pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
   echo "==> installing Debian packages: $pkgs"
