@@ -20,7 +20,7 @@ export const ENDPOINT_SUPPORT: Record<string, FieldTable> = {
     'spec.ipNetworks': ROUTED,
     'spec.ipNATs[].internalIP': warned('floating IPs (1:1 NAT) are not programmed: the external address does not reach the endpoint'),
     'spec.ipNATs[].externalIP': warned('floating IPs (1:1 NAT) are not programmed: the external address does not reach the endpoint'),
-    'spec.ipv4Gateway': warned('the host always answers as 169.254.1.1 for the workload (proxy ARP)'),
+    'spec.ipv4Gateway': honoured('src/dhcp/dnsmasq-config.test.ts :: dhcp config: spec.ipv4Gateway is the offered gateway and a host address', 'served to VMs by calico-dhcp-agent; CNI workloads always route via 169.254.1.1'),
     'spec.ipv6Gateway': warned("the host always answers as its side's link-local address for the workload"),
     'spec.profiles': honoured('src/calc/graph.test.ts :: profiles: missing ones are not emitted; labelsToApply feed selectors; own labels win'),
     'spec.interfaceName': ROUTED,
