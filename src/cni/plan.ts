@@ -2,7 +2,7 @@
 // identity (orchestrator, WorkloadEndpoint name, labels, profile, ports), the
 // host veth name, the IPAM handle, the container side's addresses and routes,
 // the WorkloadEndpoint and Profile resources, and the CNI result. Pure.
-import { workloadEndpointName } from '../api/index.js';
+import { workloadEndpointName } from '../api/kinds/endpoint.js';
 import { API_VERSION } from '../api/kinds.js';
 import type { Resource } from '../api/resource.js';
 import type { NetConf } from './config.js';

@@ -7,8 +7,15 @@
 // Precedence as calicoctl: a config file, when there is one, is the whole
 // configuration; otherwise the environment. Pure: callers pass the text / env in
 // (open-datastore.ts reads the file).
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { CalicoError } from '../base/errors.js';
+
+/**
+ * The YAML parser, loaded when a config file is read: most callers (the CNI
+ * plugin on every ADD, calico-node) configure from the environment, and
+ * loading the parser costs tens of milliseconds of start-up.
+ */
+const parseYaml = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
 
 export type DatastoreType = 'etcdv3' | 'memory';
 
