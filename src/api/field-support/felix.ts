@@ -24,7 +24,7 @@ const HONOURED: Record<string, FieldSupport> = {
   healthEnabled: honoured('src/node/agent.test.ts :: agent: registers its Node, merges FelixConfiguration, feeds the dataplane, reports health and metrics'),
   healthHost: EFFECTIVE,
   healthPort: EFFECTIVE,
-  interfacePrefix: honoured('src/render/workload-interfaces.test.ts :: interfacePrefix: every configured prefix is dispatched, checked for reverse path and sent to wl-to-host (both backends)'),
+  interfacePrefix: honoured('test/kernel/vm/openstack-vm.test.ts :: OpenStack-model VM: DHCP from calico-dhcp-agent, reachability with a container on another host, policy from the datastore, forged source dropped', 'comma list (e.g. "cali,tap"); every prefix is dispatched, reverse-path checked and sent to wl-to-host (src/render/workload-interfaces.test.ts); routes, proxy ARP, sysctls and static neighbours follow the endpoints\' interfaceName'),
   logSeverityScreen: honoured('src/node/metrics.test.ts :: logs are JSON lines filtered by level'),
   nftablesMode: honoured('test/kernel/node/live-config.test.ts :: nftablesMode Disabled -> iptables under a ping (0 % loss, old table removed)', 'applied live; the other backend\'s objects are removed'),
   prometheusMetricsEnabled: honoured('src/node/agent.test.ts :: agent: registers its Node, merges FelixConfiguration, feeds the dataplane, reports health and metrics'),
