@@ -1,0 +1,48 @@
+// What every benchmark script needs and should do the same way: flags,
+// medians, the machine line, and where its JSON goes (bench/results/<name>.json,
+// which bench/run.ts collects). Benchmarks print numbers; they assert nothing.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { spawnSync } from 'node:child_process';
+
+export const quick = process.argv.includes('--quick');
+
+/** `--name value` from the command line, else `dflt`. */
+export function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? dflt : process.argv[i + 1]!;
+}
+
+export function median(xs: number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+export const machineLine = () => `${cpus().length} x ${cpus()[0]?.model ?? '?'}`;
+
+/** Writes bench/results/<name>.json (relative to the repository, also from dist/). */
+export function writeResult(name: string, data: object): void {
+  const dir = new URL('../../bench/results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(new URL(`${name}.json`, dir), JSON.stringify({ bench: name, date: new Date().toISOString(), quick, machine: machineLine(), ...data }, null, 2) + '\n');
+}
+
+/** A left-aligned table on stdout: first row is the header. */
+export function printTable(title: string, rows: string[][]): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  console.log(`\n${title}`);
+  for (const r of rows) console.log('  ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+}
+
+/** Lines of `nft list ruleset` in a namespace: the size of what a packet may walk. */
+export function nftRulesetLines(ns: string): number {
+  const r = spawnSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'ruleset'], { encoding: 'utf8', maxBuffer: 512 * 2 ** 20 });
+  return r.status === 0 ? r.stdout.split('\n').length : -1;
+}
