@@ -2,7 +2,7 @@
 // medians, the machine line, and where its JSON goes (bench/results/<name>.json,
 // which bench/run.ts collects). Benchmarks print numbers; they assert nothing.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { spawnSync } from 'node:child_process';
 
@@ -45,4 +45,13 @@ export function printTable(title: string, rows: string[][]): void {
 export function nftRulesetLines(ns: string): number {
   const r = spawnSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'ruleset'], { encoding: 'utf8', maxBuffer: 512 * 2 ** 20 });
   return r.status === 0 ? r.stdout.split('\n').length : -1;
+}
+
+/** Resident memory and CPU ticks (user + system) of a process, from /proc. */
+export function procStats(pid: number): { rssMb: number; cpuTicks: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { rssMb: rssKb / 1024, cpuTicks: Number(fields[11]) + Number(fields[12]) };
 }

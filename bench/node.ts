@@ -17,6 +17,7 @@ import { loadDatastoreConfig, openDatastore } from '../src/datastore/open-datast
 import type { Resource } from '../src/api/resource.js';
 import { gnp, np, nsProfile, wep } from '../src/calc/fixtures.test-support.js';
 import { summariseCpuProfile, type CpuProfile } from '../src/perf-report/cpu-profile.js';
+import { procStats } from './harness.js';
 
 const quick = process.argv.includes('--quick');
 const cpuProf = process.argv.includes('--cpu-prof');
@@ -79,13 +80,6 @@ function policy(j: number, extraPort?: number): Resource {
   return j % 2 ? gnp(`g${j}`, spec) : np(`ns${j % NAMESPACES}`, `p${j}`, spec);
 }
 
-function procStats(pid: number): { rssMb: number; cpuTicks: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { rssMb: rssKb / 1024, cpuTicks: Number(fields[11]) + Number(fields[12]) };
-}
 
 /** The node process: `bin/calico-node` execs node, so the spawned pid is the agent's. */
 async function inside(): Promise<void> {

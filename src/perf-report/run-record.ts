@@ -104,15 +104,22 @@ export interface ScaleResult {
     rssMb: number;
     birdPeers: number;
     offeredPerSecond: number;
+    /** Writes etcd acknowledged per second (the writer may fall short of the offered rate). */
+    writePerSecond: number;
+    /** Updates per second the agent's calc graph processed, first write to last one processed. */
     sustainedPerSecond: number;
     lagP50Ms: number;
     lagP99Ms: number;
     writes: number;
     writesAcked: number;
     writeErrors: number;
+    /** Re-lists the agent made during the writes (lag is not measured across one). */
+    resyncs: number;
     memberKilled?: string;
     agentEndpoints: number;
     etcdEndpoints: number;
+    etcdOddSet: number;
+    kernelOddSet: number;
     lost: number;
   }[];
 }
