@@ -19,9 +19,9 @@ import { fileURLToPath } from 'node:url';
 import { CniLab, ETCD, isRoot } from '../test/kernel/cni/cni-lab.js';
 
 const quick = process.argv.includes('--quick');
-const N = Number(process.env.CNI_BENCH_N ?? (quick ? 5 : 20));
-const PARALLEL = Number(process.env.CNI_BENCH_PARALLEL ?? (quick ? 5 : 20));
-const GAPS = Number(process.env.CNI_BENCH_GAPS ?? (quick ? 2 : 10));
+const N = Number(process.env.CNI_BENCH_N ?? (quick ? 3 : 20));
+const PARALLEL = Number(process.env.CNI_BENCH_PARALLEL ?? (quick ? 3 : 20));
+const GAPS = Number(process.env.CNI_BENCH_GAPS ?? (quick ? 1 : 10));
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const round = (x: number): number => Number(x.toFixed(1));
 

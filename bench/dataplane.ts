@@ -19,9 +19,9 @@ import { arg, median, nftRulesetLines, printTable, quick, writeResult } from './
 
 const which = arg('backend', 'both');
 const backends = (which === 'both' ? ['nftables', 'iptables'] : [which]) as ('nftables' | 'iptables')[];
-const WORKLOADS = Number(arg('workloads', quick ? '200' : '1500'));
+const WORKLOADS = Number(arg('workloads', quick ? '100' : '1500'));
 const POINTS = arg('points', '0,100,1000,10000').split(',').map(Number);
-const SECONDS = Number(arg('seconds', quick ? '1' : '3'));
+const SECONDS = Number(arg('seconds', quick ? '0.5' : '3'));
 const ROUNDS = Number(arg('rounds', quick ? '1' : '3'));
 const CONNECTS = Number(arg('connects', quick ? '50' : '500'));
 const ADDS = quick ? 10 : 50;

@@ -43,7 +43,7 @@ const SUITE: BenchSpec[] = [
   { name: 'selector', full: [], quick: ['--endpoints', '10000', '--rounds', '1'], timeoutMin: 10 },
   { name: 'api', full: [], quick: ['--rounds', '1'], timeoutMin: 10 },
   { name: 'datastore', full: [], quick: ['--stored', '500', '--ops', '200', '--samples', '100'], timeoutMin: 20 },
-  { name: 'ipam', full: [], quick: ['--allocs', '20'], timeoutMin: 20 },
+  { name: 'ipam', full: [], quick: ['--allocs', '10'], timeoutMin: 20 },
   { name: 'cli', full: [], quick: ['--count', '100', '--etcd-count', '10'], timeoutMin: 20 },
   { name: 'bgp-routes', full: [], quick: ['--sizes', '1000'], timeoutMin: 30 },
   { name: 'bgp-propagation', full: [], quick: ['--rounds', '2', '--hosts', '3'], timeoutMin: 20 },

@@ -50,8 +50,8 @@ function routedOverOverlay(run: RunRecord): GoalResult {
     cpuBound
       ? `Both senders run at >= ${CPU_BOUND_PCT} % of a CPU: each path is bound by per-packet CPU work on this machine, so the ratio is the ratio of CPU cost per byte (the overlay adds encapsulation, a bridge and a smaller MTU; routing adds the ruleset walk and conntrack).`
       : 'The senders are not CPU-bound: the difference comes from the path itself (hops, MTU, offloads) or from other load on the machine (see the load averages and the sample spread).',
-    withinNoise(r.samples.routed.tcp1Gbps, r.samples.overlay.tcp1Gbps) ? 'The routed and overlay samples overlap: the gap is inside this run\'s noise; more rounds or a quieter machine would tell them apart.' : '',
-  ].filter(Boolean);
+    ...(withinNoise(r.samples.routed.tcp1Gbps, r.samples.overlay.tcp1Gbps) ? ['', 'The routed and overlay samples overlap: the gap is inside this run\'s noise; more rounds or a quieter machine would tell them apart.'] : []),
+  ];
   return { ...g, measured: v.toFixed(2), status: 'missed', profile };
 }
 
@@ -66,9 +66,9 @@ function policyCost(run: RunRecord): GoalResult {
   const profile = [
     ...compareProfile(r, 'tcp1Gbps'),
     '',
-    a && b ? `The policy adds ${a.h2 - b.h2} lines to the server host's ruleset (${b.h2} -> ${a.h2}); established packets are accepted by conntrack before any policy rule, so only a flow's first packets walk them.` : '',
-    withinNoise(r.samples.routed.tcp1Gbps, r.samples.routedPolicy.tcp1Gbps) ? 'The samples with and without policy overlap: the cost measured is inside this run\'s noise.' : '',
-  ].filter(Boolean);
+    ...(a && b ? [`The policy adds ${a.h2 - b.h2} lines to the server host's ruleset (${b.h2} -> ${a.h2}); established packets are accepted by conntrack before any policy rule, so only a flow's first packets walk them.`] : []),
+    ...(withinNoise(r.samples.routed.tcp1Gbps, r.samples.routedPolicy.tcp1Gbps) ? ['', 'The samples with and without policy overlap: the cost measured is inside this run\'s noise.'] : []),
+  ];
   return { ...g, measured: pct(v), status: 'missed', profile };
 }
 
