@@ -224,9 +224,9 @@ async function oneRun(etcdSize: number, runDir: string): Promise<ScaleResult['ru
     }
     while (inFlight > 0) await sleep(5);
     const writeSeconds = (performance.now() - w0) / 1000;
-    // Wait for the agent to process every acknowledged write (or 60 s).
+    // Wait for the agent to process every acknowledged write (or 120 s: then "sustained" is a lower bound).
     const target = c0 + acks.length;
-    const deadline = performance.now() + 60_000;
+    const deadline = performance.now() + 120_000;
     while ((samples.at(-1)?.[1] ?? 0) < target && performance.now() < deadline) await sleep(25);
     sampling = false;
     await sampler;
