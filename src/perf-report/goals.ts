@@ -30,6 +30,8 @@ function compareProfile(r: DataplaneCompareResult, metric: 'tcp1Gbps'): string[]
   return lines;
 }
 
+const ONE_SAMPLE = 'One sample per path (a quick run): there is no spread to tell a real gap from noise; the full run takes five.';
+
 /** Whether the gap between two paths' medians is inside the run-to-run spread of either. */
 function withinNoise(a: number[], b: number[]): boolean {
   if (a.length < 2 || b.length < 2) return false;
@@ -51,6 +53,7 @@ function routedOverOverlay(run: RunRecord): GoalResult {
       ? `Both senders run at >= ${CPU_BOUND_PCT} % of a CPU: each path is bound by per-packet CPU work on this machine, so the ratio is the ratio of CPU cost per byte (the overlay adds encapsulation, a bridge and a smaller MTU; routing adds the ruleset walk and conntrack).`
       : 'The senders are not CPU-bound: the difference comes from the path itself (hops, MTU, offloads) or from other load on the machine (see the load averages and the sample spread).',
     ...(withinNoise(r.samples.routed.tcp1Gbps, r.samples.overlay.tcp1Gbps) ? ['', 'The routed and overlay samples overlap: the gap is inside this run\'s noise; more rounds or a quieter machine would tell them apart.'] : []),
+    ...(r.samples.routed.tcp1Gbps.length < 2 ? ['', ONE_SAMPLE] : []),
   ];
   return { ...g, measured: v.toFixed(2), status: 'missed', profile };
 }
@@ -68,6 +71,7 @@ function policyCost(run: RunRecord): GoalResult {
     '',
     ...(a && b ? [`The policy adds ${a.h2 - b.h2} lines to the server host's ruleset (${b.h2} -> ${a.h2}); established packets are accepted by conntrack before any policy rule, so only a flow's first packets walk them.`] : []),
     ...(withinNoise(r.samples.routed.tcp1Gbps, r.samples.routedPolicy.tcp1Gbps) ? ['', 'The samples with and without policy overlap: the cost measured is inside this run\'s noise.'] : []),
+    ...(r.samples.routed.tcp1Gbps.length < 2 ? ['', ONE_SAMPLE] : []),
   ];
   return { ...g, measured: pct(v), status: 'missed', profile };
 }

@@ -66,6 +66,10 @@ test('a missed goal carries the profile that shows why: per-path CPU, MTU, rules
   assert.match(policy!.profile.join('\n'), /The policy adds 30 lines to the server host's ruleset \(120 -> 150\)/);
   const notBound = evaluateGoals(run([bench('dataplane-compare', compare({ routedPolicy: 16, routed: 18, overlay: 16, bare: 25 }, 40))]))[0]!;
   assert.match(notBound.profile.join('\n'), /not CPU-bound/);
+  assert.doesNotMatch(text, /One sample per path/);
+  const single = compare({ routedPolicy: 16, routed: 18, overlay: 16, bare: 25 });
+  for (const p of PATHS) single.samples[p].tcp1Gbps = [single.medians[p].tcp1Gbps];
+  assert.match(evaluateGoals(run([bench('dataplane-compare', single)]))[0]!.profile.join('\n'), /One sample per path \(a quick run\)/);
 });
 
 test('the report states machine and conditions, links a missed goal to its profile, and draws the charts', () => {

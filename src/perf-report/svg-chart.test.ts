@@ -69,3 +69,14 @@ test('malformed specs are refused with the chart, series and fix named', () => {
     assert.throws(() => renderChart({ ...bars, ...patch }), (e: unknown) => e instanceof CalicoError && e.kind === 'invalid-argument' && message.test(e.message) && e.message.includes('chart "TCP throughput"'));
   }
 });
+
+test('a legend too wide for one row wraps instead of running off the chart', () => {
+  const names = ['routed + policy', 'routed, no policy', 'VXLAN overlay (bridge)', 'host to host (bare)'];
+  const svg = renderChart({ kind: 'bar', title: 't', yLabel: 'y', categories: ['a'], series: names.map((name) => ({ name, values: [1] })) });
+  const boxes = [...svg.matchAll(/<rect class="legend" x="([\d.]+)" y="([\d.]+)"/g)].map((m) => ({ x: Number(m[1]), y: Number(m[2]) }));
+  assert.equal(boxes.length, 4);
+  const rightmost = Math.max(...boxes.map((b, i) => b.x + 16 + names[i]!.length * 7));
+  assert.ok(rightmost <= 640, `legend ends at ${rightmost}`);
+  assert.equal(new Set(boxes.map((b) => b.y)).size, 2, 'two rows');
+  assert.ok(Math.max(...boxes.map((b) => b.y)) + 12 <= 360, 'inside the chart');
+});

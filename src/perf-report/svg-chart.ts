@@ -52,6 +52,8 @@ export function formatTick(v: number): string {
 }
 
 const f = (n: number) => (Math.round(n * 10) / 10).toFixed(1);
+/** Width of legend text at 12 px sans-serif, generously estimated (no font metrics here). */
+const legendTextWidth = (text: string) => Math.max(40, Math.ceil(text.length * 7));
 
 function check(spec: ChartSpec): void {
   const where = `chart "${spec.title}"`;
@@ -118,13 +120,18 @@ export function renderChart(spec: ChartSpec): string {
       flush();
     });
   }
-  // Legend under the axis, one entry per series.
+  // Legend under the axis, one entry per series; wraps to a second row rather than run off the edge.
   let lx = MARGIN.left;
-  const ly = HEIGHT - 18;
+  let ly = MARGIN.top + plotH + 52;
   spec.series.forEach((s, k) => {
-    out.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${PALETTE[k % PALETTE.length]}"/>`);
+    const w = 16 + legendTextWidth(s.name) + 14;
+    if (lx > MARGIN.left && lx + w > WIDTH - MARGIN.right) {
+      lx = MARGIN.left;
+      ly += 16;
+    }
+    out.push(`<rect class="legend" x="${lx}" y="${ly - 10}" width="12" height="12" fill="${PALETTE[k % PALETTE.length]}"/>`);
     out.push(`<text x="${lx + 16}" y="${ly}">${escapeXml(s.name)}</text>`);
-    lx += 16 + Math.max(40, s.name.length * 7) + 14;
+    lx += w;
   });
   out.push('</svg>');
   return out.join('\n') + '\n';
