@@ -25,7 +25,7 @@ import { allowAll, policy, rule, side, workload } from '../src/dataplane/testing
 import { PATHS, PATH_LABELS, dataplaneRatios, type PathMedians, type PathName } from '../src/perf-report/ratios.js';
 import { TestAgent } from '../test/kernel/dataplane/agent.js';
 import { PROBE, Topology, sh, type Workload } from '../test/kernel/dataplane/topology.js';
-import { arg, machineLine, median, nftRulesetLines, printTable, quick, writeResult } from './harness.js';
+import { arg, cpuShare, cpuTimes, machineLine, median, nftRulesetLines, printTable, quick, writeResult } from './harness.js';
 
 const ROUNDS = Number(arg('rounds', quick ? '1' : '5'));
 const SECONDS = Number(arg('seconds', quick ? '1' : '5'));
@@ -43,6 +43,9 @@ interface Samples {
   /** iperf3's own CPU accounting (percent of one CPU, sender and receiver), single stream. */
   senderCpuPct: number[];
   receiverCpuPct: number[];
+  /** The whole machine during the single-stream sample (all CPUs, softirq included): iperf3 sees only its own process. */
+  machineBusyPct: number[];
+  softirqPct: number[];
   retransmits: number[];
   connectErrors: number;
 }
@@ -143,7 +146,7 @@ async function main(): Promise<void> {
     await agents.h1.apply([...base, { type: 'workloadEndpointUpserted', endpoint: ep(wa, {}) }, { type: 'inSync' }]);
     await agents.h2.apply([...base, { type: 'workloadEndpointUpserted', endpoint: ep(wb, {}) }, { type: 'inSync' }]);
 
-    const samples = Object.fromEntries(PATHS.map((p) => [p, { tcp1Gbps: [], tcp4Gbps: [], connPerSecond: [], connectP50Us: [], senderCpuPct: [], receiverCpuPct: [], retransmits: [], connectErrors: 0 } satisfies Samples])) as unknown as Record<PathName, Samples>;
+    const samples = Object.fromEntries(PATHS.map((p) => [p, { tcp1Gbps: [], tcp4Gbps: [], connPerSecond: [], connectP50Us: [], senderCpuPct: [], receiverCpuPct: [], machineBusyPct: [], softirqPct: [], retransmits: [], connectErrors: 0 } satisfies Samples])) as unknown as Record<PathName, Samples>;
     const rulesetLines: Partial<Record<PathName, { h1: number; h2: number }>> = {};
     for (let round = 0; round < ROUNDS; round++) {
       const order = PATHS.map((_, i) => PATHS[(i + round) % PATHS.length]!);
@@ -152,7 +155,11 @@ async function main(): Promise<void> {
         const s = samples[name];
         await setPolicy(name === 'routedPolicy');
         if (round === 0) rulesetLines[name] = { h1: nftRulesetLines(h1), h2: nftRulesetLines(h2) };
+        const c0 = cpuTimes();
         const one = iperf(p, 1);
+        const share = cpuShare(c0, cpuTimes());
+        s.machineBusyPct.push(share.busyPct);
+        s.softirqPct.push(share.softirqPct);
         s.tcp1Gbps.push(one.gbps);
         s.senderCpuPct.push(one.senderCpu);
         s.receiverCpuPct.push(one.receiverCpu);
@@ -173,11 +180,11 @@ async function main(): Promise<void> {
     ) as Record<PathName, PathMedians>;
     const ratios = dataplaneRatios(medians);
     const profile = Object.fromEntries(
-      PATHS.map((p) => [p, { mtu: paths[p].mtu, senderCpuPct: median(samples[p].senderCpuPct), receiverCpuPct: median(samples[p].receiverCpuPct), retransmits: median(samples[p].retransmits), connectErrors: samples[p].connectErrors, nftRulesetLines: rulesetLines[p] }]),
+      PATHS.map((p) => [p, { mtu: paths[p].mtu, senderCpuPct: median(samples[p].senderCpuPct), receiverCpuPct: median(samples[p].receiverCpuPct), machineBusyPct: median(samples[p].machineBusyPct), softirqPct: median(samples[p].softirqPct), retransmits: median(samples[p].retransmits), connectErrors: samples[p].connectErrors, nftRulesetLines: rulesetLines[p] }]),
     );
     printTable(`dataplane comparison, ${backend}, ${ROUNDS} rounds x ${SECONDS} s, medians (${machineLine()})${quick ? ' [--quick: numbers are indicative only]' : ''}`, [
-      ['path', 'TCP 1 stream Gbit/s', 'TCP 4 streams Gbit/s', 'new conn/s', 'connect p50 us', 'sender CPU %', 'MTU'],
-      ...PATHS.map((p) => [PATH_LABELS[p], medians[p].tcp1Gbps.toFixed(2), medians[p].tcp4Gbps.toFixed(2), String(Math.round(medians[p].connPerSecond)), String(Math.round(medians[p].connectP50Us)), profile[p]!.senderCpuPct.toFixed(0), String(paths[p].mtu)]),
+      ['path', 'TCP 1 stream Gbit/s', 'TCP 4 streams Gbit/s', 'new conn/s', 'connect p50 us', 'machine busy %', 'softirq %', 'MTU'],
+      ...PATHS.map((p) => [PATH_LABELS[p], medians[p].tcp1Gbps.toFixed(2), medians[p].tcp4Gbps.toFixed(2), String(Math.round(medians[p].connPerSecond)), String(Math.round(medians[p].connectP50Us)), profile[p]!.machineBusyPct.toFixed(0), profile[p]!.softirqPct.toFixed(0), String(paths[p].mtu)]),
     ]);
     printTable('ratios', [
       ['', '1 stream', '4 streams', 'conn/s', 'connect time'],

@@ -55,3 +55,18 @@ export function procStats(pid: number): { rssMb: number; cpuTicks: number } {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return { rssMb: rssKb / 1024, cpuTicks: Number(fields[11]) + Number(fields[12]) };
 }
+
+/** Machine-wide CPU time counters (all CPUs, in ticks) from /proc/stat. */
+export function cpuTimes(): { busy: number; softirq: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already inside user)
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = f as [number, number, number, number, number, number, number, number];
+  const total = user + nice + system + idle + iowait + irq + softirq + steal;
+  return { busy: total - idle - iowait, softirq, total };
+}
+
+/** Share of all CPUs busy (and in softirq) between two cpuTimes() readings, in percent. */
+export function cpuShare(a: ReturnType<typeof cpuTimes>, b: ReturnType<typeof cpuTimes>): { busyPct: number; softirqPct: number } {
+  const total = b.total - a.total || 1;
+  return { busyPct: ((b.busy - a.busy) / total) * 100, softirqPct: ((b.softirq - a.softirq) / total) * 100 };
+}

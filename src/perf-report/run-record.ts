@@ -48,7 +48,7 @@ export interface DataplaneCompareResult {
   samples: Record<PathName, { tcp1Gbps: number[]; tcp4Gbps: number[]; connPerSecond: number[]; connectP50Us: number[] }>;
   medians: Record<PathName, PathMedians>;
   ratios: DataplaneRatios;
-  profile: Record<PathName, { mtu: number; senderCpuPct: number; receiverCpuPct: number; retransmits: number; connectErrors: number; nftRulesetLines?: { h1: number; h2: number } }>;
+  profile: Record<PathName, { mtu: number; senderCpuPct: number; receiverCpuPct: number; machineBusyPct?: number; softirqPct?: number; retransmits: number; connectErrors: number; nftRulesetLines?: { h1: number; h2: number } }>;
 }
 
 export interface PolicyScalingResult {
