@@ -1,26 +1,30 @@
-// Dataplane benchmarks (not tests), in throwaway network namespaces:
-//  (b) time to program 1,500 local workloads, and p50/p99 of adding one more;
-//  (c) new TCP connections/s between two workloads with 10k policy rules
-//      applying, as a ratio to no policy (target >= 0.85).
-// Usage: node dist/bench/dataplane.js [--backend nftables|iptables] [--workloads 1500] [--rules 10000]
-// Prints a table and writes bench/results/dataplane-<backend>.json.
+// Dataplane benchmarks (not tests), in throwaway network namespaces, for each backend:
+//  (b) time to program N local workloads (density, default 1,500), and p50/p99 of adding one more;
+//  (c) policy scaling: new TCP connections/s and connect time (the first packet of a new flow
+//      through the ruleset and back) between two workloads with 0, 100, 1k, 10k rules in front
+//      of the one that allows the flow (the agent's own compile: mergeable rules become set
+//      lookups), and, at the largest point, the same rules made unmergeable (alternating
+//      actions: what per-rule matching costs). Points alternate within a round to cancel drift.
+// Usage: node dist/bench/dataplane.js [--backend nftables|iptables|both] [--workloads 1500]
+//        [--points 0,100,1000,10000] [--seconds 3] [--rounds 3] [--quick]
+// Prints a table and writes bench/results/dataplane.json.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import type { CalcUpdate } from '../src/calc/output.js';
 import { allowAll, policy, rule, side, workload } from '../src/dataplane/testing-fixtures.js';
 import { TestAgent } from '../test/kernel/dataplane/agent.js';
 import { PROBE, Topology, sh } from '../test/kernel/dataplane/topology.js';
 import { spawnSync } from 'node:child_process';
+import { arg, median, nftRulesetLines, printTable, quick, writeResult } from './harness.js';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : process.argv[i + 1]!;
-};
-const backend = arg('backend', 'nftables') as 'nftables' | 'iptables';
-const WORKLOADS = Number(arg('workloads', '1500'));
-const RULES = Number(arg('rules', '10000'));
-const ADDS = 50;
+const which = arg('backend', 'both');
+const backends = (which === 'both' ? ['nftables', 'iptables'] : [which]) as ('nftables' | 'iptables')[];
+const WORKLOADS = Number(arg('workloads', quick ? '100' : '1500'));
+const POINTS = arg('points', '0,100,1000,10000').split(',').map(Number);
+const SECONDS = Number(arg('seconds', quick ? '0.5' : '3'));
+const ROUNDS = Number(arg('rounds', quick ? '1' : '3'));
+const CONNECTS = Number(arg('connects', quick ? '50' : '500'));
+const ADDS = quick ? 10 : 50;
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -30,7 +34,7 @@ const ms = (n: number) => Math.round(n * 10) / 10;
 const ifaceOf = (i: number) => `calib${String(i).padStart(10, '0')}`;
 const ipOf = (i: number) => `198.18.${(i >> 8) & 255}.${i & 255}`;
 
-async function programWorkloads(topo: Topology) {
+async function programWorkloads(topo: Topology, backend: 'nftables' | 'iptables') {
   const h = topo.ns('bench-h');
   // Veth pairs whose peers stay in the host namespace: the agent only needs the cali side to exist.
   const total = WORKLOADS + ADDS;
@@ -62,82 +66,107 @@ async function programWorkloads(topo: Topology) {
   return { programMs, addP50: pct(adds, 50), addP99: pct(adds, 99), rounds: agent.loop.metrics.rounds };
 }
 
-/** Same two workloads, policy switched between "none" and RULES rules; runs alternate to cancel drift. */
-async function connectionRates(topo: Topology) {
+/** N distinct "allow tcp from <addr> to port <p>" rules, then the one the client needs. */
+function rulesInFront(n: number, client: string) {
+  const inbound = Array.from({ length: n }, (_, i) =>
+    rule({ action: 'Allow', protocol: 6, source: side({ nets: [`198.19.${(i >> 8) & 255}.${i & 255}/32`] }), destination: side({ ports: [{ first: 10000 + (i % 5000), last: 10000 + (i % 5000) }] }) }),
+  );
+  inbound.push(rule({ action: 'Allow', protocol: 6, source: side({ nets: [`${client}/32`] }), destination: side({ ports: [{ first: 8080, last: 8080 }] }) }));
+  return inbound;
+}
+
+interface PointResult {
+  rules: number;
+  connPerSecond: number[];
+  connectP50Us: number[];
+}
+
+/** Same two workloads; the server's ingress policy switched between the points (and the unmergeable variant). */
+async function policyScaling(topo: Topology, backend: 'nftables' | 'iptables') {
   const { h1 } = topo.hosts();
   const w1 = topo.workload(h1, { name: 'ca', iface: 'calibencha0001', ip: '198.18.1.1', ip6: '2001:db8:1::1', mac: '02:00:00:00:01:01' });
   const w2 = topo.workload(h1, { name: 'cb', iface: 'calibenchb0002', ip: '198.18.1.2', ip6: '2001:db8:1::2', mac: '02:00:00:00:01:02' });
   sh(['ip', '-n', h1, 'route', 'add', 'default', 'via', '192.0.2.2']);
   await topo.background(w1.ns, ['serve', '8080', '']);
-  // RULES distinct "allow tcp from <addr> to port <p>" rules; the one w2 needs is LAST.
-  const inbound = Array.from({ length: RULES }, (_, i) =>
-    rule({ action: 'Allow', protocol: 6, source: side({ nets: [`198.19.${(i >> 8) & 255}.${i & 255}/32`] }), destination: side({ ports: [{ first: 10000 + (i % 5000), last: 10000 + (i % 5000) }] }) }),
-  );
-  inbound.push(rule({ action: 'Allow', protocol: 6, source: side({ nets: [`${w2.ip}/32`] }), destination: side({ ports: [{ first: 8080, last: 8080 }] }) }));
+  const top = Math.max(...POINTS);
   // The same rules with alternating actions cannot be merged: what per-rule matching costs.
-  const linear = inbound.map((r, i) => (i % 2 === 1 && i < inbound.length - 1 ? { ...r, action: 'Deny' as const } : r));
+  const linear = rulesInFront(top, w2.ip).map((r, i, all) => (i % 2 === 1 && i < all.length - 1 ? { ...r, action: 'Deny' as const } : r));
   const agent = new TestAgent(h1, backend);
   const wl = (w: typeof w1, ingress: string[]) => workload({ name: w.ns, iface: w.iface, ipv4: [`${w.ip}/32`], mac: w.mac, ingress, profiles: ['kns.default'] });
   await agent.apply([
     { type: 'profileUpserted', profile: allowAll('kns.default') },
-    { type: 'policyUpserted', policy: policy('np/default/many', { inbound }) },
+    ...POINTS.map((n): CalcUpdate => ({ type: 'policyUpserted', policy: policy(`np/default/rules-${n}`, { inbound: rulesInFront(n, w2.ip) }) })),
     { type: 'policyUpserted', policy: policy('np/default/linear', { inbound: linear }) },
     { type: 'workloadEndpointUpserted', endpoint: wl(w2, []) },
     { type: 'inSync' },
   ]);
-  const measure = () => {
-    const seconds = 3;
-    const r = spawnSync('ip', ['netns', 'exec', w2.ns, process.execPath, PROBE, 'connrate', w1.ip, '8080', String(seconds), '8'], { encoding: 'utf8' });
+  const connrate = () => {
+    const r = spawnSync('ip', ['netns', 'exec', w2.ns, process.execPath, PROBE, 'connrate', w1.ip, '8080', String(SECONDS), '8'], { encoding: 'utf8' });
     const [done, errors] = r.stdout.trim().split(' ').map(Number) as [number, number];
-    return { perSecond: done / seconds, errors };
+    return { perSecond: done / SECONDS, errors };
   };
-  const none: number[] = [];
-  const many: number[] = [];
+  const connlat = () => {
+    const r = spawnSync('ip', ['netns', 'exec', w2.ns, process.execPath, PROBE, 'connlat', w1.ip, '8080', String(CONNECTS)], { encoding: 'utf8' });
+    const [p50, , errors] = r.stdout.trim().split(' ').map(Number) as [number, number, number];
+    return { p50, errors };
+  };
+  const points: PointResult[] = POINTS.map((rules) => ({ rules, connPerSecond: [], connectP50Us: [] }));
   const lin: number[] = [];
+  const rulesetLines: Record<string, number> = {};
   let errors = 0;
-  for (let round = 0; round < 3; round++) {
-    for (const [ids, into] of [[[], none], [['np/default/many'], many], [['np/default/linear'], lin]] as const) {
-      await agent.apply([{ type: 'workloadEndpointUpserted', endpoint: wl(w1, [...ids]) }]);
-      const r = measure();
-      into.push(r.perSecond);
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = [...points.keys(), -1].map((_, i, all) => all[(i + round) % all.length]!);
+    for (const k of order) {
+      const id = k === -1 ? 'np/default/linear' : `np/default/rules-${POINTS[k]}`;
+      await agent.apply([{ type: 'workloadEndpointUpserted', endpoint: wl(w1, [id]) }]);
+      if (round === 0 && backend === 'nftables') rulesetLines[id] = nftRulesetLines(h1);
+      const r = connrate();
       errors += r.errors;
+      if (k === -1) {
+        lin.push(r.perSecond);
+        continue;
+      }
+      points[k]!.connPerSecond.push(r.perSecond);
+      const l = connlat();
+      errors += l.errors;
+      points[k]!.connectP50Us.push(l.p50);
     }
   }
   await agent.loop.stop();
-  return { none: pct(none, 50), many: pct(many, 50), linear: pct(lin, 50), samples: { none, many, linear: lin }, errors };
+  return { points, linear: { rules: top, connPerSecond: lin }, errors, rulesetLines };
 }
 
-const results: Record<string, unknown> = { backend, machine: { cpus: cpus().length, model: cpus()[0]?.model }, workloads: WORKLOADS, rules: RULES };
-const topo = new Topology();
-try {
-  const prog = await programWorkloads(topo);
-  results.program = prog;
-  topo.teardown();
-  const topoC = new Topology();
-  let rates: Awaited<ReturnType<typeof connectionRates>>;
+async function measureBackend(backend: 'nftables' | 'iptables') {
+  const topo = new Topology();
+  let prog: Awaited<ReturnType<typeof programWorkloads>>;
   try {
-    rates = await connectionRates(topoC);
+    prog = await programWorkloads(topo, backend);
+  } finally {
+    topo.teardown();
+  }
+  const topoC = new Topology();
+  try {
+    return { backend, program: prog, scaling: await policyScaling(topoC, backend) };
   } finally {
     topoC.teardown();
   }
-  const none = { perSecond: rates.none };
-  const many = { perSecond: rates.many };
-  results.connections = { ...rates, ratio: many.perSecond / none.perSecond };
-  const rows: [string, string][] = [
-    [`program ${WORKLOADS} workloads (${backend})`, `${ms(prog.programMs)} ms`],
-    ['add one more workload p50', `${ms(prog.addP50)} ms`],
-    ['add one more workload p99', `${ms(prog.addP99)} ms`],
-    ['new TCP conn/s, no policy (median of 3)', `${Math.round(none.perSecond)}`],
-    [`new TCP conn/s, ${RULES} rules (median of 3)`, `${Math.round(many.perSecond)}`],
-    ['ratio (target >= 0.85)', (many.perSecond / none.perSecond).toFixed(2)],
-    [`new TCP conn/s, ${RULES} unmergeable rules (linear)`, `${Math.round(rates.linear)}`],
-    ['linear ratio (for comparison)', (rates.linear / none.perSecond).toFixed(2)],
-  ];
-  const w = Math.max(...rows.map((r) => r[0].length));
-  console.log(`\ndataplane benchmark (${cpus().length} CPUs, ${cpus()[0]?.model ?? '?'})`);
-  for (const [k, v] of rows) console.log(`  ${k.padEnd(w)}  ${v}`);
-  mkdirSync(new URL('../../bench/results/', import.meta.url), { recursive: true });
-  writeFileSync(new URL(`../../bench/results/dataplane-${backend}.json`, import.meta.url), JSON.stringify(results, null, 2) + '\n');
-} finally {
-  topo.teardown();
 }
+
+const results: Awaited<ReturnType<typeof measureBackend>>[] = [];
+for (const b of backends) results.push(await measureBackend(b));
+const col = (f: (r: (typeof results)[number]) => string) => results.map(f);
+const base = (r: (typeof results)[number]) => median(r.scaling.points[0]!.connPerSecond);
+printTable(`dataplane: ${WORKLOADS} workloads; policy scaling ${SECONDS} s x ${ROUNDS} rounds, medians (${cpus().length} CPUs, ${cpus()[0]?.model ?? '?'})${quick ? ' [--quick: indicative only]' : ''}`, [
+  ['', ...col((r) => r.backend)],
+  [`program ${WORKLOADS} workloads (ms)`, ...col((r) => String(ms(r.program.programMs)))],
+  ['add one more workload p50 (ms)', ...col((r) => String(ms(r.program.addP50)))],
+  ['add one more workload p99 (ms)', ...col((r) => String(ms(r.program.addP99)))],
+  ...POINTS.flatMap((n, k) => [
+    [`new TCP conn/s, ${n} rules in front`, ...col((r) => String(Math.round(median(r.scaling.points[k]!.connPerSecond))))],
+    [`connect p50 (us), ${n} rules in front`, ...col((r) => String(Math.round(median(r.scaling.points[k]!.connectP50Us))))],
+  ]),
+  [`ratio ${Math.max(...POINTS)} rules / ${POINTS[0]} (target >= 0.85)`, ...col((r) => (median(r.scaling.points.at(-1)!.connPerSecond) / base(r)).toFixed(2))],
+  [`new TCP conn/s, ${Math.max(...POINTS)} unmergeable rules`, ...col((r) => String(Math.round(median(r.scaling.linear.connPerSecond))))],
+  ['connect errors', ...col((r) => String(r.scaling.errors))],
+]);
+writeResult('dataplane', { workloads: WORKLOADS, points: POINTS, seconds: SECONDS, rounds: ROUNDS, connects: CONNECTS, results });

@@ -1,25 +1,33 @@
 // calico-node as a whole, in a throw-away network namespace (etcd, the agent and
 // the workloads' host-side veths all inside it): with 10k endpoints and 1k
 // policies in etcd, (1) time from start to ready, (2) policy change -> enforced
-// in nftables latency p50/p99, (3) resident memory and idle CPU of the agent.
+// in nftables latency p50/p99, (3) resident memory and idle CPU of the agent,
+// (4) full resync: a restart with the dataplane already programmed, to ready;
+// with --cpu-prof, one more restart under `node --cpu-prof`, summarised into
+// the functions that used the most CPU (the profile the report shows).
 // Needs root. Prints a table and writes bench/results/node.json.
-//   node dist/bench/node.js        (re-runs itself inside the namespace)
+//   node dist/bench/node.js [--quick] [--cpu-prof]   (re-runs itself inside the namespace)
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadDatastoreConfig, openDatastore } from '../src/datastore/open-datastore.js';
 import type { Resource } from '../src/api/resource.js';
 import { gnp, np, nsProfile, wep } from '../src/calc/fixtures.test-support.js';
+import { summariseCpuProfile, type CpuProfile } from '../src/perf-report/cpu-profile.js';
+import { procStats } from './harness.js';
 
-const ENDPOINTS = Number(process.env.NODE_BENCH_ENDPOINTS ?? 10_000);
-const POLICIES = Number(process.env.NODE_BENCH_POLICIES ?? 1_000);
+const quick = process.argv.includes('--quick');
+const cpuProf = process.argv.includes('--cpu-prof');
+const ENDPOINTS = Number(process.env.NODE_BENCH_ENDPOINTS ?? (quick ? 1_000 : 10_000));
+const POLICIES = Number(process.env.NODE_BENCH_POLICIES ?? (quick ? 100 : 1_000));
 const LOCAL = 20;
 const NAMESPACES = 50;
 const APPS = 200;
-const CHANGES = 30;
+const CHANGES = quick ? 10 : 30;
+const IDLE_SECONDS = quick ? 2 : 10;
 const ROOT = new URL('../../', import.meta.url).pathname;
 const NETNS = `ctsb-node-${process.pid}`;
 
@@ -37,7 +45,7 @@ if (!process.argv.includes('--inside')) {
   }
   sh(['ip', 'netns', 'add', NETNS]);
   try {
-    const r = spawnSync('ip', ['netns', 'exec', NETNS, process.execPath, new URL(import.meta.url).pathname, '--inside'], { stdio: 'inherit' });
+    const r = spawnSync('ip', ['netns', 'exec', NETNS, process.execPath, new URL(import.meta.url).pathname, '--inside', ...process.argv.slice(2)], { stdio: 'inherit' });
     process.exitCode = r.status ?? 1;
   } finally {
     for (const pid of sh(['ip', 'netns', 'pids', NETNS]).out.split('\n').filter(Boolean)) sh(['kill', '-9', pid]);
@@ -72,13 +80,6 @@ function policy(j: number, extraPort?: number): Resource {
   return j % 2 ? gnp(`g${j}`, spec) : np(`ns${j % NAMESPACES}`, `p${j}`, spec);
 }
 
-function procStats(pid: number): { rssMb: number; cpuTicks: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { rssMb: rssKb / 1024, cpuTicks: Number(fields[11]) + Number(fields[12]) };
-}
 
 /** The node process: `bin/calico-node` execs node, so the spawned pid is the agent's. */
 async function inside(): Promise<void> {
@@ -110,19 +111,30 @@ async function inside(): Promise<void> {
     for (let j = 0; j < POLICIES; j++) all.push(policy(j));
     for (let k = 0; k < all.length; k += 200) await Promise.all(all.slice(k, k + 200).map((r) => ds.create(r)));
 
-    const t0 = performance.now();
-    const node = spawn(join(ROOT, 'bin/calico-node'), [], {
-      env: { ...process.env, ...env, NODENAME: 'bench-host', IP: '192.0.2.10/24', NO_DEFAULT_POOLS: 'true', CALICO_NETWORKING_BACKEND: 'none', CALICO_RUN_DIR: runDir, FELIX_HEALTHENABLED: 'true', FELIX_HEALTHHOST: '127.0.0.1', FELIX_HEALTHPORT: '29098', FELIX_PROMETHEUSMETRICSENABLED: 'true', FELIX_PROMETHEUSMETRICSHOST: '127.0.0.1', FELIX_PROMETHEUSMETRICSPORT: '29097', FELIX_LOGSEVERITYSCREEN: 'Warning' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    procs.push(node);
-    for (;;) {
-      const ok = await fetch('http://127.0.0.1:29098/readiness').then((r) => r.ok, () => false);
-      if (ok) break;
-      if (node.exitCode !== null) throw new Error(`calico-node exited ${node.exitCode}`);
-      await sleep(50);
-    }
-    const readyMs = performance.now() - t0;
+    const nodeEnv = { ...process.env, ...env, NODENAME: 'bench-host', IP: '192.0.2.10/24', NO_DEFAULT_POOLS: 'true', CALICO_NETWORKING_BACKEND: 'none', CALICO_RUN_DIR: runDir, FELIX_HEALTHENABLED: 'true', FELIX_HEALTHHOST: '127.0.0.1', FELIX_HEALTHPORT: '29098', FELIX_PROMETHEUSMETRICSENABLED: 'true', FELIX_PROMETHEUSMETRICSHOST: '127.0.0.1', FELIX_PROMETHEUSMETRICSPORT: '29097', FELIX_LOGSEVERITYSCREEN: 'Warning' };
+    /** Starts calico-node and resolves once /readiness answers, with the time that took. */
+    const startNode = async (nodeFlags?: string[]) => {
+      const t0 = performance.now();
+      // bin/calico-node execs node on dist/src/node/main.js; node flags (--cpu-prof is not allowed in NODE_OPTIONS) need that done here.
+      const [cmd, argv] = nodeFlags ? [process.execPath, [...nodeFlags, '--enable-source-maps', join(ROOT, 'dist/src/node/main.js')]] : [join(ROOT, 'bin/calico-node'), []];
+      const child = spawn(cmd, argv, { env: nodeEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+      procs.push(child);
+      for (;;) {
+        const ok = await fetch('http://127.0.0.1:29098/readiness').then((r) => r.ok, () => false);
+        if (ok) break;
+        if (child.exitCode !== null) throw new Error(`calico-node exited ${child.exitCode}`);
+        await sleep(50);
+      }
+      return { child, ms: performance.now() - t0 };
+    };
+    const stopNode = async (child: ChildProcess) => {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    };
+    const first = await startNode();
+    const node = first.child;
+    const readyMs = first.ms;
 
     // Policy change -> enforced: add a port to a policy active on a local endpoint (w0..w19 carry app0..app19).
     // `nft monitor` reports each committed rule as it lands, so detection does not poll the (large) ruleset.
@@ -151,15 +163,30 @@ async function inside(): Promise<void> {
     const metrics = await (await fetch('http://127.0.0.1:29097/metrics')).text();
     const applySum = Number(/^felix_int_dataplane_apply_time_seconds_sum (\S+)$/m.exec(metrics)?.[1] ?? NaN);
     const applyCount = Number(/^felix_int_dataplane_apply_time_seconds_count (\S+)$/m.exec(metrics)?.[1] ?? NaN);
-    await sleep(3000);
+    await sleep(quick ? 1000 : 3000);
     const s0 = procStats(node.pid!);
-    const idleSeconds = 10;
+    const idleSeconds = IDLE_SECONDS;
     await sleep(idleSeconds * 1000);
     const s1 = procStats(node.pid!);
     const ticks = Number(sh(['getconf', 'CLK_TCK']).out.trim()) || 100;
     const idleCpuPct = ((s1.cpuTicks - s0.cpuTicks) / ticks / idleSeconds) * 100;
-    node.kill('SIGTERM');
-    await new Promise((r) => node.once('exit', r));
+    await stopNode(node);
+    // Full resync: a new agent lists everything again and finds the dataplane already in place.
+    const again = await startNode();
+    const resyncMs = again.ms;
+    await stopNode(again.child);
+    let cpuProfile: { phase: string; totalMs: number; top: ReturnType<typeof summariseCpuProfile>['top'] } | undefined;
+    if (cpuProf) {
+      const dir = mkdtempSync(join(tmpdir(), 'cts-bench-prof-'));
+      try {
+        const profiled = await startNode(['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+        await stopNode(profiled.child);
+        const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+        if (file) cpuProfile = { phase: `restart -> ready (full resync; ${(profiled.ms / 1000).toFixed(2)} s under the profiler)`, ...summariseCpuProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, 12) };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
     await ds.close();
 
     const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`;
@@ -168,6 +195,7 @@ async function inside(): Promise<void> {
       { name: `policy change -> in nftables, p50 (${CHANGES} changes, seen by nft monitor)`, value: `${percentile(latencies, 50).toFixed(0)} ms` },
       { name: 'policy change -> in nftables, p99', value: `${percentile(latencies, 99).toFixed(0)} ms` },
       { name: `dataplane apply round, mean (${applyCount} rounds, from /metrics)`, value: `${((applySum / applyCount) * 1000).toFixed(0)} ms` },
+      { name: 'full resync: restart -> ready, dataplane already programmed', value: `${(resyncMs / 1000).toFixed(2)} s` },
       { name: 'agent resident memory (idle)', value: `${s1.rssMb.toFixed(0)} MiB` },
       { name: `agent idle CPU (${idleSeconds} s)`, value: `${idleCpuPct.toFixed(2)} %` },
     ];
@@ -175,8 +203,12 @@ async function inside(): Promise<void> {
     console.log('| case | value |');
     console.log('|---|---:|');
     for (const r of rows) console.log(`| ${r.name} | ${r.value} |`);
+    if (cpuProfile) {
+      console.log(`\ncpu profile, ${cpuProfile.phase}:`);
+      for (const h of cpuProfile.top) console.log(`  ${h.selfMs.toFixed(0).padStart(7)} ms  ${(h.share * 100).toFixed(1).padStart(5)} %  ${h.function}  ${h.where}`);
+    }
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-    writeFileSync(join(ROOT, 'bench/results/node.json'), JSON.stringify({ machine, date: new Date().toISOString(), endpoints: ENDPOINTS, policies: POLICIES, local: LOCAL, readyMs, latenciesMs: latencies, rssMb: s1.rssMb, idleCpuPct, applyRounds: applyCount, applySeconds: applySum, rows }, null, 2) + '\n');
+    writeFileSync(join(ROOT, 'bench/results/node.json'), JSON.stringify({ bench: 'node', quick, machine, date: new Date().toISOString(), resyncMs, cpuProfile, endpoints: ENDPOINTS, policies: POLICIES, local: LOCAL, readyMs, latenciesMs: latencies, rssMb: s1.rssMb, idleCpuPct, applyRounds: applyCount, applySeconds: applySum, rows }, null, 2) + '\n');
   } finally {
     for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });

@@ -9,7 +9,7 @@ declare -A NEED=(
   [etcd]=etcd-server [etcdctl]=etcd-client [bird]=bird2 [birdc]=bird2
   [nft]=nftables [iptables]=iptables [ipset]=ipset [conntrack]=conntrack
   [ip]=iproute2 [ping]=iputils-ping [traceroute]=traceroute [tcpdump]=tcpdump
-  [gobgpd]=gobgpd [openssl]=openssl [python3]=python3 [curl]=curl [nsenter]=util-linux
+  [gobgpd]=gobgpd [iperf3]=iperf3 [openssl]=openssl [python3]=python3 [curl]=curl [nsenter]=util-linux
   # Container runtimes the kernel tests run through our CNI plugins, and their image.
   [podman]=podman [runc]=runc [containerd]=containerd [ctr]=containerd [busybox]=busybox-static [dockerd]=docker.io
   # VMs: QEMU (TCG) for a real guest, dnsmasq for calico-dhcp-agent, cpio for the guest's initramfs.

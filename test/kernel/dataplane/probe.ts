@@ -5,6 +5,10 @@
 //   tcp <host> <port> <timeoutMs> [localAddress]   prints the reply; exit 0, or 1 on failure
 //   udp <host> <port> <timeoutMs>
 //   stream <host> <port> <seconds>      sends continuously, prints bytes sent
+//   connrate <host> <port> <seconds> <parallel>  prints "<connections> <errors>"
+//   connlat <host> <port> <count>       sequential new connections; prints "<p50us> <p99us> <errors>",
+//                                       each timed from connect() to the handshake's end (the first
+//                                       packet's trip through the ruleset and back)
 import { createServer, connect } from 'node:net';
 import { createSocket } from 'node:dgram';
 
@@ -112,6 +116,26 @@ if (mode === 'serve') {
     });
   };
   for (let i = 0; i < running; i++) loop();
+} else if (mode === 'connlat') {
+  const [host, port, count] = args;
+  const micros: number[] = [];
+  let errors = 0;
+  const next = (): void => {
+    if (micros.length + errors >= Number(count)) {
+      const sorted = micros.sort((a, b) => a - b);
+      const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? -1;
+      process.stdout.write(`${at(0.5)} ${at(0.99)} ${errors}\n`);
+      process.exit(0);
+    }
+    const t0 = process.hrtime.bigint();
+    const s = connect({ host: host!, port: Number(port) });
+    s.on('connect', () => micros.push(Number(process.hrtime.bigint() - t0) / 1000));
+    s.on('data', () => undefined);
+    s.on('close', () => next());
+    s.on('end', () => s.destroy());
+    s.on('error', () => errors++);
+  };
+  next();
 } else {
   fail(`unknown mode ${mode}`);
 }

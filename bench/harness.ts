@@ -1,0 +1,72 @@
+// What every benchmark script needs and should do the same way: flags,
+// medians, the machine line, and where its JSON goes (bench/results/<name>.json,
+// which bench/run.ts collects). Benchmarks print numbers; they assert nothing.
+
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { spawnSync } from 'node:child_process';
+
+export const quick = process.argv.includes('--quick');
+
+/** `--name value` from the command line, else `dflt`. */
+export function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? dflt : process.argv[i + 1]!;
+}
+
+export function median(xs: number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+export const machineLine = () => `${cpus().length} x ${cpus()[0]?.model ?? '?'}`;
+
+/** Writes bench/results/<name>.json (relative to the repository, also from dist/). */
+export function writeResult(name: string, data: object): void {
+  const dir = new URL('../../bench/results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(new URL(`${name}.json`, dir), JSON.stringify({ bench: name, date: new Date().toISOString(), quick, machine: machineLine(), ...data }, null, 2) + '\n');
+}
+
+/** A left-aligned table on stdout: first row is the header. */
+export function printTable(title: string, rows: string[][]): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  console.log(`\n${title}`);
+  for (const r of rows) console.log('  ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+}
+
+/** Lines of `nft list ruleset` in a namespace: the size of what a packet may walk. */
+export function nftRulesetLines(ns: string): number {
+  const r = spawnSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'ruleset'], { encoding: 'utf8', maxBuffer: 512 * 2 ** 20 });
+  return r.status === 0 ? r.stdout.split('\n').length : -1;
+}
+
+/** Resident memory and CPU ticks (user + system) of a process, from /proc. */
+export function procStats(pid: number): { rssMb: number; cpuTicks: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { rssMb: rssKb / 1024, cpuTicks: Number(fields[11]) + Number(fields[12]) };
+}
+
+/** Machine-wide CPU time counters (all CPUs, in ticks) from /proc/stat. */
+export function cpuTimes(): { busy: number; softirq: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already inside user)
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = f as [number, number, number, number, number, number, number, number];
+  const total = user + nice + system + idle + iowait + irq + softirq + steal;
+  return { busy: total - idle - iowait, softirq, total };
+}
+
+/** Share of all CPUs busy (and in softirq) between two cpuTimes() readings, in percent. */
+export function cpuShare(a: ReturnType<typeof cpuTimes>, b: ReturnType<typeof cpuTimes>): { busyPct: number; softirqPct: number } {
+  const total = b.total - a.total || 1;
+  return { busyPct: ((b.busy - a.busy) / total) * 100, softirqPct: ((b.softirq - a.softirq) / total) * 100 };
+}

@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { evaluateGoals } from './goals.js';
+import { dataplaneRatios, PATHS, type PathMedians, type PathName } from './ratios.js';
+import { renderPerformanceReport } from './report.js';
+import type { BenchRun, DataplaneCompareResult, PolicyScalingResult, RunRecord } from './run-record.js';
+
+const medians = (tcp1: Record<PathName, number>): Record<PathName, PathMedians> =>
+  Object.fromEntries(PATHS.map((p) => [p, { tcp1Gbps: tcp1[p], tcp4Gbps: tcp1[p] * 1.2, connPerSecond: 5000, connectP50Us: 150 }])) as Record<PathName, PathMedians>;
+
+function compare(tcp1: Record<PathName, number>, cpu = 95): DataplaneCompareResult {
+  const m = medians(tcp1);
+  return {
+    backend: 'nftables',
+    rounds: 3,
+    seconds: 5,
+    samples: Object.fromEntries(PATHS.map((p) => [p, { tcp1Gbps: [m[p].tcp1Gbps * 0.99, m[p].tcp1Gbps, m[p].tcp1Gbps * 1.01], tcp4Gbps: [], connPerSecond: [], connectP50Us: [] }])) as unknown as DataplaneCompareResult['samples'],
+    medians: m,
+    ratios: dataplaneRatios(m),
+    profile: Object.fromEntries(PATHS.map((p) => [p, { mtu: p === 'overlay' ? 1450 : 1500, senderCpuPct: 40, receiverCpuPct: 60, machineBusyPct: cpu, softirqPct: 30, retransmits: 0, connectErrors: 0, nftRulesetLines: { h1: p === 'routedPolicy' ? 140 : 120, h2: p === 'routedPolicy' ? 150 : 120 } }])) as DataplaneCompareResult['profile'],
+  };
+}
+
+const scaling = (rates: number[]): PolicyScalingResult => ({
+  workloads: 1500,
+  points: [0, 100, 1000, 10000],
+  seconds: 3,
+  rounds: 3,
+  results: [{ backend: 'nftables', program: { programMs: 1600, addP50: 30, addP99: 60 }, scaling: { points: [0, 100, 1000, 10000].map((rules, i) => ({ rules, connPerSecond: [rates[i]!], connectP50Us: [150] })), linear: { rules: 10000, connPerSecond: [2000] }, rulesetLines: { 'np/default/rules-0': 100, 'np/default/rules-10000': 10100 } } }],
+});
+
+const bench = (name: string, result: unknown, status: BenchRun['status'] = 'ok', note?: string): BenchRun => ({ name, status, seconds: 12, loadBefore: [1, 1, 1], loadAfter: [1.5, 1, 1], ...(result === undefined ? {} : { result }), ...(note ? { note } : {}) });
+
+const run = (benches: BenchRun[], quick = false): RunRecord => ({
+  date: '2026-12-06T10:00:00.000Z',
+  quick,
+  command: 'npm run bench',
+  commit: 'abc1234',
+  machine: { cpuModel: 'AMD EPYC', cores: 2, memoryGiB: 23.5, kernel: '6.1.0', os: 'Debian GNU/Linux 12', node: 'v20.19.0', tools: { iperf3: '3.12' } },
+  loadBefore: [0.5, 0.4, 0.3],
+  loadAfter: [1.2, 0.8, 0.5],
+  seconds: 1800,
+  benches,
+});
+
+const both = { routedPolicy: 20, routed: 20.2, overlay: 16, bare: 25 };
+
+test('goals: met, missed and not measured, from the comparison and the scaling results', () => {
+  const ok = evaluateGoals(run([bench('dataplane-compare', compare(both)), bench('dataplane', scaling([6000, 6000, 5900, 5800]))]));
+  assert.deepEqual(ok.map((g) => [g.id, g.status, g.measured]), [
+    ['routed-overlay', 'met', '1.26'],
+    ['policy-cost', 'met', '1.0 %'],
+    ['policy-scaling', 'met', '0.97 (10000 rules)'],
+  ]);
+  const bad = evaluateGoals(run([bench('dataplane-compare', compare({ routedPolicy: 16, routed: 18, overlay: 16, bare: 25 })), bench('dataplane', scaling([6000, 5000, 3000, 1000]))]));
+  assert.deepEqual(bad.map((g) => g.status), ['missed', 'missed', 'missed']);
+  assert.equal(bad[1]!.measured, '11.1 %');
+  assert.deepEqual(evaluateGoals(run([])).map((g) => g.status), ['not measured', 'not measured', 'not measured']);
+});
+
+test('a missed goal carries the profile that shows why: per-path CPU, MTU, ruleset size, and whether it is CPU-bound', () => {
+  const [routed, policy] = evaluateGoals(run([bench('dataplane-compare', compare({ routedPolicy: 16, routed: 18, overlay: 16, bare: 25 }))]));
+  const text = routed!.profile.join('\n');
+  assert.match(text, /\| VXLAN overlay \(bridge\) \| 16\.00 \| 15\.84-16\.16 \| 1450 \| 95 \| 30 \| 40 \/ 60 \|/);
+  assert.match(text, /The machine is >= 90 % busy during both streams/);
+  assert.match(policy!.profile.join('\n'), /The policy adds 30 lines to the server host's ruleset \(120 -> 150\)/);
+  const notBound = evaluateGoals(run([bench('dataplane-compare', compare({ routedPolicy: 16, routed: 18, overlay: 16, bare: 25 }, 40))]))[0]!;
+  assert.match(notBound.profile.join('\n'), /not saturated/);
+  assert.doesNotMatch(text, /One sample per path/);
+  const single = compare({ routedPolicy: 16, routed: 18, overlay: 16, bare: 25 });
+  for (const p of PATHS) single.samples[p].tcp1Gbps = [single.medians[p].tcp1Gbps];
+  assert.match(evaluateGoals(run([bench('dataplane-compare', single)]))[0]!.profile.join('\n'), /One sample per path \(a quick run\)/);
+});
+
+test('the report states machine and conditions, links a missed goal to its profile, and draws the charts', () => {
+  const r = renderPerformanceReport(run([bench('dataplane-compare', compare({ routedPolicy: 16, routed: 18, overlay: 16, bare: 25 })), bench('dataplane', scaling([6000, 6000, 5900, 5800]))]));
+  assert.match(r.markdown, /^# Performance\n/);
+  assert.match(r.markdown, /\| CPU \| 2 x AMD EPYC \|/);
+  assert.match(r.markdown, /\| load average before \/ after \(1, 5, 15 min\) \| 0\.50 \/ 0\.40 \/ 0\.30 -> 1\.20 \/ 0\.80 \/ 0\.50 \|/);
+  assert.match(r.markdown, /\| Routed \(no encapsulation\) vs VXLAN overlay, TCP 1 stream \| >= 1\.20 \| 1\.13 \| \*\*missed\*\* \(\[why\]\(#why-routed-overlay\)\) \|/);
+  assert.match(r.markdown, /<a id="why-routed-overlay"><\/a>\n### Routed/);
+  assert.doesNotMatch(r.markdown, /Quick run, not the reference numbers/);
+  assert.deepEqual(r.charts.map((c) => c.file), ['performance/dataplane-throughput.svg', 'performance/dataplane-connections.svg', 'performance/policy-scaling-connections.svg', 'performance/policy-scaling-latency.svg']);
+  for (const c of r.charts) assert.ok(r.markdown.includes(`](${c.file})`), `${c.file} is linked`);
+});
+
+test('a quick run is labelled as such; failed and skipped benchmarks are listed with why; other benchmarks get a table', () => {
+  const r = renderPerformanceReport(run([bench('dataplane-compare', undefined, 'failed', 'line 1\niperf3: command not found'), bench('lab', undefined, 'skipped', 'not in --quick'), bench('ipam', { rows: [{ case: 'one host', perSecond: 812.5 }] })], true));
+  assert.match(r.markdown, /\*\*Quick run, not the reference numbers\.\*\*/);
+  assert.match(r.markdown, /## Dataplane: routed vs overlay vs bare\n\nNot measured in this run/);
+  assert.match(r.markdown, /\| dataplane-compare \| failed \| line 1 \/ iperf3: command not found \|/);
+  assert.match(r.markdown, /\| lab \| skipped \| not in --quick \|/);
+  assert.match(r.markdown, /### ipam \(12 s\)\n\n\| case \| perSecond \|\n\|---\|---\|\n\| one host \| 813 \|/);
+  assert.equal(r.charts.length, 0);
+});
+
+test('rendering is deterministic', () => {
+  const rec = run([bench('dataplane-compare', compare(both)), bench('dataplane', scaling([6000, 6000, 5900, 5800]))]);
+  assert.deepEqual(renderPerformanceReport(rec), renderPerformanceReport(rec));
+});

@@ -1,0 +1,131 @@
+// What bench/run.ts records for one run of the benchmark suite, and the
+// shapes of the results the report reads closely. Results are JSON written by
+// our own benchmark scripts; the report reads them defensively (a benchmark
+// that failed or was skipped has none) and never trusts a field to exist.
+
+import type { DataplaneRatios, PathMedians, PathName } from './ratios.js';
+
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  kernel: string;
+  os: string;
+  node: string;
+  /** Versions of the tools the benchmarks drive (nft, iperf3, etcd, bird ...). */
+  tools: Record<string, string>;
+}
+
+export interface BenchRun {
+  name: string;
+  /** ok: ran and wrote its JSON; failed: non-zero exit or no JSON; skipped: not run (and why). */
+  status: 'ok' | 'failed' | 'skipped';
+  seconds: number;
+  loadBefore: number[];
+  loadAfter: number[];
+  /** The benchmark's own JSON (bench/results/<name>.json), when status is ok. */
+  result?: unknown;
+  /** Last lines of its output when it failed, or why it was skipped. */
+  note?: string;
+}
+
+export interface RunRecord {
+  date: string;
+  quick: boolean;
+  command: string;
+  commit: string;
+  machine: MachineInfo;
+  loadBefore: number[];
+  loadAfter: number[];
+  seconds: number;
+  benches: BenchRun[];
+}
+
+export interface DataplaneCompareResult {
+  backend: string;
+  rounds: number;
+  seconds: number;
+  samples: Record<PathName, { tcp1Gbps: number[]; tcp4Gbps: number[]; connPerSecond: number[]; connectP50Us: number[] }>;
+  medians: Record<PathName, PathMedians>;
+  ratios: DataplaneRatios;
+  profile: Record<PathName, { mtu: number; senderCpuPct: number; receiverCpuPct: number; machineBusyPct?: number; softirqPct?: number; retransmits: number; connectErrors: number; nftRulesetLines?: { h1: number; h2: number } }>;
+}
+
+export interface PolicyScalingResult {
+  workloads: number;
+  points: number[];
+  seconds: number;
+  rounds: number;
+  results: {
+    backend: string;
+    program: { programMs: number; addP50: number; addP99: number };
+    scaling: {
+      points: { rules: number; connPerSecond: number[]; connectP50Us: number[] }[];
+      linear: { rules: number; connPerSecond: number[] };
+      rulesetLines?: Record<string, number>;
+    };
+  }[];
+}
+
+/** A function's share of the sampled CPU time, from node --cpu-prof. */
+export interface CpuHotspot {
+  function: string;
+  where: string;
+  selfMs: number;
+  share: number;
+}
+
+export interface NodeResult {
+  endpoints: number;
+  policies: number;
+  readyMs: number;
+  resyncMs?: number;
+  latenciesMs: number[];
+  rssMb: number;
+  idleCpuPct: number;
+  applyRounds: number;
+  applySeconds: number;
+  cpuProfile?: { phase: string; totalMs: number; top: CpuHotspot[] };
+}
+
+export interface CniResult {
+  n: number;
+  parallel: number;
+  rows: { scenario: string; samples: number; p50ms: number; p99ms: number; maxms: number }[];
+}
+
+export interface ScaleResult {
+  nodes: number;
+  endpoints: number;
+  runs: {
+    etcd: string;
+    loadSeconds: number;
+    inSyncMs: number;
+    rssMb: number;
+    birdPeers: number;
+    offeredPerSecond: number;
+    /** Writes etcd acknowledged per second (the writer may fall short of the offered rate). */
+    writePerSecond: number;
+    /** Updates per second the agent's calc graph processed, first write to last one processed. */
+    sustainedPerSecond: number;
+    lagP50Ms: number;
+    lagP99Ms: number;
+    writes: number;
+    writesAcked: number;
+    writeErrors: number;
+    /** Re-lists the agent made during the writes (lag is not measured across one). */
+    resyncs: number;
+    memberKilled?: string;
+    agentEndpoints: number;
+    etcdEndpoints: number;
+    etcdOddSet: number;
+    kernelOddSet: number;
+    lost: number;
+  }[];
+}
+
+/** The result of one benchmark by name, when it ran. */
+export function resultOf<T>(run: RunRecord, name: string): T | undefined {
+  const b = run.benches.find((x) => x.name === name);
+  return b?.status === 'ok' && b.result && typeof b.result === 'object' ? (b.result as T) : undefined;
+}
