@@ -9,19 +9,11 @@ import type { Resource } from '../api/resource.js';
 import type { WatchEvent } from '../datastore/datastore.js';
 import { CalcGraph } from './graph.js';
 import { canonicalState, fold, gnp, load, np, res, wep } from './fixtures.test-support.js';
+import { seededRandom } from '../base/prng.js';
 import type { CalcUpdate } from './output.js';
 
-/** Small deterministic PRNG (mulberry32) so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator so a failure reproduces. */
+const rng = seededRandom;
 
 type State = Map<string, Resource>;
 const keyOf = (r: Resource) => `${r.kind}/${r.metadata.namespace ?? ''}/${r.metadata.name}`;

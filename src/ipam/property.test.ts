@@ -5,20 +5,12 @@ import assert from 'node:assert/strict';
 import { MemoryKV } from '../datastore/memory-kv.js';
 import { checkIpam, workloadKey, type OwnerIndex } from './check.js';
 import { isIpamError } from './errors.js';
+import { seededRandom } from '../base/prng.js';
 import { IpamGarbageCollector } from './gc.js';
 import { IpamClient } from './ipam-client.js';
 import { poolView, reservedMatcher, staticPoolSource } from './pools.js';
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 const exercised = { gcReleased: 0, exhausted: 0, borrowed: 0 };
 

@@ -12,21 +12,13 @@ import { CalicoError } from '../base/errors.js';
 import { cidrContainsIP, tryParseCIDROrIP, tryParseIP, type CIDR, type IPAddress } from '../base/ip.js';
 import type { Chain, CtState, HookName, IpSet, Match, Rule, Ruleset } from './ir.js';
 import type { IpVersion } from './model.js';
+import type { PolicyPacket } from '../calc/verdict.js';
 import { chainNames } from './names.js';
 import { ipsetShape } from '../render/iptables/render.js';
 import { disjointBuckets } from './tuple-sets.js';
 
 /** A packet at a hook, with what the IR can look at. */
-export interface IrPacket {
-  family: IpVersion;
-  src: string;
-  dst: string;
-  /** IANA protocol number. */
-  protocol: number;
-  srcPort?: number;
-  dstPort?: number;
-  icmpType?: number;
-  icmpCode?: number;
+export interface IrPacket extends PolicyPacket {
   iif: string;
   oif: string;
   srcMac?: string;

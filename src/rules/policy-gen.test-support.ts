@@ -7,20 +7,12 @@
 // protocol, one selector) and towards shared policy lists, so merging and
 // sharing are exercised, with the odd negation, named port, Log and Pass.
 
+import { seededRandom } from '../base/prng.js';
 import type { DesiredPolicyState, IpSetState, IpVersion, NormalizedRule, PolicyState, ProfileState, RuleSide, TierPolicies, WorkloadEndpointState } from '../calc/output.js';
 import type { PolicyPacket } from '../calc/verdict.js';
 
-/** mulberry32: small, fast, good enough, and the same everywhere. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The shared seeded generator (src/base/prng.ts), under the name these tests use. */
+export const prng = seededRandom;
 
 export class Dice {
   constructor(readonly next: () => number) {}

@@ -2,20 +2,8 @@
 // tests and the benchmark. Pure: the randomness is a function passed in.
 import type { Labels } from './ast.js';
 
-/** Returns a number in [0, 1). */
-export type Random = () => number;
-
-/** mulberry32: a tiny deterministic PRNG; the same seed always gives the same sequence. */
-export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom, type Random } from '../base/prng.js';
+import type { Random } from '../base/prng.js';
 
 export function pick<T>(rand: Random, items: readonly T[]): T {
   return items[Math.floor(rand() * items.length)]!;
