@@ -91,7 +91,8 @@ describe('an interface deleted and re-created with the same name gets its route,
 
   test('routeRefreshInterval: a route of ours deleted by hand is back after the next refresh; stop leaves no monitor process', async () => {
     await dataplane.stop();
-    assert.equal(sh(['ip', 'netns', 'pids', h1]).trim(), '', 'the interface monitor process is gone with the dataplane');
+    // stop() signals the `ip monitor` child; its exit is asynchronous (slow on a loaded machine), so wait for it.
+    await eventually('the interface monitor process is gone with the dataplane', () => sh(['ip', 'netns', 'pids', h1]).trim() === '', 5_000);
     dataplane = new ApplyLoopDataplane({
       ports: linuxPorts(new LinuxExec({ netns: h1 })),
       backend: 'nftables',
