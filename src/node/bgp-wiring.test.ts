@@ -20,6 +20,12 @@ async function until(cond: () => boolean): Promise<void> {
 
 const quiet = createLogger({ level: 'none', sink: () => undefined, now: () => new Date(0) });
 
+/** calico-node "node-a" on `ds` with a fake dataplane and the given BGP port. */
+function nodeWithBgp(ds: ResourceStore, bgp: ConstructorParameters<typeof CalicoNode>[0]['bgp']): CalicoNode {
+  const env = { NODENAME: 'node-a', IP: '192.0.2.10/24' };
+  return new CalicoNode({ config: nodeConfigFromEnv(env, 'x'), env, datastore: ds, log: quiet, hostAddresses: () => [], makeDataplane: () => new FakeDataplane(), ...(bgp ? { bgp } : {}) });
+}
+
 test('blockFromAffinity: confirmed affinities only', () => {
   assert.equal(blockFromAffinity('/calico/ipam/v2/host/h/ipv4/block/10.0.0.0-26', '{"state":"confirmed"}'), '10.0.0.0/26');
   assert.equal(blockFromAffinity('/calico/ipam/v2/host/h/ipv6/block/2001:db8::-122', '{}'), '2001:db8::/122');
@@ -57,16 +63,7 @@ test('agent with BGP: inputs come from the shared watch and the host block affin
   await ds.create(wep({ name: 'w', ips: ['10.0.0.5'] }));
   await ds.kv.create('/calico/ipam/v2/host/node-a/ipv4/block/10.0.0.0-26', '{"state":"confirmed"}');
   const updates: BgpInputs[] = [];
-  const env = { NODENAME: 'node-a', IP: '192.0.2.10/24' };
-  const node = new CalicoNode({
-    config: nodeConfigFromEnv(env, 'x'),
-    env,
-    datastore: ds,
-    log: quiet,
-    hostAddresses: () => [],
-    makeDataplane: () => new FakeDataplane(),
-    bgp: { update: async (i) => void updates.push(i), stop: async () => undefined },
-  });
+  const node = nodeWithBgp(ds, { update: async (i) => void updates.push(i), stop: async () => undefined });
   await node.start();
   await until(() => updates.some((u) => u.nodes.length === 2 && u.blocks.length === 1));
   const last = updates[updates.length - 1]!;
@@ -85,16 +82,7 @@ test('agent with BGP: a BGPFilter written later re-renders (the BGP watch includ
   const ds = new ResourceStore(new MemoryKV());
   await ds.create(res('BGPPeer', 'tor', { peerIP: '203.0.113.1', asNumber: 65000, filters: ['edge'] }));
   const updates: BgpInputs[] = [];
-  const env = { NODENAME: 'node-a', IP: '192.0.2.10/24' };
-  const node = new CalicoNode({
-    config: nodeConfigFromEnv(env, 'x'),
-    env,
-    datastore: ds,
-    log: quiet,
-    hostAddresses: () => [],
-    makeDataplane: () => new FakeDataplane(),
-    bgp: { update: async (i) => void updates.push(i), stop: async () => undefined },
-  });
+  const node = nodeWithBgp(ds, { update: async (i) => void updates.push(i), stop: async () => undefined });
   await node.start();
   await until(() => updates.some((u) => u.peers.some((p) => p.spec.filters?.[0] === 'edge')));
   assert.equal(updates[updates.length - 1]!.filters, undefined, 'no BGPFilter yet');
@@ -112,16 +100,7 @@ test('agent with BGP: BGPFilter, BGPPeer and BGPConfiguration changes re-render 
   const files = new FakeConfigFiles();
   const bird = new FakeBirdProcess(files);
   const agent = new BgpAgent({ runDir: '/run/node-a', process: bird, files, clock: new FakeClock(), logger: silentLogger });
-  const env = { NODENAME: 'node-a', IP: '192.0.2.10/24' };
-  const node = new CalicoNode({
-    config: nodeConfigFromEnv(env, 'x'),
-    env,
-    datastore: ds,
-    log: quiet,
-    hostAddresses: () => [],
-    makeDataplane: () => new FakeDataplane(),
-    bgp: { update: (i) => agent.update(i), stop: () => agent.stop() },
-  });
+  const node = nodeWithBgp(ds, { update: (i) => agent.update(i), stop: () => agent.stop() });
   const conf = () => files.files.get('/run/node-a/bird/bird.conf') ?? '';
   const reloads = () => bird.log.filter((l) => l.startsWith('configure')).length;
   await node.start();

@@ -42,10 +42,7 @@ const start = async (h: LabHost, filters: string[] | undefined) => {
 const routeOnB = (prefix: string) => lab.birdc(b.name, ['show', 'route', prefix, 'all']);
 
 /** Prefixes a's BIRD sends to b on the IPv4 session (`show route export`). */
-const exportedToB = async (): Promise<string[]> => {
-  const text = await lab.birdc(a.name, ['show', 'route', 'export', `Global_${b.v4.replace(/\./g, '_')}`]);
-  return [...text.matchAll(/^(\d+\.\d+\.\d+\.\d+\/\d+)/gm)].map((m) => m[1]!).sort();
-};
+const exportedToB = (): Promise<string[]> => lab.exportedV4(a.name, `Global_${b.v4.replace(/\./g, '_')}`);
 
 before(async () => {
   if (skip) return;

@@ -155,6 +155,12 @@ export class NetnsLab {
     return (await birdc(h.agent!.supervisor.paths.socket, command)).text;
   }
 
+  /** IPv4 prefixes `name`'s BIRD exports on its session `protocol` (e.g. `Mesh_192_0_2_2`), sorted. */
+  async exportedV4(name: string, protocol: string): Promise<string[]> {
+    const text = await this.birdc(name, ['show', 'route', 'export', protocol]);
+    return [...text.matchAll(/^(\d+\.\d+\.\d+\.\d+\/\d+)/gm)].map((m) => m[1]!).sort();
+  }
+
   /** Kernel routes BIRD installed (proto bird), as `prefix -> gateway|type`. */
   birdRoutes(name: string, family: 4 | 6 = 4): Map<string, string> {
     const out = this.ipn(this.host(name).ns, [`-${family}`, '-j', 'route', 'show', 'proto', 'bird']);

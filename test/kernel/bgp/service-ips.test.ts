@@ -23,10 +23,7 @@ const start = async (h: LabHost, serviceClusterIPs: string[]) => {
 };
 
 /** Prefixes h's BIRD sends on its IPv4 mesh session to `to`. */
-const exportedTo = async (h: LabHost, to: LabHost): Promise<string[]> => {
-  const text = await lab.birdc(h.name, ['show', 'route', 'export', `Mesh_${to.v4.replace(/\./g, '_')}`]);
-  return [...text.matchAll(/^(\d+\.\d+\.\d+\.\d+\/\d+)/gm)].map((m) => m[1]!).sort();
-};
+const exportedTo = (h: LabHost, to: LabHost): Promise<string[]> => lab.exportedV4(h.name, `Mesh_${to.v4.replace(/\./g, '_')}`);
 
 before(async () => {
   if (skip) return;
