@@ -43,6 +43,11 @@ export const NETWORK_SUPPORT: Record<string, FieldTable> = {
       example: 'Manual',
     }),
   },
+  AddressSpace: {
+    'spec.prefix': honoured('src/xlat/space-view.test.ts :: the same IPv4 in two spaces: two different addresses', 'translation itself: test/kernel/xlat/translate.test.ts'),
+    'spec.services[].ipv4': honoured('test/kernel/xlat/translate.test.ts :: DC-SIIT: a mapped IPv4 service address leaves as its IPv6 address, and the reply comes back from the mapped IPv4'),
+    'spec.services[].ipv6': honoured('test/kernel/xlat/translate.test.ts :: DC-SIIT: a mapped IPv4 service address leaves as its IPv6 address, and the reply comes back from the mapped IPv4'),
+  },
   IPReservation: { 'spec.reservedCIDRs': honoured('src/ipam/ipam-client.test.ts :: reserved addresses are never handed out; assignIp refuses them') },
   BGPConfiguration: {
     'spec.logSeverityScreen': GOLDEN('communities-and-port'),
