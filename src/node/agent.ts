@@ -32,6 +32,8 @@ import { CALICO_TS_VERSION } from '../base/version.js';
 import { randomBytes } from 'node:crypto';
 import { BGP_KINDS, BgpInputsTracker, BgpUpdater, watchHostBlocks } from './bgp-wiring.js';
 import type { BgpPort } from './bgp-wiring.js';
+import { AddressSpaceView } from '../xlat/space-view.js';
+import type { XlatManager } from '../xlat/manager.js';
 
 export type NodeState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
@@ -65,6 +67,8 @@ export interface CalicoNodeOptions {
   clock?: Clock;
   /** Quiet period after a FelixConfiguration change before the dataplane is rebuilt (a burst is one rebuild). Default 500 ms. */
   reloadSettleMs?: number;
+  /** The 464-XLAT translator of address-space endpoints (docs/design/xlat.md); without it such endpoints get routes but no translation. */
+  xlat?: XlatManager;
 }
 
 export interface Health {
@@ -84,6 +88,9 @@ export class CalicoNode {
   private bgpUpdater: BgpUpdater | undefined;
   private blockWatch: { stop(): void } | undefined;
   private roundsSeen = 0;
+  /** Address spaces: rewrites space endpoints before the graph and BGP see them. */
+  readonly spaces = new AddressSpaceView();
+  private spaceProblems = '';
   private durationsSeen = 0;
   readonly metrics = new MetricsRegistry();
   settings: FelixSettings | undefined;
@@ -168,9 +175,11 @@ export class CalicoNode {
         datastore,
         graph: this.graph,
         sink: (updates) => this.toDataplane(updates),
-        otherKinds: bgp ? ['FelixConfiguration', ...BGP_KINDS] : ['FelixConfiguration'],
-        onOtherEvents: (events) => this.felixChanged(events),
+        otherKinds: bgp ? ['FelixConfiguration', 'AddressSpace', ...BGP_KINDS] : ['FelixConfiguration', 'AddressSpace'],
+        onOtherEvents: (events) => this.felixChanged(events.filter((e) => (e.type === 'deleted' ? e.key.kind : e.resource.kind) === 'FelixConfiguration')),
+        transform: (events) => this.spaces.onEvents(events),
         tap: (events) => {
+          this.spacesChanged();
           // BGP waits for the initial state: a partial mesh would flap sessions.
           if (this.bgpTracker?.onEvents(events) && this.syncer?.inSync) this.bgpUpdater?.kick();
         },
@@ -201,7 +210,25 @@ export class CalicoNode {
     if (updates.some((u) => u.type === 'inSync')) {
       this.opts.log.info('datastore in sync; dataplane may now be programmed', { counts: this.graph?.counts() });
       this.bgpUpdater?.kick();
+      this.opts.xlat?.markInSync();
     }
+  }
+
+  /** Hands this host's address-space endpoints to the translator; logs space conflicts once per change. */
+  private spacesChanged(): void {
+    const { spaces, problems } = this.spaces.effective();
+    const text = JSON.stringify(problems);
+    if (text !== this.spaceProblems) {
+      this.spaceProblems = text;
+      for (const p of problems) this.opts.log.error(`AddressSpace(${p.space}): ${p.message}`);
+    }
+    const nodeName = this.opts.config.nodeName;
+    this.opts.xlat?.setDesired(spaces, this.spaces.spaceEndpoints().filter((e) => e.node === nodeName));
+  }
+
+  /** Loads a fresh copy of the translator and swaps it in everywhere (SIGUSR2); flows keep going, there is no state. */
+  reloadTranslator(): Promise<void> {
+    return this.opts.xlat ? this.opts.xlat.reload() : Promise.resolve();
   }
 
   /** Settings Felix has and calico-ts does not act on (docs/fields.md): named in the log whenever a version is accepted. */
@@ -283,6 +310,8 @@ export class CalicoNode {
     this.to('stopping');
     this.syncer?.stop();
     this.blockWatch?.stop();
+    // The translator stays attached (like routes and rules): a restarted agent finds it and keeps it.
+    this.opts.xlat?.stop();
     // BIRD is stopped with the agent (the supervisor owns it); routes it learnt age out as on any BGP restart.
     await this.bgpUpdater?.stop();
     await this.dataplane?.stop();
