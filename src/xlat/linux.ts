@@ -45,12 +45,10 @@ export class LinuxXlatKernel implements XlatKernel {
     const base = `${this.opts.pinDir}/prog-${hash}`;
     let dir = opts.fresh ? `${base}-r${Date.now().toString(36)}${++this.reloads}` : (this.progDir?.startsWith(base) ? this.progDir : base);
     if (!existsSync(`${dir}/xlat_from_wl`) || !existsSync(`${dir}/xlat_to_wl`)) {
-      mkdirSync(this.mapsDir, { recursive: true });
       const have = MAP_NAMES.filter((m) => existsSync(`${this.mapsDir}/${m}`));
-      if (have.length !== 0 && have.length !== MAP_NAMES.length) {
-        // A half-written map set (interrupted first load): start the set again.
-        for (const m of have) await this.run(['rm', '-f', `${this.mapsDir}/${m}`]);
-      }
+      // No map set, or a half-written one (an interrupted first load): pin a fresh set.
+      if (have.length !== MAP_NAMES.length) await this.run(['rm', '-rf', this.mapsDir]);
+      mkdirSync(this.opts.pinDir, { recursive: true });
       const reuse = have.length === MAP_NAMES.length ? MAP_NAMES.flatMap((m) => ['map', 'name', m, 'pinned', `${this.mapsDir}/${m}`]) : ['pinmaps', this.mapsDir];
       await this.run(['rm', '-rf', dir]);
       await this.run(['bpftool', 'prog', 'loadall', this.opts.object, dir, 'type', 'classifier', ...reuse]);
