@@ -127,6 +127,10 @@ export class SpaceLab {
     this.in(this.etcdHost!.ns, ['env', 'ETCDCTL_API=3', 'etcdctl', '--endpoints', this.etcdUrl, 'put', key], { input: encodeResource(r) });
   }
 
+  del(kind: Resource['kind'], name: string): void {
+    this.in(this.etcdHost!.ns, ['env', 'ETCDCTL_API=3', 'etcdctl', '--endpoints', this.etcdUrl, 'del', resourceKeyPath({ kind, name })]);
+  }
+
   startNode(h: LabHost): void {
     const proc = spawn('ip', ['netns', 'exec', h.ns, join(ROOT, 'bin/calico-node')], {
       env: {

@@ -31,8 +31,8 @@ describe('two address spaces with the same IPv4 /24 on two hosts', { skip, timeo
   const w: Record<string, LabWorkload> = {};
   const servers: Record<string, { output: () => string }> = {};
 
-  const endpoint = (wl: LabWorkload, ip: string, space?: string): Resource =>
-    res('WorkloadEndpoint', `${wl.host.name}-cni-${wl.name}-eth0`, {
+  const endpoint = (wl: LabWorkload, ip: string, space?: string): Resource => ({
+    ...res('WorkloadEndpoint', `${wl.host.name}-cni-${wl.name}-eth0`, {
       node: wl.host.name,
       orchestrator: 'cni',
       containerID: wl.name,
@@ -42,7 +42,9 @@ describe('two address spaces with the same IPv4 /24 on two hosts', { skip, timeo
       ipNetworks: [ip.includes(':') ? `${ip}/128` : `${ip}/32`],
       profiles: ['kns.t'],
       ...(space ? { addressSpace: space } : {}),
-    }, 't');
+    }, 't'),
+    metadata: { ...meta(`${wl.host.name}-cni-${wl.name}-eth0`, 't'), labels: { workload: wl.name } },
+  });
 
   before(async () => {
     lab = new SpaceLab();
@@ -107,6 +109,24 @@ describe('two address spaces with the same IPv4 /24 on two hosts', { skip, timeo
     }
     // The answer names the server (so its space) and the client's address as the server saw it (translated back).
     assert.deepEqual(got, want);
+  });
+
+  test('policy still applies per endpoint, on selectors: a Deny from a1 to a2 over TCP leaves UDP, and b1 -> b2 (same IPv4 addresses), alone', async () => {
+    lab.put(
+      res('GlobalNetworkPolicy', 'a2-no-tcp-from-a1', {
+        selector: "workload == 'a2'",
+        ingress: [{ action: 'Deny', protocol: 'TCP', source: { selector: "workload == 'a1'" } }, { action: 'Allow' }],
+        egress: [{ action: 'Allow' }],
+      }),
+    );
+    try {
+      await eventually('the Deny in force', () => /^fail/.test(lab.probe(w.a1!, 'tcp', '198.18.5.2', PORT)), 20000);
+      assert.equal(lab.probe(w.a1!, 'udp', '198.18.5.2', PORT), 'ok a2 198.18.5.1');
+      assert.equal(lab.probe(w.b1!, 'tcp', '198.18.5.2', PORT), 'ok b2 198.18.5.1', 'the same IPv4 pair in the other space is not matched');
+    } finally {
+      lab.del('GlobalNetworkPolicy', 'a2-no-tcp-from-a1');
+    }
+    await eventually('the Deny gone', () => lab.probe(w.a1!, 'tcp', '198.18.5.2', PORT) === 'ok a2 198.18.5.1', 20000);
   });
 
   test('ping and traceroute across hosts: hops are the two hosts (192.0.0.8, RFC 7600: routers without an IPv4 address), then the peer', () => {
