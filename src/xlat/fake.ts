@@ -64,6 +64,9 @@ export class FakeXlatKernel implements XlatKernel {
       }
     }
   }
+  async sweep(): Promise<void> {
+    this.log.push('sweep');
+  }
   async stats(): Promise<number[]> {
     return [];
   }

@@ -43,7 +43,10 @@ export class LinuxXlatKernel implements XlatKernel {
     if (!existsSync(this.opts.object)) throw new DataplaneError('xlat object', `the translator object ${this.opts.object} does not exist: build it with bpf/xlat/build.sh (needs clang, libbpf-dev)`, { retryable: false });
     const hash = createHash('sha256').update(readFileSync(this.opts.object)).digest('hex').slice(0, 12);
     const base = `${this.opts.pinDir}/prog-${hash}`;
-    let dir = opts.fresh ? `${base}-r${Date.now().toString(36)}${++this.reloads}` : (this.progDir?.startsWith(base) ? this.progDir : base);
+    // A restarted agent keeps the copy it finds (possibly one a reload made): no swap without a reason.
+    const existing = existsSync(this.opts.pinDir) ? readdirSync(this.opts.pinDir).filter((d) => `${this.opts.pinDir}/${d}`.startsWith(base)).sort() : [];
+    const found = existing.length ? `${this.opts.pinDir}/${existing[existing.length - 1]}` : base;
+    const dir = opts.fresh ? `${base}-r${Date.now().toString(36)}${++this.reloads}` : this.progDir?.startsWith(base) ? this.progDir : found;
     if (!existsSync(`${dir}/xlat_from_wl`) || !existsSync(`${dir}/xlat_to_wl`)) {
       const have = MAP_NAMES.filter((m) => existsSync(`${this.mapsDir}/${m}`));
       // No map set, or a half-written one (an interrupted first load): pin a fresh set.
@@ -62,8 +65,8 @@ export class LinuxXlatKernel implements XlatKernel {
     return ids;
   }
 
-  /** Program copies other than the current one (after every interface uses the current one). */
-  async sweepOldPrograms(): Promise<string[]> {
+  /** Removes program copies other than the current one (called once every interface uses the current one). */
+  async sweep(): Promise<string[]> {
     if (!this.progDir || !existsSync(this.opts.pinDir)) return [];
     const current = this.progDir.slice(this.opts.pinDir.length + 1);
     const old = readdirSync(this.opts.pinDir).filter((d) => d.startsWith('prog-') && d !== current);

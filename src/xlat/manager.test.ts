@@ -100,5 +100,5 @@ test('a failed write is retried; reload loads a new program and replaces it on e
   assert.equal(kernel.filters.get('cali1/ingress'), 100);
   kernel.log.length = 0;
   await m.reload();
-  assert.deepEqual(kernel.log, ['load 102,103', 'attach cali1 ingress 102', 'attach cali1 egress 103']);
+  assert.deepEqual(kernel.log, ['load 102,103', 'attach cali1 ingress 102', 'attach cali1 egress 103', 'sweep']);
 });

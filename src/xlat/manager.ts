@@ -157,7 +157,11 @@ export class XlatManager {
       }
       this.attached.add(i.interfaceName);
     }
-    if (fresh) this.opts.log.info('address-space translator reloaded on every interface', { interfaces: ifaces.length, programs: ids });
+    if (fresh) {
+      // Every interface now runs the new copy: the old one can go.
+      await k.sweep();
+      this.opts.log.info('address-space translator reloaded on every interface', { interfaces: ifaces.length, programs: ids });
+    }
     if (pending.length) throw new Error(`interfaces of address-space endpoints not present yet: ${pending.join(', ')}`);
   }
 }

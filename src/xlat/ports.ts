@@ -29,6 +29,8 @@ export interface XlatKernel {
   detach(interfaceName: string, hook: Hook): Promise<void>;
   readMaps(): Promise<MapContents>;
   writeMaps(diffs: MapDiff[]): Promise<void>;
+  /** Unpins program copies other than the current one (their filters are gone). */
+  sweep(): Promise<unknown>;
   /** Per-CPU counters summed, in STAT_NAMES order. */
   stats(): Promise<number[]>;
 }

@@ -192,4 +192,21 @@ describe('two address spaces with the same IPv4 /24 on two hosts', { skip, timeo
     assert.ok(sent > 1_000_000, `sent ${sent}`);
     assert.equal(received, sent, 'the receiver got every byte');
   });
+
+  test('calico-node stopped: translated traffic keeps flowing (no agent, no state); restarted: it keeps the pinned program, the old copy is gone', async () => {
+    const idOf = () => /xlat_from_wl.* id (\d+)/.exec(lab.in(h1.ns, ['tc', 'filter', 'show', 'dev', w.a1!.iface, 'ingress']))?.[1];
+    const before = idOf();
+    assert.ok(before);
+    h1.node!.kill('SIGTERM');
+    await eventually('calico-node on h1 stopped', () => h1.node!.exitCode !== null, 15000);
+    assert.equal(lab.probe(w.a1!, 'tcp', '198.18.5.2', PORT), 'ok a2 198.18.5.1', 'the translator works without the agent');
+    h1.log = '';
+    lab.startNode(h1);
+    await eventually('in sync again', () => /datastore in sync/.test(h1.log), 30000);
+    await new Promise((r) => setTimeout(r, 3000)); // let its first translator round run (a no-op when it keeps the program)
+    assert.equal(idOf(), before, 'the restarted agent kept the attached program');
+    const progs = lab.in(h1.ns, ['ls', join(lab.bpffs, 'h1')]).split('\n').filter((d) => d.startsWith('prog-'));
+    assert.equal(progs.length, 1, `one program copy pinned after the reload: ${progs.join(' ')}`);
+    assert.equal(lab.probe(w.a1!, 'udp', '198.18.5.2', PORT), 'ok a2 198.18.5.1');
+  });
 });
