@@ -349,7 +349,9 @@ int xlat_from_wl(struct __sk_buff *skb)
 		return icmp_from_wl(skb, ifc, &h4, ihl, plen);
 	}
 	struct v6hdr h6;
-	addr_4to6(ifc, h4.saddr, h6.saddr);
+	/* The source is the workload itself, always in the prefix (no mapping lookup on the fast path). */
+	__builtin_memcpy(h6.saddr, ifc->prefix, 12);
+	__builtin_memcpy(h6.saddr + 12, &h4.saddr, 4);
 	addr_4to6(ifc, h4.daddr, h6.daddr);
 	v6_from_v4(&h6, &h4, plen + (frag ? 8 : 0), frag ? P_FRAG : proto);
 

@@ -19,3 +19,14 @@ test('diff: only changed or missing entries are written, stale ones deleted', ()
   assert.deepEqual(diffMaps(want, have), [{ map: 'xlat_ifaces', upserts: [['02000000', 'bb']], deletes: ['03000000'] }]);
   assert.deepEqual(diffMaps(want, want), []);
 });
+
+test('tc filter lines: only ours (pref 1, an xlat_ program) with their program ids', async () => {
+  const { parseFilters } = await import('./linux.js');
+  const text = [
+    'filter protocol all pref 1 bpf chain 0 ',
+    'filter protocol all pref 1 bpf chain 0 handle 0x1 xlat_from_wl:[*fsobj] direct-action not_in_hw id 739 name xlat_from_wl tag aefbd10772cf51b2 jited ',
+    'filter protocol all pref 2 bpf chain 0 handle 0x1 other:[*fsobj] direct-action not_in_hw id 12 name other tag 00 jited ',
+    'filter protocol all pref 3 bpf chain 0 handle 0x1 xlat_to_wl:[*fsobj] direct-action not_in_hw id 13 name xlat_to_wl tag 00 jited ',
+  ].join('\n');
+  assert.deepEqual(parseFilters(text, 'cali1', 'ingress'), [{ interfaceName: 'cali1', hook: 'ingress', programId: 739 }]);
+});

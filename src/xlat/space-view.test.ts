@@ -63,3 +63,11 @@ test('no hysteresis: the same resources in any order give the same endpoints and
   assert.equal(final([...events].reverse().map((e) => [e])), forwards);
   assert.equal(final([events]), forwards);
 });
+
+test('a space whose prefix overlaps an IPPool is ignored (its /128s would collide with pool routes) until the pool goes', () => {
+  const v = new AddressSpaceView();
+  const pool = { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'v6' }, spec: { cidr: '2001:db8:64::/48' } } as Resource;
+  assert.deepEqual(nets(v.onEvents([added(pool), added(space('a', '2001:db8:64:1::/96')), added(wep('x', { ipNetworks: ['198.18.5.1/32'], addressSpace: 'a' }))])), { x: [] });
+  assert.match(v.effective().problems[0]!.message, /overlaps IPPool v6 \(2001:db8:64::\/48\)/);
+  assert.deepEqual(nets(v.onEvents([{ type: 'deleted', key: { kind: 'IPPool', name: 'v6' } }])), { x: ['2001:db8:64:1::c612:501/128'] });
+});

@@ -9,7 +9,7 @@
 // original addresses stay in an annotation for people (calicoctl shows the
 // stored resource anyway). A space that does not exist, or lost a prefix
 // conflict, gives its endpoints no addresses at all: fail closed.
-import { cidrOverlaps, formatIP, tryParseCIDR, tryParseIP, type CIDR } from '../base/ip.js';
+import { cidrOverlaps, formatCIDR, formatIP, tryParseCIDR, tryParseIP, type CIDR } from '../base/ip.js';
 import type { Resource } from '../api/resource.js';
 import type { AddressSpaceSpec } from '../api/kinds/address-space.js';
 import type { WorkloadEndpointSpec } from '../api/kinds/endpoint.js';
@@ -52,6 +52,8 @@ export class AddressSpaceView {
   private readonly spaces = new Map<string, Resource<AddressSpaceSpec>>();
   /** Endpoints that name a space, as stored. */
   private readonly endpoints = new Map<string, Resource<WorkloadEndpointSpec>>();
+  /** IPPool CIDRs by pool: a space prefix must not overlap one (routes would collide). */
+  private readonly pools = new Map<string, string>();
   private effectiveCache: { spaces: Map<string, EffectiveSpace>; problems: SpaceProblem[] } | undefined;
 
   /**
@@ -66,7 +68,12 @@ export class AddressSpaceView {
     let spacesTouched = false;
     for (const ev of events) {
       const { kind, id } = keyOf(ev);
-      if (kind === 'AddressSpace') {
+      if (kind === 'IPPool') {
+        if (ev.type === 'deleted') this.pools.delete(id);
+        else this.pools.set(id, String((ev.resource.spec as { cidr?: string } | undefined)?.cidr ?? ''));
+        spacesTouched = true;
+        out.push(ev);
+      } else if (kind === 'AddressSpace') {
         if (ev.type === 'deleted') this.spaces.delete(id);
         else this.spaces.set(id, ev.resource as unknown as Resource<AddressSpaceSpec>);
         spacesTouched = true;
@@ -107,12 +114,21 @@ export class AddressSpaceView {
       return ta !== tb ? (ta < tb ? -1 : 1) : a.metadata.name < b.metadata.name ? -1 : 1;
     });
     const taken: { name: string; prefix: CIDR }[] = [];
+    const pools = [...this.pools].flatMap(([id, c]) => {
+      const p = tryParseCIDR(c);
+      return p ? [{ name: id.replace(/^\//, ''), prefix: p }] : [];
+    });
     const problems: SpaceProblem[] = [];
     const kept: Resource<AddressSpaceSpec>[] = [];
     for (const s of all) {
       const prefix = tryParseCIDR(s.spec?.prefix ?? '');
       if (!prefix) {
         problems.push({ space: s.metadata.name, message: `prefix '${s.spec?.prefix}' is not a CIDR; space ignored` });
+        continue;
+      }
+      const pool = pools.find((p) => cidrOverlaps(p.prefix, prefix));
+      if (pool) {
+        problems.push({ space: s.metadata.name, message: `prefix ${s.spec?.prefix} overlaps IPPool ${pool.name} (${formatCIDR(pool.prefix)}): this space is ignored and its endpoints get no addresses until the prefix or the pool is changed` });
         continue;
       }
       const clash = taken.find((t) => cidrOverlaps(t.prefix, prefix));
