@@ -34,6 +34,7 @@ import { BGP_KINDS, BgpInputsTracker, BgpUpdater, watchHostBlocks } from './bgp-
 import type { BgpPort } from './bgp-wiring.js';
 import { AddressSpaceView } from '../xlat/space-view.js';
 import type { XlatManager } from '../xlat/manager.js';
+import { STAT_NAMES } from '../xlat/maps.js';
 
 export type NodeState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
@@ -113,6 +114,7 @@ export class CalicoNode {
     m.declare('calico_node_dataplane_rebuilds_total', 'Dataplane rebuilds after a FelixConfiguration change.', 'counter');
     m.declare('calico_node_interface_refreshes_total', 'Interfaces whose routes, neighbours and sysctls were re-applied (appeared, came up, re-created).', 'counter');
     m.declare('calico_node_route_refreshes_total', 'Route and neighbour read-backs (routeRefreshInterval).', 'counter');
+    m.declare('calico_xlat_packets_total', 'Packets seen by the address-space translator on this host, by result (translated-4to6, translated-6to4, passed, dropped-*); read at the end of each translator round.', 'counter');
     m.declare('calico_node_backend_objects_removed_total', 'Removals of the other policy backend\'s objects (per nft table, iptables family, ipset batch; after a backend switch).', 'counter');
   }
 
@@ -299,6 +301,8 @@ export class CalicoNode {
       m.set('calico_node_route_refreshes_total', dm.routeRefreshes ?? 0);
       m.set('calico_node_backend_objects_removed_total', dm.retiredObjects ?? 0);
     }
+    const xs = this.opts.xlat?.lastStats ?? [];
+    xs.forEach((n, i) => m.set('calico_xlat_packets_total', n, { result: STAT_NAMES[i] ?? `counter-${i}` }));
     m.set('calico_node_dataplane_rebuilds_total', this.dataplane?.counters.rebuilds ?? 0);
     m.set('felix_int_dataplane_pending_updates', this.pendingUpdates);
     return m.render();

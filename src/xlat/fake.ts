@@ -67,8 +67,9 @@ export class FakeXlatKernel implements XlatKernel {
   async sweep(): Promise<void> {
     this.log.push('sweep');
   }
+  counters: number[] = [];
   async stats(): Promise<number[]> {
-    return [];
+    return [...this.counters];
   }
   /** The interface disappears with its filters (as the kernel does). */
   removeInterface(name: string): void {

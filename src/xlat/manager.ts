@@ -42,6 +42,8 @@ export class XlatManager {
   readonly counters = { rounds: 0, failures: 0, attaches: 0, detaches: 0, mapWrites: 0, reloads: 0 };
   /** Interfaces of space endpoints that do not exist yet (retried). */
   pending: string[] = [];
+  /** The program's counters (STAT_NAMES order) as read at the end of the last round; empty before anything is loaded. */
+  lastStats: number[] = [];
 
   constructor(private readonly opts: XlatManagerOptions) {}
 
@@ -162,6 +164,7 @@ export class XlatManager {
       await k.sweep();
       this.opts.log.info('address-space translator reloaded on every interface', { interfaces: ifaces.length, programs: ids });
     }
+    this.lastStats = await k.stats();
     if (pending.length) throw new Error(`interfaces of address-space endpoints not present yet: ${pending.join(', ')}`);
   }
 }

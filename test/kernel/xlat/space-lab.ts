@@ -145,12 +145,20 @@ export class SpaceLab {
         DATASTORE_TYPE: 'etcdv3',
         ETCD_ENDPOINTS: this.etcdUrl,
         FELIX_LOGSEVERITYSCREEN: 'Info',
+        FELIX_PROMETHEUSMETRICSENABLED: 'true',
+        FELIX_PROMETHEUSMETRICSHOST: '127.0.0.1',
+        FELIX_PROMETHEUSMETRICSPORT: '29091',
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     proc.stderr!.on('data', (d: Buffer) => (h.log = (h.log + d.toString()).slice(-200_000)));
     this.children.push(proc);
     h.node = proc;
+  }
+
+  /** calico-node's Prometheus text on a host. */
+  metrics(h: LabHost): string {
+    return this.in(h.ns, ['curl', '-sf', 'http://127.0.0.1:29091/metrics'], { allowFail: true });
   }
 
   /** A workload namespace on `host`: veth cali*, IPv4 /32 (or IPv6 /128), MTU `mtu`, default route via the host; returns it with its MAC. */

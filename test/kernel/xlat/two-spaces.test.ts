@@ -191,6 +191,10 @@ describe('two address spaces with the same IPv4 /24 on two hosts', { skip, timeo
     assert.equal(stream.exitCode, 0, stream.output());
     assert.ok(sent > 1_000_000, `sent ${sent}`);
     assert.equal(received, sent, 'the receiver got every byte');
+    // The reload round read the program's counters: calico-node exports them.
+    const count = (h: LabHost, result: string) => Number(new RegExp(`^calico_xlat_packets_total\\{result="${result}"\\} (\\d+)$`, 'm').exec(lab.metrics(h))?.[1] ?? -1);
+    assert.ok(count(h1, 'translated-4to6') > 1000, `h1 metrics:\n${lab.metrics(h1)}`);
+    assert.ok(count(h2, 'translated-6to4') > 1000);
   });
 
   test('calico-node stopped: translated traffic keeps flowing (no agent, no state); restarted: it keeps the pinned program, the old copy is gone', async () => {
