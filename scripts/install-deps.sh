@@ -14,6 +14,8 @@ declare -A NEED=(
   [podman]=podman [runc]=runc [containerd]=containerd [ctr]=containerd [busybox]=busybox-static [dockerd]=docker.io
   # VMs: QEMU (TCG) for a real guest, dnsmasq for calico-dhcp-agent, cpio for the guest's initramfs.
   [qemu-system-x86_64]=qemu-system-x86 [dnsmasq]=dnsmasq-base [cpio]=cpio
+  # The 464-XLAT translator (bpf/xlat): clang builds it, bpftool loads and pins it.
+  [clang]=clang [llc]=llvm [bpftool]=bpftool
 )
 missing=()
 for cmd in "${!NEED[@]}"; do
@@ -21,6 +23,9 @@ for cmd in "${!NEED[@]}"; do
 done
 # The reference CNI plugins (portmap, tuning, bandwidth ...) that the CNI tests chain after calico.
 [ -x /usr/lib/cni/portmap ] || missing+=(containernetworking-plugins)
+# Headers for the translator (libbpf) and its test runner (libc).
+[ -e /usr/include/bpf/bpf_helpers.h ] || missing+=(libbpf-dev)
+[ -e /usr/include/stdio.h ] || missing+=(libc6-dev)
 # A kernel with modules for the VM test's guest (the machine's own kernel may not be in /boot).
 ls /boot/vmlinuz-* >/dev/null 2>&1 || missing+=(linux-image-cloud-amd64)
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -47,3 +52,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 echo "==> building (tsc)"
 npx tsc -p tsconfig.json
+echo "==> building the 464-XLAT translator (clang, BPF)"
+bash bpf/xlat/build.sh

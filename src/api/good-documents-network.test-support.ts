@@ -151,6 +151,18 @@ spec: {cidr: 203.0.113.0/24, allowedUses: [LoadBalancer], nodeSelector: all()}
 `,
   },
   {
+    name: 'AddressSpace with a DC-SIIT service mapping',
+    yaml: `
+apiVersion: projectcalico.org/v3
+kind: AddressSpace
+metadata: {name: tenant-a}
+spec:
+  prefix: 2001:db8:64:1::/96
+  services:
+  - {ipv4: 198.18.200.10, ipv6: "2001:db8:f00::10"}
+`,
+  },
+  {
     name: 'IPReservation from the Calico reference',
     yaml: `
 apiVersion: projectcalico.org/v3

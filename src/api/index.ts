@@ -7,6 +7,7 @@ import { API_VERSION, isResourceKind, KIND_INFO, RESOURCE_KINDS, type ResourceKi
 import { describeKey, type ObjectMeta, type Resource } from './resource.js';
 import { labelKey, labelValue, annotationValue, nameProblem, namespaceProblem } from './names.js';
 import { Cursor, describe, int, isPlainObject, map, newIssues, obj, str, type Check, type KindSchema } from './validate.js';
+import { addressSpaceSchema, type AddressSpaceSpec } from './kinds/address-space.js';
 import { bgpFilterSchema, type BGPFilterSpec } from './kinds/bgp-filter.js';
 import { bgpConfigurationSchema, bgpPeerSchema, type BGPConfigurationSpec, type BGPPeerSpec } from './kinds/bgp.js';
 import { clusterInformationSchema, kubeControllersConfigurationSchema, type ClusterInformationSpec, type KubeControllersConfigurationSpec } from './kinds/cluster.js';
@@ -62,6 +63,7 @@ export interface ResourceSpecTypes {
   IPAMConfiguration: IPAMConfigurationSpec;
   BlockAffinity: BlockAffinitySpec;
   CalicoNodeStatus: CalicoNodeStatusSpec;
+  AddressSpace: AddressSpaceSpec;
 }
 export type RESOURCE_SPEC_TYPES = ResourceSpecTypes;
 
@@ -99,6 +101,7 @@ const SCHEMAS: { [K in ResourceKind]: KindSchema<ResourceSpecTypes[K]> } = {
   IPAMConfiguration: ipamConfigurationSchema,
   BlockAffinity: blockAffinitySchema,
   CalicoNodeStatus: calicoNodeStatusSchema,
+  AddressSpace: addressSpaceSchema,
 };
 
 const ANNOTATIONS_MAX_BYTES = 256 * 1024;

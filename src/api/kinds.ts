@@ -30,6 +30,7 @@ export const RESOURCE_KINDS = [
   'IPAMConfiguration',
   'BlockAffinity',
   'CalicoNodeStatus',
+  'AddressSpace',
 ] as const;
 
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
@@ -54,6 +55,7 @@ const info = (kind: ResourceKind, plural: string, namespaced: boolean, aliases: 
 });
 
 export const KIND_INFO: Record<ResourceKind, KindInfo> = {
+  AddressSpace: info('AddressSpace', 'addressspaces', false, ['addressspace', 'aspace', 'aspaces']),
   NetworkPolicy: info('NetworkPolicy', 'networkpolicies', true, ['networkpolicy', 'policy', 'policies', 'pol', 'pols', 'netpol', 'netpols', 'np', 'nps', 'cnp']),
   GlobalNetworkPolicy: info('GlobalNetworkPolicy', 'globalnetworkpolicies', false, ['globalnetworkpolicy', 'gnp', 'gnps', 'globalpolicy', 'globalpolicies']),
   Tier: info('Tier', 'tiers', false, ['tier']),

@@ -83,6 +83,7 @@ export function computeExports(inputs: BgpInputs, ctx: ExportContext): Record<Fa
   const poolOf = (p: CIDR) =>
     pools.filter((x) => cidrContains(x.prefix, p)).sort((a, b) => b.prefix.prefixLength - a.prefix.prefixLength)[0];
   const endpointRoutes: CIDR[] = [];
+  const spacePrefixes = (inputs.addressSpacePrefixes ?? []).flatMap((p) => tryParseStrictCIDROrIP(p) ?? []);
   for (const a of inputs.localEndpointAddresses ?? []) {
     const prefix = tryParseStrictCIDROrIP(a.split('/')[0]!);
     if (!prefix) {
@@ -90,7 +91,8 @@ export function computeExports(inputs: BgpInputs, ctx: ExportContext): Record<Fa
       continue;
     }
     if (blocks.some((b) => cidrContains(b, prefix))) continue; // covered by our aggregate
-    if (poolOf(prefix)?.exported) endpointRoutes.push(prefix);
+    // Translated address-space endpoints (prefix|ipv4) live in no pool: each is announced as a /128.
+    if (poolOf(prefix)?.exported || spacePrefixes.some((s) => cidrContains(s, prefix))) endpointRoutes.push(prefix);
   }
   // Node-specific prefixAdvertisements replace the cluster-wide ones (as Calico's per-node BGPConfiguration does).
   const cfg = ctx.local.prefixAdvertisements ? ctx.local : ctx.global;

@@ -22,6 +22,8 @@ export interface BgpResources {
   blocks: string[];
   /** Addresses of this host's WorkloadEndpoints (spec.ipNetworks, without the length). */
   localEndpointAddresses?: string[];
+  /** AddressSpace prefixes: translated endpoint addresses inside them are announced (docs/design/xlat.md). */
+  addressSpacePrefixes?: string[];
   /** Resolves a BGPPeer/mesh secretKeyRef; without it such a password is missing and the peer is reported. */
   resolveSecret?: (ref: SecretKeyRef) => string | undefined;
 }
@@ -111,5 +113,6 @@ export function bgpInputsFromResources(r: BgpResources): BgpInputs {
     ...(globalConfig ? { globalConfig } : {}),
     ...(nodeConfig ? { nodeConfig } : {}),
     ...(r.localEndpointAddresses ? { localEndpointAddresses: r.localEndpointAddresses } : {}),
+    ...(r.addressSpacePrefixes?.length ? { addressSpacePrefixes: [...r.addressSpacePrefixes].sort() } : {}),
   };
 }

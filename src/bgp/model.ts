@@ -168,6 +168,8 @@ export interface BgpInputs {
   blocks: string[];
   /** Addresses of workloads on this host; those outside `blocks` but inside an exported pool become /32 (/128) routes. */
   localEndpointAddresses?: string[];
+  /** AddressSpace /96 prefixes: a local endpoint address inside one is a translated workload address, announced as a /128 over IPv6. */
+  addressSpacePrefixes?: string[];
 }
 
 /** mesh: node-to-node mesh; global / node: from a BGPPeer; rr: automatic route-reflector topology. */

@@ -119,6 +119,18 @@ test('exports: blocks aggregated, borrowed addresses as /32, no-export pools nev
   assert.deepEqual(plan.exports[4].noExportPools, ['198.19.0.0/16']);
 });
 
+test('exports: translated address-space endpoints (inside an AddressSpace prefix, in no pool) are announced as /128s over IPv6', () => {
+  const plan = computeBgpPlan(
+    base({
+      pools: [{ name: 'p6', cidr: '2001:db8:1::/48', disableBGPExport: true }],
+      localEndpointAddresses: ['2001:db8:64:1::c612:501', '2001:db8:64:2::c612:501', '2001:db8:99::1', '2001:db8:1::5'],
+      addressSpacePrefixes: ['2001:db8:64:1::/96', '2001:db8:64:2::/96'],
+    }),
+  );
+  assert.deepEqual(plan.exports[6].endpointRoutes, ['2001:db8:64:1::c612:501/128', '2001:db8:64:2::c612:501/128']);
+  assert.deepEqual(computeBgpPlan(base({ localEndpointAddresses: ['2001:db8:64:1::c612:501'] })).exports[6].endpointRoutes, [], 'without the space nothing is announced');
+});
+
 test('invalid peers are skipped and reported, not rendered', () => {
   const plan = computeBgpPlan(base({ peers: [{ name: 'bad', spec: { peerIP: '300.1.1.1', asNumber: 0 } }] }));
   assert.ok(!plan.peerings.some((p) => p.origin === 'bad'));

@@ -20,6 +20,8 @@ export interface CalcSyncerOptions {
   /** Extra kinds to watch for the caller (not fed to the graph). */
   otherKinds?: ResourceKind[];
   onOtherEvents?(events: WatchEvent[]): void;
+  /** Rewrites every delivered batch first (address spaces: src/xlat/space-view.ts); what it returns is what the graph, tap and others see. */
+  transform?(events: WatchEvent[]): WatchEvent[];
   /** Sees every delivered batch (all kinds) before it is routed, e.g. for the BGP inputs. */
   tap?(events: WatchEvent[]): void;
   onStatus?(status: SyncerStatus): void;
@@ -74,7 +76,8 @@ export class CalcSyncer {
     this.setStatus('stopped');
   }
 
-  private deliver(events: WatchEvent[]): void {
+  private deliver(delivered: WatchEvent[]): void {
+    const events = this.opts.transform ? this.opts.transform(delivered) : delivered;
     this.counters.batches++;
     this.counters.events += events.length;
     this.opts.tap?.(events);

@@ -92,6 +92,7 @@ export const KIND_COLUMNS: Record<ResourceKind, KindColumns> = {
       NETWORKS: at('spec.ipNetworks'),
       INTERFACE: at('spec.interfaceName'),
       PROFILES: at('spec.profiles'),
+      ADDRESSSPACE: at('spec.addressSpace'),
       NATS: (r) => {
         const nats = valueAt(r, 'spec.ipNATs');
         return Array.isArray(nats) ? nats.map((n) => `${cellText(valueAt(n, 'internalIP'))}:${cellText(valueAt(n, 'externalIP'))}`).join(',') : '';
@@ -116,6 +117,18 @@ export const KIND_COLUMNS: Record<ResourceKind, KindColumns> = {
       DISABLEBGPEXPORT: at('spec.disableBGPExport', 'false'),
       SELECTOR: at('spec.nodeSelector'),
       BLOCKSIZE: at('spec.blockSize'),
+    },
+  },
+  AddressSpace: {
+    ps: ['NAME', 'PREFIX'],
+    wide: ['NAME', 'PREFIX', 'SERVICES'],
+    values: {
+      NAME: name,
+      PREFIX: at('spec.prefix'),
+      SERVICES: (r) => {
+        const svcs = valueAt(r, 'spec.services');
+        return Array.isArray(svcs) ? svcs.map((s) => `${cellText(valueAt(s, 'ipv4'))}=${cellText(valueAt(s, 'ipv6'))}`).join(',') : '';
+      },
     },
   },
   IPReservation: {

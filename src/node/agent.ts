@@ -32,6 +32,9 @@ import { CALICO_TS_VERSION } from '../base/version.js';
 import { randomBytes } from 'node:crypto';
 import { BGP_KINDS, BgpInputsTracker, BgpUpdater, watchHostBlocks } from './bgp-wiring.js';
 import type { BgpPort } from './bgp-wiring.js';
+import { AddressSpaceView } from '../xlat/space-view.js';
+import type { XlatManager } from '../xlat/manager.js';
+import { STAT_NAMES } from '../xlat/maps.js';
 
 export type NodeState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
@@ -65,6 +68,8 @@ export interface CalicoNodeOptions {
   clock?: Clock;
   /** Quiet period after a FelixConfiguration change before the dataplane is rebuilt (a burst is one rebuild). Default 500 ms. */
   reloadSettleMs?: number;
+  /** The 464-XLAT translator of address-space endpoints (docs/design/xlat.md); without it such endpoints get routes but no translation. */
+  xlat?: XlatManager;
 }
 
 export interface Health {
@@ -84,6 +89,9 @@ export class CalicoNode {
   private bgpUpdater: BgpUpdater | undefined;
   private blockWatch: { stop(): void } | undefined;
   private roundsSeen = 0;
+  /** Address spaces: rewrites space endpoints before the graph and BGP see them. */
+  readonly spaces = new AddressSpaceView();
+  private spaceProblems = '';
   private durationsSeen = 0;
   readonly metrics = new MetricsRegistry();
   settings: FelixSettings | undefined;
@@ -106,6 +114,7 @@ export class CalicoNode {
     m.declare('calico_node_dataplane_rebuilds_total', 'Dataplane rebuilds after a FelixConfiguration change.', 'counter');
     m.declare('calico_node_interface_refreshes_total', 'Interfaces whose routes, neighbours and sysctls were re-applied (appeared, came up, re-created).', 'counter');
     m.declare('calico_node_route_refreshes_total', 'Route and neighbour read-backs (routeRefreshInterval).', 'counter');
+    m.declare('calico_xlat_packets_total', 'Packets seen by the address-space translator on this host, by result (translated-4to6, translated-6to4, passed, dropped-*); read at the end of each translator round.', 'counter');
     m.declare('calico_node_backend_objects_removed_total', 'Removals of the other policy backend\'s objects (per nft table, iptables family, ipset batch; after a backend switch).', 'counter');
   }
 
@@ -168,9 +177,11 @@ export class CalicoNode {
         datastore,
         graph: this.graph,
         sink: (updates) => this.toDataplane(updates),
-        otherKinds: bgp ? ['FelixConfiguration', ...BGP_KINDS] : ['FelixConfiguration'],
-        onOtherEvents: (events) => this.felixChanged(events),
+        otherKinds: bgp ? ['FelixConfiguration', 'AddressSpace', ...BGP_KINDS] : ['FelixConfiguration', 'AddressSpace'],
+        onOtherEvents: (events) => this.felixChanged(events.filter((e) => (e.type === 'deleted' ? e.key.kind : e.resource.kind) === 'FelixConfiguration')),
+        transform: (events) => this.spaces.onEvents(events),
         tap: (events) => {
+          this.spacesChanged();
           // BGP waits for the initial state: a partial mesh would flap sessions.
           if (this.bgpTracker?.onEvents(events) && this.syncer?.inSync) this.bgpUpdater?.kick();
         },
@@ -201,7 +212,25 @@ export class CalicoNode {
     if (updates.some((u) => u.type === 'inSync')) {
       this.opts.log.info('datastore in sync; dataplane may now be programmed', { counts: this.graph?.counts() });
       this.bgpUpdater?.kick();
+      this.opts.xlat?.markInSync();
     }
+  }
+
+  /** Hands this host's address-space endpoints to the translator; logs space conflicts once per change. */
+  private spacesChanged(): void {
+    const { spaces, problems } = this.spaces.effective();
+    const text = JSON.stringify(problems);
+    if (text !== this.spaceProblems) {
+      this.spaceProblems = text;
+      for (const p of problems) this.opts.log.error(`AddressSpace(${p.space}): ${p.message}`);
+    }
+    const nodeName = this.opts.config.nodeName;
+    this.opts.xlat?.setDesired(spaces, this.spaces.spaceEndpoints().filter((e) => e.node === nodeName));
+  }
+
+  /** Loads a fresh copy of the translator and swaps it in everywhere (SIGUSR2); flows keep going, there is no state. */
+  reloadTranslator(): Promise<void> {
+    return this.opts.xlat ? this.opts.xlat.reload() : Promise.resolve();
   }
 
   /** Settings Felix has and calico-ts does not act on (docs/fields.md): named in the log whenever a version is accepted. */
@@ -272,6 +301,8 @@ export class CalicoNode {
       m.set('calico_node_route_refreshes_total', dm.routeRefreshes ?? 0);
       m.set('calico_node_backend_objects_removed_total', dm.retiredObjects ?? 0);
     }
+    const xs = this.opts.xlat?.lastStats ?? [];
+    xs.forEach((n, i) => m.set('calico_xlat_packets_total', n, { result: STAT_NAMES[i] ?? `counter-${i}` }));
     m.set('calico_node_dataplane_rebuilds_total', this.dataplane?.counters.rebuilds ?? 0);
     m.set('felix_int_dataplane_pending_updates', this.pendingUpdates);
     return m.render();
@@ -283,6 +314,8 @@ export class CalicoNode {
     this.to('stopping');
     this.syncer?.stop();
     this.blockWatch?.stop();
+    // The translator stays attached (like routes and rules): a restarted agent finds it and keeps it.
+    this.opts.xlat?.stop();
     // BIRD is stopped with the agent (the supervisor owns it); routes it learnt age out as on any BGP restart.
     await this.bgpUpdater?.stop();
     await this.dataplane?.stop();

@@ -16,7 +16,7 @@ export interface BgpPort {
 }
 
 export const BGP_KINDS = ['Node', 'BGPConfiguration', 'BGPPeer', 'BGPFilter'] as const;
-const TRACKED = new Set<string>([...BGP_KINDS, 'IPPool', 'WorkloadEndpoint']);
+const TRACKED = new Set<string>([...BGP_KINDS, 'IPPool', 'WorkloadEndpoint', 'AddressSpace']);
 
 /** Pure: the current resources the BGP plan is computed from. */
 export class BgpInputsTracker {
@@ -62,6 +62,7 @@ export class BgpInputsTracker {
       ipPools: list('IPPool'),
       blocks: this.blocks,
       localEndpointAddresses: local.flatMap((w) => (w.spec?.ipNetworks ?? []).map((n) => n.split('/')[0]!)).sort(),
+      addressSpacePrefixes: list<{ prefix?: string }>('AddressSpace').flatMap((s) => (s.spec?.prefix ? [s.spec.prefix] : [])),
     });
   }
 }

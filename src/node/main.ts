@@ -25,6 +25,8 @@ import type { HttpEndpoint } from './health-server.js';
 import { createLogger, parseLogLevel } from './log.js';
 import { join } from 'node:path';
 import { BgpAgent } from '../bgp/agent.js';
+import { LinuxXlatKernel } from '../xlat/linux.js';
+import { XlatManager } from '../xlat/manager.js';
 import { LinuxBirdProcess, nodeConfigFiles, systemClock as bgpClock } from '../bgp/bird-process.js';
 
 const HTTP_FIELDS = new Set(['healthEnabled', 'healthHost', 'healthPort', 'prometheusMetricsEnabled', 'prometheusMetricsHost', 'prometheusMetricsPort']);
@@ -93,11 +95,22 @@ async function main(): Promise<number> {
         })
       : undefined;
   const bgpPort = bgp && { update: (inputs: Parameters<BgpAgent['update']>[0]) => bgp.update(inputs), stop: () => bgp.stop({ leaveRunning: true }) };
+  // The 464-XLAT translator (docs/design/xlat.md): loaded only once an endpoint of this host is in an address space.
+  const xlat = new XlatManager({
+    kernel: new LinuxXlatKernel({
+      exec,
+      pinDir: env.CALICO_BPF_PIN_DIR || `/sys/fs/bpf/calico/xlat/${config.nodeName}`,
+      object: env.CALICO_XLAT_OBJECT || new URL('../../bpf/xlat.o', import.meta.url).pathname,
+    }),
+    clock: systemClock,
+    log: log.child({ component: 'xlat' }),
+  });
   const node: CalicoNode = new CalicoNode({
     config,
     env,
     datastore,
     log,
+    xlat,
     hostAddresses: host.addresses,
     startupHost: host,
     ...(bgpPort ? { bgp: bgpPort } : {}),
@@ -160,6 +173,10 @@ async function main(): Promise<number> {
     })());
   let done: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (done = resolve));
+  process.on('SIGUSR2', () => {
+    log.info('SIGUSR2: reloading the address-space translator');
+    node.reloadTranslator().catch((err: unknown) => log.error('translator reload failed', { error: err as Error }));
+  });
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.on(sig, () => {
       log.info('signal received; stopping gracefully', { signal: sig });

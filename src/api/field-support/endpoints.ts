@@ -30,6 +30,7 @@ export const ENDPOINT_SUPPORT: Record<string, FieldTable> = {
     'spec.ports[].port': NAMED_PORTS,
     'spec.ports[].hostPort': warned('host port forwarding is the job of a chained CNI plugin (portmap); calico-node does not program it'),
     'spec.ports[].hostIP': warned('host port forwarding is the job of a chained CNI plugin (portmap); calico-node does not program it'),
+    'spec.addressSpace': honoured('test/kernel/xlat/two-spaces.test.ts :: matrix over TCP, UDP and ICMP: each workload reaches its own space (same host and across hosts) and nothing of the other space', 'calico-ts extension (docs/xlat.md); the rewrite: src/xlat/space-view.test.ts'),
     'spec.allowSpoofedSourcePrefixes': warned('anti-spoofing stays strict: packets from these prefixes are still dropped'),
     'spec.qosControls.ingressBandwidth': QOS,
     'spec.qosControls.ingressBurst': QOS,

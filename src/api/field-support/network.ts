@@ -43,6 +43,11 @@ export const NETWORK_SUPPORT: Record<string, FieldTable> = {
       example: 'Manual',
     }),
   },
+  AddressSpace: {
+    'spec.prefix': honoured('test/kernel/xlat/two-spaces.test.ts :: matrix over TCP, UDP and ICMP: each workload reaches its own space (same host and across hosts) and nothing of the other space', 'packet level: test/kernel/xlat/translate.test.ts; decode: src/cli/commands/xlat.test.ts'),
+    'spec.services[].ipv4': honoured('test/kernel/xlat/two-spaces.test.ts :: DC-SIIT: tenant A reaches the IPv6 service through 198.18.200.10 (the service sees its translated address); tenant B has no such mapping'),
+    'spec.services[].ipv6': honoured('test/kernel/xlat/two-spaces.test.ts :: DC-SIIT: tenant A reaches the IPv6 service through 198.18.200.10 (the service sees its translated address); tenant B has no such mapping'),
+  },
   IPReservation: { 'spec.reservedCIDRs': honoured('src/ipam/ipam-client.test.ts :: reserved addresses are never handed out; assignIp refuses them') },
   BGPConfiguration: {
     'spec.logSeverityScreen': GOLDEN('communities-and-port'),

@@ -3,7 +3,7 @@
 // through their labels and profiles.
 import { familyOf } from '../values.js';
 import { INTERFACE_NAME, portNameProblem, resourceName } from '../names.js';
-import { int, list, obj, str, type Check, type KindSchema } from '../validate.js';
+import { int, list, obj, str, type Check, type Cursor, type KindSchema } from '../validate.js';
 import { addressOrNetwork, cidr, ipAddress, macAddress, protocol, protocolSupportsPorts, type Protocol } from '../values.js';
 import { tryParseCIDR, tryParseIP, cidrContainsIP } from '../../base/ip.js';
 
@@ -46,6 +46,11 @@ export interface WorkloadEndpointSpec {
   ports?: WorkloadEndpointPort[];
   allowSpoofedSourcePrefixes?: string[];
   qosControls?: Record<string, number>;
+  /**
+   * calico-ts extension: the AddressSpace whose overlapping IPv4 this
+   * endpoint uses; its traffic is translated to IPv6 (docs/xlat.md).
+   */
+  addressSpace?: string;
 }
 
 export interface HostEndpointSpec {
@@ -141,6 +146,7 @@ const WORKLOAD_ENDPOINT_FIELDS = {
   ),
   allowSpoofedSourcePrefixes: list(cidr()),
   qosControls: obj(Object.fromEntries(QOS_FIELDS.map((f) => [f, int({ min: 0 })]))),
+  addressSpace: resourceName('address space name'),
 };
 
 export const workloadEndpointSchema: KindSchema<WorkloadEndpointSpec> = {
@@ -166,6 +172,7 @@ export const workloadEndpointSchema: KindSchema<WorkloadEndpointSpec> = {
           const fe = familyOf(nat.externalIP ?? '');
           if (fi && fe && fi !== fe) p.field('externalIP').add('must be the same IP family as internalIP');
         });
+        if (s.addressSpace !== undefined) addressSpaceRules(s, at);
         const field = typeof s.orchestrator === 'string' ? workloadSegmentField(s.orchestrator) : undefined;
         if (field !== undefined && s[field] === undefined && !at.field(field).hasIssue()) {
           const why = field === 'workload' ? 'the workload this endpoint belongs to' : `orchestrator ${s.orchestrator} names its endpoints by ${field}`;
@@ -179,6 +186,21 @@ export const workloadEndpointSchema: KindSchema<WorkloadEndpointSpec> = {
     }),
   nameFromSpec: (spec) => workloadEndpointName(spec),
 };
+
+/**
+ * An endpoint in an address space: IPv4 only (its IPv6 addresses are the
+ * translated ones), and a MAC, because the host addresses the workload's
+ * frames to its translated address without NDP (the workload never answers
+ * NDP for an address it does not know it has).
+ */
+function addressSpaceRules(s: WorkloadEndpointSpec, at: Cursor): void {
+  if (!s.mac) at.field('mac').add(`is required for an endpoint in address space "${s.addressSpace}": the host sends the workload its translated traffic without NDP, so it must know the workload's MAC`);
+  (s.ipNetworks ?? []).forEach((n, i) => {
+    if (n.includes(':')) at.field('ipNetworks').item(i).add(`"${n}" is IPv6: an endpoint in address space "${s.addressSpace}" has IPv4 addresses only (its IPv6 form is derived from the space's prefix); remove it or the addressSpace`);
+  });
+  if ((s.ipNATs ?? []).length) at.field('ipNATs').add(`floating IPs are not supported for an endpoint in address space "${s.addressSpace}": remove ipNATs or the addressSpace`);
+  if ((s.allowSpoofedSourcePrefixes ?? []).length) at.field('allowSpoofedSourcePrefixes').add(`not supported for an endpoint in address space "${s.addressSpace}" (its sources are translated into the space): remove it or the addressSpace`);
+}
 
 export const hostEndpointSchema: KindSchema<HostEndpointSpec> = {
   spec: () =>

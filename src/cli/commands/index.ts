@@ -14,6 +14,7 @@ import { patchCommand } from './patch.js';
 import { replaceCommand } from './replace.js';
 import { validateCommand } from './validate.js';
 import { versionCommand } from './version.js';
+import { xlatCommand } from './xlat.js';
 
 export const BUILTIN_COMMANDS: readonly Command[] = [
   createCommand,
@@ -28,6 +29,7 @@ export const BUILTIN_COMMANDS: readonly Command[] = [
   versionCommand,
   ipamCommand, // src/ipam owner
   nodeCommand(), // src/bgp owner: `node status` reads BIRD's socket under CALICO_RUN_DIR
+  xlatCommand, // src/xlat owner: address spaces
 ];
 
 export function defaultRegistry(): CommandRegistry {
