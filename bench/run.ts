@@ -39,6 +39,7 @@ const SUITE: BenchSpec[] = [
   { name: 'node', full: ['--cpu-prof'], quick: ['--quick', '--cpu-prof'], timeoutMin: 20 },
   { name: 'cni', full: [], quick: ['--quick'], timeoutMin: 20 },
   { name: 'scale', full: [], quick: ['--quick'], timeoutMin: 40 },
+  { name: 'xlat', full: ['--rounds', '5'], quick: ['--seconds', '3', '--rounds', '1'], timeoutMin: 15 },
   { name: 'calc', full: [], quick: [], env: { quick: { CALC_BENCH_ENDPOINTS: '5000', CALC_BENCH_POLICIES: '100' } }, nodeArgs: ['--expose-gc'], timeoutMin: 20 },
   { name: 'selector', full: [], quick: ['--endpoints', '10000', '--rounds', '1'], timeoutMin: 10 },
   { name: 'api', full: [], quick: ['--rounds', '1'], timeoutMin: 10 },

@@ -51,11 +51,22 @@ test('goals: met, missed and not measured, from the comparison and the scaling r
     ['routed-overlay', 'met', '1.26'],
     ['policy-cost', 'met', '1.0 %'],
     ['policy-scaling', 'met', '0.97 (10000 rules)'],
+    ['xlat', 'not measured', 'not measured'],
   ]);
   const bad = evaluateGoals(run([bench('dataplane-compare', compare({ routedPolicy: 16, routed: 18, overlay: 16, bare: 25 })), bench('dataplane', scaling([6000, 5000, 3000, 1000]))]));
-  assert.deepEqual(bad.map((g) => g.status), ['missed', 'missed', 'missed']);
+  assert.deepEqual(bad.map((g) => g.status), ['missed', 'missed', 'missed', 'not measured']);
   assert.equal(bad[1]!.measured, '11.1 %');
-  assert.deepEqual(evaluateGoals(run([])).map((g) => g.status), ['not measured', 'not measured', 'not measured']);
+  assert.deepEqual(evaluateGoals(run([])).map((g) => g.status), ['not measured', 'not measured', 'not measured', 'not measured']);
+});
+
+test('goals: the address-space path against the native one, met or missed with its table', () => {
+  const xlat = (native: number, translated: number, rounds = 5) => ({ seconds: 10, rounds, rows: [{ path: 'native', gbps: native, coresPerGbps: 0.15, retransmits: 3 }, { path: 'translated', gbps: translated, coresPerGbps: 0.18, retransmits: 4 }], ratio: translated / native });
+  const met = evaluateGoals(run([bench('xlat', xlat(12, 10.5))])).find((g) => g.id === 'xlat')!;
+  assert.deepEqual([met.status, met.measured], ['met', '0.88']);
+  const missed = evaluateGoals(run([bench('xlat', xlat(12, 9, 1))])).find((g) => g.id === 'xlat')!;
+  assert.deepEqual([missed.status, missed.measured], ['missed', '0.75']);
+  assert.match(missed.profile.join('\n'), /\| translated \| 9\.00 \|/);
+  assert.match(missed.profile.join('\n'), /One sample per path/);
 });
 
 test('a missed goal carries the profile that shows why: per-path CPU, MTU, ruleset size, and whether it is CPU-bound', () => {

@@ -129,3 +129,11 @@ export function resultOf<T>(run: RunRecord, name: string): T | undefined {
   const b = run.benches.find((x) => x.name === name);
   return b?.status === 'ok' && b.result && typeof b.result === 'object' ? (b.result as T) : undefined;
 }
+
+/** bench/xlat.ts: single-stream TCP through the translated (address space) and the native routed path. */
+export interface XlatResult {
+  seconds: number;
+  rounds: number;
+  rows: { path: 'native' | 'translated'; gbps: number; coresPerGbps: number; retransmits: number }[];
+  ratio: number;
+}
