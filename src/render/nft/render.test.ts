@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { compileRuleset } from '../../rules/compile-endpoints.js';
 import { golden, goldenCases } from '../golden-cases.js';
 import { parseNftTable } from './parse.js';
-import { nftBaseChains, renderNftChainRules, renderNftDelta, renderNftFull, renderNftRule } from './render.js';
+import { nftBaseChains, renderNftChainRules, renderNftDelta, renderNftFull, renderNftRule, REWRITE_AFTER_DELETIONS } from './render.js';
 import type { KeyField, Ruleset } from '../../rules/ir.js';
 
 for (const { name, model } of goldenCases()) {
@@ -109,4 +109,21 @@ test('nft delta: a merged (tuple) set removes elements before adding, since nft 
   const kernel = { tableExists: true, chains: new Map(nftBaseChains().map((c) => [c.name, renderNftChainRules(c)[0]!.slice(renderNftChainRules(c)[0]!.indexOf('cali:h=') + 7, -1)])), sets: new Map([['cali40m-x', ['10.0.0.0/8 tcp 80']]]), maps: new Map() };
   const lines = renderNftDelta(kernel, { chains: [], sets: [set] }).script.trim().split('\n');
   assert.deepEqual(lines, ['delete element inet calico cali40m-x { 10.0.0.0/8 . tcp . 80 }', 'add element inet calico cali40m-x { 10.0.0.1 . tcp . 80-90 }']);
+});
+
+test('nft delta: more than REWRITE_AFTER_DELETIONS removals rewrite the set whole (flush + add) in one transaction; up to it, element deltas', () => {
+  const kernel = (members: string[]) => ({ tableExists: true, chains: new Map(nftBaseChains().map((c) => [c.name, renderNftChainRules(c)[0]!.slice(renderNftChainRules(c)[0]!.indexOf('cali:h=') + 7, -1)])), sets: new Map([['cali40s-x', members]]), maps: new Map() });
+  const have = Array.from({ length: 100 }, (_, i) => `198.18.0.${i}`);
+  const want = (drop: number) => have.slice(drop).concat('198.18.1.1');
+  const set = (members: string[]) => ({ name: 'cali40s-x', family: 4 as const, kind: 'net' as const, members, source: 'sel' });
+  const many = renderNftDelta(kernel(have), { chains: [], sets: [set(want(REWRITE_AFTER_DELETIONS + 1))] });
+  const lines = many.script.trim().split('\n');
+  assert.equal(lines.length, 2);
+  assert.equal(lines[0], 'flush set inet calico cali40s-x');
+  assert.equal(lines[1], `add element inet calico cali40s-x { ${want(REWRITE_AFTER_DELETIONS + 1).join(', ')} }`);
+  assert.deepEqual(many.changedSets, ['cali40s-x']);
+  // Emptied entirely: the flush alone.
+  assert.equal(renderNftDelta(kernel(have), { chains: [], sets: [set([])] }).script, 'flush set inet calico cali40s-x\n');
+  const few = renderNftDelta(kernel(have), { chains: [], sets: [set(want(REWRITE_AFTER_DELETIONS))] }).script.trim().split('\n');
+  assert.deepEqual(few.map((l) => l.split(' {')[0]), ['add element inet calico cali40s-x', 'delete element inet calico cali40s-x']);
 });
