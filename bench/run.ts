@@ -5,6 +5,9 @@
 //   npm run bench                 full sizes (the reference report; run on a quiet machine)
 //   npm run bench -- --quick      every benchmark at small sizes, under two minutes
 //   node dist/bench/run.js [--quick] [--only a,b] [--skip a,b] [--render bench/results/X.json]
+//   node dist/bench/run.js --only a,b --update bench/results/X.json
+//                                 re-run some benchmarks into a saved run (each marked
+//                                 with its own date and commit in the report)
 // Needs root for the benchmarks that build network namespaces (they report
 // themselves skipped otherwise).
 
@@ -139,10 +142,25 @@ async function main(): Promise<void> {
   const only = arg('only', '').split(',').filter(Boolean);
   const skip = arg('skip', '').split(',').filter(Boolean);
   for (const n of [...only, ...skip]) if (!SUITE.some((s) => s.name === n)) throw new Error(`unknown benchmark '${n}'; the suite has: ${SUITE.map((s) => s.name).join(', ')}`);
+  const commitNow = () => spawnSync('git', ['-C', ROOT, 'describe', '--always', '--dirty'], { encoding: 'utf8' }).stdout.trim() || 'unknown';
+  const update = arg('update', '');
+  if (update) {
+    if (!only.length) throw new Error('--update needs --only: the benchmarks to re-run into the saved run');
+    const saved = JSON.parse(readFileSync(update, 'utf8')) as RunRecord;
+    if (saved.quick !== quick) throw new Error(`${update} is a ${saved.quick ? 'quick' : 'full'} run; re-run with${saved.quick ? '' : 'out'} --quick`);
+    for (const spec of SUITE.filter((s) => only.includes(s.name))) {
+      const fresh = { ...(await runOne(spec)), rerun: { date: new Date().toISOString(), commit: commitNow() } };
+      const i = saved.benches.findIndex((b) => b.name === spec.name);
+      if (i === -1) saved.benches.push(fresh);
+      else saved.benches[i] = fresh;
+    }
+    writeFileSync(update, JSON.stringify(saved, null, 2) + '\n');
+    return writeReport(saved);
+  }
   const t0 = performance.now();
   const machine = machineInfo();
   const loadBefore = round2(loadavg());
-  const commit = spawnSync('git', ['-C', ROOT, 'describe', '--always', '--dirty'], { encoding: 'utf8' }).stdout.trim() || 'unknown';
+  const commit = commitNow();
   const benches: BenchRun[] = [];
   for (const spec of SUITE) {
     if ((only.length && !only.includes(spec.name)) || skip.includes(spec.name)) {

@@ -258,13 +258,19 @@ async function oneRun(etcdSize: number, runDir: string): Promise<ScaleResult['ru
     const byName = new Map(listed.items.map((r) => [r.metadata.name!, r]));
     for (const [name, parity] of lastAcked) if (byName.get(name)?.metadata.labels?.parity !== parity) lost++;
     const oddInEtcd = new Set(listed.items.filter((r) => r.metadata.labels?.parity === 'odd').map((r) => String((r.spec as { ipNetworks: string[] }).ipNetworks[0]).split('/')[0]!));
+    // The kernel may still be behind the calc graph (its rounds batch many
+    // updates): wait until it holds exactly etcd's set, and say how long that took.
     let kernel = new Set<string>();
-    for (let t = 0; t < 100; t++) {
+    let kernelDiff = Number.NaN;
+    const k0 = performance.now();
+    const kernelDeadline = k0 + 180_000;
+    do {
       kernel = kernelOddSet();
-      if (kernel.size === oddInEtcd.size) break;
-      await sleep(100);
-    }
-    const kernelDiff = [...oddInEtcd].filter((a) => !kernel.has(a)).length + [...kernel].filter((a) => !oddInEtcd.has(a)).length;
+      kernelDiff = [...oddInEtcd].filter((a) => !kernel.has(a)).length + [...kernel].filter((a) => !oddInEtcd.has(a)).length;
+      if (kernelDiff === 0) break;
+      await sleep(250);
+    } while (performance.now() < kernelDeadline);
+    const kernelCatchUpMs = performance.now() - k0;
     node.kill('SIGTERM');
     await new Promise((r) => node.once('exit', r));
     return {
@@ -285,7 +291,9 @@ async function oneRun(etcdSize: number, runDir: string): Promise<ScaleResult['ru
       ...(memberKilled ? { memberKilled } : {}),
       agentEndpoints,
       etcdEndpoints,
-      lost: lost + kernelDiff,
+      lost,
+      kernelDiff,
+      kernelCatchUpMs,
       kernelOddSet: kernel.size,
       etcdOddSet: oddInEtcd.size,
     };
@@ -332,7 +340,8 @@ async function inside(): Promise<void> {
     ['member killed', ...runs.map((r) => r.memberKilled ?? '-')],
     ['endpoints: etcd / agent', ...runs.map((r) => `${r.etcdEndpoints} / ${r.agentEndpoints}`)],
     ['odd set: etcd / kernel', ...runs.map((r) => `${r.etcdOddSet} / ${r.kernelOddSet}`)],
-    ['lost (acked write missing, or kernel != etcd)', ...runs.map((r) => String(r.lost))],
+    ['acked writes missing from etcd', ...runs.map((r) => String(r.lost))],
+    ['kernel set != etcd (addresses), after waiting', ...runs.map((r) => `${r.kernelDiff} (${((r.kernelCatchUpMs ?? 0) / 1000).toFixed(1)} s)`)],
   ]);
   writeResult('scale', { nodes: NODES, perNode: PER_NODE, endpoints: NODES * PER_NODE, rate: RATE, seconds: SECONDS, runs });
 }

@@ -105,6 +105,13 @@ test('a quick run is labelled as such; failed and skipped benchmarks are listed 
   assert.equal(r.charts.length, 0);
 });
 
+test('a benchmark re-run into a saved run (--update) says when and at which commit in the run log', () => {
+  const again = { ...bench('ipam', { rows: [{ case: 'one host', perSecond: 90 }] }), rerun: { date: '2026-12-06T11:22:33.000Z', commit: 'def5678' } };
+  const r = renderPerformanceReport(run([bench('cli', { rows: [] }), again]));
+  assert.match(r.markdown, /\| ipam \(re-run 2026-12-06 11:22 UTC at def5678\) \| ok \| 12 \|/);
+  assert.match(r.markdown, /\| cli \| ok \| 12 \|/);
+});
+
 test('rendering is deterministic', () => {
   const rec = run([bench('dataplane-compare', compare(both)), bench('dataplane', scaling([6000, 6000, 5900, 5800]))]);
   assert.deepEqual(renderPerformanceReport(rec), renderPerformanceReport(rec));

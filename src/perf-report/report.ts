@@ -152,8 +152,8 @@ function scale(b: Builder, run: RunRecord): void {
   b.push(`${s.nodes.toLocaleString('en-US')} Node resources with an IPAM block each and ${s.endpoints.toLocaleString('en-US')} WorkloadEndpoints in etcd, one real calico-node (with BIRD, full mesh to every other node) for one of them. A writer then updates remote endpoints at a fixed offered rate; "lag" is from a write's acknowledgement to the agent's calc graph having processed it.`, '');
   b.push(
     ...table(
-      ['etcd', 'load (s)', 'start -> in sync (s)', 'agent RSS (MiB)', 'BGP peers configured', 'offered / sustained updates/s', 'lag p50 / p99 (ms)', 'writes acked / errors', 'member killed', 'endpoints: etcd / agent', 'lost'],
-      s.runs.map((x) => [x.etcd, x.loadSeconds.toFixed(1), (x.inSyncMs / 1000).toFixed(2), x.rssMb.toFixed(0), String(x.birdPeers), `${Math.round(x.offeredPerSecond)} / ${Math.round(x.sustainedPerSecond)}`, `${x.lagP50Ms.toFixed(0)} / ${x.lagP99Ms.toFixed(0)}`, `${x.writesAcked} / ${x.writeErrors}`, x.memberKilled ?? '-', `${x.etcdEndpoints} / ${x.agentEndpoints}`, String(x.lost)]),
+      ['etcd', 'load (s)', 'start -> in sync (s)', 'agent RSS (MiB)', 'BGP peers configured', 'offered / sustained updates/s', 'lag p50 / p99 (ms)', 'writes acked / errors', 'member killed', 'endpoints: etcd / agent', 'acked writes lost', 'kernel != etcd (after s)'],
+      s.runs.map((x) => [x.etcd, x.loadSeconds.toFixed(1), (x.inSyncMs / 1000).toFixed(2), x.rssMb.toFixed(0), String(x.birdPeers), `${Math.round(x.offeredPerSecond)} / ${Math.round(x.sustainedPerSecond)}`, `${x.lagP50Ms.toFixed(0)} / ${x.lagP99Ms.toFixed(0)}`, `${x.writesAcked} / ${x.writeErrors}`, x.memberKilled ?? '-', `${x.etcdEndpoints} / ${x.agentEndpoints}`, String(x.lost), x.kernelDiff === undefined ? 'n/a' : `${x.kernelDiff} (${((x.kernelCatchUpMs ?? 0) / 1000).toFixed(1)})`]),
     ),
     '',
   );
@@ -192,7 +192,7 @@ function notRun(b: Builder, run: RunRecord): void {
 
 function timings(b: Builder, run: RunRecord): void {
   b.push('## Run log', '');
-  b.push(...table(['benchmark', 'status', 'seconds', 'load before', 'load after'], run.benches.map((x) => [x.name, x.status, x.seconds.toFixed(0), load(x.loadBefore), load(x.loadAfter)])), '');
+  b.push(...table(['benchmark', 'status', 'seconds', 'load before', 'load after'], run.benches.map((x) => [x.rerun ? `${x.name} (re-run ${x.rerun.date.slice(0, 16).replace('T', ' ')} UTC at ${x.rerun.commit})` : x.name, x.status, x.seconds.toFixed(0), load(x.loadBefore), load(x.loadAfter)])), '');
 }
 
 export function renderPerformanceReport(run: RunRecord): RenderedReport {

@@ -27,6 +27,8 @@ export interface BenchRun {
   result?: unknown;
   /** Last lines of its output when it failed, or why it was skipped. */
   note?: string;
+  /** Set when this benchmark was re-run into a saved run (`--update`): when, and at which commit. */
+  rerun?: { date: string; commit: string };
 }
 
 export interface RunRecord {
@@ -120,7 +122,12 @@ export interface ScaleResult {
     etcdEndpoints: number;
     etcdOddSet: number;
     kernelOddSet: number;
+    /** Acknowledged writes whose value etcd does not hold at the end. */
     lost: number;
+    /** Addresses in one of (etcd's odd set, the kernel's) and not the other, when the wait ended (up to 180 s). */
+    kernelDiff?: number;
+    /** From the end of the writes' processing to the kernel holding etcd's set (or giving up). */
+    kernelCatchUpMs?: number;
   }[];
 }
 
