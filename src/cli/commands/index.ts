@@ -9,7 +9,7 @@ import { explainCommand } from './explain.js';
 import { getCommand } from './get.js';
 import { ipamCommand } from './ipam.js';
 import { labelCommand } from './label.js';
-import { nodeCommand } from './node-status.js';
+import { nodeCommand } from './node.js';
 import { patchCommand } from './patch.js';
 import { replaceCommand } from './replace.js';
 import { validateCommand } from './validate.js';
@@ -28,7 +28,7 @@ export const BUILTIN_COMMANDS: readonly Command[] = [
   explainCommand,
   versionCommand,
   ipamCommand, // src/ipam owner
-  nodeCommand(), // src/bgp owner: `node status` reads BIRD's socket under CALICO_RUN_DIR
+  nodeCommand(), // `node status|diags|checksystem`: run on the node (BIRD socket under CALICO_RUN_DIR, kernel, logs)
   xlatCommand, // src/xlat owner: address spaces
 ];
 

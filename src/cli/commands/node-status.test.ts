@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../calicoctl.js';
 import { CommandRegistry } from '../command.js';
 import { FakeIO } from '../fake-io.js';
-import { nodeCommand, type BirdStatusReader } from './node-status.js';
+import { nodeCommand } from './node.js';
+import type { BirdStatusReader } from './node-status.js';
 
 const captured = readFileSync(fileURLToPath(new URL('../../../../src/bgp/testdata/show-protocols-all.txt', import.meta.url)), 'utf8');
 

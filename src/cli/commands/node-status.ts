@@ -64,15 +64,3 @@ state and last error). Run it on the node, as root.`,
     },
   };
 }
-
-/** `calicoctl node ...`; other node subcommands join `subcommands`. */
-export function nodeCommand(deps: NodeStatusDeps = {}): Command {
-  return {
-    name: 'node',
-    summary: 'Calico node management (status).',
-    usage: ['node <command> [<args>...]'],
-    examples: [{ comment: 'Show BGP sessions of this host.', command: 'calicoctl node status' }],
-    flags: [],
-    subcommands: [nodeStatusCommand(deps)],
-  };
-}

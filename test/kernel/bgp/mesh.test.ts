@@ -10,7 +10,7 @@ import { parseBirdProtocols } from '../../../src/bgp/status.js';
 import { main } from '../../../src/cli/calicoctl.js';
 import { CommandRegistry } from '../../../src/cli/command.js';
 import { FakeIO } from '../../../src/cli/fake-io.js';
-import { nodeCommand } from '../../../src/cli/commands/node-status.js';
+import { nodeCommand } from '../../../src/cli/commands/node.js';
 
 const skip = skipReason;
 let lab: NetnsLab;
