@@ -13,7 +13,7 @@
 //   A policy or profile that is referenced but absent denies (fail closed).
 
 import { cidrContainsIP, tryParseCIDROrIP, tryParseIP, type CIDR, type IPAddress } from '../base/ip.js';
-import type { IpSetState, IpVersion, NormalizedRule, PolicyId, PolicyState, ProfileId, ProfileState, RuleAction, RuleSide, TierPolicies } from './output.js';
+import type { IpSetState, IpVersion, NormalizedRule, PolicyId, PortRange, PolicyState, ProfileId, ProfileState, RuleAction, RuleSide, TierPolicies } from './output.js';
 import { parseNamedPortMember } from './output.js';
 
 /** A packet as policy sees it. Ports exist for TCP, UDP and SCTP; ICMP type/code for ICMP and ICMPv6. */
@@ -104,7 +104,7 @@ function inNamedPortSet(set: IpSetState | undefined, ip: IPAddress, protocol: nu
   });
 }
 
-const inRanges = (ranges: { first: number; last: number }[], port: number) => ranges.some((r) => port >= r.first && port <= r.last);
+const inRanges = (ranges: PortRange[], port: number) => ranges.some((r) => port >= r.first && port <= r.last);
 
 /**
  * As in Felix: a non-empty nets (or notNets) list without a CIDR of the

@@ -4,7 +4,7 @@
 
 import { ValidationError } from '../base/errors.js';
 import { bitsOf, firstAddress, formatIP, tryParseCIDROrIP } from '../base/ip.js';
-import type { IpVersion } from './model.js';
+import type { IpVersion } from '../calc/output.js';
 
 export function familyOf(addrOrCidr: string): IpVersion {
   return addrOrCidr.includes(':') ? 6 : 4;

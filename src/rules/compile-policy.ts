@@ -7,7 +7,8 @@
 
 import { canonicalCidr, familyOf, prefixLength } from './cidr.js';
 import type { Action, Match, Rule } from './ir.js';
-import type { IpVersion, NormalizedRule, PortRange } from './model.js';
+import type { IpVersion, PortRange } from '../calc/output.js';
+import type { NormalizedRule } from './model.js';
 import { setNames } from './names.js';
 import type { SetRegistry } from './sets.js';
 

@@ -17,7 +17,8 @@
 import { canonicalCidr, familyOf, portText, prefixLength } from './cidr.js';
 import { normalizePorts, protocolFor, ruleAlternatives, compilePlainRule } from './compile-policy.js';
 import type { Action, IpSet, KeyField, Match, Rule } from './ir.js';
-import type { IpVersion, NormalizedRule } from './model.js';
+import type { IpVersion } from '../calc/output.js';
+import type { NormalizedRule } from './model.js';
 import { setNames } from './names.js';
 import type { SetRegistry } from './sets.js';
 import { KEY_ORDER, KEY_PROTOCOLS, cartesian, coalescePorts, disjointBuckets } from './tuple-sets.js';

@@ -11,7 +11,7 @@
 import { CalicoError } from '../base/errors.js';
 import { cidrContainsIP, tryParseCIDROrIP, tryParseIP, type CIDR, type IPAddress } from '../base/ip.js';
 import type { Chain, CtState, HookName, IpSet, Match, Rule, Ruleset } from './ir.js';
-import type { IpVersion } from './model.js';
+import type { IpVersion } from '../calc/output.js';
 import type { PolicyPacket } from '../calc/verdict.js';
 import { chainNames } from './names.js';
 import { ipsetShape } from '../render/iptables/render.js';

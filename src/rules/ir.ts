@@ -3,7 +3,7 @@
 // compiler only decides WHAT to match. Names in here are already kernel names
 // (see names.ts), so both renderers print the same chain and set names.
 
-import type { IpVersion, PortRange } from './model.js';
+import type { IpVersion, PortRange } from '../calc/output.js';
 
 export type Dir = 'src' | 'dst';
 /** One component of a merged lookup's key, in this fixed order: saddr, daddr, proto, sport, dport. */

@@ -3,14 +3,9 @@
 // mapped onto it field by field, and so golden tests can be written as JSON.
 import { FELIX_CONFIGURATION_DEFAULTS } from '../api/kinds/felix-configuration.js';
 
-export type IpVersion = 4 | 6;
-export type RuleAction = 'allow' | 'deny' | 'log' | 'pass';
+import type { IpVersion, PortRange } from '../calc/output.js';
 
-/** One port or an inclusive range (first === last for a single port). */
-export interface PortRange {
-  first: number;
-  last: number;
-}
+export type RuleAction = 'allow' | 'deny' | 'log' | 'pass';
 
 /** A policy rule after the calc graph resolved selectors to IP-set ids. */
 export interface NormalizedRule {

@@ -9,7 +9,7 @@
 //             on Debian 12, and the number Calico's Felix also uses)
 
 import { createHash } from 'node:crypto';
-import type { IpVersion } from './model.js';
+import type { IpVersion } from '../calc/output.js';
 import type { HookName } from './ir.js';
 
 export const NFT_FAMILY = 'inet';

@@ -5,7 +5,8 @@
 
 import { canonicalCidr, familyOf, prefixLength } from './cidr.js';
 import type { IpSet, SetKind } from './ir.js';
-import type { IpSetSpec, IpVersion } from './model.js';
+import type { IpVersion } from '../calc/output.js';
+import type { IpSetSpec } from './model.js';
 import { setNames } from './names.js';
 
 /** Drops members covered by a shorter member with the same suffix ("proto port" for net-proto-port). */

@@ -7,7 +7,7 @@
 
 import { CalicoError } from '../../base/errors.js';
 import type { Action, Chain, HookName, IpSet, KeyField, Match, Rule, Ruleset, TableKind } from '../../rules/ir.js';
-import type { IpVersion, PortRange } from '../../rules/model.js';
+import type { IpVersion, PortRange } from '../../calc/output.js';
 import { CHAIN_HASH_PREFIX, HOOK_COMMENT, chainNames, shortHash } from '../../rules/names.js';
 
 const TABLES: TableKind[] = ['raw', 'mangle', 'filter', 'nat'];

@@ -10,12 +10,12 @@
 
 import type { Action, Chain, HookName, IpSet, KeyField, Match, Rule, Ruleset } from '../../rules/ir.js';
 import { CHAIN_HASH_PREFIX, NFT_FAMILY, NFT_TABLE, chainNames, nftBaseChain, shortHash } from '../../rules/names.js';
-import type { PortRange } from '../../rules/model.js';
+import type { IpVersion, PortRange } from '../../calc/output.js';
 
 const T = `${NFT_FAMILY} ${NFT_TABLE}`;
 const hex = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 const quote = (s: string) => `"${s.replace(/["\\]/g, '')}"`;
-const ipKw = (family: 4 | 6) => (family === 4 ? 'ip' : 'ip6');
+const ipKw = (family: IpVersion) => (family === 4 ? 'ip' : 'ip6');
 const portsText = (ports: PortRange[]) => {
   const items = ports.map((p) => (p.first === p.last ? String(p.first) : `${p.first}-${p.last}`));
   return items.length === 1 ? items[0]! : `{ ${items.join(', ')} }`;
@@ -23,14 +23,14 @@ const portsText = (ports: PortRange[]) => {
 const ifname = (name: string) => quote(name);
 
 /** The packet field of each key component, and its set element type. */
-const KEY_EXPR: Record<KeyField, (family: 4 | 6) => string> = {
+const KEY_EXPR: Record<KeyField, (family: IpVersion) => string> = {
   saddr: (f) => `${ipKw(f)} saddr`,
   daddr: (f) => `${ipKw(f)} daddr`,
   proto: () => 'meta l4proto',
   sport: () => 'th sport',
   dport: () => 'th dport',
 };
-const KEY_TYPE: Record<KeyField, (family: 4 | 6) => string> = {
+const KEY_TYPE: Record<KeyField, (family: IpVersion) => string> = {
   saddr: (f) => (f === 4 ? 'ipv4_addr' : 'ipv6_addr'),
   daddr: (f) => (f === 4 ? 'ipv4_addr' : 'ipv6_addr'),
   proto: () => 'inet_proto',
@@ -158,7 +158,7 @@ export function nftChainHash(ruleLines: string[]): string {
   return shortHash(ruleLines.join('\n'), 16);
 }
 
-const SET_TYPE: Record<Exclude<IpSet['kind'], 'tuple'>, Record<4 | 6, string>> = {
+const SET_TYPE: Record<Exclude<IpSet['kind'], 'tuple'>, Record<IpVersion, string>> = {
   net: { 4: 'ipv4_addr', 6: 'ipv6_addr' },
   'net-proto-port': { 4: 'ipv4_addr . inet_proto . inet_service', 6: 'ipv6_addr . inet_proto . inet_service' },
 };
