@@ -22,7 +22,8 @@ import { compileProgram, type CompileTarget, type ProgramEntry } from './compile
 import { hostEndpointChains, hostStages, hostTopRules } from './compile-host-endpoints.js';
 import { accept, clearMarks, drop, failsafeRules, policyBody, ret, stageTiers, tierIds } from './endpoint-body.js';
 import { MARK_ACCEPT, MARK_PASS } from './names.js';
-import type { DataplaneModel, LocalEndpoint, NormalizedRule, TierPolicies } from './model.js';
+import type { NormalizedRule } from '../calc/output.js';
+import type { DataplaneModel, LocalEndpoint, PolicyRules, TierPolicies } from './model.js';
 import { WORKLOAD_PREFIX, chainNames, setNames } from './names.js';
 import { SetRegistry, withoutCovered } from './sets.js';
 import type { Ruleset } from './ir.js';
@@ -51,6 +52,12 @@ function workloadInterfaces(prefixesIn: string[] | undefined, workloads: LocalEn
   }
   return out;
 }
+
+const NO_CONSTRAINT = { nets: [], notNets: [], ipSetIds: [], notIpSetIds: [], ports: [], notPorts: [], namedPortIpSetIds: [], notNamedPortIpSetIds: [] };
+/** What stands in for a policy the calc graph did not send: deny (fail closed), never a skip. */
+const DENY_ALL: NormalizedRule = { action: 'Deny', source: NO_CONSTRAINT, destination: NO_CONSTRAINT };
+
+const rulesOf = (p: PolicyRules, dir: 'inbound' | 'outbound') => (dir === 'inbound' ? p.inboundRules : p.outboundRules);
 
 function antiSpoof(ep: LocalEndpoint, sets: SetRegistry): Rule[] {
   const rules: Rule[] = [];
@@ -157,7 +164,7 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
   const usedPrograms = new Set<string>();
   /** `sources`: what the entries were made from; with the selectors they read, the cache key. */
   const program = (name: string, sources: unknown[], entries: ProgramEntry[], alsoIn: TableKind[] = []): Chain => {
-    const selectorIds = new Set(entries.flatMap(({ rule }) => [...(rule.srcIpSetIds ?? []), ...(rule.dstIpSetIds ?? [])]));
+    const selectorIds = new Set(entries.flatMap(({ rule }) => [...rule.source.ipSetIds, ...rule.destination.ipSetIds]));
     const inputs = [backend, alsoIn.join(','), ...sources, ...[...selectorIds].sort().map((id) => netSets.get(id))];
     usedPrograms.add(name);
     const hit = cache?.programs.get(name);
@@ -186,18 +193,23 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
     const entries: ProgramEntry[] = ids.flatMap((id): ProgramEntry[] => {
       const p = policies.get(id);
       // A policy we were not given is a deny (fail closed), never a skip.
-      if (!p) return [{ rule: { action: 'deny' } as NormalizedRule, comment: `missing policy ${id}` }];
-      return p[dir].map((rule) => ({ rule }));
+      if (!p) return [{ rule: DENY_ALL, comment: `missing policy ${id}` }];
+      return rulesOf(p, dir).map((rule) => ({ rule }));
     });
     const alsoIn = [...tables].filter((t) => t !== 'filter').sort();
     for (const t of alsoIn) verdictTables.add(t);
-    chains.push(program(name, ids.map((id) => policies.get(id)?.[dir]), entries, alsoIn));
+    const sources = ids.map((id) => {
+      const p = policies.get(id);
+      return p && rulesOf(p, dir);
+    });
+    chains.push(program(name, sources, entries, alsoIn));
   }
   for (const p of [...model.profiles].sort((a, b) => (a.id < b.id ? -1 : 1))) {
     if (!usedProfiles.has(p.id)) continue;
     for (const dir of ['inbound', 'outbound'] as const) {
       const name = chainNames.profile(p.id, dir);
-      chains.push(program(name, [p[dir]], p[dir].map((rule) => ({ rule }))));
+      const rules = rulesOf(p, dir);
+      chains.push(program(name, [rules], rules.map((rule) => ({ rule }))));
     }
   }
   if (cache) for (const name of [...cache.programs.keys()]) if (!usedPrograms.has(name)) cache.programs.delete(name);

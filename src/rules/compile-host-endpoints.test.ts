@@ -6,6 +6,7 @@ import { MARK_ACCEPT, chainNames } from './names.js';
 import type { Chain, Ruleset } from './ir.js';
 import { renderIptablesFull } from '../render/iptables/render.js';
 import { renderNftRule } from '../render/nft/render.js';
+import { rule, side } from '../dataplane/testing-fixtures.js';
 
 const tier = (ingress: string[], egress: string[] = []): TierPolicies[] => [{ name: 'default', defaultAction: 'deny', ingressPolicies: ingress, egressPolicies: egress }];
 
@@ -14,12 +15,12 @@ function hep(iface: string, extra: Partial<LocalEndpoint> = {}): LocalEndpoint {
 }
 
 function model(endpoints: LocalEndpoint[]): DataplaneModel {
-  const pol = (id: string) => ({ id, inbound: [{ action: 'allow' as const, protocol: 'tcp', dstPorts: [{ first: 80, last: 80 }] }], outbound: [{ action: 'allow' as const }] });
+  const pol = (id: string) => ({ id, inboundRules: [rule({ action: 'Allow', protocol: 6, destination: side({ ports: [{ first: 80, last: 80 }] }) })], outboundRules: [rule({ action: 'Allow' })] });
   return {
     config: { ...defaultDataplaneConfig(), failsafeInbound: [{ protocol: 'tcp', port: 22 }], failsafeOutbound: [{ protocol: 'udp', port: 53 }] },
     endpoints,
     policies: ['n', 'u', 'd', 'f'].map(pol),
-    profiles: [{ id: 'p', inbound: [{ action: 'allow' }], outbound: [{ action: 'allow' }] }],
+    profiles: [{ id: 'p', inboundRules: [rule({ action: 'Allow' })], outboundRules: [rule({ action: 'Allow' })] }],
     ipSets: [],
     pools: [],
   };

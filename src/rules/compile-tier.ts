@@ -17,8 +17,7 @@
 import { canonicalCidr, familyOf, portText, prefixLength } from './cidr.js';
 import { normalizePorts, protocolFor, ruleAlternatives, compilePlainRule } from './compile-policy.js';
 import type { Action, IpSet, KeyField, Match, Rule } from './ir.js';
-import type { IpVersion } from '../calc/output.js';
-import type { NormalizedRule } from './model.js';
+import type { IpVersion, NormalizedRule, RuleAction, RuleSide } from '../calc/output.js';
 import { setNames } from './names.js';
 import type { SetRegistry } from './sets.js';
 import { KEY_ORDER, KEY_PROTOCOLS, cartesian, coalescePorts, disjointBuckets } from './tuple-sets.js';
@@ -32,6 +31,12 @@ export const INLINE_SELECTOR_LIMIT = 256;
 /** iptables: ipset stores port ranges port by port; a rule spanning more ports keeps its ports as a multiport match. */
 const IPSET_PORT_LIMIT = 1024;
 const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp']);
+
+/** Felix's default log prefix (FelixConfiguration logPrefix, not configurable here yet). */
+const LOG_PREFIX = 'calico-packet: ';
+
+/** Which of the program's actions a terminal rule action becomes. */
+const TERMINAL: Record<Exclude<RuleAction, 'Log'>, keyof ProgramOptions['actions']> = { Allow: 'allow', Deny: 'deny', Pass: 'pass' };
 
 export interface ProgramEntry {
   rule: NormalizedRule;
@@ -62,33 +67,33 @@ const ANY_ADDRESS: Record<IpVersion, string[]> = { 4: ['0.0.0.0/1', '128.0.0.0/1
 function decompose(rule: NormalizedRule, family: IpVersion, opts: ProgramOptions): Decomposed {
   if (rule.ipVersion && rule.ipVersion !== family) return 'none';
   // Named ports are an OR with the numeric ports, and ICMP fields need their own matches.
-  if (rule.srcNamedPortIpSetIds?.length || rule.dstNamedPortIpSetIds?.length) return 'plain';
-  if (rule.icmpType !== undefined || rule.notIcmpType !== undefined) return 'plain';
+  if (rule.source.namedPortIpSetIds.length || rule.destination.namedPortIpSetIds.length) return 'plain';
+  if (rule.icmp || rule.notIcmp) return 'plain';
   const keyed: Keyed = {};
   const from: Partial<Record<'saddr' | 'daddr', AddrSource>> = {};
-  for (const [field, nets, ids] of [
-    ['saddr', rule.srcNets, rule.srcIpSetIds],
-    ['daddr', rule.dstNets, rule.dstIpSetIds],
+  for (const [field, { nets, ipSetIds: ids }] of [
+    ['saddr', rule.source],
+    ['daddr', rule.destination],
   ] as const) {
-    if (nets?.length) {
+    if (nets.length) {
       const mine = nets.filter((n) => familyOf(n) === family).map(canonicalCidr);
       if (mine.length === 0) return 'none'; // as in Felix: a list without the family rules it out
       if (!mine.some((n) => prefixLength(n) === 0)) [keyed[field], from[field]] = [mine, 'nets'];
-    } else if (ids?.length === 1 && opts.netSets.has(ids[0]!)) {
+    } else if (ids.length === 1 && opts.netSets.has(ids[0]!)) {
       // A selector's members become key values (kept current as element deltas).
       const members = opts.netSets.get(ids[0]!)!.filter((m) => familyOf(m) === family).map(canonicalCidr);
       if (members.length === 0) return 'none'; // an empty positive set matches nothing
       if (members.length <= INLINE_SELECTOR_LIMIT) [keyed[field], from[field]] = [members, 'selector'];
     }
   }
-  if (rule.protocol) {
+  if (rule.protocol !== undefined) {
     const p = protocolFor(rule.protocol, family);
     if (!p) return 'none';
     if (KEY_PROTOCOLS[p] !== undefined) {
       keyed.proto = [p];
       if (PORT_PROTOCOLS.has(p)) {
-        if (rule.srcPorts?.length) keyed.sport = normalizePorts(rule.srcPorts).map((r) => portText(r.first, r.last));
-        if (rule.dstPorts?.length) keyed.dport = normalizePorts(rule.dstPorts).map((r) => portText(r.first, r.last));
+        if (rule.source.ports.length) keyed.sport = normalizePorts(rule.source.ports).map((r) => portText(r.first, r.last));
+        if (rule.destination.ports.length) keyed.dport = normalizePorts(rule.destination.ports).map((r) => portText(r.first, r.last));
       }
     }
   }
@@ -124,23 +129,25 @@ function shapeFor(keyed: Keyed, rule: NormalizedRule, backend: CompileTarget): K
   const addr = keyed.saddr ? 'saddr' : keyed.daddr ? 'daddr' : undefined;
   if (!addr) return [];
   const port = keyed.dport ? 'dport' : keyed.sport ? 'sport' : undefined;
-  const ports = port === 'dport' ? rule.dstPorts : rule.srcPorts;
-  const span = (ports ?? []).reduce((n, r) => n + r.last - r.first + 1, 0);
+  const ports = port === 'dport' ? rule.destination.ports : rule.source.ports;
+  const span = ports.reduce((n, r) => n + r.last - r.first + 1, 0);
   if (port && keyed.proto && span <= IPSET_PORT_LIMIT) return [addr, 'proto', port];
   return [addr];
 }
 
 /** The rule without what the key now matches. */
 function residualOf(rule: NormalizedRule, fields: KeyField[], from: Partial<Record<'saddr' | 'daddr', AddrSource>>): NormalizedRule {
-  const r: NormalizedRule = { ...rule };
   const has = (f: KeyField) => fields.includes(f);
-  if (has('saddr') && from.saddr === 'nets') delete r.srcNets;
-  if (has('saddr') && from.saddr === 'selector') delete r.srcIpSetIds;
-  if (has('daddr') && from.daddr === 'nets') delete r.dstNets;
-  if (has('daddr') && from.daddr === 'selector') delete r.dstIpSetIds;
+  const side = (s: RuleSide, addr: KeyField, port: KeyField): RuleSide => {
+    const out = { ...s };
+    const source = from[addr as 'saddr' | 'daddr'];
+    if (has(addr) && source === 'nets') out.nets = [];
+    if (has(addr) && source === 'selector') out.ipSetIds = [];
+    if (has(port)) out.ports = [];
+    return out;
+  };
+  const r: NormalizedRule = { ...rule, source: side(rule.source, 'saddr', 'sport'), destination: side(rule.destination, 'daddr', 'dport') };
   if (has('proto')) delete r.protocol;
-  if (has('sport')) delete r.srcPorts;
-  if (has('dport')) delete r.dstPorts;
   return r;
 }
 
@@ -205,12 +212,12 @@ function compileRun(rules: NormalizedRule[], action: Action, runKey: string, opt
  */
 export function compileProgram(entries: ProgramEntry[], opts: ProgramOptions): Rule[] {
   const out: Rule[] = [];
-  let run: { action: NormalizedRule['action']; rules: NormalizedRule[] } | undefined;
+  let run: { action: RuleAction; rules: NormalizedRule[] } | undefined;
   let runs = 0;
   let unreachable = false;
   const flush = () => {
     if (!run || unreachable) return;
-    const action = opts.actions[run.action as 'allow' | 'deny' | 'pass'];
+    const action = opts.actions[TERMINAL[run.action as Exclude<RuleAction, 'Log'>]];
     const compiled = compileRun(run.rules, action, String(runs++), opts);
     // A rule matching everything ends the program: nothing after it can be reached.
     const all = compiled.find((r) => r.matches.length === 0);
@@ -221,9 +228,11 @@ export function compileProgram(entries: ProgramEntry[], opts: ProgramOptions): R
     run = undefined;
   };
   for (const { rule, comment } of entries) {
-    if (rule.action === 'log') {
+    // Kept by the calc graph only so rule indexes match the source: nothing to compile, and it must not split a run.
+    if (rule.neverMatches) continue;
+    if (rule.action === 'Log') {
       flush();
-      if (!unreachable) out.push(...compilePlainRule(rule, { kind: 'log', prefix: rule.logPrefix ?? 'calico-packet: ' }, opts.sets).map((r) => (comment ? { ...r, comment } : r)));
+      if (!unreachable) out.push(...compilePlainRule(rule, { kind: 'log', prefix: LOG_PREFIX }, opts.sets).map((r) => (comment ? { ...r, comment } : r)));
       continue;
     }
     if (run && run.action !== rule.action) flush();

@@ -2,51 +2,15 @@
 // It is deliberately plain data (no classes) so the calc graph's output can be
 // mapped onto it field by field, and so golden tests can be written as JSON.
 import { FELIX_CONFIGURATION_DEFAULTS } from '../api/kinds/felix-configuration.js';
+import type { PolicyState } from '../calc/output.js';
 
-import type { IpVersion, PortRange } from '../calc/output.js';
-
-export type RuleAction = 'allow' | 'deny' | 'log' | 'pass';
-
-/** A policy rule after the calc graph resolved selectors to IP-set ids. */
-export interface NormalizedRule {
-  action: RuleAction;
-  ipVersion?: IpVersion;
-  protocol?: string; // 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmpv6' | a number as text
-  notProtocol?: string;
-  icmpType?: number;
-  icmpCode?: number;
-  notIcmpType?: number;
-  notIcmpCode?: number;
-  srcNets?: string[];
-  notSrcNets?: string[];
-  /** The packet's source must be in EVERY one of these sets (selector AND namespaceSelector). */
-  srcIpSetIds?: string[];
-  /** The packet's source must be in NONE of these sets. */
-  notSrcIpSetIds?: string[];
-  srcPorts?: PortRange[];
-  notSrcPorts?: PortRange[];
-  /** Named ports: sets of (ip, protocol, port); ORed with srcPorts. */
-  srcNamedPortIpSetIds?: string[];
-  /** Named ports in notPorts: (source ip, protocol, source port) must be in NONE of these sets. */
-  notSrcNamedPortIpSetIds?: string[];
-  dstNets?: string[];
-  notDstNets?: string[];
-  dstIpSetIds?: string[];
-  notDstIpSetIds?: string[];
-  dstPorts?: PortRange[];
-  notDstPorts?: PortRange[];
-  dstNamedPortIpSetIds?: string[];
-  /** Named ports in notPorts: (destination ip, protocol, destination port) must be in NONE of these sets. */
-  notDstNamedPortIpSetIds?: string[];
-  logPrefix?: string;
-}
-
-/** Policy (or profile) rules, already split by direction. */
-export interface PolicyRules {
-  id: string; // e.g. "default/tier1.allow-dns" or "profile:kns.default"
-  inbound: NormalizedRule[];
-  outbound: NormalizedRule[];
-}
+/**
+ * A policy's or a profile's rules exactly as the calc graph emits them
+ * (`PolicyState` and `ProfileState` both are one): the compiler reads the
+ * calc graph's `NormalizedRule` directly, so there is one rule type from the
+ * calc graph to the IR.
+ */
+export type PolicyRules = Pick<PolicyState, 'id' | 'inboundRules' | 'outboundRules'>;
 
 export interface TierPolicies {
   name: string;

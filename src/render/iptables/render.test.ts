@@ -7,6 +7,7 @@ import { parseIpsetSave, parseIptablesSave } from './parse.js';
 import { ipsetCreate, ipsetMembers, renderIpsetDelta, renderIptablesDelta, renderIptablesFull, renderIptablesRule } from './render.js';
 import type { Ruleset } from '../../rules/ir.js';
 import { CalicoError } from '../../base/errors.js';
+import { rule, side } from '../../dataplane/testing-fixtures.js';
 
 /** What iptables-save would print after loading `full` (our chains only, same order). */
 function fakeSave(full: string, hooks: string[]): string {
@@ -45,7 +46,7 @@ test('iptables delta: one changed policy redeclares only its chain', () => {
   const rs = compileRuleset(basic, { backend: 'iptables' });
   const view = parseIptablesSave(fakeSave(renderIptablesFull(rs, 4), []));
   const model = structuredClone(basic);
-  model.policies.find((p) => p.id === 'default/default.allow-dns')!.outbound[0]!.dstPorts = [{ first: 5353, last: 5353 }];
+  model.policies.find((p) => p.id === 'default/default.allow-dns')!.outboundRules[0]!.destination.ports = [{ first: 5353, last: 5353 }];
   const text = renderIptablesDelta(view, compileRuleset(model, { backend: 'iptables' }), 4);
   const declared = text.split('\n').filter((l) => l.startsWith(':'));
   assert.equal(declared.length, 1);
@@ -116,7 +117,7 @@ test('iptables: protocol X with notProtocol X never matches (renders nothing), b
 
 test('iptables: an allow rule with protocol == notProtocol from a policy opens nothing', () => {
   const model = structuredClone(basic);
-  model.policies.find((p) => p.id === 'default/default.allow-dns')!.outbound = [{ action: 'allow', protocol: 'tcp', notProtocol: 'tcp' }];
+  model.policies.find((p) => p.id === 'default/default.allow-dns')!.outboundRules = [rule({ action: 'Allow', protocol: 6, notProtocol: 6 })];
   const text = renderIptablesFull(compileRuleset(model, { backend: 'iptables' }), 4);
   const chain = text.split('\n').filter((l) => /^-A cali-to-\S+ /.test(l) && / -p tcp/.test(l));
   assert.deepEqual(chain, []);
@@ -124,9 +125,9 @@ test('iptables: an allow rule with protocol == notProtocol from a policy opens n
 
 test('iptables: nets and notNets on the same side render (the negated CIDR becomes a set), not a throw', () => {
   const model = structuredClone(basic);
-  model.policies.find((p) => p.id === 'default/default.allow-dns')!.outbound = [
-    { action: 'deny', srcNets: ['198.51.100.0/24'], notSrcNets: ['198.51.100.128/25'] },
-    { action: 'deny', dstNets: ['2001:db8:5::/48'], notDstNets: ['2001:db8:5:1::/64'] },
+  model.policies.find((p) => p.id === 'default/default.allow-dns')!.outboundRules = [
+    rule({ action: 'Deny', source: side({ nets: ['198.51.100.0/24'], notNets: ['198.51.100.128/25'] }) }),
+    rule({ action: 'Deny', destination: side({ nets: ['2001:db8:5::/48'], notNets: ['2001:db8:5:1::/64'] }) }),
   ];
   const rs = compileRuleset(model, { backend: 'iptables' });
   const tier = chainNames.tier('default', ['default/default.allow-dns'], 'outbound');

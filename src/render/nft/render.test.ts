@@ -24,7 +24,7 @@ const [basic] = goldenCases().filter((c) => c.name === 'basic');
 test('nft delta: one changed policy rewrites only its chain', () => {
   const before = compileRuleset(basic!.model);
   const model = structuredClone(basic!.model);
-  model.policies.find((p) => p.id === 'default/default.allow-dns')!.outbound[0]!.dstPorts = [{ first: 5353, last: 5353 }];
+  model.policies.find((p) => p.id === 'default/default.allow-dns')!.outboundRules[0]!.destination.ports = [{ first: 5353, last: 5353 }];
   const delta = renderNftDelta(parseNftTable(renderNftFull(before)), compileRuleset(model));
   assert.equal(delta.changedChains.length, 1);
   assert.match(delta.changedChains[0]!, /^cali-to-/);
