@@ -17,12 +17,6 @@ function tiers(p: DirectionalPolicies): TierPolicies[] {
   ];
 }
 
-const PROTOCOL_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6', 132: 'sctp' };
-/** Named-port members come as "10.0.0.1,6:8080"; the compiler wants protocol names. */
-function namedPortMember(m: string): string {
-  return m.replace(/,(\d+):(\d+)$/, (_, p: string, port: string) => `,${PROTOCOL_NAMES[Number(p)] ?? p}:${port}`);
-}
-
 const workloadCache = new WeakMap<WorkloadEndpointState, LocalEndpoint>();
 const hostCache = new WeakMap<HostEndpointState, Map<string, LocalEndpoint>>();
 
@@ -87,7 +81,7 @@ export function modelFromCalc(state: DesiredPolicyState, config: DataplaneConfig
     // unchanged objects keep their identity, so its caches hit.
     policies: [...state.policies.values()],
     profiles: [...state.profiles.values()],
-    ipSets: [...state.ipSets.values()].map((s) => ({ id: s.id, type: s.kind, members: s.kind === 'named-port' ? s.members.map(namedPortMember) : s.members })),
+    ipSets: [...state.ipSets.values()],
     pools: [...state.ipPools.values()].map((p) => ({ cidr: p.cidr, natOutgoing: p.natOutgoing, disabled: p.disabled })),
   };
 }

@@ -160,7 +160,7 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
   }
 
   // Merged tier chains and profile chains, only those some local endpoint uses.
-  const netSets = new Map(model.ipSets.filter((s) => s.type === 'net').map((s) => [s.id, s.members]));
+  const netSets = new Map(model.ipSets.filter((s) => s.kind === 'net').map((s) => [s.id, s.members]));
   const usedPrograms = new Set<string>();
   /** `sources`: what the entries were made from; with the selectors they read, the cache key. */
   const program = (name: string, sources: unknown[], entries: ProgramEntry[], alsoIn: TableKind[] = []): Chain => {

@@ -69,7 +69,7 @@ function portAlternatives(
 
 function namedPortSet(id: string, family: IpVersion, sets: SetRegistry): string {
   const set = setNames.namedPort(id, family);
-  if (!sets.has(set)) sets.addSpec({ id, type: 'named-port', members: [] });
+  if (!sets.has(set)) sets.addSpec({ id, kind: 'named-port', members: [] });
   return set;
 }
 
@@ -77,7 +77,7 @@ function selectorSet(id: string, family: IpVersion, sets: SetRegistry): string {
   const name = setNames.selector(id, family);
   // An id the calc graph did not send is an empty set: positive matches fail,
   // so a missing selector never opens anything it should not.
-  if (!sets.has(name)) sets.addSpec({ id, type: 'net', members: [] });
+  if (!sets.has(name)) sets.addSpec({ id, kind: 'net', members: [] });
   return name;
 }
 

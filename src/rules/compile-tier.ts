@@ -17,7 +17,7 @@
 import { canonicalCidr, familyOf, portText, prefixLength } from './cidr.js';
 import { normalizePorts, protocolFor, ruleAlternatives, compilePlainRule } from './compile-policy.js';
 import type { Action, IpSet, KeyField, Match, Rule } from './ir.js';
-import type { IpVersion, NormalizedRule, RuleAction, RuleSide } from '../calc/output.js';
+import type { IpVersion, NormalizedRule, RuleAction, RuleSide, SetMember } from '../calc/output.js';
 import { setNames } from './names.js';
 import type { SetRegistry } from './sets.js';
 import { KEY_ORDER, KEY_PROTOCOLS, cartesian, coalescePorts, disjointBuckets } from './tuple-sets.js';
@@ -47,7 +47,7 @@ export interface ProgramOptions {
   backend: CompileTarget;
   sets: SetRegistry;
   /** The calc graph's net sets (selectors) by id, both families mixed. */
-  netSets: ReadonlyMap<string, readonly string[]>;
+  netSets: ReadonlyMap<string, readonly SetMember[]>;
   /** Names this program's merged sets: stable across content changes, so a change is an element delta. */
   setKey: string;
   /** What the terminal actions become in this chain. */
@@ -81,7 +81,7 @@ function decompose(rule: NormalizedRule, family: IpVersion, opts: ProgramOptions
       if (!mine.some((n) => prefixLength(n) === 0)) [keyed[field], from[field]] = [mine, 'nets'];
     } else if (ids.length === 1 && opts.netSets.has(ids[0]!)) {
       // A selector's members become key values (kept current as element deltas).
-      const members = opts.netSets.get(ids[0]!)!.filter((m) => familyOf(m) === family).map(canonicalCidr);
+      const members = opts.netSets.get(ids[0]!)!.filter((m) => familyOf(m.net) === family).map((m) => canonicalCidr(m.net));
       if (members.length === 0) return 'none'; // an empty positive set matches nothing
       if (members.length <= INLINE_SELECTOR_LIMIT) [keyed[field], from[field]] = [members, 'selector'];
     }

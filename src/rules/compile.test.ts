@@ -5,7 +5,7 @@ import { compilePlainRule, normalizePorts } from './compile-policy.js';
 import { compileProgram, type CompileTarget } from './compile-tier.js';
 import { compileRuleset } from './compile-endpoints.js';
 import { defaultDataplaneConfig, type DataplaneModel } from './model.js';
-import type { NormalizedRule } from '../calc/output.js';
+import type { NormalizedRule, SetMember } from '../calc/output.js';
 import { MAX_CHAIN_NAME, MAX_SET_NAME, MARK_ACCEPT, MARK_PASS, chainNames, setNames } from './names.js';
 import { SetRegistry, withoutCovered } from './sets.js';
 import { ValidationError } from '../base/errors.js';
@@ -46,10 +46,10 @@ test('normalizePorts sorts and joins overlapping and adjacent ranges', () => {
 });
 
 const ACTIONS = { allow: { kind: 'goto', chain: 'cali-allow' }, deny: { kind: 'drop' }, pass: { kind: 'goto', chain: 'cali-pass' } } as const;
-function program(rules: NormalizedRule[], opts: { backend?: CompileTarget; sets?: SetRegistry; netSets?: Map<string, string[]> } = {}): Rule[] {
+function program(rules: NormalizedRule[], opts: { backend?: CompileTarget; sets?: SetRegistry; netSets?: Map<string, SetMember[]> } = {}): Rule[] {
   return compileProgram(
     rules.map((rule) => ({ rule })),
-    { backend: opts.backend ?? 'nftables', sets: opts.sets ?? new SetRegistry(), netSets: opts.netSets ?? new Map(), setKey: 'test', actions: ACTIONS },
+    { backend: opts.backend ?? 'nftables', sets: opts.sets ?? new SetRegistry(), netSets: opts.netSets ?? new Map<string, SetMember[]>(), setKey: 'test', actions: ACTIONS },
   );
 }
 const lookups = (ir: Rule[]) => ir.map((r) => r.matches.find((m) => m.kind === 'tupleSet')).filter((m) => m !== undefined);
@@ -98,7 +98,7 @@ test('a rule matching everything ends the program: nothing after it is reachable
 
 test('a selector becomes key values (members of the set) unless it is too big; extra conditions stay residual', () => {
   const sets = new SetRegistry();
-  const netSets = new Map([['web', ['10.0.0.1/32', '10.0.0.2/32', '2001:db8::1/128']], ['empty', []]]);
+  const netSets = new Map<string, SetMember[]>([['web', [{ net: '10.0.0.1/32' }, { net: '10.0.0.2/32' }, { net: '2001:db8::1/128' }]], ['empty', []]]);
   const ir = program([
     rule({ action: 'Allow', protocol: 6, source: side({ ipSetIds: ['web'] }), destination: side({ ports: [p(80)] }) }),
     rule({ action: 'Allow', protocol: 6, source: side({ nets: ['10.9.0.0/16'] }), destination: side({ ports: [p(8080)] }) }),

@@ -2,7 +2,7 @@
 // It is deliberately plain data (no classes) so the calc graph's output can be
 // mapped onto it field by field, and so golden tests can be written as JSON.
 import { FELIX_CONFIGURATION_DEFAULTS } from '../api/kinds/felix-configuration.js';
-import type { PolicyState } from '../calc/output.js';
+import type { IpSetState, PolicyState } from '../calc/output.js';
 
 /**
  * A policy's or a profile's rules exactly as the calc graph emits them
@@ -43,15 +43,8 @@ export interface LocalEndpoint {
   forwardTiers?: TierPolicies[];
 }
 
-export type IpSetType = 'net' | 'named-port';
-
-/** A cluster-wide member set the calc graph maintains (selector or named port). */
-export interface IpSetSpec {
-  id: string;
-  type: IpSetType;
-  /** 'net': CIDRs or addresses, both families mixed. 'named-port': "ip,proto:port". */
-  members: string[];
-}
+/** A cluster-wide member set the calc graph maintains (selector or named port), as it sends it (both families mixed). */
+export type IpSetSpec = Pick<IpSetState, 'id' | 'kind' | 'members'>;
 
 export interface IpPoolSpec {
   cidr: string;

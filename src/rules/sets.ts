@@ -7,6 +7,7 @@ import { canonicalCidr, familyOf, prefixLength } from './cidr.js';
 import type { IpSet, SetKind } from './ir.js';
 import type { IpVersion } from '../calc/output.js';
 import type { IpSetSpec } from './model.js';
+import { protocolFor } from './compile-policy.js';
 import { setNames } from './names.js';
 
 /** Drops members covered by a shorter member with the same suffix ("proto port" for net-proto-port). */
@@ -38,18 +39,17 @@ export class SetRegistry {
   /** Registers both families of a calc-graph set. */
   addSpec(spec: IpSetSpec): void {
     for (const family of [4, 6] as const) {
-      const name = spec.type === 'net' ? setNames.selector(spec.id, family) : setNames.namedPort(spec.id, family);
+      const name = spec.kind === 'net' ? setNames.selector(spec.id, family) : setNames.namedPort(spec.id, family);
       const members: string[] = [];
       for (const m of spec.members) {
-        if (spec.type === 'net') {
-          if (familyOf(m) === family) members.push(canonicalCidr(m));
-        } else {
-          // "ip,proto:port" (ipset's own notation, also what Calico's calc graph emits)
-          const match = /^(.*),(\w+):(\d+)$/.exec(m);
-          if (match && familyOf(match[1]!) === family) members.push(`${canonicalCidr(match[1]!)} ${match[2]!.toLowerCase()} ${match[3]}`);
+        if (familyOf(m.net) !== family) continue;
+        if (spec.kind === 'net') members.push(canonicalCidr(m.net));
+        else if (m.protocol !== undefined && m.port !== undefined) {
+          const protocol = protocolFor(m.protocol, family);
+          if (protocol) members.push(`${canonicalCidr(m.net)} ${protocol} ${m.port}`);
         }
       }
-      this.put({ name, family, kind: spec.type === 'net' ? 'net' : 'net-proto-port', members: withoutCovered(members), source: spec.id });
+      this.put({ name, family, kind: spec.kind === 'net' ? 'net' : 'net-proto-port', members: withoutCovered(members), source: spec.id });
     }
   }
 

@@ -36,7 +36,7 @@ test('nft delta: a new member is one add element, a removed one is deleted last'
   const before = compileRuleset(basic!.model);
   const model = structuredClone(basic!.model);
   const lb = model.ipSets.find((s) => s.id === "sel:role == 'lb'")!;
-  lb.members = lb.members.filter((m) => m !== '198.18.1.10').concat('198.18.1.11');
+  lb.members = lb.members.filter((m) => m.net !== '198.18.1.10/32').concat({ net: '198.18.1.11/32' });
   const script = renderNftDelta(parseNftTable(renderNftFull(before)), compileRuleset(model)).script.trim().split('\n');
   assert.equal(script.length, 2);
   assert.match(script[0]!, /^add element inet calico cali40s-\S+ \{ 198\.18\.1\.11 \}$/);
