@@ -356,9 +356,12 @@ export function memberKey(m: SetMember): string {
 }
 
 /** Members de-duplicated and sorted by key, so two states compare equal independent of history. */
-export function sortedMembers(members: Iterable<SetMember>): SetMember[] {
-  const byKey = new Map<string, SetMember>();
-  for (const m of members) byKey.set(memberKey(m), m);
+export const sortedMembers = (members: Iterable<SetMember>): SetMember[] => uniqueSorted(members, memberKey);
+
+/** Items de-duplicated by `key` and in the order of their keys. */
+export function uniqueSorted<T>(items: Iterable<T>, key: (item: T) => string): T[] {
+  const byKey = new Map<string, T>();
+  for (const item of items) byKey.set(key(item), item);
   return [...byKey.keys()].sort().map((k) => byKey.get(k)!);
 }
 

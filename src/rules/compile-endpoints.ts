@@ -67,7 +67,7 @@ function antiSpoof(ep: LocalEndpoint, sets: SetRegistry): Rule[] {
     const fam: Match = { kind: 'family', family };
     if (nets.length === 0) rules.push({ matches: [fam], action: drop, comment: `no IPv${family} address` });
     else if (nets.length === 1) rules.push({ matches: [fam, { kind: 'addr', dir: 'src', family, cidr: nets[0]!, negate: true }], action: drop, comment: 'anti-spoof IP' });
-    else rules.push({ matches: [fam, { kind: 'set', dir: 'src', family, set: sets.derived('net', family, nets), negate: true }], action: drop, comment: 'anti-spoof IP' });
+    else rules.push({ matches: [fam, { kind: 'set', dir: 'src', family, set: sets.derivedNets(family, nets), negate: true }], action: drop, comment: 'anti-spoof IP' });
   }
   return rules;
 }
@@ -285,8 +285,8 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
   for (const family of [4, 6] as const) {
     const all = active.filter((p) => familyOf(p.cidr) === family).map((p) => canonicalCidr(p.cidr));
     const masq = active.filter((p) => p.natOutgoing && familyOf(p.cidr) === family).map((p) => canonicalCidr(p.cidr));
-    sets.put({ name: setNames.allPools(family), family, kind: 'net', members: all.length ? withoutCovered(all) : [], source: 'all IP pools' });
-    sets.put({ name: setNames.masqPools(family), family, kind: 'net', members: masq.length ? withoutCovered(masq) : [], source: 'natOutgoing IP pools' });
+    sets.put({ name: setNames.allPools(family), family, kind: 'net', members: withoutCovered(all.map((net) => ({ net }))), source: 'all IP pools' });
+    sets.put({ name: setNames.masqPools(family), family, kind: 'net', members: withoutCovered(masq.map((net) => ({ net }))), source: 'natOutgoing IP pools' });
     if (masq.length)
       nat.push({
         matches: [

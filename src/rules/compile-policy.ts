@@ -8,7 +8,7 @@
 import { canonicalCidr, familyOf, prefixLength } from './cidr.js';
 import type { Action, Match, Rule } from './ir.js';
 import type { IpVersion, NormalizedRule, PortRange } from '../calc/output.js';
-import { setNames } from './names.js';
+import { protocolName, setNames } from './names.js';
 import type { SetRegistry } from './sets.js';
 
 /** Sorted, with overlapping or adjacent ranges joined (nft rejects overlapping set elements). */
@@ -24,17 +24,14 @@ export function normalizePorts(ports: PortRange[]): PortRange[] {
 }
 
 /**
- * The IR's name of an IANA protocol number in one family; undefined when the
- * protocol cannot occur there (ICMP is IPv4's, ICMPv6 IPv6's). The names are
- * the ones `nft list` prints back; other numbers stay numbers.
+ * The IR's name of an IANA protocol number in one family (names.ts
+ * protocolName); undefined when the protocol cannot occur there (ICMP is
+ * IPv4's, ICMPv6 IPv6's).
  */
 export function protocolFor(protocol: number, family: IpVersion): string | undefined {
-  if (protocol === 1) return family === 4 ? 'icmp' : undefined;
-  if (protocol === 58) return family === 6 ? 'ipv6-icmp' : undefined;
-  return IR_PROTOCOL_NAMES[protocol] ?? String(protocol);
+  if ((protocol === 1 && family !== 4) || (protocol === 58 && family !== 6)) return undefined;
+  return protocolName(protocol);
 }
-
-const IR_PROTOCOL_NAMES: Readonly<Record<number, string>> = { 6: 'tcp', 17: 'udp', 132: 'sctp' };
 
 /**
  * Net list -> match for one family: undefined = "cannot match in this family", null = "matches anything".
@@ -49,7 +46,7 @@ function netMatch(
   if (mine.length === 0) return undefined;
   if (mine.some((n) => prefixLength(n) === 0)) return opts.negate ? undefined : null;
   if (mine.length === 1 && !opts.forceSet) return { kind: 'addr', dir: opts.dir, family: opts.family, cidr: mine[0]!, negate: opts.negate };
-  const set = opts.sets.derived('net', opts.family, mine);
+  const set = opts.sets.derivedNets(opts.family, mine);
   return { kind: 'set', dir: opts.dir, family: opts.family, set, negate: opts.negate };
 }
 

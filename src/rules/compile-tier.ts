@@ -14,13 +14,13 @@
 // and action changes end a run; Pass is terminal for the tier and merges like
 // Allow and Deny; tier boundaries are chain boundaries.
 
-import { canonicalCidr, familyOf, portText, prefixLength } from './cidr.js';
+import { canonicalCidr, familyOf, prefixLength } from './cidr.js';
 import { normalizePorts, protocolFor, ruleAlternatives, compilePlainRule } from './compile-policy.js';
-import type { Action, IpSet, KeyField, Match, Rule } from './ir.js';
+import type { Action, IpSet, KeyField, Match, Rule, TupleMember } from './ir.js';
 import type { IpVersion, NormalizedRule, RuleAction, RuleSide, SetMember } from '../calc/output.js';
-import { setNames } from './names.js';
+import { hasProtocolName, setNames } from './names.js';
 import type { SetRegistry } from './sets.js';
-import { KEY_ORDER, KEY_PROTOCOLS, cartesian, coalescePorts, disjointBuckets } from './tuple-sets.js';
+import { KEY_ORDER, cartesian, coalescePorts, disjointBuckets, uniqueTuples, type KeyValues } from './tuple-sets.js';
 
 export type CompileTarget = 'nftables' | 'iptables';
 
@@ -30,7 +30,7 @@ export const TUPLE_LIMIT = 4096;
 export const INLINE_SELECTOR_LIMIT = 256;
 /** iptables: ipset stores port ranges port by port; a rule spanning more ports keeps its ports as a multiport match. */
 const IPSET_PORT_LIMIT = 1024;
-const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp']);
+const PORT_PROTOCOLS: ReadonlySet<number> = new Set([6, 17, 132]);
 
 /** Felix's default log prefix (FelixConfiguration logPrefix, not configurable here yet). */
 const LOG_PREFIX = 'calico-packet: ';
@@ -55,9 +55,7 @@ export interface ProgramOptions {
 }
 
 /** One rule in one family: not there at all, not mergeable, or a key (fields + tuples) and the rest. */
-type Decomposed = 'none' | 'plain' | { fields: KeyField[]; members: string[]; residual: Match[] };
-
-type Keyed = Partial<Record<KeyField, string[]>>;
+type Decomposed = 'none' | 'plain' | { fields: KeyField[]; members: TupleMember[]; residual: Match[] };
 /** Where an address key came from, so the residual drops exactly that. */
 type AddrSource = 'nets' | 'selector' | 'any';
 
@@ -69,7 +67,7 @@ function decompose(rule: NormalizedRule, family: IpVersion, opts: ProgramOptions
   // Named ports are an OR with the numeric ports, and ICMP fields need their own matches.
   if (rule.source.namedPortIpSetIds.length || rule.destination.namedPortIpSetIds.length) return 'plain';
   if (rule.icmp || rule.notIcmp) return 'plain';
-  const keyed: Keyed = {};
+  const keyed: KeyValues = {};
   const from: Partial<Record<'saddr' | 'daddr', AddrSource>> = {};
   for (const [field, { nets, ipSetIds: ids }] of [
     ['saddr', rule.source],
@@ -89,11 +87,11 @@ function decompose(rule: NormalizedRule, family: IpVersion, opts: ProgramOptions
   if (rule.protocol !== undefined) {
     const p = protocolFor(rule.protocol, family);
     if (!p) return 'none';
-    if (KEY_PROTOCOLS[p] !== undefined) {
-      keyed.proto = [p];
-      if (PORT_PROTOCOLS.has(p)) {
-        if (rule.source.ports.length) keyed.sport = normalizePorts(rule.source.ports).map((r) => portText(r.first, r.last));
-        if (rule.destination.ports.length) keyed.dport = normalizePorts(rule.destination.ports).map((r) => portText(r.first, r.last));
+    if (hasProtocolName(rule.protocol)) {
+      keyed.proto = [rule.protocol];
+      if (PORT_PROTOCOLS.has(rule.protocol)) {
+        if (rule.source.ports.length) keyed.sport = normalizePorts(rule.source.ports);
+        if (rule.destination.ports.length) keyed.dport = normalizePorts(rule.destination.ports);
       }
     }
   }
@@ -103,10 +101,7 @@ function decompose(rule: NormalizedRule, family: IpVersion, opts: ProgramOptions
   }
   const fields = shapeFor(keyed, rule, opts.backend);
   if (fields.length === 0) return 'plain';
-  const members = cartesian(
-    fields.map((f) => keyed[f]!),
-    TUPLE_LIMIT,
-  );
+  const members = cartesian(fields, keyed, TUPLE_LIMIT);
   if (!members) return 'plain';
   const residual = residualOf(rule, fields, from);
   const alts = ruleAlternatives(residual, family, opts.sets);
@@ -120,7 +115,7 @@ function decompose(rule: NormalizedRule, family: IpVersion, opts: ProgramOptions
  * nftables: any concatenation. iptables (ipset hash:net, hash:net,port; this
  * kernel has no hash:net,net): one address, optionally with protocol and one port.
  */
-function shapeFor(keyed: Keyed, rule: NormalizedRule, backend: CompileTarget): KeyField[] {
+function shapeFor(keyed: KeyValues, rule: NormalizedRule, backend: CompileTarget): KeyField[] {
   const present = KEY_ORDER.filter((f) => keyed[f] !== undefined);
   if (backend === 'nftables') {
     // Ports without the protocol in the key would read a port out of any protocol.
@@ -155,7 +150,7 @@ interface Group {
   family: IpVersion;
   fields: KeyField[];
   residual: Match[];
-  members: string[];
+  members: TupleMember[];
   rules: NormalizedRule[];
 }
 
@@ -193,7 +188,7 @@ function compileRun(rules: NormalizedRule[], action: Action, runKey: string, opt
       continue;
     }
     const members = coalescePorts(g.fields, g.members);
-    const buckets = opts.backend === 'nftables' ? disjointBuckets(g.fields, members) : [[...new Set(members)].sort()];
+    const buckets = opts.backend === 'nftables' ? disjointBuckets(g.fields, members) : [uniqueTuples(g.fields, members)];
     buckets.forEach((members, i) => {
       const name = setNames.merged(`${opts.setKey}|${runKey}|${key}|${i}`, g.family);
       const set: IpSet = { name, family: g.family, kind: 'tuple', fields: g.fields, members, source: `merged ${g.fields.join('.')} of ${g.rules.length} rules` };

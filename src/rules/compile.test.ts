@@ -9,7 +9,8 @@ import type { NormalizedRule, SetMember } from '../calc/output.js';
 import { MAX_CHAIN_NAME, MAX_SET_NAME, MARK_ACCEPT, MARK_PASS, chainNames, setNames } from './names.js';
 import { SetRegistry, withoutCovered } from './sets.js';
 import { ValidationError } from '../base/errors.js';
-import type { Rule } from './ir.js';
+import type { IpSet, Rule } from './ir.js';
+import { memberValues } from './set-members.js';
 import { rule, side } from '../dataplane/testing-fixtures.js';
 
 const p = (first: number, last = first) => ({ first, last });
@@ -36,9 +37,11 @@ test('canonicalCidr: malformed input is a ValidationError', () => {
   }
 });
 
-test('withoutCovered drops members inside a shorter member', () => {
-  assert.deepEqual(withoutCovered(['10.0.0.5', '10.0.0.0/24', '10.1.0.1', '10.0.0.0/24']), ['10.0.0.0/24', '10.1.0.1']);
-  assert.deepEqual(withoutCovered(['10.0.0.5 tcp 80', '10.0.0.0/24 tcp 80', '10.0.0.5 tcp 81']), ['10.0.0.0/24 tcp 80', '10.0.0.5 tcp 81']);
+test('withoutCovered drops members inside a shorter member (of the same protocol and port)', () => {
+  const nets = (...n: string[]) => n.map((net) => ({ net }));
+  assert.deepEqual(withoutCovered(nets('10.0.0.5', '10.0.0.0/24', '10.1.0.1', '10.0.0.0/24')), nets('10.0.0.0/24', '10.1.0.1'));
+  const tcp = (net: string, port: number) => ({ net, protocol: 6, port });
+  assert.deepEqual(withoutCovered([tcp('10.0.0.5', 80), tcp('10.0.0.0/24', 80), tcp('10.0.0.5', 81), { net: '10.0.0.5', protocol: 17, port: 80 }]), [tcp('10.0.0.0/24', 80), tcp('10.0.0.5', 81), { net: '10.0.0.5', protocol: 17, port: 80 }]);
 });
 
 test('normalizePorts sorts and joins overlapping and adjacent ranges', () => {
@@ -52,6 +55,8 @@ function program(rules: NormalizedRule[], opts: { backend?: CompileTarget; sets?
     { backend: opts.backend ?? 'nftables', sets: opts.sets ?? new SetRegistry(), netSets: opts.netSets ?? new Map<string, SetMember[]>(), setKey: 'test', actions: ACTIONS },
   );
 }
+/** A set's members as text (the renderers' field spelling, space separated): easy to read in assertions. */
+const texts = (s: IpSet) => memberValues(s).map((v) => v.join(' '));
 const lookups = (ir: Rule[]) => ir.map((r) => r.matches.find((m) => m.kind === 'tupleSet')).filter((m) => m !== undefined);
 
 test('a run of same-action rules of one shape is one lookup; another action ends the run', () => {
@@ -62,7 +67,8 @@ test('a run of same-action rules of one shape is one lookup; another action ends
   assert.equal(ir.length, 3);
   assert.deepEqual(lookups(ir).map((m) => m.kind === 'tupleSet' && m.fields), [['saddr', 'proto', 'dport']]);
   const set = sets.all().find((s) => s.kind === 'tuple')!;
-  assert.deepEqual(set.members, ['10.0.0.1 tcp 80', '10.0.0.2 tcp 81']);
+  assert.deepEqual(texts(set), ['10.0.0.1 tcp 80', '10.0.0.2 tcp 81']);
+  assert.deepEqual(set.members, [{ saddr: '10.0.0.1', proto: 6, dport: p(80) }, { saddr: '10.0.0.2', proto: 6, dport: p(81) }]);
   assert.deepEqual(ir.map((r) => r.action.kind), ['goto', 'drop', 'goto']);
 });
 
@@ -76,7 +82,7 @@ test('merging spans rules of different protocols and lists (nets x ports)', () =
   ], { sets });
   // proto . dport (both families, same members) and daddr . proto . dport (IPv4 only)
   assert.equal(ir.length, 3);
-  const byFields = new Map(sets.all().map((s) => [`${s.family}:${s.fields?.join('.')}`, s.members]));
+  const byFields = new Map(sets.all().map((s) => [`${s.family}:${s.kind === 'tuple' ? s.fields.join('.') : ''}`, texts(s)]));
   assert.deepEqual(byFields.get('4:proto.dport'), ['tcp 53', 'tcp 80-90', 'udp 53']);
   assert.deepEqual(byFields.get('4:daddr.proto.dport'), ['10.0.0.0/24 tcp 443', '10.1.0.1 tcp 443', '10.2.0.0/16 tcp 22']);
 });
@@ -105,7 +111,7 @@ test('a selector becomes key values (members of the set) unless it is too big; e
     rule({ action: 'Allow', protocol: 6, source: side({ ipSetIds: ['empty'] }), destination: side({ ports: [p(81)] }) }),
   ], { sets, netSets });
   const v4 = sets.all().find((s) => s.family === 4 && s.kind === 'tuple')!;
-  assert.deepEqual(v4.members, ['10.0.0.1 tcp 80', '10.0.0.2 tcp 80', '10.9.0.0/16 tcp 8080']);
+  assert.deepEqual(texts(v4), ['10.0.0.1 tcp 80', '10.0.0.2 tcp 80', '10.9.0.0/16 tcp 8080']);
   // IPv6: only the selector rule has an IPv6 part, a plain rule with the set
   assert.ok(ir.some((r) => r.matches.some((m) => m.kind === 'set' && m.family === 6)));
   assert.ok(!ir.some((r) => JSON.stringify(r).includes('empty')), 'an empty selector contributes nothing');
@@ -118,7 +124,7 @@ test('overlapping tuples go to separate buckets (nft refuses overlapping interva
     rule({ action: 'Allow', protocol: 6, source: side({ nets: ['10.0.0.1'] }), destination: side({ ports: [p(80, 90)] }) }),
     rule({ action: 'Allow', protocol: 6, source: side({ nets: ['10.0.0.2'] }), destination: side({ ports: [p(80)] }) }),
   ], { sets });
-  const all = sets.all().flatMap((s) => s.members).sort();
+  const all = sets.all().flatMap(texts).sort();
   assert.deepEqual(all, ['10.0.0.0/8 tcp 80', '10.0.0.1 tcp 80-90']);
   assert.equal(sets.all().length, 2);
 });
@@ -131,10 +137,10 @@ test('iptables keys only what ipset can hold: one address, optionally with proto
     rule({ action: 'Allow', protocol: 17, destination: side({ ports: [p(53)] }) }),
     rule({ action: 'Allow', protocol: 17, destination: side({ ports: [p(54)] }) }),
   ], { sets, backend: 'iptables' });
-  for (const s of sets.all()) assert.ok(s.fields?.length === 1 || s.fields?.join('.') === 'saddr.proto.dport', JSON.stringify(s.fields));
+  for (const s of sets.all()) assert.ok(s.kind === 'tuple' && (s.fields.length === 1 || s.fields.join('.') === 'saddr.proto.dport'), JSON.stringify(s));
   assert.ok(ir.some((r) => r.matches.some((m) => m.kind === 'addr' && m.dir === 'dst')), 'the destination stays a residual match');
   // No address: "any address" (two halves, ipset takes no /0) stands in, so protocol x port rules merge too.
-  assert.ok(sets.all().some((s) => s.family === 4 && JSON.stringify(s.members) === JSON.stringify(['0.0.0.0/1 udp 53-54', '128.0.0.0/1 udp 53-54'])));
+  assert.ok(sets.all().some((s) => s.family === 4 && JSON.stringify(texts(s)) === JSON.stringify(['0.0.0.0/1 udp 53-54', '128.0.0.0/1 udp 53-54'])));
 });
 
 test('10,000 address/port rules compile to ONE set lookup per family that has them', () => {
@@ -187,7 +193,7 @@ test('notNets with several CIDRs become one negated set', () => {
   const [r] = program([rule({ action: 'Deny', ipVersion: 4, destination: side({ notNets: ['10.0.0.0/8', '192.168.0.0/16'] }) })], { sets });
   const m = r!.matches.find((x) => x.kind === 'set')!;
   assert.equal(m.kind === 'set' && m.negate, true);
-  assert.deepEqual(sets.all().find((s) => s.name === (m as { set: string }).set)!.members, ['10.0.0.0/8', '192.168.0.0/16']);
+  assert.deepEqual(sets.all().find((s) => s.name === (m as { set: string }).set)!.members, [{ net: '10.0.0.0/8' }, { net: '192.168.0.0/16' }]);
 });
 
 test('numeric ports OR named ports: one rule per alternative', () => {

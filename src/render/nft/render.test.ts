@@ -105,8 +105,8 @@ test('nft: a negated ICMP match with a code negates the (type, code) pair, not t
 });
 
 test('nft delta: a merged (tuple) set removes elements before adding, since nft refuses an element overlapping one still there', () => {
-  const set = { name: 'cali40m-x', family: 4 as const, kind: 'tuple' as const, fields: ['saddr', 'proto', 'dport'] as KeyField[], members: ['10.0.0.1 tcp 80-90'], source: 'merged' };
-  const kernel = { tableExists: true, chains: new Map(nftBaseChains().map((c) => [c.name, renderNftChainRules(c)[0]!.slice(renderNftChainRules(c)[0]!.indexOf('cali:h=') + 7, -1)])), sets: new Map([['cali40m-x', ['10.0.0.0/8 tcp 80']]]), maps: new Map() };
+  const set = { name: 'cali40m-x', family: 4 as const, kind: 'tuple' as const, fields: ['saddr', 'proto', 'dport'] as KeyField[], members: [{ saddr: '10.0.0.1', proto: 6, dport: { first: 80, last: 90 } }], source: 'merged' };
+  const kernel = { tableExists: true, chains: new Map(nftBaseChains().map((c) => [c.name, renderNftChainRules(c)[0]!.slice(renderNftChainRules(c)[0]!.indexOf('cali:h=') + 7, -1)])), sets: new Map([['cali40m-x', ['10.0.0.0/8 . tcp . 80']]]), maps: new Map() };
   const lines = renderNftDelta(kernel, { chains: [], sets: [set] }).script.trim().split('\n');
   assert.deepEqual(lines, ['delete element inet calico cali40m-x { 10.0.0.0/8 . tcp . 80 }', 'add element inet calico cali40m-x { 10.0.0.1 . tcp . 80-90 }']);
 });
@@ -115,7 +115,7 @@ test('nft delta: more than REWRITE_AFTER_DELETIONS removals rewrite the set whol
   const kernel = (members: string[]) => ({ tableExists: true, chains: new Map(nftBaseChains().map((c) => [c.name, renderNftChainRules(c)[0]!.slice(renderNftChainRules(c)[0]!.indexOf('cali:h=') + 7, -1)])), sets: new Map([['cali40s-x', members]]), maps: new Map() });
   const have = Array.from({ length: 100 }, (_, i) => `198.18.0.${i}`);
   const want = (drop: number) => have.slice(drop).concat('198.18.1.1');
-  const set = (members: string[]) => ({ name: 'cali40s-x', family: 4 as const, kind: 'net' as const, members, source: 'sel' });
+  const set = (members: string[]) => ({ name: 'cali40s-x', family: 4 as const, kind: 'net' as const, members: members.map((net) => ({ net })), source: 'sel' });
   const many = renderNftDelta(kernel(have), { chains: [], sets: [set(want(REWRITE_AFTER_DELETIONS + 1))] });
   const lines = many.script.trim().split('\n');
   assert.equal(lines.length, 2);
