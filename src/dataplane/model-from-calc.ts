@@ -1,21 +1,15 @@
 // The calc graph's output (src/calc/output.ts) -> the rule compiler's input
 // (src/rules/model.ts). Pure. Policies, profiles and their rules pass through
-// as the calc graph made them; what is built here is what the compiler needs
-// beyond the calc graph: local endpoints resolved to interfaces (host
-// endpoints against the host's interfaces) and their tier lists.
+// as the calc graph made them, and so do the endpoints' tier lists; what is
+// built here is what the compiler needs beyond the calc graph: local
+// endpoints resolved to interfaces (host endpoints against the host's
+// interfaces, one model endpoint per interface).
 
-import type { DesiredPolicyState, DirectionalPolicies, HostEndpointState, WorkloadEndpointState } from '../calc/output.js';
-import type { DataplaneConfig, DataplaneModel, LocalEndpoint, TierPolicies } from '../rules/model.js';
+import type { DesiredPolicyState, HostEndpointState, WorkloadEndpointState } from '../calc/output.js';
+import type { DataplaneConfig, DataplaneModel, LocalEndpoint } from '../rules/model.js';
 import { WORKLOAD_PREFIX } from '../rules/names.js';
 import { resolveHostEndpoints } from './host-endpoint-resolution.js';
 import type { HostInterface } from './ports.js';
-
-function tiers(p: DirectionalPolicies): TierPolicies[] {
-  return [
-    ...p.ingress.map((t) => ({ name: t.tier, defaultAction: t.defaultAction === 'Pass' ? 'pass' : 'deny', ingressPolicies: t.policies, egressPolicies: [] }) as TierPolicies),
-    ...p.egress.map((t) => ({ name: t.tier, defaultAction: t.defaultAction === 'Pass' ? 'pass' : 'deny', ingressPolicies: [], egressPolicies: t.policies }) as TierPolicies),
-  ];
-}
 
 const workloadCache = new WeakMap<WorkloadEndpointState, LocalEndpoint>();
 const hostCache = new WeakMap<HostEndpointState, Map<string, LocalEndpoint>>();
@@ -31,12 +25,11 @@ function hostEndpoint(h: HostEndpointState, iface: string): LocalEndpoint {
     interfaceName: iface,
     ipv4Nets: [],
     ipv6Nets: [],
-    tiers: tiers(h.policies),
+    policies: h.policies,
     profileIds: h.profileIds,
-    untrackedTiers: tiers(h.untrackedPolicies),
-    // Calico applies preDNAT policy to ingress only (the API refuses egress rules on it).
-    preDnatTiers: tiers({ ingress: h.preDnatPolicies.ingress, egress: [] }),
-    forwardTiers: tiers(h.forwardPolicies),
+    untrackedPolicies: h.untrackedPolicies,
+    preDnatPolicies: h.preDnatPolicies,
+    forwardPolicies: h.forwardPolicies,
   };
   perIface.set(iface, ep);
   return ep;
@@ -61,7 +54,7 @@ export function modelFromCalc(state: DesiredPolicyState, config: DataplaneConfig
       ...(w.mac ? { mac: w.mac } : {}),
       ipv4Nets: w.ipv4Nets,
       ipv6Nets: w.ipv6Nets,
-      tiers: tiers(w.policies),
+      policies: w.policies,
       profileIds: w.profileIds,
     };
     workloadCache.set(w, ep);

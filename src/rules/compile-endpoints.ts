@@ -20,10 +20,10 @@ import type { Chain, HookName, IpSet, Match, Rule, TableKind } from './ir.js';
 import { canonicalCidr, familyOf } from './cidr.js';
 import { compileProgram, type CompileTarget, type ProgramEntry } from './compile-tier.js';
 import { hostEndpointChains, hostStages, hostTopRules } from './compile-host-endpoints.js';
-import { accept, clearMarks, drop, failsafeRules, policyBody, ret, stageTiers, tierIds } from './endpoint-body.js';
+import { accept, clearMarks, drop, failsafeRules, policyBody, ret, stageTiers, type ChainDirection } from './endpoint-body.js';
 import { MARK_ACCEPT, MARK_PASS } from './names.js';
 import type { NormalizedRule } from '../calc/output.js';
-import type { DataplaneModel, LocalEndpoint, PolicyRules, TierPolicies } from './model.js';
+import type { DataplaneModel, LocalEndpoint, PolicyRules } from './model.js';
 import { WORKLOAD_PREFIX, chainNames, setNames } from './names.js';
 import { SetRegistry, withoutCovered } from './sets.js';
 import type { Ruleset } from './ir.js';
@@ -109,7 +109,7 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
   const known = { policies: new Set(model.policies.map((p) => p.id)), profiles: new Set(model.profiles.map((p) => p.id)) };
   const usedProfiles = new Set<string>();
   /** Merged tier chains by name: what they hold, and every table that jumps to them. */
-  const tierChains = new Map<string, { tier: TierPolicies; dir: 'inbound' | 'outbound'; tables: Set<TableKind> }>();
+  const tierChains = new Map<string, { ids: string[]; dir: ChainDirection; tables: Set<TableKind> }>();
   const workloads = [...model.endpoints].filter((e) => e.kind === 'workload').sort((a, b) => (a.interfaceName < b.interfaceName ? -1 : 1));
   const hosts = [...model.endpoints].filter((e) => e.kind === 'host').sort((a, b) => (a.interfaceName < b.interfaceName ? -1 : 1));
 
@@ -117,12 +117,10 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
   for (const ep of [...workloads, ...hosts]) {
     for (const kind of ['normal', 'forward', 'untracked', 'preDnat'] as const) {
       const table: TableKind = kind === 'untracked' ? 'raw' : kind === 'preDnat' ? 'mangle' : 'filter';
-      for (const t of stageTiers(ep, kind)) {
-        for (const dir of ['inbound', 'outbound'] as const) {
-          const ids = tierIds(t, dir);
-          if (!ids.length) continue;
-          const name = chainNames.tier(t.name, ids, dir);
-          if (!tierChains.has(name)) tierChains.set(name, { tier: t, dir, tables: new Set() });
+      for (const dir of ['inbound', 'outbound'] as const) {
+        for (const t of stageTiers(ep, kind, dir)) {
+          const name = chainNames.tier(t.tier, t.policies, dir);
+          if (!tierChains.has(name)) tierChains.set(name, { ids: t.policies, dir, tables: new Set() });
           tierChains.get(name)!.tables.add(table);
         }
       }
@@ -188,8 +186,7 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
   };
   const policies = new Map(model.policies.map((p) => [p.id, p]));
   const verdictTables = new Set<TableKind>(['filter']);
-  for (const [name, { tier, dir, tables }] of [...tierChains].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const ids = tierIds(tier, dir);
+  for (const [name, { ids, dir, tables }] of [...tierChains].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const entries: ProgramEntry[] = ids.flatMap((id): ProgramEntry[] => {
       const p = policies.get(id);
       // A policy we were not given is a deny (fail closed), never a skip.

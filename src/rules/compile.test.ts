@@ -232,14 +232,14 @@ const ep = (over: Partial<DataplaneModel['endpoints'][number]> = {}): DataplaneM
   mac: 'ee:00:00:00:00:01',
   ipv4Nets: ['198.18.0.1/32'],
   ipv6Nets: [],
-  tiers: [],
+  policies: { ingress: [], egress: [] },
   profileIds: [],
   ...over,
 });
 const model = (over: Partial<DataplaneModel> = {}): DataplaneModel => ({ config: defaultDataplaneConfig(), endpoints: [ep()], policies: [], profiles: [], ipSets: [], pools: [], ...over });
 
 test('fail closed: a missing policy or profile compiles to a drop, not a skip', () => {
-  const rs = compileRuleset(model({ endpoints: [ep({ tiers: [{ name: 'default', defaultAction: 'pass', ingressPolicies: ['gone'], egressPolicies: [] }], profileIds: ['missing'] })] }));
+  const rs = compileRuleset(model({ endpoints: [ep({ policies: { ingress: [{ tier: 'default', defaultAction: 'Pass', policies: ['gone'] }], egress: [] }, profileIds: ['missing'] })] }));
   const tw = rs.chains.find((c) => c.name === chainNames.toWorkload('cali12345678901'))!;
   const tier = rs.chains.find((c) => c.name === chainNames.tier('default', ['gone'], 'inbound'))!;
   assert.deepEqual(tier.rules, [{ matches: [], action: { kind: 'drop' }, comment: 'missing policy gone' }]);

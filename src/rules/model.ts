@@ -2,7 +2,7 @@
 // It is deliberately plain data (no classes) so the calc graph's output can be
 // mapped onto it field by field, and so golden tests can be written as JSON.
 import { FELIX_CONFIGURATION_DEFAULTS } from '../api/kinds/felix-configuration.js';
-import type { IpSetState, PolicyState } from '../calc/output.js';
+import type { DirectionalPolicies, IpSetState, PolicyState } from '../calc/output.js';
 
 /**
  * A policy's or a profile's rules exactly as the calc graph emits them
@@ -11,16 +11,6 @@ import type { IpSetState, PolicyState } from '../calc/output.js';
  * calc graph to the IR.
  */
 export type PolicyRules = Pick<PolicyState, 'id' | 'inboundRules' | 'outboundRules'>;
-
-export interface TierPolicies {
-  name: string;
-  /** What happens when policies of this tier applied but none decided. */
-  defaultAction: 'deny' | 'pass';
-  /** Policy ids in evaluation order (order, then name), for traffic to the endpoint. */
-  ingressPolicies: string[];
-  /** ... and for traffic from the endpoint. */
-  egressPolicies: string[];
-}
 
 export interface LocalEndpoint {
   /** Stable key, e.g. "workload:default/pod-a/eth0" or "host:node1/eth0". */
@@ -32,15 +22,18 @@ export interface LocalEndpoint {
   mac?: string;
   ipv4Nets: string[];
   ipv6Nets: string[];
-  /** Normal policy (host endpoints: traffic to and from the host itself). */
-  tiers: TierPolicies[];
+  /**
+   * Normal policy (host endpoints: traffic to and from the host itself): the
+   * calc graph's ordered tiers per direction, as it sends them.
+   */
+  policies: DirectionalPolicies;
   profileIds: string[];
   /** Host endpoints only: doNotTrack policy (raw stage, before conntrack). Absent = none. */
-  untrackedTiers?: TierPolicies[];
-  /** Host endpoints only: preDNAT policy (ingress only; mangle stage, before DNAT). */
-  preDnatTiers?: TierPolicies[];
+  untrackedPolicies?: DirectionalPolicies;
+  /** Host endpoints only: preDNAT policy (mangle stage, before DNAT); its egress is never used (Calico applies preDNAT to ingress only). */
+  preDnatPolicies?: DirectionalPolicies;
   /** Host endpoints only: applyOnForward policy for traffic forwarded through the interface. */
-  forwardTiers?: TierPolicies[];
+  forwardPolicies?: DirectionalPolicies;
 }
 
 /** A cluster-wide member set the calc graph maintains (selector or named port), as it sends it (both families mixed). */
