@@ -116,8 +116,6 @@ export type IpSet =
   /** Merged rules: the packet's `fields`, in KeyField order. */
   | (IpSetCommon & { kind: 'tuple'; fields: KeyField[]; members: TupleMember[] });
 
-export type SetKind = IpSet['kind'];
-
 /** Everything the kernel should hold for our tables, both families. */
 export interface Ruleset {
   chains: Chain[];
