@@ -57,7 +57,7 @@ const NO_CONSTRAINT = { nets: [], notNets: [], ipSetIds: [], notIpSetIds: [], po
 /** What stands in for a policy the calc graph did not send: deny (fail closed), never a skip. */
 const DENY_ALL: NormalizedRule = { action: 'Deny', source: NO_CONSTRAINT, destination: NO_CONSTRAINT };
 
-const rulesOf = (p: PolicyRules, dir: 'inbound' | 'outbound') => (dir === 'inbound' ? p.inboundRules : p.outboundRules);
+const rulesOf = (p: PolicyRules, dir: ChainDirection) => (dir === 'inbound' ? p.inboundRules : p.outboundRules);
 
 function antiSpoof(ep: LocalEndpoint, sets: SetRegistry): Rule[] {
   const rules: Rule[] = [];
