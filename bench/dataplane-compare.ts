@@ -132,8 +132,8 @@ async function main(): Promise<void> {
     const ports = [{ first: IPERF_PORT, last: IPERF_PORT }, { first: PROBE_PORT, last: PROBE_PORT }];
     const base: CalcUpdate[] = [
       { type: 'profileUpserted', profile: allowAll('kns.default') },
-      { type: 'ipSetUpserted', ipSet: { id: 'sclient', kind: 'net', description: "app == 'client'", members: [`${wa.ip}/32`] } },
-      { type: 'ipSetUpserted', ipSet: { id: 'sserver', kind: 'net', description: "app == 'server'", members: [`${wb.ip}/32`] } },
+      { type: 'ipSetUpserted', ipSet: { id: 'sclient', kind: 'net', description: "app == 'client'", members: [{ net: `${wa.ip}/32` }] } },
+      { type: 'ipSetUpserted', ipSet: { id: 'sserver', kind: 'net', description: "app == 'server'", members: [{ net: `${wb.ip}/32` }] } },
       { type: 'policyUpserted', policy: policy('np/default/server-ingress', { inbound: [rule({ action: 'Allow', protocol: 6, source: side({ ipSetIds: ['sclient'] }), destination: side({ ports }) })] }) },
       { type: 'policyUpserted', policy: policy('np/default/client-egress', { outbound: [rule({ action: 'Allow', protocol: 6, destination: side({ ipSetIds: ['sserver'], ports }) })] }) },
     ];

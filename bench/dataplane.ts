@@ -41,7 +41,7 @@ async function programWorkloads(topo: Topology, backend: 'nftables' | 'iptables'
   const batch = Array.from({ length: total }, (_, i) => `link add ${ifaceOf(i)} type veth peer name p${String(i).padStart(10, '0')}\nlink set ${ifaceOf(i)} up`).join('\n');
   sh(['ip', '-n', h, '-batch', '-'], { input: batch + '\n' });
   const agent = new TestAgent(h, backend);
-  const setMembers = (n: number) => Array.from({ length: n }, (_, i) => `${ipOf(i + 1)}/32`);
+  const setMembers = (n: number) => Array.from({ length: n }, (_, i) => ({ net: `${ipOf(i + 1)}/32` }));
   const ep = (i: number) => workload({ name: `w${i}`, iface: ifaceOf(i), ipv4: [`${ipOf(i + 1)}/32`], mac: '02:00:00:00:00:01', ingress: ['np/default/web'], profiles: ['kns.default'] });
   const base: CalcUpdate[] = [
     { type: 'ipSetUpserted', ipSet: { id: 'sall', kind: 'net', description: 'all()', members: setMembers(WORKLOADS) } },
@@ -57,7 +57,7 @@ async function programWorkloads(topo: Topology, backend: 'nftables' | 'iptables'
     const i = WORKLOADS + k;
     const t = performance.now();
     await agent.apply([
-      { type: 'ipSetDelta', id: 'sall', added: [`${ipOf(i + 1)}/32`], removed: [] },
+      { type: 'ipSetDelta', id: 'sall', added: [{ net: `${ipOf(i + 1)}/32` }], removed: [] },
       { type: 'workloadEndpointUpserted', endpoint: ep(i) },
     ]);
     adds.push(performance.now() - t);

@@ -8,7 +8,7 @@ import type { Resource } from '../api/resource.js';
 import { tryParseIP } from '../base/ip.js';
 import { CALC_KINDS, CalcGraph } from './graph.js';
 import type { DesiredPolicyState, IpVersion } from './output.js';
-import { PROTOCOL_NUMBERS } from './output.js';
+import { PROTOCOL_NUMBERS, ipVersionOf } from './output.js';
 import { evaluatePolicy, PORT_PROTOCOLS, type PolicyDirection, type PolicyPacket, type RuleRef, type Verdict } from './verdict.js';
 
 /** One end of the flow: an endpoint calico-ts polices, or an address it does not. */
@@ -55,7 +55,6 @@ export class ExplainError extends Error {
 const spec = (r: Resource) => (r.spec ?? {}) as Record<string, unknown>;
 const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 const bare = (cidr: string) => cidr.split('/')[0]!;
-const familyOf = (ip: string): IpVersion => (ip.includes(':') ? 6 : 4);
 
 function endpointAddresses(r: Resource): string[] {
   return r.kind === 'WorkloadEndpoint' ? strs(spec(r).ipNetworks).map(bare) : strs(spec(r).expectedIPs);
@@ -66,7 +65,7 @@ export function resolveEnd(text: string, resources: Resource[], family?: IpVersi
   const endpoints = resources.filter((r) => r.kind === 'WorkloadEndpoint' || r.kind === 'HostEndpoint');
   const pick = (r: Resource): string => {
     const addrs = endpointAddresses(r);
-    const ip = addrs.find((a) => family === undefined || familyOf(a) === family) ?? addrs[0];
+    const ip = addrs.find((a) => family === undefined || ipVersionOf(a) === family) ?? addrs[0];
     if (!ip) throw new ExplainError(`${r.kind} ${r.metadata.namespace ? `${r.metadata.namespace}/` : ''}${r.metadata.name} has no ${family ? `IPv${family} ` : ''}address to send from or to`);
     return ip;
   };
@@ -149,12 +148,12 @@ function describe(v: Verdict, direction: 'egress' | 'ingress'): string {
 }
 
 export function explainFlow(resources: Resource[], flow: FlowSpec): Explanation {
-  const fromGuess = tryParseIP(flow.from) ? familyOf(flow.from) : tryParseIP(flow.to) ? familyOf(flow.to) : undefined;
+  const fromGuess = tryParseIP(flow.from) ? ipVersionOf(flow.from) : tryParseIP(flow.to) ? ipVersionOf(flow.to) : undefined;
   const from = resolveEnd(flow.from, resources, fromGuess);
-  const to = resolveEnd(flow.to, resources, familyOf(from.ip));
-  if (familyOf(from.ip) !== familyOf(to.ip)) throw new ExplainError(`${from.label} (${from.ip}) and ${to.label} (${to.ip}) are of different IP families`);
+  const to = resolveEnd(flow.to, resources, ipVersionOf(from.ip));
+  if (ipVersionOf(from.ip) !== ipVersionOf(to.ip)) throw new ExplainError(`${from.label} (${from.ip}) and ${to.label} (${to.ip}) are of different IP families`);
   const protocol = protocolNumber(flow.protocol);
-  const packet: PolicyPacket = { family: familyOf(from.ip), src: from.ip, dst: to.ip, protocol };
+  const packet: PolicyPacket = { family: ipVersionOf(from.ip), src: from.ip, dst: to.ip, protocol };
   if (PORT_PROTOCOLS.has(protocol)) {
     if (flow.dstPort === undefined) throw new ExplainError(`${flow.protocol} needs a destination port (--port)`);
     packet.dstPort = flow.dstPort;

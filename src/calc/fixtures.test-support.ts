@@ -2,7 +2,7 @@
 import type { Resource } from '../api/resource.js';
 import type { ResourceKind } from '../api/kinds.js';
 import type { CalcGraph } from './graph.js';
-import { applyCalcUpdate, emptyDesiredState } from './output.js';
+import { applyCalcUpdate, emptyDesiredState, sortedMembers } from './output.js';
 import type { CalcUpdate, DesiredPolicyState } from './output.js';
 
 export function res(kind: ResourceKind, name: string, spec: Record<string, unknown>, meta: { namespace?: string; labels?: Record<string, string> } = {}): Resource {
@@ -68,7 +68,7 @@ export function canonicalState(s: DesiredPolicyState): unknown {
     hostEndpoints: sorted(s.hostEndpoints),
     policies: sorted(s.policies),
     profiles: sorted(s.profiles),
-    ipSets: sorted(s.ipSets).map(([k, v]) => [k, { ...v, members: [...v.members].sort() }]),
+    ipSets: sorted(s.ipSets).map(([k, v]) => [k, { ...v, members: sortedMembers(v.members) }]),
     ipPools: sorted(s.ipPools),
   };
 }

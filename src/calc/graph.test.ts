@@ -26,7 +26,7 @@ test('local endpoint gets the selecting GNP; rule selector becomes a set of remo
   assert.equal(s.workloadEndpoints.size, 1, 'remote endpoints are not emitted');
   const rule = s.policies.get('gnp/web-egress')!.outboundRules[0]!;
   assert.equal(rule.destination.ipSetIds.length, 1);
-  assert.deepEqual(s.ipSets.get(rule.destination.ipSetIds[0]!)!.members, ['10.0.1.1/32', '10.0.2.1/32']);
+  assert.deepEqual(s.ipSets.get(rule.destination.ipSetIds[0]!)!.members, [{ net: '10.0.1.1/32' }, { net: '10.0.2.1/32' }]);
   assert.ok(s.profiles.has('kns.default'));
   assert.deepEqual(canonicalState(fold([out])), canonicalState(s), 'the batch folds to the snapshot');
   // Order within the batch: sets, then policies, then endpoints.
@@ -47,10 +47,10 @@ test('remote endpoint churn produces set deltas only', () => {
     b1.map((u) => u.type),
     ['ipSetDelta'],
   );
-  assert.deepEqual((b1[0] as Extract<CalcUpdate, { type: 'ipSetDelta' }>).added, ['10.0.9.9/32']);
+  assert.deepEqual((b1[0] as Extract<CalcUpdate, { type: 'ipSetDelta' }>).added, [{ net: '10.0.9.9/32' }]);
   g.onEvents([{ type: 'deleted', key: { kind: 'WorkloadEndpoint', namespace: 'default', name: 'db' } }]);
   const b2 = g.flush();
-  assert.deepEqual((b2[0] as Extract<CalcUpdate, { type: 'ipSetDelta' }>).removed, ['10.0.9.9/32']);
+  assert.deepEqual((b2[0] as Extract<CalcUpdate, { type: 'ipSetDelta' }>).removed, [{ net: '10.0.9.9/32' }]);
   // Unrelated remote endpoint: nothing at all.
   g.onEvents([{ type: 'added', resource: wep({ name: 'x', node: 'node-b', ips: ['10.0.9.8'], labels: { app: 'other' } }) }]);
   assert.deepEqual(g.flush(), []);
@@ -73,8 +73,8 @@ test('NetworkPolicy is namespace-scoped; namespaceSelector uses the namespace pr
   assert.equal(s.workloadEndpoints.get('b/wb')!.hasIngressPolicy, false, 'an NP never selects endpoints of another namespace');
   const same = s.policies.get('np/a/same-ns')!.inboundRules[0]!.source.ipSetIds[0]!;
   const cross = s.policies.get('np/a/cross-ns')!.inboundRules[0]!.source.ipSetIds[0]!;
-  assert.deepEqual(s.ipSets.get(same)!.members, ['10.1.0.1/32']);
-  assert.deepEqual(s.ipSets.get(cross)!.members, ['10.1.0.2/32']);
+  assert.deepEqual(s.ipSets.get(same)!.members, [{ net: '10.1.0.1/32' }]);
+  assert.deepEqual(s.ipSets.get(cross)!.members, [{ net: '10.1.0.2/32' }]);
   // Relabel namespace b: the cross-namespace set empties.
   g.onEvents([{ type: 'modified', resource: nsProfile('b', { team: 'green' }) }]);
   g.flush();
@@ -126,7 +126,7 @@ test('named ports become named-port sets restricted to the selector', () => {
   ]);
   const set = s.ipSets.get(rule.destination.namedPortIpSetIds[0]!)!;
   assert.equal(set.kind, 'named-port');
-  assert.deepEqual(set.members, ['10.0.5.1,6:8080', '2001:db8::5,6:8080']);
+  assert.deepEqual(set.members, [{ net: '10.0.5.1/32', protocol: 6, port: 8080 }, { net: '2001:db8::5/128', protocol: 6, port: 8080 }]);
 });
 
 test('named ports of a host endpoint: its expectedIPs with the port, for a policy on the host endpoint itself', () => {
@@ -139,7 +139,7 @@ test('named ports of a host endpoint: its expectedIPs with the port, for a polic
   assert.deepEqual(s.hostEndpoints.get('eth0')!.policies.ingress[0]!.policies, ['gnp/p']);
   const rule = s.policies.get('gnp/p')!.inboundRules[0]!;
   const set = s.ipSets.get(rule.destination.namedPortIpSetIds[0]!)!;
-  assert.deepEqual(set.members, ['192.0.2.10,6:7072']);
+  assert.deepEqual(set.members, [{ net: '192.0.2.10/32', protocol: 6, port: 7072 }]);
 });
 
 test('a named port without a protocol matches each endpoint port of that name with its own protocol', () => {
@@ -156,7 +156,7 @@ test('a named port without a protocol matches each endpoint port of that name wi
   assert.equal(rule.neverMatches, undefined);
   const set = s.ipSets.get(rule.destination.namedPortIpSetIds[0]!)!;
   assert.equal(set.kind, 'named-port');
-  assert.deepEqual(set.members, ['10.0.5.1,17:53', '10.0.5.1,6:53', '10.0.5.2,132:5353']);
+  assert.deepEqual(set.members, [{ net: '10.0.5.1/32', protocol: 17, port: 53 }, { net: '10.0.5.1/32', protocol: 6, port: 53 }, { net: '10.0.5.2/32', protocol: 132, port: 5353 }]);
 });
 
 test('sets are refcounted: released when no active policy uses them, removals after endpoint changes', () => {
@@ -213,7 +213,7 @@ test('host endpoints split normal, untracked, preDNAT and forward policies', () 
   assert.deepEqual(h.preDnatPolicies.ingress[0]!.policies, ['gnp/pre']);
   assert.equal(s.hostEndpoints.size, 1);
   const set = s.policies.get('gnp/normal')!.inboundRules[0]!.source.ipSetIds[0]!;
-  assert.deepEqual(s.ipSets.get(set)!.members, ['192.0.2.11/32']);
+  assert.deepEqual(s.ipSets.get(set)!.members, [{ net: '192.0.2.11/32' }]);
 });
 
 test('network sets, pools, service accounts and rule normalization', () => {
@@ -236,8 +236,8 @@ test('network sets, pools, service accounts and rule normalization', () => {
   ]);
   const s = g.snapshot();
   const rules = s.policies.get('gnp/p')!.inboundRules;
-  assert.deepEqual(s.ipSets.get(rules[0]!.source.ipSetIds[0]!)!.members, ['198.51.100.0/24', '2001:db8:1::/48', '203.0.113.0/24']);
-  assert.deepEqual(s.ipSets.get(rules[1]!.source.ipSetIds[0]!)!.members, ['10.0.0.1/32', '10.0.0.2/32']);
+  assert.deepEqual(s.ipSets.get(rules[0]!.source.ipSetIds[0]!)!.members, [{ net: '198.51.100.0/24' }, { net: '2001:db8:1::/48' }, { net: '203.0.113.0/24' }]);
+  assert.deepEqual(s.ipSets.get(rules[1]!.source.ipSetIds[0]!)!.members, [{ net: '10.0.0.1/32' }, { net: '10.0.0.2/32' }]);
   assert.equal(rules[2]!.neverMatches, true, 'ICMPv4 from an IPv6 net can never match');
   assert.equal(rules[3]!.neverMatches, true);
   assert.equal(rules[0]!.neverMatches, undefined);
@@ -293,7 +293,7 @@ test("namespaceSelector as Calico rewrites it: pcns. keys, all() = namespaced, g
     }),
   ]);
   const s = g.snapshot();
-  const members = (i: number) => s.ipSets.get(s.policies.get('gnp/p')!.inboundRules[i]!.source.ipSetIds[0]!)!.members;
+  const members = (i: number) => s.ipSets.get(s.policies.get('gnp/p')!.inboundRules[i]!.source.ipSetIds[0]!)!.members.map((m) => m.net);
   assert.deepEqual(members(0), ['10.0.0.1/32', '10.0.0.2/32']);
   assert.deepEqual(members(1), ['198.51.100.0/24']);
   // `pcns.team != 'blue'` also holds for items without namespace labels, exactly as in Calico.
@@ -317,7 +317,7 @@ test('service accounts match spec.serviceAccountName or the pcsa. labels of a ks
     }),
   ]);
   const s = g.snapshot();
-  const members = (i: number) => s.ipSets.get(s.policies.get('gnp/p')!.inboundRules[i]!.source.ipSetIds[0]!)!.members;
+  const members = (i: number) => s.ipSets.get(s.policies.get('gnp/p')!.inboundRules[i]!.source.ipSetIds[0]!)!.members.map((m) => m.net);
   assert.deepEqual(members(0), ['10.0.0.2/32', '10.0.0.3/32']);
   assert.deepEqual(members(1), ['10.0.0.2/32']);
 });

@@ -7,9 +7,10 @@ import { HintIndex, LabelIndex } from './label-index.js';
 import type { Hints } from './match-spec.js';
 import { matches } from './match-spec.js';
 import type { MatchSpec, MatchTarget } from './match-spec.js';
+import { toCidr } from './model.js';
 import type { NamedPort } from './model.js';
-import { namedPortMember } from './output.js';
-import type { IpSetId, IpSetKind, IpSetState } from './output.js';
+import { memberKey, sortedMembers } from './output.js';
+import type { IpSetId, IpSetKind, IpSetState, SetMember } from './output.js';
 
 /** A labelled item as the set index sees it. */
 export interface SetItem extends MatchTarget {
@@ -35,10 +36,11 @@ interface ActiveSet {
   hints: Hints;
   refs: number;
   matching: Set<string>;
-  counts: Map<string, number>;
-  /** Net change since the last flush (only meaningful once emitted). */
-  added: Set<string>;
-  removed: Set<string>;
+  /** By memberKey: the member and how many matching items contribute it. */
+  counts: Map<string, { member: SetMember; n: number }>;
+  /** Net change since the last flush (only meaningful once emitted), by memberKey. */
+  added: Map<string, SetMember>;
+  removed: Map<string, SetMember>;
   emitted: boolean;
   /** Released and re-referenced before a flush: the dataplane still holds an older version. */
   replacing: boolean;
@@ -52,7 +54,7 @@ export interface IpSetCounters {
 
 export interface IpSetFlush {
   upserted: IpSetState[];
-  deltas: Array<{ id: IpSetId; added: string[]; removed: string[] }>;
+  deltas: Array<{ id: IpSetId; added: SetMember[]; removed: SetMember[] }>;
   removed: IpSetId[];
 }
 
@@ -77,7 +79,7 @@ export class IpSetIndex {
       return;
     }
     const hints = this.mostSelective(def.spec.hintOptions);
-    const set: ActiveSet = { def, hints, refs: 1, matching: new Set(), counts: new Map(), added: new Set(), removed: new Set(), emitted: false, replacing: false };
+    const set: ActiveSet = { def, hints, refs: 1, matching: new Set(), counts: new Map(), added: new Map(), removed: new Map(), emitted: false, replacing: false };
     this.sets.set(def.id, set);
     this.hints.add(def.id, hints);
     for (const itemId of this.items.labels.candidates(hints)) {
@@ -157,9 +159,13 @@ export class IpSetIndex {
     if (!m) this.memberships.set(item.id, (m = new Set()));
     m.add(set.def.id);
     for (const member of membersOf(set.def, item)) {
-      const n = set.counts.get(member) ?? 0;
-      set.counts.set(member, n + 1);
-      if (n === 0) this.noteAdded(set, member);
+      const key = memberKey(member);
+      const counted = set.counts.get(key);
+      if (counted) counted.n++;
+      else {
+        set.counts.set(key, { member, n: 1 });
+        this.noteAdded(set, key, member);
+      }
     }
   }
 
@@ -169,25 +175,26 @@ export class IpSetIndex {
     m?.delete(set.def.id);
     if (m?.size === 0) this.memberships.delete(item.id);
     for (const member of membersOf(set.def, item)) {
-      const n = set.counts.get(member) ?? 0;
-      if (n <= 1) {
-        set.counts.delete(member);
-        this.noteRemoved(set, member);
+      const key = memberKey(member);
+      const counted = set.counts.get(key);
+      if (!counted || counted.n <= 1) {
+        set.counts.delete(key);
+        this.noteRemoved(set, key, member);
       } else {
-        set.counts.set(member, n - 1);
+        counted.n--;
       }
     }
   }
 
-  private noteAdded(set: ActiveSet, member: string): void {
+  private noteAdded(set: ActiveSet, key: string, member: SetMember): void {
     if (!set.emitted) return;
-    if (!set.removed.delete(member)) set.added.add(member);
+    if (!set.removed.delete(key)) set.added.set(key, member);
     this.dirty.add(set.def.id);
   }
 
-  private noteRemoved(set: ActiveSet, member: string): void {
+  private noteRemoved(set: ActiveSet, key: string, member: SetMember): void {
     if (!set.emitted) return;
-    if (!set.added.delete(member)) set.removed.add(member);
+    if (!set.added.delete(key)) set.removed.set(key, member);
     this.dirty.add(set.def.id);
   }
 
@@ -203,7 +210,7 @@ export class IpSetIndex {
         set.replacing = false;
         out.upserted.push(this.stateOf(set));
       } else if (set.added.size || set.removed.size) {
-        out.deltas.push({ id, added: [...set.added].sort(), removed: [...set.removed].sort() });
+        out.deltas.push({ id, added: sortedMembers(set.added.values()), removed: sortedMembers(set.removed.values()) });
       }
       set.added.clear();
       set.removed.clear();
@@ -223,17 +230,17 @@ export class IpSetIndex {
 
   private stateOf(set: ActiveSet): IpSetState {
     const { id, kind, description } = set.def;
-    return { id, kind, description, members: [...set.counts.keys()].sort() };
+    return { id, kind, description, members: sortedMembers([...set.counts.values()].map((c) => c.member)) };
   }
 }
 
-function membersOf(def: IpSetDefinition, item: SetItem): string[] {
-  if (!def.namedPort) return item.nets;
+function membersOf(def: IpSetDefinition, item: SetItem): SetMember[] {
+  if (!def.namedPort) return item.nets.map((net) => ({ net }));
   const { protocol, name } = def.namedPort;
-  const out: string[] = [];
+  const out: SetMember[] = [];
   for (const p of item.ports) {
     if (p.name !== name || (protocol !== 'any' && p.protocol !== protocol)) continue;
-    for (const a of item.addresses) out.push(namedPortMember(a, p.protocol, p.port));
+    for (const a of item.addresses) out.push({ net: toCidr(a), protocol: p.protocol, port: p.port });
   }
   return out;
 }

@@ -2,7 +2,7 @@
 // parsed defensively from the stored JSON (the datastore validated them on the
 // way in, so "defensive" means "never throw", not "re-validate").
 import type { Resource } from '../api/resource.js';
-import { PROTOCOL_NUMBERS } from './output.js';
+import { PROTOCOL_NUMBERS, ipVersionOf } from './output.js';
 import type { IpVersion } from './output.js';
 
 export const LABEL_NAMESPACE = 'projectcalico.org/namespace';
@@ -202,7 +202,7 @@ export function parsePool(r: Resource): PoolModel {
   return {
     name: r.metadata.name,
     cidr,
-    ipVersion: cidr.includes(':') ? 6 : 4,
+    ipVersion: ipVersionOf(cidr),
     natOutgoing: s.natOutgoing === true,
     disabled: s.disabled === true,
   };

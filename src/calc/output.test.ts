@@ -1,22 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyCalcUpdate, emptyDesiredState, ipVersionOf, namedPortMember, parseNamedPortMember } from './output.js';
+import { applyCalcUpdate, emptyDesiredState, ipVersionOf, memberKey, sortedMembers, withMemberDelta, type SetMember } from './output.js';
 
-test('named-port members round-trip for both families', () => {
-  for (const [addr, proto, port] of [['10.0.0.1', 6, 8080], ['2001:db8::1', 17, 53]] as const) {
-    const m = namedPortMember(addr, proto, port);
-    assert.deepEqual(parseNamedPortMember(m), { address: addr, protocol: proto, port });
-    assert.equal(ipVersionOf(m), addr.includes(':') ? 6 : 4);
-  }
+test('set members: one key per member, named-port members differ by protocol and port; families', () => {
+  const named = (net: string, protocol: number, port: number): SetMember => ({ net, protocol, port });
+  const keys = [{ net: '10.0.0.1/32' }, named('10.0.0.1/32', 6, 8080), named('10.0.0.1/32', 17, 8080), named('10.0.0.1/32', 6, 8081), named('2001:db8::1/128', 6, 8080)].map(memberKey);
+  assert.equal(new Set(keys).size, keys.length);
+  assert.equal(memberKey(named('10.0.0.1/32', 6, 8080)), memberKey({ port: 8080, protocol: 6, net: '10.0.0.1/32' }), 'field order does not matter');
+  assert.deepEqual(sortedMembers([{ net: '10.0.0.2/32' }, { net: '10.0.0.1/32' }, { net: '10.0.0.2/32' }]), [{ net: '10.0.0.1/32' }, { net: '10.0.0.2/32' }]);
+  assert.deepEqual(withMemberDelta([named('10.0.0.1/32', 6, 80)], { added: [named('10.0.0.1/32', 6, 81)], removed: [named('10.0.0.1/32', 6, 80)] }), [named('10.0.0.1/32', 6, 81)]);
   assert.equal(ipVersionOf('10.1.0.0/16'), 4);
   assert.equal(ipVersionOf('2001:db8::/64'), 6);
 });
 
 test('applyCalcUpdate folds set deltas into sorted members', () => {
   const s = emptyDesiredState();
-  applyCalcUpdate(s, { type: 'ipSetUpserted', ipSet: { id: 'sa', kind: 'net', description: 'all()', members: ['10.0.0.2/32', '10.0.0.1/32'] } });
-  applyCalcUpdate(s, { type: 'ipSetDelta', id: 'sa', added: ['10.0.0.0/32'], removed: ['10.0.0.2/32'] });
-  assert.deepEqual(s.ipSets.get('sa')?.members, ['10.0.0.0/32', '10.0.0.1/32']);
+  applyCalcUpdate(s, { type: 'ipSetUpserted', ipSet: { id: 'sa', kind: 'net', description: 'all()', members: [{ net: '10.0.0.2/32' }, { net: '10.0.0.1/32' }] } });
+  applyCalcUpdate(s, { type: 'ipSetDelta', id: 'sa', added: [{ net: '10.0.0.0/32' }], removed: [{ net: '10.0.0.2/32' }] });
+  assert.deepEqual(s.ipSets.get('sa')?.members, [{ net: '10.0.0.0/32' }, { net: '10.0.0.1/32' }]);
   applyCalcUpdate(s, { type: 'ipSetRemoved', id: 'sa' });
   assert.equal(s.ipSets.size, 0);
   assert.throws(() => applyCalcUpdate(s, { type: 'ipSetDelta', id: 'sa', added: [], removed: [] }));

@@ -201,18 +201,30 @@ export interface HostEndpointState {
 export type IpSetKind = 'net' | 'named-port';
 
 /**
- * An IP set. Members are canonical strings so deltas are cheap:
- * - `net`: CIDR with prefix always present (`10.0.0.1/32`, `10.1.0.0/16`, `2001:db8::1/128`);
- *   v4 and v6 mixed: the renderer splits by family (see `ipVersionOf`).
- * - `named-port`: `<address>,<protocol number>:<port>` e.g. `10.0.0.1,6:8080`
- *   (address without prefix); see `namedPortMember` / `parseNamedPortMember`.
+ * One member of a set, field by field (never one string with separators).
+ * `net` is a CIDR; in the calc graph's output its prefix is always present
+ * (`10.0.0.1/32`, `10.1.0.0/16`, `2001:db8::1/128`), and the rule compiler
+ * canonicalises it (src/rules/cidr.ts). A named-port member is an endpoint's
+ * address (a host CIDR) with the IANA protocol number and the port of one of
+ * its named ports; a `net` member has neither.
+ */
+export interface SetMember {
+  net: string;
+  protocol?: number;
+  port?: number;
+}
+
+/**
+ * An IP set; v4 and v6 members mixed (the compiler splits them by family).
+ * `net` sets hold `{ net }` members, `named-port` sets `{ net, protocol, port }`.
  */
 export interface IpSetState {
   id: IpSetId;
   kind: IpSetKind;
   /** Human-readable origin (canonical selector and, for named ports, `proto:name`), for logs and comments only. */
   description: string;
-  members: string[];
+  /** Sorted by `memberKey`, each member once. */
+  members: SetMember[];
 }
 
 /** An IPPool (cluster-wide, all pools, including disabled ones: they still count as "inside a pool" for natOutgoing). */
@@ -252,7 +264,7 @@ export type CalcUpdate =
   /** A new set (full membership) or a full replacement of an existing one. */
   | { type: 'ipSetUpserted'; ipSet: IpSetState }
   /** Membership change of an existing set; `added` and `removed` are disjoint. */
-  | { type: 'ipSetDelta'; id: IpSetId; added: string[]; removed: string[] }
+  | { type: 'ipSetDelta'; id: IpSetId; added: SetMember[]; removed: SetMember[] }
   | { type: 'ipSetRemoved'; id: IpSetId }
   | { type: 'policyUpserted'; policy: PolicyState }
   | { type: 'policyRemoved'; id: PolicyId }
@@ -288,15 +300,12 @@ export function emptyDesiredState(): DesiredPolicyState {
 export function applyCalcUpdate(state: DesiredPolicyState, update: CalcUpdate): void {
   switch (update.type) {
     case 'ipSetUpserted':
-      state.ipSets.set(update.ipSet.id, { ...update.ipSet, members: [...update.ipSet.members].sort() });
+      state.ipSets.set(update.ipSet.id, { ...update.ipSet, members: sortedMembers(update.ipSet.members) });
       return;
     case 'ipSetDelta': {
       const set = state.ipSets.get(update.id);
       if (!set) throw new Error(`ipSetDelta for unknown set ${update.id}`);
-      const members = new Set(set.members);
-      for (const m of update.removed) members.delete(m);
-      for (const m of update.added) members.add(m);
-      state.ipSets.set(update.id, { ...set, members: [...members].sort() });
+      state.ipSets.set(update.id, { ...set, members: sortedMembers(withMemberDelta(set.members, update)) });
       return;
     }
     case 'ipSetRemoved':
@@ -338,27 +347,35 @@ export function applyCalcUpdate(state: DesiredPolicyState, update: CalcUpdate): 
   }
 }
 
-/** Canonical named-port member string: `10.0.0.1,6:8080`. */
-export function namedPortMember(address: string, protocol: number, port: number): string {
-  return `${address},${protocol}:${port}`;
+/**
+ * Identity of a member, for maps, de-duplication and sorting only; never
+ * parsed (the member's fields are the data).
+ */
+export function memberKey(m: SetMember): string {
+  return m.port === undefined ? m.net : `${m.net} ${m.protocol} ${m.port}`;
 }
 
-/** Inverse of namedPortMember. */
-export function parseNamedPortMember(member: string): { address: string; protocol: number; port: number } {
-  const comma = member.lastIndexOf(',');
-  const colon = member.lastIndexOf(':');
-  return {
-    address: member.slice(0, comma),
-    protocol: Number(member.slice(comma + 1, colon)),
-    port: Number(member.slice(colon + 1)),
-  };
+/** Members de-duplicated and sorted by key, so two states compare equal independent of history. */
+export const sortedMembers = (members: Iterable<SetMember>): SetMember[] => uniqueSorted(members, memberKey);
+
+/** Items de-duplicated by `key` and in the order of their keys. */
+export function uniqueSorted<T>(items: Iterable<T>, key: (item: T) => string): T[] {
+  const byKey = new Map<string, T>();
+  for (const item of items) byKey.set(key(item), item);
+  return [...byKey.keys()].sort().map((k) => byKey.get(k)!);
 }
 
-/** Family of an address, CIDR or named-port member (IPv6 contains ':' before any ','). */
-export function ipVersionOf(addressOrMember: string): IpVersion {
-  const comma = addressOrMember.indexOf(',');
-  const address = comma === -1 ? addressOrMember : addressOrMember.slice(0, comma);
-  return address.includes(':') ? 6 : 4;
+/** `members` after an `ipSetDelta`, in their order with the added ones last (not sorted: that costs, and not every consumer needs it). */
+export function withMemberDelta(members: readonly SetMember[], delta: { added: readonly SetMember[]; removed: readonly SetMember[] }): SetMember[] {
+  const byKey = new Map(members.map((m) => [memberKey(m), m]));
+  for (const m of delta.removed) byKey.delete(memberKey(m));
+  for (const m of delta.added) byKey.set(memberKey(m), m);
+  return [...byKey.values()];
+}
+
+/** Family of an address or CIDR. */
+export function ipVersionOf(addressOrCidr: string): IpVersion {
+  return addressOrCidr.includes(':') ? 6 : 4;
 }
 
 /**

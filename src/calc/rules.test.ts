@@ -3,11 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSelector } from '../selector/index.js';
-import { ruleFromCalc } from '../dataplane/model-from-calc.js';
+import { rule, side } from '../dataplane/testing-fixtures.js';
 import { compilePlainRule } from '../rules/compile-policy.js';
 import { MARK_ACCEPT } from '../rules/names.js';
 import { SetRegistry } from '../rules/sets.js';
-import type { NormalizedRule as CompilerRule } from '../rules/model.js';
 import type { SelectorCompiler } from './match-spec.js';
 import type { RawRule } from './model.js';
 import type { NormalizedRule } from './output.js';
@@ -27,8 +26,7 @@ const ALLOW = { kind: 'setMark', mask: MARK_ACCEPT, value: MARK_ACCEPT } as cons
 
 /** The calc -> compiler pipeline for one rule: the kernel-level rules per family. */
 function compiled(raw: RawRule): { v4: string[]; v6: string[] } {
-  const r = ruleFromCalc(one(raw));
-  const ir = r ? compilePlainRule(r as CompilerRule, ALLOW, new SetRegistry()) : [];
+  const ir = compilePlainRule(one(raw), ALLOW, new SetRegistry());
   const allows = (fam: 4 | 6) =>
     ir
       .filter((x) => x.action.kind === 'setMark' && x.action.value === MARK_ACCEPT)
@@ -89,7 +87,7 @@ test('notNets constrain the IP family: v4-only notNets allow no IPv6 traffic', (
 });
 
 test('the compiler alone: a negated list without a CIDR of the family rules that family out', () => {
-  const ir = compilePlainRule({ action: 'allow', notSrcNets: ['10.0.0.0/8'] }, ALLOW, new SetRegistry());
+  const ir = compilePlainRule(rule({ action: 'Allow', source: side({ notNets: ['10.0.0.0/8'] }) }), ALLOW, new SetRegistry());
   const fams = ir.map((x) => (x.matches.find((m) => m.kind === 'family') as { family: number } | undefined)?.family);
   assert.ok(!fams.includes(6) && !fams.includes(undefined), JSON.stringify(fams));
 });

@@ -10,6 +10,7 @@ import { buildMatchSpec } from './match-spec.js';
 import type { MatchSpec, MatchSpecInput, SelectorCompiler } from './match-spec.js';
 import { protocolNumber, toCidr } from './model.js';
 import type { RawRule, RuleEntity } from './model.js';
+import { ipVersionOf } from './output.js';
 import type { IpVersion, NormalizedRule, PortRange, RuleAction, RuleSide } from './output.js';
 
 export interface NormalizedRules {
@@ -100,7 +101,7 @@ function normalizeRule(raw: RawRule, ctx: RuleContext, sets: Map<string, IpSetDe
   if (protocol === 58) narrow([6]);
   for (const side of [rule.source, rule.destination]) {
     for (const nets of [side.nets, side.notNets]) {
-      if (nets.length > 0) narrow(nets.map((n) => (n.includes(':') ? 6 : 4) as IpVersion));
+      if (nets.length > 0) narrow(nets.map(ipVersionOf));
     }
   }
   if (families.size === 0) neverMatches = true;

@@ -40,7 +40,7 @@ test('syncer: datastore watch -> graph -> sink, in sync after the initial list; 
   await ds.create(wep({ name: 'db', node: 'node-b', ips: ['10.0.0.9'], labels: { app: 'db' } }));
   await until(() => fold(batches).ipSets.size === 1 && [...fold(batches).ipSets.values()][0]!.members.length === 1);
   state = fold(batches);
-  assert.deepEqual([...state.ipSets.values()][0]!.members, ['10.0.0.9/32']);
+  assert.deepEqual([...state.ipSets.values()][0]!.members, [{ net: '10.0.0.9/32' }]);
   syncer.stop();
   assert.equal(syncer.status, 'stopped');
   await ds.close();

@@ -40,8 +40,8 @@ test('tier default Pass, then profiles; Pass in a profile ends that profile; mis
 
 test('rule matching: nets, sets, named ports, negations, ICMP, families (table)', () => {
   const sets = new Map<string, IpSetState>([
-    ['s', { id: 's', kind: 'net', description: '', members: ['10.0.0.0/30', '2001:db8::1/128'] }],
-    ['n', { id: 'n', kind: 'named-port', description: '', members: ['10.0.0.2,6:80'] }],
+    ['s', { id: 's', kind: 'net', description: '', members: [{ net: '10.0.0.0/30' }, { net: '2001:db8::1/128' }] }],
+    ['n', { id: 'n', kind: 'named-port', description: '', members: [{ net: '10.0.0.2/32', protocol: 6, port: 80 }] }],
   ]);
   const cases: [string, NormalizedRule, PolicyPacket, boolean][] = [
     ['src net', rule({ action: 'Allow', source: side({ nets: ['10.0.0.0/24'] }) }), tcp80, true],

@@ -13,8 +13,7 @@
 //   A policy or profile that is referenced but absent denies (fail closed).
 
 import { cidrContainsIP, tryParseCIDROrIP, tryParseIP, type CIDR, type IPAddress } from '../base/ip.js';
-import type { IpSetState, IpVersion, NormalizedRule, PolicyId, PolicyState, ProfileId, ProfileState, RuleAction, RuleSide, TierPolicies } from './output.js';
-import { parseNamedPortMember } from './output.js';
+import type { IpSetState, IpVersion, NormalizedRule, PolicyId, PortRange, PolicyState, ProfileId, ProfileState, RuleAction, RuleSide, TierPolicies } from './output.js';
 
 /** A packet as policy sees it. Ports exist for TCP, UDP and SCTP; ICMP type/code for ICMP and ICMPv6. */
 export interface PolicyPacket {
@@ -91,20 +90,15 @@ const inNet = (net: string, ip: IPAddress) => {
 
 function inIpSet(set: IpSetState | undefined, ip: IPAddress): boolean {
   if (!set || set.kind !== 'net') return false;
-  return set.members.some((m) => inNet(m, ip));
+  return set.members.some((m) => inNet(m.net, ip));
 }
 
 function inNamedPortSet(set: IpSetState | undefined, ip: IPAddress, protocol: number, port: number): boolean {
   if (!set || set.kind !== 'named-port') return false;
-  return set.members.some((m) => {
-    const p = parseNamedPortMember(m);
-    if (p.protocol !== protocol || p.port !== port) return false;
-    const a = tryParseIP(p.address);
-    return a !== undefined && a.family === ip.family && a.value === ip.value;
-  });
+  return set.members.some((m) => m.protocol === protocol && m.port === port && inNet(m.net, ip));
 }
 
-const inRanges = (ranges: { first: number; last: number }[], port: number) => ranges.some((r) => port >= r.first && port <= r.last);
+const inRanges = (ranges: PortRange[], port: number) => ranges.some((r) => port >= r.first && port <= r.last);
 
 /**
  * As in Felix: a non-empty nets (or notNets) list without a CIDR of the

@@ -182,7 +182,7 @@ test('routes we do not own are never touched; stale routes of ours are swept', a
 test('iptables backend: ipsets are written before the rules and destroyed after', async () => {
   const t = setup({ backend: 'iptables' });
   t.record(
-    { type: 'ipSetUpserted', ipSet: { id: 'sabc', kind: 'net', description: 'role == web', members: ['198.18.1.1/32'] } },
+    { type: 'ipSetUpserted', ipSet: { id: 'sabc', kind: 'net', description: 'role == web', members: [{ net: '198.18.1.1/32' }] } },
     { type: 'policyUpserted', policy: policy('np/default/allow', { inbound: [rule({ action: 'Allow', source: side({ ipSetIds: ['sabc'] }) })] }) },
     { type: 'workloadEndpointUpserted', endpoint: wlA },
     { type: 'inSync' },

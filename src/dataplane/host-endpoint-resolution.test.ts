@@ -71,10 +71,10 @@ test('modelFromCalc: host endpoints become one model endpoint per resolved inter
   assert.equal(hosts.length, 1, 'tap0 is a workload interface (by endpoint), so no host endpoint governs it');
   const ep = hosts[0]!;
   assert.equal(ep.interfaceName, 'eth1');
-  assert.deepEqual(ep.tiers.map((t) => t.ingressPolicies), [['n']]);
-  assert.deepEqual(ep.untrackedTiers!.map((t) => t.egressPolicies), [['u']]);
-  assert.deepEqual(ep.preDnatTiers!.map((t) => t.ingressPolicies), [['d']]);
-  assert.deepEqual(ep.forwardTiers!.map((t) => t.ingressPolicies), [['f']]);
+  assert.equal(ep.policies, hep.policies, 'the calc graph\'s tier lists, as they are');
+  assert.deepEqual(ep.untrackedPolicies!.egress.map((t) => t.policies), [['u']]);
+  assert.deepEqual(ep.preDnatPolicies!.ingress.map((t) => t.policies), [['d']]);
+  assert.deepEqual(ep.forwardPolicies!.ingress.map((t) => t.policies), [['f']]);
   assert.deepEqual(ep.profileIds, ['p']);
   // Same inputs, same object: the compiler's per-endpoint cache keeps hitting.
   assert.equal(modelFromCalc(state, defaultDataplaneConfig(), ifaces).endpoints.find((e) => e.kind === 'host'), ep);

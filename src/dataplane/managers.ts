@@ -3,7 +3,7 @@
 // apply loop asks them for the whole desired state when it runs.
 
 import type { CalcUpdate, HostEndpointState, IpPoolState, IpSetState, PolicyState, ProfileState, WorkloadEndpointState } from '../calc/output.js';
-import { emptyDesiredState, type DesiredPolicyState } from '../calc/output.js';
+import { emptyDesiredState, withMemberDelta, type DesiredPolicyState } from '../calc/output.js';
 import { canonicalCidr, familyOf } from '../rules/cidr.js';
 import type { Neighbor, Route } from './ports.js';
 
@@ -112,10 +112,7 @@ export class DataplaneManagers {
       case 'ipSetDelta': {
         const set = this.ipsets.sets.get(u.id);
         if (!set) return;
-        const members = new Set(set.members);
-        for (const m of u.removed) members.delete(m);
-        for (const m of u.added) members.add(m);
-        this.ipsets.sets.set(u.id, { ...set, members: [...members] });
+        this.ipsets.sets.set(u.id, { ...set, members: withMemberDelta(set.members, u) });
         this.ipsets.changed = true;
         return;
       }

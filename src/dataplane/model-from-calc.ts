@@ -1,78 +1,15 @@
 // The calc graph's output (src/calc/output.ts) -> the rule compiler's input
-// (src/rules/model.ts). Pure. Kept as one explicit mapping so either side can
-// evolve; what is not supported yet is listed in docs/design/dataplane.md.
+// (src/rules/model.ts). Pure. Policies, profiles and their rules pass through
+// as the calc graph made them, and so do the endpoints' tier lists; what is
+// built here is what the compiler needs beyond the calc graph: local
+// endpoints resolved to interfaces (host endpoints against the host's
+// interfaces, one model endpoint per interface).
 
-import type { DesiredPolicyState, NormalizedRule as CalcRule, DirectionalPolicies, HostEndpointState, PolicyState, ProfileState, RuleSide, WorkloadEndpointState } from '../calc/output.js';
-import type { DataplaneConfig, DataplaneModel, LocalEndpoint, NormalizedRule, PolicyRules, TierPolicies } from '../rules/model.js';
+import type { DesiredPolicyState, HostEndpointState, WorkloadEndpointState } from '../calc/output.js';
+import type { DataplaneConfig, DataplaneModel, LocalEndpoint } from '../rules/model.js';
 import { WORKLOAD_PREFIX } from '../rules/names.js';
 import { resolveHostEndpoints } from './host-endpoint-resolution.js';
 import type { HostInterface } from './ports.js';
-
-const PROTOCOL_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6', 132: 'sctp' };
-const protocolName = (n: number) => PROTOCOL_NAMES[n] ?? String(n);
-
-function side(s: RuleSide, prefix: 'src' | 'dst'): Partial<NormalizedRule> {
-  const out: Record<string, unknown> = {};
-  const put = (key: string, v: unknown[]) => {
-    if (v.length) out[`${prefix}${key}`] = v;
-  };
-  const putNot = (key: string, v: unknown[]) => {
-    if (v.length) out[`not${prefix[0]!.toUpperCase()}${prefix.slice(1)}${key}`] = v;
-  };
-  put('Nets', s.nets);
-  putNot('Nets', s.notNets);
-  put('IpSetIds', s.ipSetIds);
-  putNot('IpSetIds', s.notIpSetIds);
-  put('Ports', s.ports);
-  putNot('Ports', s.notPorts);
-  put('NamedPortIpSetIds', s.namedPortIpSetIds);
-  // Dropping this would make a rule match MORE (an Allow would open the excluded ports).
-  putNot('NamedPortIpSetIds', s.notNamedPortIpSetIds);
-  return out as Partial<NormalizedRule>;
-}
-
-export function ruleFromCalc(r: CalcRule): NormalizedRule | undefined {
-  if (r.neverMatches) return undefined;
-  const out: NormalizedRule = {
-    action: r.action === 'Allow' ? 'allow' : r.action === 'Deny' ? 'deny' : r.action === 'Pass' ? 'pass' : 'log',
-    ...side(r.source, 'src'),
-    ...side(r.destination, 'dst'),
-  };
-  if (r.ipVersion) out.ipVersion = r.ipVersion;
-  if (r.protocol !== undefined) out.protocol = protocolName(r.protocol);
-  if (r.notProtocol !== undefined) out.notProtocol = protocolName(r.notProtocol);
-  if (r.icmp) {
-    out.icmpType = r.icmp.type;
-    if (r.icmp.code !== undefined) out.icmpCode = r.icmp.code;
-  }
-  if (r.notIcmp) {
-    out.notIcmpType = r.notIcmp.type;
-    if (r.notIcmp.code !== undefined) out.notIcmpCode = r.notIcmp.code;
-  }
-  return out;
-}
-
-const rules = (list: CalcRule[]) => list.map(ruleFromCalc).filter((r): r is NormalizedRule => r !== undefined);
-
-function tiers(p: DirectionalPolicies): TierPolicies[] {
-  return [
-    ...p.ingress.map((t) => ({ name: t.tier, defaultAction: t.defaultAction === 'Pass' ? 'pass' : 'deny', ingressPolicies: t.policies, egressPolicies: [] }) as TierPolicies),
-    ...p.egress.map((t) => ({ name: t.tier, defaultAction: t.defaultAction === 'Pass' ? 'pass' : 'deny', ingressPolicies: [], egressPolicies: t.policies }) as TierPolicies),
-  ];
-}
-
-/** Named-port members come as "10.0.0.1,6:8080"; the compiler wants protocol names. */
-function namedPortMember(m: string): string {
-  return m.replace(/,(\d+):(\d+)$/, (_, p: string, port: string) => `,${protocolName(Number(p))}:${port}`);
-}
-
-// Same input object -> same output object, so the compiler's caches (per endpoint, per tier chain) hit.
-const policyCache = new WeakMap<PolicyState | ProfileState, PolicyRules>();
-function policyRules(p: PolicyState | ProfileState): PolicyRules {
-  let hit = policyCache.get(p);
-  if (!hit) policyCache.set(p, (hit = { id: p.id, inbound: rules(p.inboundRules), outbound: rules(p.outboundRules) }));
-  return hit;
-}
 
 const workloadCache = new WeakMap<WorkloadEndpointState, LocalEndpoint>();
 const hostCache = new WeakMap<HostEndpointState, Map<string, LocalEndpoint>>();
@@ -88,12 +25,11 @@ function hostEndpoint(h: HostEndpointState, iface: string): LocalEndpoint {
     interfaceName: iface,
     ipv4Nets: [],
     ipv6Nets: [],
-    tiers: tiers(h.policies),
+    policies: h.policies,
     profileIds: h.profileIds,
-    untrackedTiers: tiers(h.untrackedPolicies),
-    // Calico applies preDNAT policy to ingress only (the API refuses egress rules on it).
-    preDnatTiers: tiers({ ingress: h.preDnatPolicies.ingress, egress: [] }),
-    forwardTiers: tiers(h.forwardPolicies),
+    untrackedPolicies: h.untrackedPolicies,
+    preDnatPolicies: h.preDnatPolicies,
+    forwardPolicies: h.forwardPolicies,
   };
   perIface.set(iface, ep);
   return ep;
@@ -118,7 +54,7 @@ export function modelFromCalc(state: DesiredPolicyState, config: DataplaneConfig
       ...(w.mac ? { mac: w.mac } : {}),
       ipv4Nets: w.ipv4Nets,
       ipv6Nets: w.ipv6Nets,
-      tiers: tiers(w.policies),
+      policies: w.policies,
       profileIds: w.profileIds,
     };
     workloadCache.set(w, ep);
@@ -131,14 +67,14 @@ export function modelFromCalc(state: DesiredPolicyState, config: DataplaneConfig
   const isWorkloadInterface = (name: string) => workloadNames.has(name) || prefixes.some((p) => name.startsWith(p));
   const { resolved } = resolveHostEndpoints(state.hostEndpoints.values(), { ...(hostInterfaces ? { interfaces: hostInterfaces } : {}), isWorkloadInterface });
   for (const { iface, endpoint } of resolved) endpoints.push(hostEndpoint(endpoint, iface));
-  const policies: PolicyRules[] = [...state.policies.values()].map(policyRules);
-  const profiles: PolicyRules[] = [...state.profiles.values()].map(policyRules);
   return {
     config,
     endpoints,
-    policies,
-    profiles,
-    ipSets: [...state.ipSets.values()].map((s) => ({ id: s.id, type: s.kind, members: s.kind === 'named-port' ? s.members.map(namedPortMember) : s.members })),
+    // The calc graph's own objects: the compiler reads its rules as they are, and
+    // unchanged objects keep their identity, so its caches hit.
+    policies: [...state.policies.values()],
+    profiles: [...state.profiles.values()],
+    ipSets: [...state.ipSets.values()],
     pools: [...state.ipPools.values()].map((p) => ({ cidr: p.cidr, natOutgoing: p.natOutgoing, disabled: p.disabled })),
   };
 }

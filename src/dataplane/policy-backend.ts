@@ -7,7 +7,7 @@
 import type { Ruleset } from '../rules/ir.js';
 import { CHAIN_HASH_PREFIX } from '../rules/names.js';
 import { parseNftTable } from '../render/nft/parse.js';
-import { type NftKernelView, nftBaseChains, nftMaps, renderNftChainRules, renderNftDelta } from '../render/nft/render.js';
+import { type NftKernelView, nftBaseChains, nftElements, nftMaps, renderNftChainRules, renderNftDelta } from '../render/nft/render.js';
 import { parseIpsetSave, parseIptablesSave } from '../render/iptables/parse.js';
 import { BUILTIN, iptablesChains, type IpsetKernelView, type IptablesKernelView, ipsetMembers, renderIpsetDelta, renderIptablesChainRules, renderIptablesDelta } from '../render/iptables/render.js';
 import type { Ipset, IptablesRestore, Nft } from './ports.js';
@@ -55,7 +55,7 @@ export class NftBackend implements PolicyBackend {
       this.view.chains.set(name, first.slice(first.indexOf(CHAIN_HASH_PREFIX) + CHAIN_HASH_PREFIX.length, -1));
     }
     const sets = new Map(desired.sets.map((s) => [s.name, s]));
-    for (const name of d.changedSets) this.view.sets.set(name, [...sets.get(name)!.members]);
+    for (const name of d.changedSets) this.view.sets.set(name, nftElements(sets.get(name)!));
     const maps = new Map(nftMaps(desired.chains).map((m) => [m.name, m]));
     for (const name of d.changedMaps) this.view.maps.set(name, [...maps.get(name)!.members]);
     for (const name of d.deletedMaps) this.view.maps.delete(name);

@@ -55,7 +55,7 @@ export function policyScaleWorld(opts: PolicyScaleOptions): { updates: CalcUpdat
     id: `sscale${i}`,
     kind: 'net',
     description: `app == scale-${i}`,
-    members: [1, 2, 3, 4].map((h) => `10.${200 + (i % 50)}.${i}.${h}/32`),
+    members: [1, 2, 3, 4].map((h) => ({ net: `10.${200 + (i % 50)}.${i}.${h}/32` })),
   }));
   const denyEvery = opts.denyEvery ?? 10;
   const denies = Math.floor(opts.policies / denyEvery);

@@ -5,7 +5,9 @@
 
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DataplaneModel } from '../rules/model.js';
+import type { NormalizedRule } from '../calc/output.js';
+import { side } from '../dataplane/testing-fixtures.js';
+import type { DataplaneModel, PolicyRules } from '../rules/model.js';
 
 export const GOLDEN_ROOT = new URL('../../../test/golden/', import.meta.url).pathname;
 
@@ -14,7 +16,14 @@ export function goldenCases(): { name: string; model: DataplaneModel }[] {
   return readdirSync(dir)
     .filter((name) => existsSync(join(dir, name, 'model.json')))
     .sort()
-    .map((name) => ({ name, model: JSON.parse(readFileSync(join(dir, name, 'model.json'), 'utf8')) as DataplaneModel }));
+    .map((name) => ({ name, model: withFullSides(JSON.parse(readFileSync(join(dir, name, 'model.json'), 'utf8')) as DataplaneModel) }));
+}
+
+/** The files leave out a rule side's empty lists (most of them are empty); the calc graph's rules always carry all of them. */
+function withFullSides(model: DataplaneModel): DataplaneModel {
+  const rule = (r: NormalizedRule): NormalizedRule => ({ ...r, source: side(r.source), destination: side(r.destination) });
+  const rules = (p: PolicyRules): PolicyRules => ({ ...p, inboundRules: p.inboundRules.map(rule), outboundRules: p.outboundRules.map(rule) });
+  return { ...model, policies: model.policies.map(rules), profiles: model.profiles.map(rules) };
 }
 
 /** Returns the expected text, writing `actual` first when UPDATE_GOLDEN=1. */

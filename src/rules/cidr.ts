@@ -4,11 +4,10 @@
 
 import { ValidationError } from '../base/errors.js';
 import { bitsOf, firstAddress, formatIP, tryParseCIDROrIP } from '../base/ip.js';
-import type { IpVersion } from './model.js';
+import { ipVersionOf } from '../calc/output.js';
 
-export function familyOf(addrOrCidr: string): IpVersion {
-  return addrOrCidr.includes(':') ? 6 : 4;
-}
+/** The calc graph's `ipVersionOf`, under the name the compiler and the managers use. */
+export const familyOf = ipVersionOf;
 
 /**
  * "10.0.0.5/24" -> "10.0.0.0/24", "10.0.0.1/32" -> "10.0.0.1", "2001:DB8:0::1/128" -> "2001:db8::1".

@@ -20,9 +20,10 @@ import type { Chain, HookName, IpSet, Match, Rule, TableKind } from './ir.js';
 import { canonicalCidr, familyOf } from './cidr.js';
 import { compileProgram, type CompileTarget, type ProgramEntry } from './compile-tier.js';
 import { hostEndpointChains, hostStages, hostTopRules } from './compile-host-endpoints.js';
-import { accept, clearMarks, drop, failsafeRules, policyBody, ret, stageTiers, tierIds } from './endpoint-body.js';
+import { accept, clearMarks, drop, failsafeRules, policyBody, ret, stageTiers, type ChainDirection } from './endpoint-body.js';
 import { MARK_ACCEPT, MARK_PASS } from './names.js';
-import type { DataplaneModel, LocalEndpoint, NormalizedRule, TierPolicies } from './model.js';
+import type { NormalizedRule } from '../calc/output.js';
+import type { DataplaneModel, LocalEndpoint, PolicyRules } from './model.js';
 import { WORKLOAD_PREFIX, chainNames, setNames } from './names.js';
 import { SetRegistry, withoutCovered } from './sets.js';
 import type { Ruleset } from './ir.js';
@@ -52,6 +53,12 @@ function workloadInterfaces(prefixesIn: string[] | undefined, workloads: LocalEn
   return out;
 }
 
+const NO_CONSTRAINT = { nets: [], notNets: [], ipSetIds: [], notIpSetIds: [], ports: [], notPorts: [], namedPortIpSetIds: [], notNamedPortIpSetIds: [] };
+/** What stands in for a policy the calc graph did not send: deny (fail closed), never a skip. */
+const DENY_ALL: NormalizedRule = { action: 'Deny', source: NO_CONSTRAINT, destination: NO_CONSTRAINT };
+
+const rulesOf = (p: PolicyRules, dir: ChainDirection) => (dir === 'inbound' ? p.inboundRules : p.outboundRules);
+
 function antiSpoof(ep: LocalEndpoint, sets: SetRegistry): Rule[] {
   const rules: Rule[] = [];
   if (ep.mac) rules.push({ matches: [{ kind: 'srcMac', mac: ep.mac.toLowerCase(), negate: true }], action: drop, comment: 'anti-spoof MAC' });
@@ -60,7 +67,7 @@ function antiSpoof(ep: LocalEndpoint, sets: SetRegistry): Rule[] {
     const fam: Match = { kind: 'family', family };
     if (nets.length === 0) rules.push({ matches: [fam], action: drop, comment: `no IPv${family} address` });
     else if (nets.length === 1) rules.push({ matches: [fam, { kind: 'addr', dir: 'src', family, cidr: nets[0]!, negate: true }], action: drop, comment: 'anti-spoof IP' });
-    else rules.push({ matches: [fam, { kind: 'set', dir: 'src', family, set: sets.derived('net', family, nets), negate: true }], action: drop, comment: 'anti-spoof IP' });
+    else rules.push({ matches: [fam, { kind: 'set', dir: 'src', family, set: sets.derivedNets(family, nets), negate: true }], action: drop, comment: 'anti-spoof IP' });
   }
   return rules;
 }
@@ -102,7 +109,7 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
   const known = { policies: new Set(model.policies.map((p) => p.id)), profiles: new Set(model.profiles.map((p) => p.id)) };
   const usedProfiles = new Set<string>();
   /** Merged tier chains by name: what they hold, and every table that jumps to them. */
-  const tierChains = new Map<string, { tier: TierPolicies; dir: 'inbound' | 'outbound'; tables: Set<TableKind> }>();
+  const tierChains = new Map<string, { ids: string[]; dir: ChainDirection; tables: Set<TableKind> }>();
   const workloads = [...model.endpoints].filter((e) => e.kind === 'workload').sort((a, b) => (a.interfaceName < b.interfaceName ? -1 : 1));
   const hosts = [...model.endpoints].filter((e) => e.kind === 'host').sort((a, b) => (a.interfaceName < b.interfaceName ? -1 : 1));
 
@@ -110,12 +117,10 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
   for (const ep of [...workloads, ...hosts]) {
     for (const kind of ['normal', 'forward', 'untracked', 'preDnat'] as const) {
       const table: TableKind = kind === 'untracked' ? 'raw' : kind === 'preDnat' ? 'mangle' : 'filter';
-      for (const t of stageTiers(ep, kind)) {
-        for (const dir of ['inbound', 'outbound'] as const) {
-          const ids = tierIds(t, dir);
-          if (!ids.length) continue;
-          const name = chainNames.tier(t.name, ids, dir);
-          if (!tierChains.has(name)) tierChains.set(name, { tier: t, dir, tables: new Set() });
+      for (const dir of ['inbound', 'outbound'] as const) {
+        for (const t of stageTiers(ep, kind, dir)) {
+          const name = chainNames.tier(t.tier, t.policies, dir);
+          if (!tierChains.has(name)) tierChains.set(name, { ids: t.policies, dir, tables: new Set() });
           tierChains.get(name)!.tables.add(table);
         }
       }
@@ -153,11 +158,11 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
   }
 
   // Merged tier chains and profile chains, only those some local endpoint uses.
-  const netSets = new Map(model.ipSets.filter((s) => s.type === 'net').map((s) => [s.id, s.members]));
+  const netSets = new Map(model.ipSets.filter((s) => s.kind === 'net').map((s) => [s.id, s.members]));
   const usedPrograms = new Set<string>();
   /** `sources`: what the entries were made from; with the selectors they read, the cache key. */
   const program = (name: string, sources: unknown[], entries: ProgramEntry[], alsoIn: TableKind[] = []): Chain => {
-    const selectorIds = new Set(entries.flatMap(({ rule }) => [...(rule.srcIpSetIds ?? []), ...(rule.dstIpSetIds ?? [])]));
+    const selectorIds = new Set(entries.flatMap(({ rule }) => [...rule.source.ipSetIds, ...rule.destination.ipSetIds]));
     const inputs = [backend, alsoIn.join(','), ...sources, ...[...selectorIds].sort().map((id) => netSets.get(id))];
     usedPrograms.add(name);
     const hit = cache?.programs.get(name);
@@ -181,23 +186,27 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
   };
   const policies = new Map(model.policies.map((p) => [p.id, p]));
   const verdictTables = new Set<TableKind>(['filter']);
-  for (const [name, { tier, dir, tables }] of [...tierChains].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const ids = tierIds(tier, dir);
+  for (const [name, { ids, dir, tables }] of [...tierChains].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const entries: ProgramEntry[] = ids.flatMap((id): ProgramEntry[] => {
       const p = policies.get(id);
       // A policy we were not given is a deny (fail closed), never a skip.
-      if (!p) return [{ rule: { action: 'deny' } as NormalizedRule, comment: `missing policy ${id}` }];
-      return p[dir].map((rule) => ({ rule }));
+      if (!p) return [{ rule: DENY_ALL, comment: `missing policy ${id}` }];
+      return rulesOf(p, dir).map((rule) => ({ rule }));
     });
     const alsoIn = [...tables].filter((t) => t !== 'filter').sort();
     for (const t of alsoIn) verdictTables.add(t);
-    chains.push(program(name, ids.map((id) => policies.get(id)?.[dir]), entries, alsoIn));
+    const sources = ids.map((id) => {
+      const p = policies.get(id);
+      return p && rulesOf(p, dir);
+    });
+    chains.push(program(name, sources, entries, alsoIn));
   }
   for (const p of [...model.profiles].sort((a, b) => (a.id < b.id ? -1 : 1))) {
     if (!usedProfiles.has(p.id)) continue;
     for (const dir of ['inbound', 'outbound'] as const) {
       const name = chainNames.profile(p.id, dir);
-      chains.push(program(name, [p[dir]], p[dir].map((rule) => ({ rule }))));
+      const rules = rulesOf(p, dir);
+      chains.push(program(name, [rules], rules.map((rule) => ({ rule }))));
     }
   }
   if (cache) for (const name of [...cache.programs.keys()]) if (!usedPrograms.has(name)) cache.programs.delete(name);
@@ -273,8 +282,8 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
   for (const family of [4, 6] as const) {
     const all = active.filter((p) => familyOf(p.cidr) === family).map((p) => canonicalCidr(p.cidr));
     const masq = active.filter((p) => p.natOutgoing && familyOf(p.cidr) === family).map((p) => canonicalCidr(p.cidr));
-    sets.put({ name: setNames.allPools(family), family, kind: 'net', members: all.length ? withoutCovered(all) : [], source: 'all IP pools' });
-    sets.put({ name: setNames.masqPools(family), family, kind: 'net', members: masq.length ? withoutCovered(masq) : [], source: 'natOutgoing IP pools' });
+    sets.put({ name: setNames.allPools(family), family, kind: 'net', members: withoutCovered(all.map((net) => ({ net }))), source: 'all IP pools' });
+    sets.put({ name: setNames.masqPools(family), family, kind: 'net', members: withoutCovered(masq.map((net) => ({ net }))), source: 'natOutgoing IP pools' });
     if (masq.length)
       nat.push({
         matches: [

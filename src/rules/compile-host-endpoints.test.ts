@@ -1,25 +1,30 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileRuleset } from './compile-endpoints.js';
-import { defaultDataplaneConfig, type DataplaneModel, type LocalEndpoint, type TierPolicies } from './model.js';
+import { defaultDataplaneConfig, type DataplaneModel, type LocalEndpoint } from './model.js';
+import type { DirectionalPolicies } from '../calc/output.js';
 import { MARK_ACCEPT, chainNames } from './names.js';
 import type { Chain, Ruleset } from './ir.js';
 import { renderIptablesFull } from '../render/iptables/render.js';
 import { renderNftRule } from '../render/nft/render.js';
+import { rule, side } from '../dataplane/testing-fixtures.js';
 
-const tier = (ingress: string[], egress: string[] = []): TierPolicies[] => [{ name: 'default', defaultAction: 'deny', ingressPolicies: ingress, egressPolicies: egress }];
+const tier = (ingress: string[], egress: string[] = []): DirectionalPolicies => {
+  const one = (policies: string[]) => (policies.length ? [{ tier: 'default', policies, defaultAction: 'Deny' as const }] : []);
+  return { ingress: one(ingress), egress: one(egress) };
+};
 
 function hep(iface: string, extra: Partial<LocalEndpoint> = {}): LocalEndpoint {
-  return { id: `host:${iface}`, kind: 'host', interfaceName: iface, ipv4Nets: [], ipv6Nets: [], tiers: [], profileIds: [], ...extra };
+  return { id: `host:${iface}`, kind: 'host', interfaceName: iface, ipv4Nets: [], ipv6Nets: [], policies: tier([]), profileIds: [], ...extra };
 }
 
 function model(endpoints: LocalEndpoint[]): DataplaneModel {
-  const pol = (id: string) => ({ id, inbound: [{ action: 'allow' as const, protocol: 'tcp', dstPorts: [{ first: 80, last: 80 }] }], outbound: [{ action: 'allow' as const }] });
+  const pol = (id: string) => ({ id, inboundRules: [rule({ action: 'Allow', protocol: 6, destination: side({ ports: [{ first: 80, last: 80 }] }) })], outboundRules: [rule({ action: 'Allow' })] });
   return {
     config: { ...defaultDataplaneConfig(), failsafeInbound: [{ protocol: 'tcp', port: 22 }], failsafeOutbound: [{ protocol: 'udp', port: 53 }] },
     endpoints,
     policies: ['n', 'u', 'd', 'f'].map(pol),
-    profiles: [{ id: 'p', inbound: [{ action: 'allow' }], outbound: [{ action: 'allow' }] }],
+    profiles: [{ id: 'p', inboundRules: [rule({ action: 'Allow' })], outboundRules: [rule({ action: 'Allow' })] }],
     ipSets: [],
     pools: [],
   };
@@ -35,14 +40,14 @@ const text = (c: Chain) => c.rules.map((r) => renderNftRule(r));
 const tierChain = (id: string) => chainNames.tier('default', [id], 'inbound');
 
 test('no untracked or preDNAT policy: no raw or mangle host endpoint chains, the raw stage only clears our marks', () => {
-  const r = compileRuleset(model([hep('eth0', { tiers: tier(['n']) })]));
+  const r = compileRuleset(model([hep('eth0', { policies: tier(['n']) })]));
   assert.equal(r.chains.some((c) => c.name === chainNames.toHostUntracked('eth0') || c.name === chainNames.toHostPreDnat('eth0')), false);
   assert.deepEqual(text(byName(r, chainNames.top['raw-output'])), ['meta mark set meta mark & 0xfffcffff']);
   assert.deepEqual(text(byName(r, chainNames.top['mangle-prerouting'])), []);
 });
 
 test('untracked: an allow is notrack + return, no end-of-tier drop, no profiles; replies of failsafe connections pass', () => {
-  const r = compileRuleset(model([hep('eth0', { untrackedTiers: tier(['u'], ['u']), profileIds: ['p'] })]));
+  const r = compileRuleset(model([hep('eth0', { untrackedPolicies: tier(['u'], ['u']), profileIds: ['p'] })]));
   const inb = text(byName(r, chainNames.toHostUntracked('eth0')));
   const at = inb.findIndex((l) => l.startsWith(`jump ${tierChain('u')}`));
   assert.ok(at > 0);
@@ -60,7 +65,7 @@ test('untracked: an allow is notrack + return, no end-of-tier drop, no profiles;
 });
 
 test('preDNAT: ingress only, mangle stage, no end-of-tier drop; an allow skips normal policy in INPUT', () => {
-  const r = compileRuleset(model([hep('eth0', { preDnatTiers: tier(['d']), tiers: tier(['n']) })]));
+  const r = compileRuleset(model([hep('eth0', { preDnatPolicies: tier(['d']), policies: tier(['n']) })]));
   const c = byName(r, chainNames.toHostPreDnat('eth0'));
   assert.equal(c.table, 'mangle');
   assert.equal(text(c).some((l) => l.includes('drop')), false);
@@ -70,7 +75,7 @@ test('preDNAT: ingress only, mangle stage, no end-of-tier drop; an allow skips n
 });
 
 test('applyOnForward: no policy in a direction allows; with policy, end-of-tier drop and no profiles', () => {
-  const r = compileRuleset(model([hep('eth0', { forwardTiers: tier(['f']), profileIds: ['p'] })]));
+  const r = compileRuleset(model([hep('eth0', { forwardPolicies: tier(['f']), profileIds: ['p'] })]));
   assert.deepEqual(text(byName(r, chainNames.fromHostForward('eth0'))), [
     'meta mark set meta mark & 0xfffcffff',
     'meta mark set meta mark & 0xfffeffff | 0x00010000 comment "no forward policy: allow"',
@@ -82,7 +87,7 @@ test('applyOnForward: no policy in a direction allows; with policy, end-of-tier 
 });
 
 test('FORWARD: ingress host endpoint (unless accepted earlier), then workloads, then egress host endpoint', () => {
-  const wl: LocalEndpoint = { id: 'workload:w', kind: 'workload', interfaceName: 'cali1', ipv4Nets: ['198.18.1.1/32'], ipv6Nets: [], tiers: [], profileIds: ['p'] };
+  const wl: LocalEndpoint = { id: 'workload:w', kind: 'workload', interfaceName: 'cali1', ipv4Nets: ['198.18.1.1/32'], ipv6Nets: [], policies: tier([]), profileIds: ['p'] };
   const f = text(byName(compileRuleset(model([hep('eth0'), wl])), chainNames.top.forward));
   const pos = (s: string) => f.findIndex((l) => l.includes(s));
   assert.ok(f[pos(chainNames.toHostForwardDispatch)]!.startsWith(`meta mark & 0x${MARK_ACCEPT.toString(16).padStart(8, '0')} != `));
@@ -92,7 +97,7 @@ test('FORWARD: ingress host endpoint (unless accepted earlier), then workloads, 
 });
 
 test('"*" is the default of every dispatch; a named endpoint wins for its interface, even at a stage where only "*" has policy', () => {
-  const r = compileRuleset(model([hep('*', { untrackedTiers: tier(['u'], ['u']), preDnatTiers: tier(['d']) }), hep('eth0', { tiers: tier(['n']) })]));
+  const r = compileRuleset(model([hep('*', { untrackedPolicies: tier(['u'], ['u']), preDnatPolicies: tier(['d']) }), hep('eth0', { policies: tier(['n']) })]));
   for (const [dispatch, chainOf] of [
     [chainNames.toHostDispatch, chainNames.toHost],
     [chainNames.fromHostDispatch, chainNames.fromHost],
@@ -116,7 +121,7 @@ test('"*" is the default of every dispatch; a named endpoint wins for its interf
 });
 
 test('iptables: a policy used by untracked and preDNAT policy is written into raw and mangle too; notrack is CT --notrack', () => {
-  const r = compileRuleset(model([hep('eth0', { untrackedTiers: tier(['u']), preDnatTiers: tier(['u']), tiers: tier(['u']) })]));
+  const r = compileRuleset(model([hep('eth0', { untrackedPolicies: tier(['u']), preDnatPolicies: tier(['u']), policies: tier(['u']) })]));
   const restore = renderIptablesFull(r, 4);
   const pi = tierChain('u');
   for (const table of ['raw', 'mangle', 'filter']) {
@@ -129,7 +134,7 @@ test('iptables: a policy used by untracked and preDNAT policy is written into ra
 });
 
 test('a missing untracked or preDNAT policy drops (fail closed), like any missing policy', () => {
-  const r = compileRuleset(model([hep('eth0', { untrackedTiers: tier(['gone']), preDnatTiers: tier(['gone']) })]));
+  const r = compileRuleset(model([hep('eth0', { untrackedPolicies: tier(['gone']), preDnatPolicies: tier(['gone']) })]));
   for (const name of [chainNames.toHostUntracked('eth0'), chainNames.toHostPreDnat('eth0')]) {
     assert.ok(text(byName(r, name)).includes(`jump ${tierChain('gone')} comment "1 policy"`), name);
   }

@@ -23,7 +23,7 @@ import { accept, clearMarks, drop, failsafeRules, markIs, markNot, policyBody, r
 const chain = (name: string, table: Chain['table'], rules: Rule[]): Chain => ({ name, table, rules });
 
 function hasStage(ep: LocalEndpoint, kind: BodyKind): boolean {
-  return stageTiers(ep, kind).some((t) => t.ingressPolicies.length + t.egressPolicies.length > 0);
+  return stageTiers(ep, kind, 'inbound').length + stageTiers(ep, kind, 'outbound').length > 0;
 }
 
 /** Which host endpoints take part in the untracked and preDNAT stages. */

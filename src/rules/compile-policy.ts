@@ -7,8 +7,8 @@
 
 import { canonicalCidr, familyOf, prefixLength } from './cidr.js';
 import type { Action, Match, Rule } from './ir.js';
-import type { IpVersion, NormalizedRule, PortRange } from './model.js';
-import { setNames } from './names.js';
+import type { IpVersion, NormalizedRule, PortRange } from '../calc/output.js';
+import { protocolName, setNames } from './names.js';
 import type { SetRegistry } from './sets.js';
 
 /** Sorted, with overlapping or adjacent ranges joined (nft rejects overlapping set elements). */
@@ -23,13 +23,14 @@ export function normalizePorts(ports: PortRange[]): PortRange[] {
   return out;
 }
 
-export function protocolFor(proto: string, family: IpVersion): string | undefined {
-  const p = proto.toLowerCase();
-  if (p === 'icmp') return family === 4 ? 'icmp' : undefined;
-  if (p === 'icmpv6' || p === 'ipv6-icmp') return family === 6 ? 'ipv6-icmp' : undefined;
-  if (p === '1') return family === 4 ? 'icmp' : undefined;
-  if (p === '58') return family === 6 ? 'ipv6-icmp' : undefined;
-  return p;
+/**
+ * The IR's name of an IANA protocol number in one family (names.ts
+ * protocolName); undefined when the protocol cannot occur there (ICMP is
+ * IPv4's, ICMPv6 IPv6's).
+ */
+export function protocolFor(protocol: number, family: IpVersion): string | undefined {
+  if ((protocol === 1 && family !== 4) || (protocol === 58 && family !== 6)) return undefined;
+  return protocolName(protocol);
 }
 
 /**
@@ -45,18 +46,18 @@ function netMatch(
   if (mine.length === 0) return undefined;
   if (mine.some((n) => prefixLength(n) === 0)) return opts.negate ? undefined : null;
   if (mine.length === 1 && !opts.forceSet) return { kind: 'addr', dir: opts.dir, family: opts.family, cidr: mine[0]!, negate: opts.negate };
-  const set = opts.sets.derived('net', opts.family, mine);
+  const set = opts.sets.derivedNets(opts.family, mine);
   return { kind: 'set', dir: opts.dir, family: opts.family, set, negate: opts.negate };
 }
 
 function portAlternatives(
-  ports: PortRange[] | undefined,
-  named: string[] | undefined,
+  ports: PortRange[],
+  named: string[],
   opts: { dir: 'src' | 'dst'; family: IpVersion; sets: SetRegistry },
 ): Match[][] {
   const alts: Match[][] = [];
-  if (ports?.length) alts.push([{ kind: 'ports', dir: opts.dir, ports: normalizePorts(ports) }]);
-  for (const id of named ?? []) {
+  if (ports.length) alts.push([{ kind: 'ports', dir: opts.dir, ports: normalizePorts(ports) }]);
+  for (const id of named) {
     const set = namedPortSet(id, opts.family, opts.sets);
     alts.push([{ kind: 'namedPortSet', dir: opts.dir, family: opts.family, set }]);
   }
@@ -65,7 +66,7 @@ function portAlternatives(
 
 function namedPortSet(id: string, family: IpVersion, sets: SetRegistry): string {
   const set = setNames.namedPort(id, family);
-  if (!sets.has(set)) sets.addSpec({ id, type: 'named-port', members: [] });
+  if (!sets.has(set)) sets.addSpec({ id, kind: 'named-port', members: [] });
   return set;
 }
 
@@ -73,61 +74,64 @@ function selectorSet(id: string, family: IpVersion, sets: SetRegistry): string {
   const name = setNames.selector(id, family);
   // An id the calc graph did not send is an empty set: positive matches fail,
   // so a missing selector never opens anything it should not.
-  if (!sets.has(name)) sets.addSpec({ id, type: 'net', members: [] });
+  if (!sets.has(name)) sets.addSpec({ id, kind: 'net', members: [] });
   return name;
 }
 
 /** The match lists (alternatives) of one rule in one family; [] when it cannot match in that family. */
 export function ruleAlternatives(r: NormalizedRule, family: IpVersion, sets: SetRegistry): Match[][] {
+  if (r.neverMatches) return [];
   if (r.ipVersion && r.ipVersion !== family) return [];
   const base: Match[] = [{ kind: 'family', family }];
-  if (r.protocol) {
+  if (r.protocol !== undefined) {
     const p = protocolFor(r.protocol, family);
     if (!p) return [];
     base.push({ kind: 'protocol', protocol: p });
   }
-  if (r.notProtocol) {
+  if (r.notProtocol !== undefined) {
     const p = protocolFor(r.notProtocol, family);
     if (p) base.push({ kind: 'protocol', protocol: p, negate: true });
   }
+  const { source: src, destination: dst } = r;
   // At most one single-CIDR match per side: iptables takes one -s and one -d
   // per rule, so when nets already used it the notNets CIDR goes into a
   // (one-member) set instead. nft could do both, but one IR serves both backends.
   const addrUsed = { src: false, dst: false };
   for (const [nets, dir, negate] of [
-    [r.srcNets, 'src', false],
-    [r.notSrcNets, 'src', true],
-    [r.dstNets, 'dst', false],
-    [r.notDstNets, 'dst', true],
+    [src.nets, 'src', false],
+    [src.notNets, 'src', true],
+    [dst.nets, 'dst', false],
+    [dst.notNets, 'dst', true],
   ] as const) {
-    if (!nets?.length) continue;
+    if (!nets.length) continue;
     const m = netMatch(nets, { dir, family, negate, sets, forceSet: addrUsed[dir] });
     if (m === undefined) return [];
     if (m === null) continue;
     if (m.kind === 'addr') addrUsed[dir] = true;
     base.push(m);
   }
-  for (const id of r.srcIpSetIds ?? []) base.push({ kind: 'set', dir: 'src', family, set: selectorSet(id, family, sets) });
-  for (const id of r.notSrcIpSetIds ?? []) base.push({ kind: 'set', dir: 'src', family, set: selectorSet(id, family, sets), negate: true });
-  for (const id of r.dstIpSetIds ?? []) base.push({ kind: 'set', dir: 'dst', family, set: selectorSet(id, family, sets) });
-  for (const id of r.notDstIpSetIds ?? []) base.push({ kind: 'set', dir: 'dst', family, set: selectorSet(id, family, sets), negate: true });
-  if (r.notSrcPorts?.length) base.push({ kind: 'ports', dir: 'src', ports: normalizePorts(r.notSrcPorts), negate: true });
-  if (r.notDstPorts?.length) base.push({ kind: 'ports', dir: 'dst', ports: normalizePorts(r.notDstPorts), negate: true });
-  // Named ports in notPorts: the (address, protocol, port) triple must be in none of the sets.
-  for (const id of r.notSrcNamedPortIpSetIds ?? []) base.push({ kind: 'namedPortSet', dir: 'src', family, set: namedPortSet(id, family, sets), negate: true });
-  for (const id of r.notDstNamedPortIpSetIds ?? []) base.push({ kind: 'namedPortSet', dir: 'dst', family, set: namedPortSet(id, family, sets), negate: true });
-  if (r.icmpType !== undefined) {
-    if (!r.protocol) base.push({ kind: 'protocol', protocol: family === 4 ? 'icmp' : 'ipv6-icmp' });
-    base.push({ kind: 'icmp', family, type: r.icmpType, ...(r.icmpCode !== undefined ? { code: r.icmpCode } : {}) });
+  for (const [side, dir] of [[src, 'src'], [dst, 'dst']] as const) {
+    for (const id of side.ipSetIds) base.push({ kind: 'set', dir, family, set: selectorSet(id, family, sets) });
+    for (const id of side.notIpSetIds) base.push({ kind: 'set', dir, family, set: selectorSet(id, family, sets), negate: true });
   }
-  if (r.notIcmpType !== undefined) {
+  if (src.notPorts.length) base.push({ kind: 'ports', dir: 'src', ports: normalizePorts(src.notPorts), negate: true });
+  if (dst.notPorts.length) base.push({ kind: 'ports', dir: 'dst', ports: normalizePorts(dst.notPorts), negate: true });
+  // Named ports in notPorts: the (address, protocol, port) triple must be in none of the sets.
+  for (const id of src.notNamedPortIpSetIds) base.push({ kind: 'namedPortSet', dir: 'src', family, set: namedPortSet(id, family, sets), negate: true });
+  for (const id of dst.notNamedPortIpSetIds) base.push({ kind: 'namedPortSet', dir: 'dst', family, set: namedPortSet(id, family, sets), negate: true });
+  const icmpProtocol: Match = { kind: 'protocol', protocol: family === 4 ? 'icmp' : 'ipv6-icmp' };
+  if (r.icmp) {
+    if (r.protocol === undefined) base.push(icmpProtocol);
+    base.push({ kind: 'icmp', family, type: r.icmp.type, ...(r.icmp.code !== undefined ? { code: r.icmp.code } : {}) });
+  }
+  if (r.notIcmp) {
     // iptables' icmp match only loads with the protocol given; nft adds it implicitly.
-    if (!r.protocol && r.icmpType === undefined) base.push({ kind: 'protocol', protocol: family === 4 ? 'icmp' : 'ipv6-icmp' });
-    base.push({ kind: 'icmp', family, type: r.notIcmpType, negate: true, ...(r.notIcmpCode !== undefined ? { code: r.notIcmpCode } : {}) });
+    if (r.protocol === undefined && !r.icmp) base.push(icmpProtocol);
+    base.push({ kind: 'icmp', family, type: r.notIcmp.type, negate: true, ...(r.notIcmp.code !== undefined ? { code: r.notIcmp.code } : {}) });
   }
   const out: Match[][] = [];
-  for (const src of portAlternatives(r.srcPorts, r.srcNamedPortIpSetIds, { dir: 'src', family, sets })) {
-    for (const dst of portAlternatives(r.dstPorts, r.dstNamedPortIpSetIds, { dir: 'dst', family, sets })) out.push([...base, ...src, ...dst]);
+  for (const s of portAlternatives(src.ports, src.namedPortIpSetIds, { dir: 'src', family, sets })) {
+    for (const d of portAlternatives(dst.ports, dst.namedPortIpSetIds, { dir: 'dst', family, sets })) out.push([...base, ...s, ...d]);
   }
   return out;
 }

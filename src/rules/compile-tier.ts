@@ -14,13 +14,13 @@
 // and action changes end a run; Pass is terminal for the tier and merges like
 // Allow and Deny; tier boundaries are chain boundaries.
 
-import { canonicalCidr, familyOf, portText, prefixLength } from './cidr.js';
+import { canonicalCidr, familyOf, prefixLength } from './cidr.js';
 import { normalizePorts, protocolFor, ruleAlternatives, compilePlainRule } from './compile-policy.js';
-import type { Action, IpSet, KeyField, Match, Rule } from './ir.js';
-import type { IpVersion, NormalizedRule } from './model.js';
-import { setNames } from './names.js';
+import type { Action, IpSet, KeyField, Match, Rule, TupleMember } from './ir.js';
+import type { IpVersion, NormalizedRule, RuleAction, RuleSide, SetMember } from '../calc/output.js';
+import { hasProtocolName, setNames } from './names.js';
 import type { SetRegistry } from './sets.js';
-import { KEY_ORDER, KEY_PROTOCOLS, cartesian, coalescePorts, disjointBuckets } from './tuple-sets.js';
+import { KEY_ORDER, cartesian, coalescePorts, disjointBuckets, uniqueTuples, type KeyValues } from './tuple-sets.js';
 
 export type CompileTarget = 'nftables' | 'iptables';
 
@@ -30,7 +30,13 @@ export const TUPLE_LIMIT = 4096;
 export const INLINE_SELECTOR_LIMIT = 256;
 /** iptables: ipset stores port ranges port by port; a rule spanning more ports keeps its ports as a multiport match. */
 const IPSET_PORT_LIMIT = 1024;
-const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp']);
+const PORT_PROTOCOLS: ReadonlySet<number> = new Set([6, 17, 132]);
+
+/** Felix's default log prefix (FelixConfiguration logPrefix, not configurable here yet). */
+const LOG_PREFIX = 'calico-packet: ';
+
+/** Which of the program's actions a terminal rule action becomes. */
+const TERMINAL: Record<Exclude<RuleAction, 'Log'>, keyof ProgramOptions['actions']> = { Allow: 'allow', Deny: 'deny', Pass: 'pass' };
 
 export interface ProgramEntry {
   rule: NormalizedRule;
@@ -41,7 +47,7 @@ export interface ProgramOptions {
   backend: CompileTarget;
   sets: SetRegistry;
   /** The calc graph's net sets (selectors) by id, both families mixed. */
-  netSets: ReadonlyMap<string, readonly string[]>;
+  netSets: ReadonlyMap<string, readonly SetMember[]>;
   /** Names this program's merged sets: stable across content changes, so a change is an element delta. */
   setKey: string;
   /** What the terminal actions become in this chain. */
@@ -49,9 +55,7 @@ export interface ProgramOptions {
 }
 
 /** One rule in one family: not there at all, not mergeable, or a key (fields + tuples) and the rest. */
-type Decomposed = 'none' | 'plain' | { fields: KeyField[]; members: string[]; residual: Match[] };
-
-type Keyed = Partial<Record<KeyField, string[]>>;
+type Decomposed = 'none' | 'plain' | { fields: KeyField[]; members: TupleMember[]; residual: Match[] };
 /** Where an address key came from, so the residual drops exactly that. */
 type AddrSource = 'nets' | 'selector' | 'any';
 
@@ -61,33 +65,33 @@ const ANY_ADDRESS: Record<IpVersion, string[]> = { 4: ['0.0.0.0/1', '128.0.0.0/1
 function decompose(rule: NormalizedRule, family: IpVersion, opts: ProgramOptions): Decomposed {
   if (rule.ipVersion && rule.ipVersion !== family) return 'none';
   // Named ports are an OR with the numeric ports, and ICMP fields need their own matches.
-  if (rule.srcNamedPortIpSetIds?.length || rule.dstNamedPortIpSetIds?.length) return 'plain';
-  if (rule.icmpType !== undefined || rule.notIcmpType !== undefined) return 'plain';
-  const keyed: Keyed = {};
+  if (rule.source.namedPortIpSetIds.length || rule.destination.namedPortIpSetIds.length) return 'plain';
+  if (rule.icmp || rule.notIcmp) return 'plain';
+  const keyed: KeyValues = {};
   const from: Partial<Record<'saddr' | 'daddr', AddrSource>> = {};
-  for (const [field, nets, ids] of [
-    ['saddr', rule.srcNets, rule.srcIpSetIds],
-    ['daddr', rule.dstNets, rule.dstIpSetIds],
+  for (const [field, { nets, ipSetIds: ids }] of [
+    ['saddr', rule.source],
+    ['daddr', rule.destination],
   ] as const) {
-    if (nets?.length) {
+    if (nets.length) {
       const mine = nets.filter((n) => familyOf(n) === family).map(canonicalCidr);
       if (mine.length === 0) return 'none'; // as in Felix: a list without the family rules it out
       if (!mine.some((n) => prefixLength(n) === 0)) [keyed[field], from[field]] = [mine, 'nets'];
-    } else if (ids?.length === 1 && opts.netSets.has(ids[0]!)) {
+    } else if (ids.length === 1 && opts.netSets.has(ids[0]!)) {
       // A selector's members become key values (kept current as element deltas).
-      const members = opts.netSets.get(ids[0]!)!.filter((m) => familyOf(m) === family).map(canonicalCidr);
+      const members = opts.netSets.get(ids[0]!)!.filter((m) => familyOf(m.net) === family).map((m) => canonicalCidr(m.net));
       if (members.length === 0) return 'none'; // an empty positive set matches nothing
       if (members.length <= INLINE_SELECTOR_LIMIT) [keyed[field], from[field]] = [members, 'selector'];
     }
   }
-  if (rule.protocol) {
+  if (rule.protocol !== undefined) {
     const p = protocolFor(rule.protocol, family);
     if (!p) return 'none';
-    if (KEY_PROTOCOLS[p] !== undefined) {
-      keyed.proto = [p];
-      if (PORT_PROTOCOLS.has(p)) {
-        if (rule.srcPorts?.length) keyed.sport = normalizePorts(rule.srcPorts).map((r) => portText(r.first, r.last));
-        if (rule.dstPorts?.length) keyed.dport = normalizePorts(rule.dstPorts).map((r) => portText(r.first, r.last));
+    if (hasProtocolName(rule.protocol)) {
+      keyed.proto = [rule.protocol];
+      if (PORT_PROTOCOLS.has(rule.protocol)) {
+        if (rule.source.ports.length) keyed.sport = normalizePorts(rule.source.ports);
+        if (rule.destination.ports.length) keyed.dport = normalizePorts(rule.destination.ports);
       }
     }
   }
@@ -97,10 +101,7 @@ function decompose(rule: NormalizedRule, family: IpVersion, opts: ProgramOptions
   }
   const fields = shapeFor(keyed, rule, opts.backend);
   if (fields.length === 0) return 'plain';
-  const members = cartesian(
-    fields.map((f) => keyed[f]!),
-    TUPLE_LIMIT,
-  );
+  const members = cartesian(fields, keyed, TUPLE_LIMIT);
   if (!members) return 'plain';
   const residual = residualOf(rule, fields, from);
   const alts = ruleAlternatives(residual, family, opts.sets);
@@ -114,7 +115,7 @@ function decompose(rule: NormalizedRule, family: IpVersion, opts: ProgramOptions
  * nftables: any concatenation. iptables (ipset hash:net, hash:net,port; this
  * kernel has no hash:net,net): one address, optionally with protocol and one port.
  */
-function shapeFor(keyed: Keyed, rule: NormalizedRule, backend: CompileTarget): KeyField[] {
+function shapeFor(keyed: KeyValues, rule: NormalizedRule, backend: CompileTarget): KeyField[] {
   const present = KEY_ORDER.filter((f) => keyed[f] !== undefined);
   if (backend === 'nftables') {
     // Ports without the protocol in the key would read a port out of any protocol.
@@ -123,23 +124,25 @@ function shapeFor(keyed: Keyed, rule: NormalizedRule, backend: CompileTarget): K
   const addr = keyed.saddr ? 'saddr' : keyed.daddr ? 'daddr' : undefined;
   if (!addr) return [];
   const port = keyed.dport ? 'dport' : keyed.sport ? 'sport' : undefined;
-  const ports = port === 'dport' ? rule.dstPorts : rule.srcPorts;
-  const span = (ports ?? []).reduce((n, r) => n + r.last - r.first + 1, 0);
+  const ports = port === 'dport' ? rule.destination.ports : rule.source.ports;
+  const span = ports.reduce((n, r) => n + r.last - r.first + 1, 0);
   if (port && keyed.proto && span <= IPSET_PORT_LIMIT) return [addr, 'proto', port];
   return [addr];
 }
 
 /** The rule without what the key now matches. */
 function residualOf(rule: NormalizedRule, fields: KeyField[], from: Partial<Record<'saddr' | 'daddr', AddrSource>>): NormalizedRule {
-  const r: NormalizedRule = { ...rule };
   const has = (f: KeyField) => fields.includes(f);
-  if (has('saddr') && from.saddr === 'nets') delete r.srcNets;
-  if (has('saddr') && from.saddr === 'selector') delete r.srcIpSetIds;
-  if (has('daddr') && from.daddr === 'nets') delete r.dstNets;
-  if (has('daddr') && from.daddr === 'selector') delete r.dstIpSetIds;
+  const side = (s: RuleSide, addr: KeyField, port: KeyField): RuleSide => {
+    const out = { ...s };
+    const source = from[addr as 'saddr' | 'daddr'];
+    if (has(addr) && source === 'nets') out.nets = [];
+    if (has(addr) && source === 'selector') out.ipSetIds = [];
+    if (has(port)) out.ports = [];
+    return out;
+  };
+  const r: NormalizedRule = { ...rule, source: side(rule.source, 'saddr', 'sport'), destination: side(rule.destination, 'daddr', 'dport') };
   if (has('proto')) delete r.protocol;
-  if (has('sport')) delete r.srcPorts;
-  if (has('dport')) delete r.dstPorts;
   return r;
 }
 
@@ -147,7 +150,7 @@ interface Group {
   family: IpVersion;
   fields: KeyField[];
   residual: Match[];
-  members: string[];
+  members: TupleMember[];
   rules: NormalizedRule[];
 }
 
@@ -185,7 +188,7 @@ function compileRun(rules: NormalizedRule[], action: Action, runKey: string, opt
       continue;
     }
     const members = coalescePorts(g.fields, g.members);
-    const buckets = opts.backend === 'nftables' ? disjointBuckets(g.fields, members) : [[...new Set(members)].sort()];
+    const buckets = opts.backend === 'nftables' ? disjointBuckets(g.fields, members) : [uniqueTuples(g.fields, members)];
     buckets.forEach((members, i) => {
       const name = setNames.merged(`${opts.setKey}|${runKey}|${key}|${i}`, g.family);
       const set: IpSet = { name, family: g.family, kind: 'tuple', fields: g.fields, members, source: `merged ${g.fields.join('.')} of ${g.rules.length} rules` };
@@ -204,12 +207,12 @@ function compileRun(rules: NormalizedRule[], action: Action, runKey: string, opt
  */
 export function compileProgram(entries: ProgramEntry[], opts: ProgramOptions): Rule[] {
   const out: Rule[] = [];
-  let run: { action: NormalizedRule['action']; rules: NormalizedRule[] } | undefined;
+  let run: { action: RuleAction; rules: NormalizedRule[] } | undefined;
   let runs = 0;
   let unreachable = false;
   const flush = () => {
     if (!run || unreachable) return;
-    const action = opts.actions[run.action as 'allow' | 'deny' | 'pass'];
+    const action = opts.actions[TERMINAL[run.action as Exclude<RuleAction, 'Log'>]];
     const compiled = compileRun(run.rules, action, String(runs++), opts);
     // A rule matching everything ends the program: nothing after it can be reached.
     const all = compiled.find((r) => r.matches.length === 0);
@@ -220,9 +223,11 @@ export function compileProgram(entries: ProgramEntry[], opts: ProgramOptions): R
     run = undefined;
   };
   for (const { rule, comment } of entries) {
-    if (rule.action === 'log') {
+    // Kept by the calc graph only so rule indexes match the source: nothing to compile, and it must not split a run.
+    if (rule.neverMatches) continue;
+    if (rule.action === 'Log') {
       flush();
-      if (!unreachable) out.push(...compilePlainRule(rule, { kind: 'log', prefix: rule.logPrefix ?? 'calico-packet: ' }, opts.sets).map((r) => (comment ? { ...r, comment } : r)));
+      if (!unreachable) out.push(...compilePlainRule(rule, { kind: 'log', prefix: LOG_PREFIX }, opts.sets).map((r) => (comment ? { ...r, comment } : r)));
       continue;
     }
     if (run && run.action !== rule.action) flush();

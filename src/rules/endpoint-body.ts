@@ -11,7 +11,8 @@
 
 import { canonicalCidr, familyOf } from './cidr.js';
 import type { Match, Rule } from './ir.js';
-import type { LocalEndpoint, ProtoPort, TierPolicies } from './model.js';
+import type { TierPolicies } from '../calc/output.js';
+import type { LocalEndpoint, ProtoPort } from './model.js';
 import { MARK_ACCEPT, MARK_MASK, MARK_PASS, chainNames } from './names.js';
 
 export const accept = { kind: 'accept' } as const;
@@ -59,26 +60,23 @@ export interface Known {
   profiles: Set<string>;
 }
 
-/** The tier lists of one endpoint for one stage. */
-export function stageTiers(ep: LocalEndpoint, kind: BodyKind): TierPolicies[] {
-  switch (kind) {
-    case 'normal':
-      return ep.tiers;
-    case 'forward':
-      return ep.forwardTiers ?? [];
-    case 'untracked':
-      return ep.untrackedTiers ?? [];
-    case 'preDnat':
-      return ep.preDnatTiers ?? [];
-  }
+export type ChainDirection = 'inbound' | 'outbound';
+
+/**
+ * The tiers of one endpoint for one stage and direction, in order, each with
+ * at least one policy. `inbound` is the calc graph's ingress (towards the
+ * endpoint), `outbound` its egress. preDNAT policy is ingress only (Calico).
+ */
+export function stageTiers(ep: LocalEndpoint, kind: BodyKind, dir: ChainDirection): TierPolicies[] {
+  const policies = { normal: ep.policies, forward: ep.forwardPolicies, untracked: ep.untrackedPolicies, preDnat: ep.preDnatPolicies }[kind];
+  if (!policies || (kind === 'preDnat' && dir === 'outbound')) return [];
+  return policies[dir === 'inbound' ? 'ingress' : 'egress'].filter((t) => t.policies.length > 0);
 }
 
-export const tierIds = (t: TierPolicies, dir: 'inbound' | 'outbound') => (dir === 'inbound' ? t.ingressPolicies : t.egressPolicies);
-
 /** Tiers (then profiles, then drop, for `normal`): the body of an endpoint chain. */
-export function policyBody(ep: LocalEndpoint, dir: 'inbound' | 'outbound', known: Known, kind: BodyKind = 'normal'): Rule[] {
+export function policyBody(ep: LocalEndpoint, dir: ChainDirection, known: Known, kind: BodyKind = 'normal'): Rule[] {
   const rules: Rule[] = [];
-  const tiers = stageTiers(ep, kind).filter((t) => tierIds(t, dir).length > 0);
+  const tiers = stageTiers(ep, kind, dir);
   if (kind === 'forward' && tiers.length === 0) {
     // Calico: forwarded traffic is allowed by a host endpoint that no
     // applyOnForward policy selects in this direction.
@@ -89,14 +87,14 @@ export function policyBody(ep: LocalEndpoint, dir: 'inbound' | 'outbound', known
   }
   const endOfTierDrop = kind === 'normal' || kind === 'forward';
   for (const tier of tiers) {
-    const ids = tierIds(tier, dir);
-    rules.push({ matches: [], action: { kind: 'setMark', mask: MARK_PASS, value: 0 }, comment: `tier ${tier.name}` });
+    const ids = tier.policies;
+    rules.push({ matches: [], action: { kind: 'setMark', mask: MARK_PASS, value: 0 }, comment: `tier ${tier.tier}` });
     // One merged chain for the tier's policies (compile-tier.ts); a missing policy is a drop inside it.
-    rules.push({ matches: [], action: { kind: 'jump', chain: chainNames.tier(tier.name, ids, dir) }, comment: `${ids.length} ${ids.length === 1 ? 'policy' : 'policies'}` });
+    rules.push({ matches: [], action: { kind: 'jump', chain: chainNames.tier(tier.tier, ids, dir) }, comment: `${ids.length} ${ids.length === 1 ? 'policy' : 'policies'}` });
     // Untracked: an allowed packet is not tracked, so its replies need their own allow.
     if (kind === 'untracked') rules.push({ matches: [markIs(MARK_ACCEPT)], action: { kind: 'notrack' } });
     rules.push({ matches: [markIs(MARK_ACCEPT)], action: ret });
-    if (endOfTierDrop && tier.defaultAction === 'deny') rules.push({ matches: [markNot(MARK_PASS)], action: drop, comment: `end of tier ${tier.name}` });
+    if (endOfTierDrop && tier.defaultAction === 'Deny') rules.push({ matches: [markNot(MARK_PASS)], action: drop, comment: `end of tier ${tier.tier}` });
   }
   if (kind !== 'normal') return rules;
   for (const id of ep.profileIds) {

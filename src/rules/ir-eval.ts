@@ -11,9 +11,9 @@
 import { CalicoError } from '../base/errors.js';
 import { cidrContainsIP, tryParseCIDROrIP, tryParseIP, type CIDR, type IPAddress } from '../base/ip.js';
 import type { Chain, CtState, HookName, IpSet, Match, Rule, Ruleset } from './ir.js';
-import type { IpVersion } from './model.js';
+import type { IpVersion, PortRange } from '../calc/output.js';
 import type { PolicyPacket } from '../calc/verdict.js';
-import { chainNames } from './names.js';
+import { chainNames, protocolNumberOf } from './names.js';
 import { ipsetShape } from '../render/iptables/render.js';
 import { disjointBuckets } from './tuple-sets.js';
 
@@ -49,10 +49,8 @@ export class IrEvalError extends CalicoError {
   }
 }
 
-const PROTOCOL_NUMBERS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, 'ipv6-icmp': 58, icmpv6: 58, sctp: 132, udplite: 136 };
-export function irProtocolNumber(name: string): number {
-  if (/^[0-9]+$/.test(name)) return Number(name);
-  const n = PROTOCOL_NUMBERS[name.toLowerCase()];
+function irProtocolNumber(name: string): number {
+  const n = protocolNumberOf(name);
   if (n === undefined) throw new IrEvalError(`unknown protocol '${name}' in the IR`);
   return n;
 }
@@ -75,26 +73,26 @@ function ipOf(text: string): IPAddress {
   return ip;
 }
 
-/** A set member's fields: "10.0.0.0/24 tcp 80-90" -> ["10.0.0.0/24", "tcp", "80-90"]. */
-const fieldsOf = (member: string) => member.split(' ');
-
-function portInField(field: string, port: number): boolean {
-  const dash = field.indexOf('-');
-  const first = Number(dash === -1 ? field : field.slice(0, dash));
-  const last = Number(dash === -1 ? field : field.slice(dash + 1));
-  return port >= first && port <= last;
-}
-
 /** One component of a set key, against one member field. */
 type KeyPart = { kind: 'addr'; ip: IPAddress } | { kind: 'proto'; protocol: number } | { kind: 'port'; port: number };
-function fieldMatches(field: string, part: KeyPart): boolean {
+
+/** A member's fields in key order: a CIDR, a protocol number, a port range. */
+type MemberField = string | number | PortRange | undefined;
+
+function memberFields(set: IpSet, index: number): MemberField[] {
+  if (set.kind === 'tuple') return set.fields.map((f) => set.members[index]![f]);
+  const m = set.members[index]!;
+  return set.kind === 'net' ? [m.net] : [m.net, m.protocol, m.port === undefined ? undefined : { first: m.port, last: m.port }];
+}
+
+function fieldMatches(field: MemberField, part: KeyPart): boolean {
   switch (part.kind) {
     case 'addr':
-      return cidrContainsIP(cidr(field), part.ip);
+      return typeof field === 'string' && cidrContainsIP(cidr(field), part.ip);
     case 'proto':
-      return irProtocolNumber(field) === part.protocol;
+      return field === part.protocol;
     case 'port':
-      return portInField(field, part.port);
+      return typeof field === 'object' && part.port >= field.first && part.port <= field.last;
   }
 }
 
@@ -107,7 +105,7 @@ export class IrInterpreter {
     for (const s of ruleset.sets) {
       // The kernel refuses overlapping elements in an nft interval set: so does the interpreter.
       if (flavour === 'nftables' && s.kind === 'tuple') {
-        const buckets = disjointBuckets(s.fields ?? [], s.members);
+        const buckets = disjointBuckets(s.fields, s.members);
         if (buckets.length !== 1 || buckets[0]!.length !== s.members.length) throw new IrEvalError(`nft would refuse set ${s.name}: its elements overlap`);
       }
       this.sets.set(s.name, s);
@@ -199,10 +197,10 @@ export class IrInterpreter {
     out.lookups++;
     const set = this.set(name);
     if (set.family !== family) throw new IrEvalError(`set ${name} (IPv${set.family}) looked up with an IPv${family} packet`);
-    return set.members.some((m) => {
-      const fields = fieldsOf(m);
-      if (fields.length !== key.length) throw new IrEvalError(`set ${name}: member '${m}' has ${fields.length} fields, the lookup ${key.length}`);
-      return fields.every((f, i) => fieldMatches(f, key[i]!));
+    return set.members.some((_, i) => {
+      const fields = memberFields(set, i);
+      if (fields.length !== key.length) throw new IrEvalError(`set ${name}: a member has ${fields.length} fields, the lookup ${key.length}`);
+      return fields.every((f, j) => fieldMatches(f, key[j]!));
     });
   }
 

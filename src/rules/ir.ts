@@ -3,7 +3,7 @@
 // compiler only decides WHAT to match. Names in here are already kernel names
 // (see names.ts), so both renderers print the same chain and set names.
 
-import type { IpVersion, PortRange } from './model.js';
+import type { IpVersion, PortRange, SetMember } from '../calc/output.js';
 
 export type Dir = 'src' | 'dst';
 /** One component of a merged lookup's key, in this fixed order: saddr, daddr, proto, sport, dport. */
@@ -83,22 +83,38 @@ export interface Chain {
   alsoIn?: TableKind[];
 }
 
-export type SetKind =
-  | 'net' // addresses / CIDRs
-  | 'net-proto-port' // address-or-CIDR . protocol . port(-range): named ports
-  | 'tuple'; // merged rules: members are the values of `fields`, space separated
+/**
+ * One element of a merged lookup: a value for each of its set's key fields
+ * (`IpSet.fields`) and nothing else. Addresses are canonical CIDRs (cidr.ts),
+ * the protocol an IANA number, ports ranges.
+ */
+export interface TupleMember {
+  saddr?: string;
+  daddr?: string;
+  proto?: number;
+  sport?: PortRange;
+  dport?: PortRange;
+}
 
-export interface IpSet {
+interface IpSetCommon {
   name: string;
   family: IpVersion;
-  kind: SetKind;
-  /** kind 'tuple' only: what each member's space-separated values are. */
-  fields?: KeyField[];
-  /** Canonical members (see cidr.ts): "10.0.0.0/24", "10.0.0.1", "10.0.0.0/24 tcp 80-90", "10.0.0.1 tcp 80". */
-  members: string[];
   /** Which logical set this is, for humans. */
   source: string;
 }
+
+/**
+ * A set, its members as fields (the calc graph's SetMember, its net made
+ * canonical by cidr.ts; TupleMember for merged lookups), never as text: the
+ * renderers spell them, set-members.ts gives their identity and order.
+ */
+export type IpSet =
+  /** Addresses / CIDRs: `{ net }`. */
+  | (IpSetCommon & { kind: 'net'; members: SetMember[] })
+  /** Named ports: `{ net, protocol, port }`. */
+  | (IpSetCommon & { kind: 'net-proto-port'; members: SetMember[] })
+  /** Merged rules: the packet's `fields`, in KeyField order. */
+  | (IpSetCommon & { kind: 'tuple'; fields: KeyField[]; members: TupleMember[] });
 
 /** Everything the kernel should hold for our tables, both families. */
 export interface Ruleset {

@@ -2,66 +2,15 @@
 // It is deliberately plain data (no classes) so the calc graph's output can be
 // mapped onto it field by field, and so golden tests can be written as JSON.
 import { FELIX_CONFIGURATION_DEFAULTS } from '../api/kinds/felix-configuration.js';
+import type { DirectionalPolicies, IpSetState, PolicyState } from '../calc/output.js';
 
-export type IpVersion = 4 | 6;
-export type RuleAction = 'allow' | 'deny' | 'log' | 'pass';
-
-/** One port or an inclusive range (first === last for a single port). */
-export interface PortRange {
-  first: number;
-  last: number;
-}
-
-/** A policy rule after the calc graph resolved selectors to IP-set ids. */
-export interface NormalizedRule {
-  action: RuleAction;
-  ipVersion?: IpVersion;
-  protocol?: string; // 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmpv6' | a number as text
-  notProtocol?: string;
-  icmpType?: number;
-  icmpCode?: number;
-  notIcmpType?: number;
-  notIcmpCode?: number;
-  srcNets?: string[];
-  notSrcNets?: string[];
-  /** The packet's source must be in EVERY one of these sets (selector AND namespaceSelector). */
-  srcIpSetIds?: string[];
-  /** The packet's source must be in NONE of these sets. */
-  notSrcIpSetIds?: string[];
-  srcPorts?: PortRange[];
-  notSrcPorts?: PortRange[];
-  /** Named ports: sets of (ip, protocol, port); ORed with srcPorts. */
-  srcNamedPortIpSetIds?: string[];
-  /** Named ports in notPorts: (source ip, protocol, source port) must be in NONE of these sets. */
-  notSrcNamedPortIpSetIds?: string[];
-  dstNets?: string[];
-  notDstNets?: string[];
-  dstIpSetIds?: string[];
-  notDstIpSetIds?: string[];
-  dstPorts?: PortRange[];
-  notDstPorts?: PortRange[];
-  dstNamedPortIpSetIds?: string[];
-  /** Named ports in notPorts: (destination ip, protocol, destination port) must be in NONE of these sets. */
-  notDstNamedPortIpSetIds?: string[];
-  logPrefix?: string;
-}
-
-/** Policy (or profile) rules, already split by direction. */
-export interface PolicyRules {
-  id: string; // e.g. "default/tier1.allow-dns" or "profile:kns.default"
-  inbound: NormalizedRule[];
-  outbound: NormalizedRule[];
-}
-
-export interface TierPolicies {
-  name: string;
-  /** What happens when policies of this tier applied but none decided. */
-  defaultAction: 'deny' | 'pass';
-  /** Policy ids in evaluation order (order, then name), for traffic to the endpoint. */
-  ingressPolicies: string[];
-  /** ... and for traffic from the endpoint. */
-  egressPolicies: string[];
-}
+/**
+ * A policy's or a profile's rules exactly as the calc graph emits them
+ * (`PolicyState` and `ProfileState` both are one): the compiler reads the
+ * calc graph's `NormalizedRule` directly, so there is one rule type from the
+ * calc graph to the IR.
+ */
+export type PolicyRules = Pick<PolicyState, 'id' | 'inboundRules' | 'outboundRules'>;
 
 export interface LocalEndpoint {
   /** Stable key, e.g. "workload:default/pod-a/eth0" or "host:node1/eth0". */
@@ -73,26 +22,22 @@ export interface LocalEndpoint {
   mac?: string;
   ipv4Nets: string[];
   ipv6Nets: string[];
-  /** Normal policy (host endpoints: traffic to and from the host itself). */
-  tiers: TierPolicies[];
+  /**
+   * Normal policy (host endpoints: traffic to and from the host itself): the
+   * calc graph's ordered tiers per direction, as it sends them.
+   */
+  policies: DirectionalPolicies;
   profileIds: string[];
   /** Host endpoints only: doNotTrack policy (raw stage, before conntrack). Absent = none. */
-  untrackedTiers?: TierPolicies[];
-  /** Host endpoints only: preDNAT policy (ingress only; mangle stage, before DNAT). */
-  preDnatTiers?: TierPolicies[];
+  untrackedPolicies?: DirectionalPolicies;
+  /** Host endpoints only: preDNAT policy (mangle stage, before DNAT); its egress is never used (Calico applies preDNAT to ingress only). */
+  preDnatPolicies?: DirectionalPolicies;
   /** Host endpoints only: applyOnForward policy for traffic forwarded through the interface. */
-  forwardTiers?: TierPolicies[];
+  forwardPolicies?: DirectionalPolicies;
 }
 
-export type IpSetType = 'net' | 'named-port';
-
-/** A cluster-wide member set the calc graph maintains (selector or named port). */
-export interface IpSetSpec {
-  id: string;
-  type: IpSetType;
-  /** 'net': CIDRs or addresses, both families mixed. 'named-port': "ip,proto:port". */
-  members: string[];
-}
+/** A cluster-wide member set the calc graph maintains (selector or named port), as it sends it (both families mixed). */
+export type IpSetSpec = Pick<IpSetState, 'id' | 'kind' | 'members'>;
 
 export interface IpPoolSpec {
   cidr: string;

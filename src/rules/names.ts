@@ -9,7 +9,7 @@
 //             on Debian 12, and the number Calico's Felix also uses)
 
 import { createHash } from 'node:crypto';
-import type { IpVersion } from './model.js';
+import type { IpVersion } from '../calc/output.js';
 import type { HookName } from './ir.js';
 
 export const NFT_FAMILY = 'inet';
@@ -32,6 +32,25 @@ export const MAX_IFACE_NAME = 15;
 export const MARK_ACCEPT = 0x10000;
 export const MARK_PASS = 0x20000;
 export const MARK_MASK = MARK_ACCEPT | MARK_PASS;
+
+/**
+ * The names nftables and iptables print for IANA protocol numbers (`nft list`
+ * reads `ipv6-icmp` for 58), so what we write compares equal to what we read
+ * back. Other numbers are written as numbers.
+ */
+const PROTOCOL_NAMES: Readonly<Record<number, string>> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'ipv6-icmp', 132: 'sctp' };
+const PROTOCOL_NUMBERS: Readonly<Record<string, number>> = Object.fromEntries(Object.entries(PROTOCOL_NAMES).map(([n, name]) => [name, Number(n)]));
+
+export const protocolName = (protocol: number): string => PROTOCOL_NAMES[protocol] ?? String(protocol);
+
+/** Whether nft prints the protocol back by a name of ours (so it can be a merged lookup's key field). */
+export const hasProtocolName = (protocol: number): boolean => PROTOCOL_NAMES[protocol] !== undefined;
+
+/** Inverse of protocolName; undefined for text that is neither a name of ours nor a number. */
+export function protocolNumberOf(text: string): number | undefined {
+  if (/^[0-9]+$/.test(text)) return Number(text);
+  return PROTOCOL_NUMBERS[text];
+}
 
 /** Deterministic, name-safe digest (base64url without padding). */
 export function shortHash(text: string, length: number): string {

@@ -10,6 +10,8 @@
 import { seededRandom } from '../base/prng.js';
 import type { DesiredPolicyState, IpSetState, IpVersion, NormalizedRule, PolicyState, ProfileState, RuleSide, TierPolicies, WorkloadEndpointState } from '../calc/output.js';
 import type { PolicyPacket } from '../calc/verdict.js';
+import { toCidr } from '../calc/model.js';
+import { sortedMembers } from '../calc/output.js';
 
 /** The shared seeded generator (src/base/prng.ts), under the name these tests use. */
 export const prng = seededRandom;
@@ -133,13 +135,13 @@ export function randomState(seed: number, opts: GenOptions = {}): DesiredPolicyS
   const ipSets = new Map<string, IpSetState>();
   const netSets = ['sa', 'sb', 'sc', 'sd'];
   for (const id of netSets) {
-    const members = [...new Set(Array.from({ length: d.int(0, 5) }, () => (d.chance(0.8) ? (d.chance(0.6) ? `${hostOf(d, 4)}/32` : `${hostOf(d, 6)}/128`) : d.pick([...V4_NETS.slice(0, 3), ...V6_NETS.slice(0, 2)]))))].sort();
+    const members = sortedMembers(Array.from({ length: d.int(0, 5) }, () => ({ net: d.chance(0.8) ? (d.chance(0.6) ? `${hostOf(d, 4)}/32` : `${hostOf(d, 6)}/128`) : d.pick([...V4_NETS.slice(0, 3), ...V6_NETS.slice(0, 2)]) })));
     ipSets.set(id, { id, kind: 'net', description: id, members });
   }
   // 'sz' is referenced but never defined sometimes: an absent set is empty.
   const namedSets = ['na', 'nb'];
   for (const id of namedSets) {
-    const members = [...new Set(Array.from({ length: d.int(0, 5) }, () => `${hostOf(d, d.chance(0.7) ? 4 : 6)},${d.pick(PORT_PROTOCOLS)}:${d.pick(PORTS)}`))].sort();
+    const members = sortedMembers(Array.from({ length: d.int(0, 5) }, () => ({ net: toCidr(hostOf(d, d.chance(0.7) ? 4 : 6)), protocol: d.pick(PORT_PROTOCOLS), port: d.pick(PORTS) })));
     ipSets.set(id, { id, kind: 'named-port', description: id, members });
   }
   const world: World = { netSets: [...netSets, 'sz'], namedSets };

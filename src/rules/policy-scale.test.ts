@@ -101,7 +101,7 @@ test('churn: a pod joining a selector the merged rules inline is element additio
   const compile = (backend: IrFlavour) => compileRuleset(modelFromCalc(state, defaultDataplaneConfig()), { cache: cache[backend], backend });
   const nft1 = compile('nftables');
   const ipt1 = compile('iptables');
-  applyCalcUpdate(state, { type: 'ipSetDelta', id: 'sscale2', added: ['10.202.2.9/32'], removed: [] });
+  applyCalcUpdate(state, { type: 'ipSetDelta', id: 'sscale2', added: [{ net: '10.202.2.9/32' }], removed: [] });
   const nft2 = compile('nftables');
   const delta = renderNftDelta(parseNftTable(renderNftFull(nft1)), nft2);
   assert.deepEqual(delta.changedChains, []);

@@ -1,31 +1,31 @@
 // Builds the IR's IP sets: calc-graph sets split per family, and sets the
-// compiler derives (CIDR lists, merged address.port pairs). Members are
-// canonical and free of overlaps, because nftables interval sets reject
-// overlapping elements and read-back must compare equal as text.
+// compiler derives (CIDR lists, merged rules). Members are canonical and free
+// of overlaps, because nftables interval sets reject overlapping elements and
+// read-back must compare equal as text.
 
 import { canonicalCidr, familyOf, prefixLength } from './cidr.js';
-import type { IpSet, SetKind } from './ir.js';
-import type { IpSetSpec, IpVersion } from './model.js';
+import { protocolFor } from './compile-policy.js';
+import type { IpVersion, SetMember } from '../calc/output.js';
+import { uniqueSorted } from '../calc/output.js';
+import type { IpSet } from './ir.js';
+import type { IpSetSpec } from './model.js';
 import { setNames } from './names.js';
+import { setMemberKey } from './set-members.js';
 
-/** Drops members covered by a shorter member with the same suffix ("proto port" for net-proto-port). */
-export function withoutCovered(members: string[]): string[] {
-  const unique = [...new Set(members)];
-  const split = unique.map((m) => {
-    const space = m.indexOf(' ');
-    return space === -1 ? { net: m, rest: '' } : { net: m.slice(0, space), rest: m.slice(space) };
+/**
+ * Canonical (nets already canonical), sorted, and without members covered by
+ * a member with a shorter prefix and the same protocol and port.
+ */
+export function withoutCovered(members: SetMember[]): SetMember[] {
+  const unique = uniqueSorted(members, setMemberKey);
+  const lengths = [...new Set(unique.map((m) => prefixLength(m.net)))].sort((a, b) => a - b);
+  if (lengths.length <= 1) return unique;
+  const present = new Set(unique.map(setMemberKey));
+  return unique.filter((m) => {
+    const own = prefixLength(m.net);
+    const addr = m.net.split('/')[0]!;
+    return !lengths.some((len) => len < own && present.has(setMemberKey({ ...m, net: canonicalCidr(`${addr}/${len}`) })));
   });
-  const lengths = [...new Set(split.map((s) => prefixLength(s.net)))].sort((a, b) => a - b);
-  if (lengths.length <= 1) return unique.sort();
-  const present = new Set(unique);
-  const out: string[] = [];
-  for (const { net, rest } of split) {
-    const own = prefixLength(net);
-    const addr = net.split('/')[0]!;
-    const covered = lengths.some((len) => len < own && present.has(canonicalCidr(`${addr}/${len}`) + rest));
-    if (!covered) out.push(net + rest);
-  }
-  return out.sort();
 }
 
 export class SetRegistry {
@@ -37,18 +37,16 @@ export class SetRegistry {
   /** Registers both families of a calc-graph set. */
   addSpec(spec: IpSetSpec): void {
     for (const family of [4, 6] as const) {
-      const name = spec.type === 'net' ? setNames.selector(spec.id, family) : setNames.namedPort(spec.id, family);
-      const members: string[] = [];
+      const members: SetMember[] = [];
       for (const m of spec.members) {
-        if (spec.type === 'net') {
-          if (familyOf(m) === family) members.push(canonicalCidr(m));
-        } else {
-          // "ip,proto:port" (ipset's own notation, also what Calico's calc graph emits)
-          const match = /^(.*),(\w+):(\d+)$/.exec(m);
-          if (match && familyOf(match[1]!) === family) members.push(`${canonicalCidr(match[1]!)} ${match[2]!.toLowerCase()} ${match[3]}`);
-        }
+        if (familyOf(m.net) !== family) continue;
+        const net = canonicalCidr(m.net);
+        if (spec.kind === 'net') members.push({ net });
+        // The protocol must be one the family has (a named port's always is: TCP, UDP or SCTP).
+        else if (m.protocol !== undefined && m.port !== undefined && protocolFor(m.protocol, family)) members.push({ net, protocol: m.protocol, port: m.port });
       }
-      this.put({ name, family, kind: spec.type === 'net' ? 'net' : 'net-proto-port', members: withoutCovered(members), source: spec.id });
+      const common = { family, members: withoutCovered(members), source: spec.id };
+      this.put(spec.kind === 'net' ? { name: setNames.selector(spec.id, family), kind: 'net', ...common } : { name: setNames.namedPort(spec.id, family), kind: 'net-proto-port', ...common });
     }
   }
 
@@ -56,12 +54,11 @@ export class SetRegistry {
     return this.sets.has(name) || (this.parent?.has(name) ?? false);
   }
 
-  /** A set derived from a CIDR list; its name is a hash of its content so equal lists share one set. */
-  derived(kind: SetKind, family: IpVersion, members: string[]): string {
-    const clean = withoutCovered(members);
-    const key = `${kind}|${clean.join(',')}`;
-    const name = kind === 'net' ? setNames.derivedNets(key, family) : setNames.merged(key, family);
-    if (!this.sets.has(name)) this.put({ name, family, kind, members: clean, source: `derived ${kind} (${clean.length})` });
+  /** A set of the CIDRs of a list; its name is a hash of its content so equal lists share one set. */
+  derivedNets(family: IpVersion, cidrs: string[]): string {
+    const members = withoutCovered(cidrs.map((net) => ({ net })));
+    const name = setNames.derivedNets(`net|${members.map((m) => m.net).join(',')}`, family);
+    if (!this.sets.has(name)) this.put({ name, family, kind: 'net', members, source: `derived net (${members.length})` });
     return name;
   }
 

@@ -5,8 +5,9 @@ import { chainNames } from '../../rules/names.js';
 import { golden, goldenCases } from '../golden-cases.js';
 import { parseIpsetSave, parseIptablesSave } from './parse.js';
 import { ipsetCreate, ipsetMembers, renderIpsetDelta, renderIptablesDelta, renderIptablesFull, renderIptablesRule } from './render.js';
-import type { Ruleset } from '../../rules/ir.js';
+import type { KeyField, Ruleset } from '../../rules/ir.js';
 import { CalicoError } from '../../base/errors.js';
+import { rule, side } from '../../dataplane/testing-fixtures.js';
 
 /** What iptables-save would print after loading `full` (our chains only, same order). */
 function fakeSave(full: string, hooks: string[]): string {
@@ -45,7 +46,7 @@ test('iptables delta: one changed policy redeclares only its chain', () => {
   const rs = compileRuleset(basic, { backend: 'iptables' });
   const view = parseIptablesSave(fakeSave(renderIptablesFull(rs, 4), []));
   const model = structuredClone(basic);
-  model.policies.find((p) => p.id === 'default/default.allow-dns')!.outbound[0]!.dstPorts = [{ first: 5353, last: 5353 }];
+  model.policies.find((p) => p.id === 'default/default.allow-dns')!.outboundRules[0]!.destination.ports = [{ first: 5353, last: 5353 }];
   const text = renderIptablesDelta(view, compileRuleset(model, { backend: 'iptables' }), 4);
   const declared = text.split('\n').filter((l) => l.startsWith(':'));
   assert.equal(declared.length, 1);
@@ -91,7 +92,12 @@ test('iptables: two source CIDR matches in one rule is a typed error', () => {
 });
 
 test('ipset: port ranges are expanded the way ipset save prints them', () => {
-  assert.deepEqual(ipsetMembers({ name: 'x', family: 4, kind: 'net-proto-port', members: ['10.0.0.0/24 tcp 80-82'], source: '' }), ['10.0.0.0/24,tcp:80', '10.0.0.0/24,tcp:81', '10.0.0.0/24,tcp:82']);
+  const merged = { name: 'x', family: 4 as const, kind: 'tuple' as const, fields: ['daddr', 'proto', 'dport'] as KeyField[], source: '' };
+  assert.deepEqual(ipsetMembers({ ...merged, members: [{ daddr: '10.0.0.0/24', proto: 6, dport: { first: 80, last: 82 } }] }), ['10.0.0.0/24,tcp:80', '10.0.0.0/24,tcp:81', '10.0.0.0/24,tcp:82']);
+  // Overlapping merged members spell some entries twice: ipset takes each once.
+  assert.deepEqual(ipsetMembers({ ...merged, members: [{ daddr: '10.0.0.1', proto: 17, dport: { first: 53, last: 54 } }, { daddr: '10.0.0.1', proto: 17, dport: { first: 54, last: 54 } }] }), ['10.0.0.1,udp:53', '10.0.0.1,udp:54']);
+  assert.deepEqual(ipsetMembers({ name: 'n', family: 6, kind: 'net-proto-port', members: [{ net: '2001:db8::1', protocol: 132, port: 5353 }], source: '' }), ['2001:db8::1,sctp:5353']);
+  assert.deepEqual(ipsetMembers({ name: 's', family: 4, kind: 'net', members: [{ net: '10.0.0.0/24' }, { net: '10.1.0.1' }], source: '' }), ['10.0.0.0/24', '10.1.0.1']);
 });
 
 test('iptables: a negated ICMP match with a code negates type/code together', () => {
@@ -116,7 +122,7 @@ test('iptables: protocol X with notProtocol X never matches (renders nothing), b
 
 test('iptables: an allow rule with protocol == notProtocol from a policy opens nothing', () => {
   const model = structuredClone(basic);
-  model.policies.find((p) => p.id === 'default/default.allow-dns')!.outbound = [{ action: 'allow', protocol: 'tcp', notProtocol: 'tcp' }];
+  model.policies.find((p) => p.id === 'default/default.allow-dns')!.outboundRules = [rule({ action: 'Allow', protocol: 6, notProtocol: 6 })];
   const text = renderIptablesFull(compileRuleset(model, { backend: 'iptables' }), 4);
   const chain = text.split('\n').filter((l) => /^-A cali-to-\S+ /.test(l) && / -p tcp/.test(l));
   assert.deepEqual(chain, []);
@@ -124,16 +130,16 @@ test('iptables: an allow rule with protocol == notProtocol from a policy opens n
 
 test('iptables: nets and notNets on the same side render (the negated CIDR becomes a set), not a throw', () => {
   const model = structuredClone(basic);
-  model.policies.find((p) => p.id === 'default/default.allow-dns')!.outbound = [
-    { action: 'deny', srcNets: ['198.51.100.0/24'], notSrcNets: ['198.51.100.128/25'] },
-    { action: 'deny', dstNets: ['2001:db8:5::/48'], notDstNets: ['2001:db8:5:1::/64'] },
+  model.policies.find((p) => p.id === 'default/default.allow-dns')!.outboundRules = [
+    rule({ action: 'Deny', source: side({ nets: ['198.51.100.0/24'], notNets: ['198.51.100.128/25'] }) }),
+    rule({ action: 'Deny', destination: side({ nets: ['2001:db8:5::/48'], notNets: ['2001:db8:5:1::/64'] }) }),
   ];
   const rs = compileRuleset(model, { backend: 'iptables' });
   const tier = chainNames.tier('default', ['default/default.allow-dns'], 'outbound');
   const v4 = renderIptablesFull(rs, 4).split('\n').filter((l) => l.startsWith(`-A ${tier} `) && l.endsWith('-j DROP'));
   const v6 = renderIptablesFull(rs, 6).split('\n').filter((l) => l.startsWith(`-A ${tier} `) && l.endsWith('-j DROP'));
-  const set4 = rs.sets.find((s) => s.family === 4 && s.members.length === 1 && s.members[0] === '198.51.100.128/25');
-  const set6 = rs.sets.find((s) => s.family === 6 && s.members.length === 1 && s.members[0] === '2001:db8:5:1::/64');
+  const set4 = rs.sets.find((s) => s.family === 4 && s.kind === 'net' && s.members.length === 1 && s.members[0]!.net === '198.51.100.128/25');
+  const set6 = rs.sets.find((s) => s.family === 6 && s.kind === 'net' && s.members.length === 1 && s.members[0]!.net === '2001:db8:5:1::/64');
   assert.ok(set4 && set6);
   assert.equal(v4.length, 1);
   assert.match(v4[0]!, new RegExp(`-s 198\\.51\\.100\\.0/24 -m set ! --match-set ${set4.name} src -j DROP$`));

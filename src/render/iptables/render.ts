@@ -7,7 +7,8 @@
 
 import { CalicoError } from '../../base/errors.js';
 import type { Action, Chain, HookName, IpSet, KeyField, Match, Rule, Ruleset, TableKind } from '../../rules/ir.js';
-import type { IpVersion, PortRange } from '../../rules/model.js';
+import type { IpVersion, PortRange } from '../../calc/output.js';
+import { setMemberValues, tupleMemberValues } from '../../rules/set-members.js';
 import { CHAIN_HASH_PREFIX, HOOK_COMMENT, chainNames, shortHash } from '../../rules/names.js';
 
 const TABLES: TableKind[] = ['raw', 'mangle', 'filter', 'nat'];
@@ -294,19 +295,32 @@ export function ipsetShape(fields: KeyField[]): { type: string; flags: string } 
   if (fields.length === 3 && (a === 'saddr' || a === 'daddr') && p === 'proto' && (port === 'sport' || port === 'dport')) return { type: 'hash:net,port', flags: `${dir(a)},${dir(port)}` };
   throw unsupported(`a merged lookup keyed by ${fields.join(' . ')}`);
 }
-const ipsetType = (set: IpSet) => (set.kind === 'tuple' ? ipsetShape(set.fields ?? []).type : IPSET_TYPE[set.kind]);
+const ipsetType = (set: IpSet) => (set.kind === 'tuple' ? ipsetShape(set.fields).type : IPSET_TYPE[set.kind]);
 
-/** ipset stores port ranges as single ports and prints them that way; compare in that form. */
+/** The set's entries as `ipset save` prints them (`10.0.0.1`, `10.0.0.0/24,tcp:80`); port ranges one port at a time, as ipset stores them. */
 export function ipsetMembers(set: IpSet): string[] {
-  if (set.kind === 'net' || (set.kind === 'tuple' && set.fields?.length === 1)) return set.members;
-  const out: string[] = [];
-  for (const m of set.members) {
-    const [net, proto, ports] = m.split(' ') as [string, string, string];
-    const [a, b] = ports.split('-').map(Number) as [number, number | undefined];
-    for (let p = a; p <= (b ?? a); p++) out.push(`${net},${proto}:${p}`);
+  switch (set.kind) {
+    case 'net':
+      return set.members.map((m) => m.net);
+    case 'net-proto-port':
+      return set.members.map((m) => {
+        const [net, protocol, port] = setMemberValues(m);
+        return `${net},${protocol}:${port}`;
+      });
+    case 'tuple': {
+      const [addr, , portField] = set.fields;
+      if (set.fields.length === 1 && (addr === 'saddr' || addr === 'daddr')) return set.members.map((m) => m[addr] ?? '');
+      ipsetShape(set.fields);
+      const out: string[] = [];
+      for (const m of set.members) {
+        const [net, protocol] = tupleMemberValues(set.fields.slice(0, 2), m);
+        const range = m[portField as 'sport' | 'dport']!;
+        for (let p = range.first; p <= range.last; p++) out.push(`${net},${protocol}:${p}`);
+      }
+      // Merged members may overlap once ranges are spelled port by port; ipset takes each once.
+      return [...new Set(out)];
+    }
   }
-  // Merged members may overlap once ranges are spelled port by port; ipset takes each once.
-  return set.kind === 'tuple' ? [...new Set(out)] : out;
 }
 
 export function ipsetCreate(set: IpSet): string {

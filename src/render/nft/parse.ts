@@ -1,6 +1,6 @@
 // `nft list table inet calico` text -> NftKernelView. Pure. Reads only what
 // reconcile needs: chain names with their hash markers, set names with their
-// elements (normalised to the IR's space-separated member form).
+// elements (as nft prints them, with single spaces around the concatenation dots).
 
 import { CHAIN_HASH_PREFIX } from '../../rules/names.js';
 import type { NftKernelView } from './render.js';
@@ -51,7 +51,7 @@ export function parseNftTable(text: string): NftKernelView {
         // "caliX" : goto cali-fw-caliX  ->  caliX:cali-fw-caliX
         view.maps.set(name, items.map((e) => e.replace(/^"([^"]*)" : goto (\S+)$/, '$1:$2')));
       } else {
-        view.sets.set(name, items.map((e) => e.split(' . ').map((p) => p.trim()).join(' ')));
+        view.sets.set(name, items.map((e) => e.split(' . ').map((p) => p.trim()).join(' . ')));
       }
       i = j;
     }

@@ -24,7 +24,7 @@ const [basic] = goldenCases().filter((c) => c.name === 'basic');
 test('nft delta: one changed policy rewrites only its chain', () => {
   const before = compileRuleset(basic!.model);
   const model = structuredClone(basic!.model);
-  model.policies.find((p) => p.id === 'default/default.allow-dns')!.outbound[0]!.dstPorts = [{ first: 5353, last: 5353 }];
+  model.policies.find((p) => p.id === 'default/default.allow-dns')!.outboundRules[0]!.destination.ports = [{ first: 5353, last: 5353 }];
   const delta = renderNftDelta(parseNftTable(renderNftFull(before)), compileRuleset(model));
   assert.equal(delta.changedChains.length, 1);
   assert.match(delta.changedChains[0]!, /^cali-to-/);
@@ -36,7 +36,7 @@ test('nft delta: a new member is one add element, a removed one is deleted last'
   const before = compileRuleset(basic!.model);
   const model = structuredClone(basic!.model);
   const lb = model.ipSets.find((s) => s.id === "sel:role == 'lb'")!;
-  lb.members = lb.members.filter((m) => m !== '198.18.1.10').concat('198.18.1.11');
+  lb.members = lb.members.filter((m) => m.net !== '198.18.1.10/32').concat({ net: '198.18.1.11/32' });
   const script = renderNftDelta(parseNftTable(renderNftFull(before)), compileRuleset(model)).script.trim().split('\n');
   assert.equal(script.length, 2);
   assert.match(script[0]!, /^add element inet calico cali40s-\S+ \{ 198\.18\.1\.11 \}$/);
@@ -105,8 +105,8 @@ test('nft: a negated ICMP match with a code negates the (type, code) pair, not t
 });
 
 test('nft delta: a merged (tuple) set removes elements before adding, since nft refuses an element overlapping one still there', () => {
-  const set = { name: 'cali40m-x', family: 4 as const, kind: 'tuple' as const, fields: ['saddr', 'proto', 'dport'] as KeyField[], members: ['10.0.0.1 tcp 80-90'], source: 'merged' };
-  const kernel = { tableExists: true, chains: new Map(nftBaseChains().map((c) => [c.name, renderNftChainRules(c)[0]!.slice(renderNftChainRules(c)[0]!.indexOf('cali:h=') + 7, -1)])), sets: new Map([['cali40m-x', ['10.0.0.0/8 tcp 80']]]), maps: new Map() };
+  const set = { name: 'cali40m-x', family: 4 as const, kind: 'tuple' as const, fields: ['saddr', 'proto', 'dport'] as KeyField[], members: [{ saddr: '10.0.0.1', proto: 6, dport: { first: 80, last: 90 } }], source: 'merged' };
+  const kernel = { tableExists: true, chains: new Map(nftBaseChains().map((c) => [c.name, renderNftChainRules(c)[0]!.slice(renderNftChainRules(c)[0]!.indexOf('cali:h=') + 7, -1)])), sets: new Map([['cali40m-x', ['10.0.0.0/8 . tcp . 80']]]), maps: new Map() };
   const lines = renderNftDelta(kernel, { chains: [], sets: [set] }).script.trim().split('\n');
   assert.deepEqual(lines, ['delete element inet calico cali40m-x { 10.0.0.0/8 . tcp . 80 }', 'add element inet calico cali40m-x { 10.0.0.1 . tcp . 80-90 }']);
 });
@@ -115,7 +115,7 @@ test('nft delta: more than REWRITE_AFTER_DELETIONS removals rewrite the set whol
   const kernel = (members: string[]) => ({ tableExists: true, chains: new Map(nftBaseChains().map((c) => [c.name, renderNftChainRules(c)[0]!.slice(renderNftChainRules(c)[0]!.indexOf('cali:h=') + 7, -1)])), sets: new Map([['cali40s-x', members]]), maps: new Map() });
   const have = Array.from({ length: 100 }, (_, i) => `198.18.0.${i}`);
   const want = (drop: number) => have.slice(drop).concat('198.18.1.1');
-  const set = (members: string[]) => ({ name: 'cali40s-x', family: 4 as const, kind: 'net' as const, members, source: 'sel' });
+  const set = (members: string[]) => ({ name: 'cali40s-x', family: 4 as const, kind: 'net' as const, members: members.map((net) => ({ net })), source: 'sel' });
   const many = renderNftDelta(kernel(have), { chains: [], sets: [set(want(REWRITE_AFTER_DELETIONS + 1))] });
   const lines = many.script.trim().split('\n');
   assert.equal(lines.length, 2);

@@ -10,12 +10,13 @@
 
 import type { Action, Chain, HookName, IpSet, KeyField, Match, Rule, Ruleset } from '../../rules/ir.js';
 import { CHAIN_HASH_PREFIX, NFT_FAMILY, NFT_TABLE, chainNames, nftBaseChain, shortHash } from '../../rules/names.js';
-import type { PortRange } from '../../rules/model.js';
+import type { IpVersion, PortRange } from '../../calc/output.js';
+import { memberValues } from '../../rules/set-members.js';
 
 const T = `${NFT_FAMILY} ${NFT_TABLE}`;
 const hex = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 const quote = (s: string) => `"${s.replace(/["\\]/g, '')}"`;
-const ipKw = (family: 4 | 6) => (family === 4 ? 'ip' : 'ip6');
+const ipKw = (family: IpVersion) => (family === 4 ? 'ip' : 'ip6');
 const portsText = (ports: PortRange[]) => {
   const items = ports.map((p) => (p.first === p.last ? String(p.first) : `${p.first}-${p.last}`));
   return items.length === 1 ? items[0]! : `{ ${items.join(', ')} }`;
@@ -23,14 +24,14 @@ const portsText = (ports: PortRange[]) => {
 const ifname = (name: string) => quote(name);
 
 /** The packet field of each key component, and its set element type. */
-const KEY_EXPR: Record<KeyField, (family: 4 | 6) => string> = {
+const KEY_EXPR: Record<KeyField, (family: IpVersion) => string> = {
   saddr: (f) => `${ipKw(f)} saddr`,
   daddr: (f) => `${ipKw(f)} daddr`,
   proto: () => 'meta l4proto',
   sport: () => 'th sport',
   dport: () => 'th dport',
 };
-const KEY_TYPE: Record<KeyField, (family: 4 | 6) => string> = {
+const KEY_TYPE: Record<KeyField, (family: IpVersion) => string> = {
   saddr: (f) => (f === 4 ? 'ipv4_addr' : 'ipv6_addr'),
   daddr: (f) => (f === 4 ? 'ipv4_addr' : 'ipv6_addr'),
   proto: () => 'inet_proto',
@@ -158,15 +159,15 @@ export function nftChainHash(ruleLines: string[]): string {
   return shortHash(ruleLines.join('\n'), 16);
 }
 
-const SET_TYPE: Record<Exclude<IpSet['kind'], 'tuple'>, Record<4 | 6, string>> = {
+const SET_TYPE: Record<Exclude<IpSet['kind'], 'tuple'>, Record<IpVersion, string>> = {
   net: { 4: 'ipv4_addr', 6: 'ipv6_addr' },
   'net-proto-port': { 4: 'ipv4_addr . inet_proto . inet_service', 6: 'ipv6_addr . inet_proto . inet_service' },
 };
 const setType = (set: IpSet) => (set.kind === 'tuple' ? (set.fields ?? []).map((f) => KEY_TYPE[f](set.family)).join(' . ') : SET_TYPE[set.kind][set.family]);
 
-/** "10.0.0.0/24 tcp 80-90" -> "10.0.0.0/24 . tcp . 80-90" */
-export function nftElement(member: string): string {
-  return member.split(' ').join(' . ');
+/** The set's members as nft elements, as `nft list` prints them back: `10.0.0.0/24 . tcp . 80-90`. */
+export function nftElements(set: IpSet): string[] {
+  return memberValues(set).map((values) => values.join(' . '));
 }
 
 /**
@@ -214,7 +215,7 @@ export function renderNftFull(ruleset: Ruleset): string {
   const out: string[] = [`table ${T} {`, `\tcomment "calico-ts: owned by calico-node"`];
   for (const set of ruleset.sets) {
     out.push(`\tset ${set.name} {`, `\t\t${setDecl(set)}`);
-    if (set.members.length) out.push(`\t\telements = { ${set.members.map(nftElement).join(', ')} }`);
+    if (set.members.length) out.push(`\t\telements = { ${nftElements(set).join(', ')} }`);
     out.push('\t}');
   }
   const maps = nftMaps(ruleset.chains);
@@ -240,7 +241,7 @@ export interface NftKernelView {
   tableExists: boolean;
   /** chain name -> hash from its marker rule ('' when the marker is missing). */
   chains: Map<string, string>;
-  /** set name -> canonical members (space separated, as in the IR). */
+  /** set name -> its elements as nft prints them (`10.0.0.1 . tcp . 8080`; see nftElements). */
   sets: Map<string, string[]>;
   /** verdict map name -> members "iface:chain". */
   maps: Map<string, string[]>;
@@ -302,14 +303,15 @@ export function renderNftDelta(kernel: NftKernelView, desired: Ruleset, opts: De
     if (!include(set.name)) continue;
     const have = kernel.sets.get(set.name);
     if (!have) head.push(`add set ${T} ${set.name} { ${setDecl(set)} }`);
+    const want = nftElements(set);
     const haveSet = new Set(have ?? []);
-    const wantSet = new Set(set.members);
-    const adds = set.members.filter((m) => !haveSet.has(m));
+    const wantSet = new Set(want);
+    const adds = want.filter((m) => !haveSet.has(m));
     const dels = (have ?? []).filter((m) => !wantSet.has(m));
     // A merged set's elements are disjoint only as a whole: an element leaving
     // may overlap one arriving, and nft refuses the add while the old one is
     // there. The transaction is atomic either way, so remove first.
-    const delLine = `delete element ${T} ${set.name} { ${dels.map(nftElement).join(', ')} }`;
+    const delLine = `delete element ${T} ${set.name} { ${dels.join(', ')} }`;
     if (dels.length > REWRITE_AFTER_DELETIONS) {
       // nft 1.0.x deletes from an interval set in time proportional to the
       // set's size per element (~55 ms each at 50k members, measured here):
@@ -317,12 +319,12 @@ export function renderNftDelta(kernel: NftKernelView, desired: Ruleset, opts: De
       // (~0.4 s at 50k). The flush and the re-add commit together, so no
       // packet sees the set empty.
       head.push(`flush set ${T} ${set.name}`);
-      if (set.members.length) head.push(`add element ${T} ${set.name} { ${set.members.map(nftElement).join(', ')} }`);
+      if (want.length) head.push(`add element ${T} ${set.name} { ${want.join(', ')} }`);
       delta.changedSets.push(set.name);
       continue;
     }
     if (dels.length && set.kind === 'tuple') head.push(delLine);
-    if (adds.length) head.push(`add element ${T} ${set.name} { ${adds.map(nftElement).join(', ')} }`);
+    if (adds.length) head.push(`add element ${T} ${set.name} { ${adds.join(', ')} }`);
     if (dels.length && set.kind !== 'tuple') tail.push(delLine);
     if (!have || adds.length || dels.length) delta.changedSets.push(set.name);
   }

@@ -109,7 +109,7 @@ for (const backend of ['nftables', 'iptables'] as const) {
       await lab.scenario({
         heps: [hostEndpoint({ id: 'r-eth0', iface: 'eth0', expectedIPs: [R_ETH0], normal: { ingress: [named.id] } })],
         policies: [named],
-        extra: [{ type: 'ipSetUpserted', ipSet: { id: 'nweb', kind: 'named-port', description: 'tcp:web', members: [`${R_ETH0},6:7072`] } }],
+        extra: [{ type: 'ipSetUpserted', ipSet: { id: 'nweb', kind: 'named-port', description: 'tcp:web', members: [{ net: `${R_ETH0}/32`, protocol: 6, port: 7072 }] } }],
       });
       assert.equal(viaEth0(7072), true);
       assert.equal(viaEth0(7071), false);

@@ -30,7 +30,7 @@ for (const backend of ['nftables', 'iptables'] as const) {
       sh(['ip', '-n', h1, 'route', 'add', 'default', 'via', '192.0.2.2']);
       await topo.background(w1.ns, ['serve', '8080,5353,9090', '8080,5353']);
       agent = new TestAgent(h1, backend);
-      const members = [w1.ip, w1.ip6].flatMap((a) => [`${a},6:8080`, `${a},17:5353`]);
+      const members = [`${w1.ip}/32`, `${w1.ip6}/128`].flatMap((net) => [{ net, protocol: 6, port: 8080 }, { net, protocol: 17, port: 5353 }]);
       await agent.apply([
         { type: 'ipSetUpserted', ipSet: { id: 'np-svc', kind: 'named-port', description: 'any:svc', members } },
         { type: 'policyUpserted', policy: policy('np/default/svc', { inbound: [rule({ action: 'Allow', destination: side({ namedPortIpSetIds: ['np-svc'] }) })] }) },

@@ -35,7 +35,7 @@ for (const backend of ['nftables', 'iptables'] as const) {
       agent = new TestAgent(h1, backend);
       await agent.apply([
         // w1 names tcp/9090 "admin"; the set holds w1's (address, tcp, 9090) in both families.
-        { type: 'ipSetUpserted', ipSet: { id: 'np-admin', kind: 'named-port', description: 'tcp:admin', members: [`${w1.ip},6:9090`, `${w1.ip6},6:9090`] } },
+        { type: 'ipSetUpserted', ipSet: { id: 'np-admin', kind: 'named-port', description: 'tcp:admin', members: [{ net: `${w1.ip}/32`, protocol: 6, port: 9090 }, { net: `${w1.ip6}/128`, protocol: 6, port: 9090 }] } },
         allowTcp(['np-admin']),
         { type: 'profileUpserted', profile: allowAll('kns.default') },
         { type: 'workloadEndpointUpserted', endpoint: wlState(w1, { ingress: ['np/default/no-admin'] }) },

@@ -53,9 +53,9 @@ for (const backend of ['nftables', 'iptables'] as const) {
       await topo.background(h2, ['serve', '7070', '']);
 
       const ipSets: CalcUpdate[] = [
-        { type: 'ipSetUpserted', ipSet: { id: 'spool', kind: 'net', description: 'has(app)', members: [w2, w3, w5].flatMap((w) => [`${w.ip}/32`, `${w.ip6}/128`]) } },
-        { type: 'ipSetUpserted', ipSet: { id: 'sw2', kind: 'net', description: 'app == w2', members: [`${w2.ip}/32`, `${w2.ip6}/128`] } },
-        { type: 'ipSetUpserted', ipSet: { id: 'sw3', kind: 'net', description: 'app == w3', members: [`${w3.ip}/32`, `${w3.ip6}/128`] } },
+        { type: 'ipSetUpserted', ipSet: { id: 'spool', kind: 'net', description: 'has(app)', members: [w2, w3, w5].flatMap((w) => [{ net: `${w.ip}/32` }, { net: `${w.ip6}/128` }]) } },
+        { type: 'ipSetUpserted', ipSet: { id: 'sw2', kind: 'net', description: 'app == w2', members: [{ net: `${w2.ip}/32` }, { net: `${w2.ip6}/128` }] } },
+        { type: 'ipSetUpserted', ipSet: { id: 'sw3', kind: 'net', description: 'app == w3', members: [{ net: `${w3.ip}/32` }, { net: `${w3.ip6}/128` }] } },
       ];
       const policies: CalcUpdate[] = [
         {
