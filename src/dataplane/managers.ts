@@ -191,6 +191,23 @@ export class DataplaneManagers {
     return s;
   }
 
+  /**
+   * The recorded state in the calc graph's shape, sharing the managers' own
+   * maps (no copy: a round must not cost O(state) just to look). Read only,
+   * and only until the next record().
+   */
+  view(): DesiredPolicyState {
+    return {
+      workloadEndpoints: this.endpoints.workloads,
+      hostEndpoints: this.endpoints.hosts,
+      policies: this.policy.policies,
+      profiles: this.policy.profiles,
+      ipSets: this.ipsets.sets,
+      ipPools: this.nat.pools,
+      inSync: this.inSync,
+    };
+  }
+
   anyChanged(): boolean {
     return this.endpoints.changed || this.policy.changed || this.ipsets.changed || this.nat.changed;
   }

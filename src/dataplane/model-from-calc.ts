@@ -2,8 +2,8 @@
 // (src/rules/model.ts). Pure. Kept as one explicit mapping so either side can
 // evolve; what is not supported yet is listed in docs/design/dataplane.md.
 
-import type { DesiredPolicyState, NormalizedRule as CalcRule, DirectionalPolicies, HostEndpointState, PolicyState, ProfileState, RuleSide, WorkloadEndpointState } from '../calc/output.js';
-import type { DataplaneConfig, DataplaneModel, LocalEndpoint, NormalizedRule, PolicyRules, TierPolicies } from '../rules/model.js';
+import type { DesiredPolicyState, NormalizedRule as CalcRule, DirectionalPolicies, HostEndpointState, IpSetState, PolicyState, ProfileState, RuleSide, WorkloadEndpointState } from '../calc/output.js';
+import type { DataplaneConfig, DataplaneModel, IpSetSpec, LocalEndpoint, NormalizedRule, PolicyRules, TierPolicies } from '../rules/model.js';
 import { WORKLOAD_PREFIX } from '../rules/names.js';
 import { resolveHostEndpoints } from './host-endpoint-resolution.js';
 import type { HostInterface } from './ports.js';
@@ -74,6 +74,14 @@ function policyRules(p: PolicyState | ProfileState): PolicyRules {
   return hit;
 }
 
+// Same set object -> same spec object, so the compiler's per-set cache hits (managers.ts makes a new object per change).
+const setCache = new WeakMap<IpSetState, IpSetSpec>();
+function ipSetSpec(s: IpSetState): IpSetSpec {
+  let hit = setCache.get(s);
+  if (!hit) setCache.set(s, (hit = { id: s.id, type: s.kind, members: s.kind === 'named-port' ? s.members.map(namedPortMember) : s.members }));
+  return hit;
+}
+
 const workloadCache = new WeakMap<WorkloadEndpointState, LocalEndpoint>();
 const hostCache = new WeakMap<HostEndpointState, Map<string, LocalEndpoint>>();
 
@@ -138,7 +146,7 @@ export function modelFromCalc(state: DesiredPolicyState, config: DataplaneConfig
     endpoints,
     policies,
     profiles,
-    ipSets: [...state.ipSets.values()].map((s) => ({ id: s.id, type: s.kind, members: s.kind === 'named-port' ? s.members.map(namedPortMember) : s.members })),
+    ipSets: [...state.ipSets.values()].map(ipSetSpec),
     pools: [...state.ipPools.values()].map((p) => ({ cidr: p.cidr, natOutgoing: p.natOutgoing, disabled: p.disabled })),
   };
 }

@@ -22,7 +22,7 @@ import { compileProgram, type CompileTarget, type ProgramEntry } from './compile
 import { hostEndpointChains, hostStages, hostTopRules } from './compile-host-endpoints.js';
 import { accept, clearMarks, drop, failsafeRules, policyBody, ret, stageTiers, tierIds } from './endpoint-body.js';
 import { MARK_ACCEPT, MARK_PASS } from './names.js';
-import type { DataplaneModel, LocalEndpoint, NormalizedRule, TierPolicies } from './model.js';
+import type { DataplaneModel, IpSetSpec, LocalEndpoint, NormalizedRule, TierPolicies } from './model.js';
 import { WORKLOAD_PREFIX, chainNames, setNames } from './names.js';
 import { SetRegistry, withoutCovered } from './sets.js';
 import type { Ruleset } from './ir.js';
@@ -81,6 +81,8 @@ export class CompileCache {
    * change none of them.
    */
   readonly programs = new Map<string, { inputs: unknown[]; chain: Chain; sets: IpSet[] }>();
+  /** The IR sets of each calc-graph set (by spec object): canonicalising a large member list is O(members). */
+  readonly specs = new WeakMap<IpSetSpec, IpSet[]>();
 }
 
 export type { CompileTarget } from './compile-tier.js';
@@ -94,7 +96,16 @@ export interface CompileOptions {
 export function compileRuleset(model: DataplaneModel, opts: CompileOptions | CompileCache = {}): Ruleset {
   const { cache, backend = 'nftables' } = opts instanceof CompileCache ? { cache: opts } : opts;
   const sets = new SetRegistry();
-  for (const spec of model.ipSets) sets.addSpec(spec);
+  for (const spec of model.ipSets) {
+    let made = cache?.specs.get(spec);
+    if (!made) {
+      const local = new SetRegistry();
+      local.addSpec(spec);
+      made = local.all();
+      cache?.specs.set(spec, made);
+    }
+    for (const s of made) sets.put(s);
+  }
   const chains: Chain[] = [];
   const add = (name: string, rules: Rule[], opts: { table?: Chain['table']; hook?: HookName } = {}) =>
     chains.push({ name, table: opts.table ?? 'filter', rules, ...(opts.hook ? { hook: opts.hook } : {}) });
@@ -154,11 +165,26 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
 
   // Merged tier chains and profile chains, only those some local endpoint uses.
   const netSets = new Map(model.ipSets.filter((s) => s.type === 'net').map((s) => [s.id, s.members]));
+  const allSets = new Map(model.ipSets.map((s) => [s.id, s.members]));
   const usedPrograms = new Set<string>();
-  /** `sources`: what the entries were made from; with the selectors they read, the cache key. */
+  /**
+   * `sources`: what the entries were made from; with every set they name, the
+   * cache key. All of a rule's set ids count, not only the merged selectors: a
+   * set that is unknown when a chain is compiled becomes an empty placeholder
+   * owned by that chain, which must not outlive the set's arrival (nor a
+   * known set's departure leave a rule naming a set nobody creates).
+   */
   const program = (name: string, sources: unknown[], entries: ProgramEntry[], alsoIn: TableKind[] = []): Chain => {
-    const selectorIds = new Set(entries.flatMap(({ rule }) => [...(rule.srcIpSetIds ?? []), ...(rule.dstIpSetIds ?? [])]));
-    const inputs = [backend, alsoIn.join(','), ...sources, ...[...selectorIds].sort().map((id) => netSets.get(id))];
+    const netIds = entries.flatMap(({ rule }) => [...(rule.srcIpSetIds ?? []), ...(rule.dstIpSetIds ?? []), ...(rule.notSrcIpSetIds ?? []), ...(rule.notDstIpSetIds ?? [])]);
+    const portIds = entries.flatMap(({ rule }) => [...(rule.srcNamedPortIpSetIds ?? []), ...(rule.dstNamedPortIpSetIds ?? []), ...(rule.notSrcNamedPortIpSetIds ?? []), ...(rule.notDstNamedPortIpSetIds ?? [])]);
+    // An unknown set is empty. Its placeholder belongs to the round, not to
+    // one chain: a cached chain must not carry it, nor another chain depend
+    // on a chain that happened to create it first.
+    for (const [ids, type] of [[netIds, 'net'], [portIds, 'named-port']] as const) {
+      for (const id of ids) if (!allSets.has(id) && !sets.has(type === 'net' ? setNames.selector(id, 4) : setNames.namedPort(id, 4))) sets.addSpec({ id, type, members: [] });
+    }
+    const selectorIds = new Set([...netIds, ...portIds]);
+    const inputs = [backend, alsoIn.join(','), ...sources, ...[...selectorIds].sort().flatMap((id) => [id, allSets.get(id)])];
     usedPrograms.add(name);
     const hit = cache?.programs.get(name);
     if (hit && hit.inputs.length === inputs.length && hit.inputs.every((x, i) => x === inputs[i])) {
