@@ -32,12 +32,12 @@ import type { DataplaneManagers } from './managers.js';
 import { modelFromCalc } from './model-from-calc.js';
 import type { PolicyBackend } from './policy-backend.js';
 import { BackendRetirement, type BackendCleanup } from './backend-cleanup.js';
-import { FailureTracker, type Backoff, type FailureKind, type LogFn } from './failure-tracker.js';
+import { FailureTracker, objectRef, policyObject, type Backoff, type FailureKind, type LogFn, type ObjectRef, type ObjectStatus } from './failure-tracker.js';
 import { HostInterfaceListing } from './host-interface-listing.js';
 import { HostSetup } from './host-setup.js';
 import type { Clock, Conntrack, HostInterfaces, Links, Neighbors, RouteTable, Sysctl } from './ports.js';
 
-export type { FailureKind, LogFn } from './failure-tracker.js';
+export type { FailureKind, LogFn, ObjectRef, ObjectStatus } from './failure-tracker.js';
 export type ApplyLoopState = 'waiting-for-sync' | 'idle' | 'scheduled' | 'applying' | 'stopped' | 'failed';
 
 export interface ApplyLoopOptions {
@@ -146,9 +146,18 @@ export class ApplyLoop {
     return this.stateValue;
   }
 
-  /** Pending failures (object -> attempts), for status and tests. */
+  /** Pending failures (object label -> kind, attempts), for status and tests. */
   failing(): Map<string, { kind: FailureKind; attempts: number }> {
     return this.failures.snapshot();
+  }
+
+  /**
+   * Per-object status: each failing object (typed reference, attempts, last
+   * error, since, next retry) and the policy objects that changed but are not
+   * confirmed in the kernel yet (written next round, or waiting out a backoff).
+   */
+  objectStatus(): { failing: ObjectStatus[]; pending: ObjectRef[] } {
+    return { failing: this.failures.statuses(), pending: [...this.desiredObjects.pending()].sort().map(object) };
   }
 
   private to(next: ApplyLoopState): void {
@@ -308,9 +317,9 @@ export class ApplyLoop {
       await this.opts.backend.read();
       this.needRead = false;
       this.metrics.resyncs++;
-      this.failures.clear('kernel-read');
+      this.failures.clear(objectRef('kernel-read'));
     } catch (err) {
-      this.failures.recordFailure('kernel-read', 'policy', err);
+      this.failures.recordFailure(objectRef('kernel-read'), err);
       throw new ReadFailed();
     }
   }
@@ -337,14 +346,14 @@ export class ApplyLoop {
       this.metrics.lastRoundObjects = full ? round.ruleset.chains.length + round.ruleset.sets.length : scope.size;
       const differing = new Set(backend.diff(desired, full ? undefined : inScope));
       // An object that is right by now (written along with another, e.g. in the batch creating the table) is no longer failing.
-      for (const k of this.failures.keys('policy')) if (k !== 'kernel-read' && inScope(k) && !differing.has(k)) this.failures.clear(k);
-      const changes = [...differing].filter((n) => !this.failures.inBackoff(n));
-      const waiting = [...differing].filter((n) => this.failures.inBackoff(n));
+      for (const ref of this.failures.refs(['chain', 'set', 'map'])) if (inScope(ref.name) && !differing.has(ref.name)) this.failures.clear(ref);
+      const changes = [...differing].filter((n) => !this.failures.inBackoff(object(n)));
+      const waiting = [...differing].filter((n) => this.failures.inBackoff(object(n)));
       const confirm = () => (full ? this.desiredObjects.allSynced(waiting) : this.desiredObjects.synced([...scope].filter((n) => !waiting.includes(n))));
       if (changes.length === 0) return confirm();
       try {
-        await backend.write(desired, (n) => inScope(n) && !this.failures.inBackoff(n));
-        for (const n of changes) this.failures.clear(n);
+        await backend.write(desired, (n) => inScope(n) && !this.failures.inBackoff(object(n)));
+        for (const n of changes) this.failures.clear(object(n));
         return confirm();
       } catch (err) {
         this.log('warn', 'dataplane batch failed; applying objects one by one', { backend: backend.name, error: String(err) });
@@ -355,15 +364,15 @@ export class ApplyLoop {
       const all = round.ruleset;
       const names = { sets: new Set(all.sets.map((x) => x.name)), chains: new Set(all.chains.map((x) => x.name)) };
       const differAll = backend.diff(all);
-      const pending = differAll.filter((n) => !this.failures.inBackoff(n)).sort((a, b) => rank(a, names) - rank(b, names) || (a < b ? -1 : 1));
-      const left = new Set(differAll.filter((n) => this.failures.inBackoff(n)));
+      const pending = differAll.filter((n) => !this.failures.inBackoff(object(n))).sort((a, b) => rank(a, names) - rank(b, names) || (a < b ? -1 : 1));
+      const left = new Set(differAll.filter((n) => this.failures.inBackoff(object(n))));
       for (const name of pending) {
         try {
           await backend.write(all, (n) => n === name);
-          this.failures.clear(name);
+          this.failures.clear(object(name));
         } catch (err) {
           left.add(name);
-          this.failures.recordFailure(name, 'policy', err);
+          this.failures.recordFailure(object(name), err);
           this.needRead = true;
           await this.read();
         }
@@ -383,4 +392,7 @@ export class ApplyLoop {
 }
 
 class ReadFailed extends Error {}
+
+/** A policy backend's object name as a typed reference. */
+const object = (name: string): ObjectRef => policyObject(name, isOurSet);
 

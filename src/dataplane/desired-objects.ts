@@ -45,7 +45,7 @@ export interface DesiredRound {
 export class DesiredObjects {
   private chains = new Map<string, Chain>();
   private sets = new Map<string, IpSet>();
-  private readonly pending = new Set<string>();
+  private readonly dirty = new Set<string>();
 
   /** Takes this round's compiled ruleset; returns it (unchanged objects deduplicated) and the dirty names. */
   next(compiled: Ruleset): DesiredRound {
@@ -54,24 +54,24 @@ export class DesiredObjects {
     for (const c of compiled.chains) {
       const prev = this.chains.get(c.name);
       const keep = prev !== undefined && (prev === c || sameChain(prev, c)) ? prev : c;
-      if (keep !== prev) this.pending.add(c.name);
+      if (keep !== prev) this.dirty.add(c.name);
       chains.set(c.name, keep);
       outChains.push(keep);
     }
-    for (const name of this.chains.keys()) if (!chains.has(name)) this.pending.add(name);
+    for (const name of this.chains.keys()) if (!chains.has(name)) this.dirty.add(name);
     const sets = new Map<string, IpSet>();
     const outSets: IpSet[] = [];
     for (const s of compiled.sets) {
       const prev = this.sets.get(s.name);
       const keep = prev !== undefined && (prev === s || sameSet(prev, s)) ? prev : s;
-      if (keep !== prev) this.pending.add(s.name);
+      if (keep !== prev) this.dirty.add(s.name);
       sets.set(s.name, keep);
       outSets.push(keep);
     }
-    for (const name of this.sets.keys()) if (!sets.has(name)) this.pending.add(name);
+    for (const name of this.sets.keys()) if (!sets.has(name)) this.dirty.add(name);
     this.chains = chains;
     this.sets = sets;
-    return { ruleset: { chains: outChains, sets: outSets }, dirty: this.pending };
+    return { ruleset: { chains: outChains, sets: outSets }, dirty: this.dirty };
   }
 
   /**
@@ -92,14 +92,19 @@ export class DesiredObjects {
     return { chains: chains.sort(byName), sets: sets.sort(byName) };
   }
 
+  /** Names changed since they were last confirmed in the kernel. */
+  pending(): ReadonlySet<string> {
+    return this.dirty;
+  }
+
   /** These objects are now as desired in the kernel (written, or found right). */
   synced(names: Iterable<string>): void {
-    for (const n of names) this.pending.delete(n);
+    for (const n of names) this.dirty.delete(n);
   }
 
   /** After a full reconcile every object was compared with the kernel. */
   allSynced(except: Iterable<string> = []): void {
     const keep = new Set(except);
-    for (const n of [...this.pending]) if (!keep.has(n)) this.pending.delete(n);
+    for (const n of [...this.dirty]) if (!keep.has(n)) this.dirty.delete(n);
   }
 }

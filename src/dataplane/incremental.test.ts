@@ -214,3 +214,34 @@ for (const backend of ['nftables', 'iptables'] as const) {
     assert.equal(t.clock.pendingTimers(), 0, 'stop cancels the reconcile timer');
   });
 }
+
+test('per-object status: a chain the kernel refuses is reported by its typed reference, error and retry time and stays pending; the others go in; the retry clears it', async () => {
+  const t = setup('nftables');
+  const pol = (i: number, port: number) => policy(`gnp/p${i}`, { inbound: [rule({ action: 'Allow', protocol: 6, destination: side({ ports: [{ first: port, last: port }] }) })] });
+  await t.apply(
+    { type: 'policyUpserted', policy: pol(0, 80) },
+    { type: 'policyUpserted', policy: pol(1, 80) },
+    { type: 'workloadEndpointUpserted', endpoint: workload({ name: 'w0', iface: IFACES[0]!, ipv4: ['198.18.0.1/32'], ingress: ['gnp/p0'] }) },
+    { type: 'workloadEndpointUpserted', endpoint: workload({ name: 'w1', iface: IFACES[1]!, ipv4: ['198.18.0.2/32'], ingress: ['gnp/p1'] }) },
+    { type: 'inSync' },
+  );
+  const bad = chainNames.tier('default', ['gnp/p1'], 'inbound');
+  t.kernel.nft.refuse = (script) => script.includes(bad);
+  const at = t.clock.now();
+  await t.apply({ type: 'policyUpserted', policy: pol(0, 443) }, { type: 'policyUpserted', policy: pol(1, 443) });
+  const status = t.loop.objectStatus();
+  assert.deepEqual(status.failing.map((f) => ({ ref: f.ref, kind: f.kind, attempts: f.attempts })), [{ ref: { kind: 'chain', name: bad }, kind: 'policy', attempts: 1 }]);
+  assert.match(status.failing[0]!.error, /refused/);
+  assert.ok(status.failing[0]!.retryAt > status.failing[0]!.since && status.failing[0]!.since >= at);
+  assert.deepEqual(status.pending, [{ kind: 'chain', name: bad }]);
+  // p0's chain went in despite p1's failing.
+  const chains = new Map((t.kernel.nft.content() as { chains: [string, string, string[]][] }).chains.map(([n, , rules]) => [n, rules.join('\n')]));
+  assert.match(chains.get(chainNames.tier('default', ['gnp/p0'], 'inbound'))!, /443/);
+  assert.doesNotMatch(chains.get(bad)!, /443/);
+  // The kernel takes it again: the retry (after the backoff, with no new update) writes it, and nothing is left failing or pending.
+  t.kernel.nft.refuse = () => false;
+  t.clock.advance(250);
+  await t.loop.roundFinished();
+  assert.deepEqual(t.loop.objectStatus(), { failing: [], pending: [] });
+  assert.deepEqual(t.kernel.nft.content(), await fullRender('nftables', t.managers));
+});

@@ -30,6 +30,8 @@ const items = (inner: string) => inner.split(', ').map((e) => e.trim()).filter(B
 export class SimNft implements Nft {
   private state: NftState = { exists: false, chains: new Map(), sets: new Map(), maps: new Map() };
   readonly scripts: string[] = [];
+  /** A script this returns true for is refused as a whole (like a kernel error mid-transaction). */
+  refuse: (script: string) => boolean = () => false;
 
   async listTable(): Promise<string> {
     const s = this.state;
@@ -57,6 +59,7 @@ export class SimNft implements Nft {
 
   async apply(script: string): Promise<void> {
     this.scripts.push(script);
+    if (this.refuse(script)) throw new DataplaneError('nft', 'refused (injected)');
     const next = clone(this.state);
     try {
       if (script.startsWith('table inet calico {')) this.block(next, script);
