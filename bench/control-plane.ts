@@ -27,8 +27,13 @@ const ENDPOINTS = Number(arg('endpoints', quick ? '1000' : '10000'));
 const POLICIES = Number(arg('policies', quick ? '100' : '1000'));
 const POINTS = arg('points', quick ? '20,100,250' : '100,1000,5000').split(',').map(Number);
 const CHANGES = Number(arg('changes', quick ? '10' : '50'));
-/** Local endpoints: at least 20, and enough that none has more than 50 policies (one merged tier chain each, of a bounded size). */
-const localFor = (policies: number) => Math.max(20, Math.ceil(policies / 50));
+/**
+ * Local endpoints: one per 10 policies (at least 10), so every local endpoint
+ * has 10 policies in one merged tier chain whatever the policy count: the
+ * change a round handles is the same size at every point.
+ */
+const PER_ENDPOINT = 10;
+const localFor = (policies: number) => Math.max(10, Math.ceil(policies / PER_ENDPOINT));
 const APPS = 200;
 
 const iface = (i: number) => `calicp${String(i).padStart(9, '0')}`;

@@ -30,9 +30,23 @@ function sameSet(a: IpSet, b: IpSet): boolean {
   return a.family === b.family && a.kind === b.kind && (a.fields ?? []).join() === (b.fields ?? []).join() && a.source === b.source && sameMembers(a.members, b.members);
 }
 
-// Chains are plain data (the IR has no functions or cycles), so their JSON is their content.
+/** Deep equality of plain data (the IR has no functions, classes or cycles); no allocation, stops at the first difference. */
+function samePlain(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!samePlain(a[i], b[i])) return false;
+    return true;
+  }
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (!samePlain((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  return true;
+}
+
 function sameChain(a: Chain, b: Chain): boolean {
-  return a.table === b.table && a.hook === b.hook && (a.alsoIn ?? []).join() === (b.alsoIn ?? []).join() && a.rules.length === b.rules.length && JSON.stringify(a.rules) === JSON.stringify(b.rules);
+  return a.table === b.table && a.hook === b.hook && samePlain(a.alsoIn ?? [], b.alsoIn ?? []) && samePlain(a.rules, b.rules);
 }
 
 export interface DesiredRound {
@@ -42,36 +56,51 @@ export interface DesiredRound {
   dirty: ReadonlySet<string>;
 }
 
+/** Last round's object of each name, and the round that last saw it (entries are updated in place: no per-round maps). */
+interface Entry<T> {
+  object: T;
+  round: number;
+}
+
 export class DesiredObjects {
-  private chains = new Map<string, Chain>();
-  private sets = new Map<string, IpSet>();
+  private readonly chains = new Map<string, Entry<Chain>>();
+  private readonly sets = new Map<string, Entry<IpSet>>();
   private readonly dirty = new Set<string>();
+  private round = 0;
 
   /** Takes this round's compiled ruleset; returns it (unchanged objects deduplicated) and the dirty names. */
   next(compiled: Ruleset): DesiredRound {
-    const chains = new Map<string, Chain>();
-    const outChains: Chain[] = [];
-    for (const c of compiled.chains) {
-      const prev = this.chains.get(c.name);
-      const keep = prev !== undefined && (prev === c || sameChain(prev, c)) ? prev : c;
-      if (keep !== prev) this.dirty.add(c.name);
-      chains.set(c.name, keep);
-      outChains.push(keep);
+    const round = ++this.round;
+    const chains = this.adopt(this.chains, compiled.chains, sameChain, round);
+    const sets = this.adopt(this.sets, compiled.sets, sameSet, round);
+    return { ruleset: { chains, sets }, dirty: this.dirty };
+  }
+
+  private adopt<T extends { name: string }>(known: Map<string, Entry<T>>, compiled: T[], same: (a: T, b: T) => boolean, round: number): T[] {
+    const out: T[] = new Array(compiled.length);
+    for (let i = 0; i < compiled.length; i++) {
+      const c = compiled[i]!;
+      const entry = known.get(c.name);
+      if (entry === undefined) {
+        known.set(c.name, { object: c, round });
+        this.dirty.add(c.name);
+      } else {
+        entry.round = round;
+        if (entry.object !== c && !same(entry.object, c)) {
+          entry.object = c;
+          this.dirty.add(c.name);
+        }
+      }
+      out[i] = known.get(c.name)!.object;
     }
-    for (const name of this.chains.keys()) if (!chains.has(name)) this.dirty.add(name);
-    const sets = new Map<string, IpSet>();
-    const outSets: IpSet[] = [];
-    for (const s of compiled.sets) {
-      const prev = this.sets.get(s.name);
-      const keep = prev !== undefined && (prev === s || sameSet(prev, s)) ? prev : s;
-      if (keep !== prev) this.dirty.add(s.name);
-      sets.set(s.name, keep);
-      outSets.push(keep);
+    if (known.size > compiled.length) {
+      for (const [name, entry] of known) {
+        if (entry.round === round) continue;
+        known.delete(name);
+        this.dirty.add(name);
+      }
     }
-    for (const name of this.sets.keys()) if (!sets.has(name)) this.dirty.add(name);
-    this.chains = chains;
-    this.sets = sets;
-    return { ruleset: { chains: outChains, sets: outSets }, dirty: this.dirty };
+    return out;
   }
 
   /**
@@ -84,9 +113,9 @@ export class DesiredObjects {
     const sets: IpSet[] = [];
     for (const n of names) {
       const c = this.chains.get(n);
-      if (c) chains.push(c);
+      if (c) chains.push(c.object);
       const s = this.sets.get(n);
-      if (s) sets.push(s);
+      if (s) sets.push(s.object);
     }
     const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
     return { chains: chains.sort(byName), sets: sets.sort(byName) };

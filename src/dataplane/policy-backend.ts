@@ -35,11 +35,13 @@ const sameMembers = (a: string[] | undefined, b: string[]) => {
 };
 
 /** A chain's dispatch verdict maps (`<chain>-map`, `<chain>-map1`, ...) go with the chain. */
-const MAP_OWNER = /^(.*)-map\d*$/;
 const withMaps = (include: (name: string) => boolean) => (name: string) => {
   if (include(name)) return true;
-  const owner = MAP_OWNER.exec(name)?.[1];
-  return owner !== undefined && include(owner);
+  // Called for every object the kernel holds: a string scan, not a regular expression.
+  const at = name.lastIndexOf('-map');
+  if (at < 0) return false;
+  for (let i = at + 4; i < name.length; i++) if (name.charCodeAt(i) < 48 || name.charCodeAt(i) > 57) return false;
+  return include(name.slice(0, at));
 };
 
 export class NftBackend implements PolicyBackend {

@@ -80,9 +80,36 @@ export class CompileCache {
    * thousands of rules is the expensive part of a round, and most rounds
    * change none of them.
    */
-  readonly programs = new Map<string, { inputs: unknown[]; chain: Chain; sets: IpSet[] }>();
+  readonly programs = new Map<string, { head: unknown[]; setIds: ProgramSetId[]; members: unknown[]; chain: Chain; sets: IpSet[] }>();
   /** The IR sets of each calc-graph set (by spec object): canonicalising a large member list is O(members). */
   readonly specs = new WeakMap<IpSetSpec, IpSet[]>();
+}
+
+/** A set a merged chain's rules name (any side, negated or not), by calc-graph id. */
+interface ProgramSetId {
+  id: string;
+  type: 'net' | 'named-port';
+}
+
+function programSetIds(entries: ProgramEntry[]): ProgramSetId[] {
+  const out = new Map<string, ProgramSetId>();
+  for (const { rule } of entries) {
+    for (const id of [...(rule.srcIpSetIds ?? []), ...(rule.dstIpSetIds ?? []), ...(rule.notSrcIpSetIds ?? []), ...(rule.notDstIpSetIds ?? [])]) out.set(`net|${id}`, { id, type: 'net' });
+    for (const id of [...(rule.srcNamedPortIpSetIds ?? []), ...(rule.dstNamedPortIpSetIds ?? []), ...(rule.notSrcNamedPortIpSetIds ?? []), ...(rule.notDstNamedPortIpSetIds ?? [])]) out.set(`port|${id}`, { id, type: 'named-port' });
+  }
+  return [...out.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.type < b.type ? -1 : 1));
+}
+
+// A tier chain's name hashes its policy list; the list is the same array
+// round after round for an unchanged endpoint, so the hash is kept with it.
+const tierNames = new WeakMap<readonly string[], Map<string, string>>();
+function tierChainName(tier: string, ids: readonly string[], dir: 'inbound' | 'outbound'): string {
+  let byKey = tierNames.get(ids);
+  if (!byKey) tierNames.set(ids, (byKey = new Map()));
+  const key = `${dir}|${tier}`;
+  let name = byKey.get(key);
+  if (name === undefined) byKey.set(key, (name = chainNames.tier(tier, [...ids], dir)));
+  return name;
 }
 
 export type { CompileTarget } from './compile-tier.js';
@@ -125,7 +152,7 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
         for (const dir of ['inbound', 'outbound'] as const) {
           const ids = tierIds(t, dir);
           if (!ids.length) continue;
-          const name = chainNames.tier(t.name, ids, dir);
+          const name = tierChainName(t.name, ids, dir);
           if (!tierChains.has(name)) tierChains.set(name, { tier: t, dir, tables: new Set() });
           tierChains.get(name)!.tables.add(table);
         }
@@ -174,25 +201,25 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
    * owned by that chain, which must not outlive the set's arrival (nor a
    * known set's departure leave a rule naming a set nobody creates).
    */
-  const program = (name: string, sources: unknown[], entries: ProgramEntry[], alsoIn: TableKind[] = []): Chain => {
-    const netIds = entries.flatMap(({ rule }) => [...(rule.srcIpSetIds ?? []), ...(rule.dstIpSetIds ?? []), ...(rule.notSrcIpSetIds ?? []), ...(rule.notDstIpSetIds ?? [])]);
-    const portIds = entries.flatMap(({ rule }) => [...(rule.srcNamedPortIpSetIds ?? []), ...(rule.dstNamedPortIpSetIds ?? []), ...(rule.notSrcNamedPortIpSetIds ?? []), ...(rule.notDstNamedPortIpSetIds ?? [])]);
+  const program = (name: string, sources: unknown[], makeEntries: () => ProgramEntry[], alsoIn: TableKind[] = []): Chain => {
+    usedPrograms.add(name);
+    const head = [backend, alsoIn.join(','), ...sources];
+    const hit = cache?.programs.get(name);
+    // Same sources (by identity) name the same sets: a hit is decided without walking the rules.
+    const sameSources = hit !== undefined && hit.head.length === head.length && hit.head.every((x, i) => x === head[i]);
+    const entries = sameSources ? undefined : makeEntries();
+    const setIds = sameSources ? hit.setIds : programSetIds(entries!);
     // An unknown set is empty. Its placeholder belongs to the round, not to
     // one chain: a cached chain must not carry it, nor another chain depend
     // on a chain that happened to create it first.
-    for (const [ids, type] of [[netIds, 'net'], [portIds, 'named-port']] as const) {
-      for (const id of ids) if (!allSets.has(id) && !sets.has(type === 'net' ? setNames.selector(id, 4) : setNames.namedPort(id, 4))) sets.addSpec({ id, type, members: [] });
-    }
-    const selectorIds = new Set([...netIds, ...portIds]);
-    const inputs = [backend, alsoIn.join(','), ...sources, ...[...selectorIds].sort().flatMap((id) => [id, allSets.get(id)])];
-    usedPrograms.add(name);
-    const hit = cache?.programs.get(name);
-    if (hit && hit.inputs.length === inputs.length && hit.inputs.every((x, i) => x === inputs[i])) {
+    for (const { id, type } of setIds) if (!allSets.has(id) && !sets.has(type === 'net' ? setNames.selector(id, 4) : setNames.namedPort(id, 4))) sets.addSpec({ id, type, members: [] });
+    const members = setIds.map(({ id }) => allSets.get(id));
+    if (sameSources && hit.members.every((m, i) => m === members[i])) {
       for (const s of hit.sets) sets.put(s);
       return hit.chain;
     }
     const local = new SetRegistry(sets);
-    const rules = compileProgram(entries, {
+    const rules = compileProgram(entries ?? makeEntries(), {
       backend,
       sets: local,
       netSets,
@@ -202,19 +229,20 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
     const own = local.all();
     for (const s of own) sets.put(s);
     const chain: Chain = { name, table: 'filter', rules, ...(alsoIn.length ? { alsoIn } : {}) };
-    cache?.programs.set(name, { inputs, chain, sets: own });
+    cache?.programs.set(name, { head, setIds, members, chain, sets: own });
     return chain;
   };
   const policies = new Map(model.policies.map((p) => [p.id, p]));
   const verdictTables = new Set<TableKind>(['filter']);
   for (const [name, { tier, dir, tables }] of [...tierChains].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const ids = tierIds(tier, dir);
-    const entries: ProgramEntry[] = ids.flatMap((id): ProgramEntry[] => {
-      const p = policies.get(id);
-      // A policy we were not given is a deny (fail closed), never a skip.
-      if (!p) return [{ rule: { action: 'deny' } as NormalizedRule, comment: `missing policy ${id}` }];
-      return p[dir].map((rule) => ({ rule }));
-    });
+    const entries = (): ProgramEntry[] =>
+      ids.flatMap((id): ProgramEntry[] => {
+        const p = policies.get(id);
+        // A policy we were not given is a deny (fail closed), never a skip.
+        if (!p) return [{ rule: { action: 'deny' } as NormalizedRule, comment: `missing policy ${id}` }];
+        return p[dir].map((rule) => ({ rule }));
+      });
     const alsoIn = [...tables].filter((t) => t !== 'filter').sort();
     for (const t of alsoIn) verdictTables.add(t);
     chains.push(program(name, ids.map((id) => policies.get(id)?.[dir]), entries, alsoIn));
@@ -223,7 +251,7 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
     if (!usedProfiles.has(p.id)) continue;
     for (const dir of ['inbound', 'outbound'] as const) {
       const name = chainNames.profile(p.id, dir);
-      chains.push(program(name, [p[dir]], p[dir].map((rule) => ({ rule }))));
+      chains.push(program(name, [p[dir]], () => p[dir].map((rule) => ({ rule }))));
     }
   }
   if (cache) for (const name of [...cache.programs.keys()]) if (!usedPrograms.has(name)) cache.programs.delete(name);
