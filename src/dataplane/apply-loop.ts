@@ -231,6 +231,8 @@ export class ApplyLoop {
       this.fullReconcileDue = true;
       this.kick();
     });
+    // The periodic reconcile alone never keeps the process alive (a real timer handle can be unref'd; a fake one has no such method).
+    (this.fullReconcileTimer as { unref?: () => void } | undefined)?.unref?.();
   }
 
   /** Stops the loop; what is in the kernel stays (graceful shutdown never tears the dataplane down). */
