@@ -1,7 +1,7 @@
 // The apply loop at scale (issue 11), a benchmark (not a test), against the
 // real kernel (nftables) in a throwaway network namespace, driven the way
 // calico-node drives it (calc output -> managers -> apply loop -> nft):
-//  (1) policy change -> enforced: E endpoints (LOCAL of them on this host,
+//  (1) policy change -> enforced: E endpoints (the local ones on veths,
 //      the rest only set members), P policies with a selector set each, every
 //      policy active on some local endpoint; one policy's rules change, the
 //      time until the nft transaction holding it has been committed. p50/p99.
@@ -74,8 +74,8 @@ function world(endpoints: number, policies: number, LOCAL: number) {
 
 function hostWithInterfaces(topo: Topology, name: string, LOCAL: number): string {
   const h = topo.ns(name);
-  // Dummy links stand in for the workloads' veths: the agent needs the interfaces, not traffic.
-  const batch = Array.from({ length: LOCAL }, (_, i) => `link add ${iface(i)} type dummy\nlink set ${iface(i)} up`).join('\n');
+  // Veth pairs whose peers stay in the host namespace: the agent needs the interfaces, not traffic.
+  const batch = Array.from({ length: LOCAL }, (_, i) => `link add ${iface(i)} type veth peer name p${String(i).padStart(9, '0')}\nlink set ${iface(i)} up`).join('\n');
   sh(['ip', '-n', h, '-batch', '-'], { input: batch + '\n' });
   return h;
 }
