@@ -107,7 +107,8 @@ function randomUpdate(r: Random): CalcUpdate {
     case 6: {
       const id = pick(SETS);
       if (r() < 0.2) return { type: 'ipSetRemoved', id };
-      if (r() < 0.5) return { type: 'ipSetUpserted', ipSet: { id, kind: 'net', description: id, members: Array.from({ length: Math.floor(r() * 5) }, addr) } };
+      // Up to 14 members: a later upsert may drop more than nft's rewrite threshold at once (flush + re-add).
+      if (r() < 0.5) return { type: 'ipSetUpserted', ipSet: { id, kind: 'net', description: id, members: Array.from({ length: Math.floor(r() * 15) }, addr) } };
       return { type: 'ipSetDelta', id, added: Array.from({ length: Math.floor(r() * 3) }, addr), removed: [addr()] };
     }
     case 7:

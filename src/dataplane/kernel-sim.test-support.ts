@@ -156,6 +156,10 @@ export class SimNft implements Nft {
         this.checkRefs(s, rest);
         chain.rules.push(rest);
         return;
+      case 'flush set':
+        if (!s.sets.has(name)) throw new Error(`flush of missing set ${name}`);
+        s.sets.get(name)!.elements.clear();
+        return;
       case 'add set':
         if (!s.sets.has(name)) s.sets.set(name, { decl: /^\{ (.*) \}$/.exec(rest)![1]!, elements: new Set() });
         return;
