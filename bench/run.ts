@@ -39,6 +39,7 @@ const SUITE: BenchSpec[] = [
   { name: 'dataplane-compare', full: [], quick: ['--quick'], timeoutMin: 20 },
   { name: 'dataplane', full: [], quick: ['--quick'], timeoutMin: 20 },
   { name: 'policy-scale', full: [], quick: ['--quick'], timeoutMin: 20 },
+  { name: 'control-plane', full: [], quick: ['--quick'], nodeArgs: ['--expose-gc'], timeoutMin: 30 },
   { name: 'node', full: ['--cpu-prof'], quick: ['--quick', '--cpu-prof'], timeoutMin: 20 },
   { name: 'cni', full: [], quick: ['--quick'], timeoutMin: 20 },
   { name: 'scale', full: [], quick: ['--quick'], timeoutMin: 40 },

@@ -11,6 +11,12 @@
 // static neighbours, sysctls, conntrack flushes. The kernel is read back on the first round and
 // after any failure (mark), only differences are written, and objects we own
 // but no longer want are deleted (sweep): correct state is never flushed.
+// Policy rounds are incremental (desired-objects.ts): only the chains and sets
+// that changed since they were last confirmed in the kernel are diffed and
+// written. A full reconcile (read back, compare every object, sweep) runs on
+// the first round, after any failure, every fullReconcileIntervalMs
+// (FelixConfiguration nftablesRefreshInterval / iptablesRefreshInterval) and
+// on demand (reconcileNow).
 // A failed object is retried with exponential backoff while the others go on
 // (failure-tracker.ts). Routes, neighbours, sysctls and conntrack flushes are
 // host-setup.ts; the host's interface addresses for host endpoints are
@@ -20,18 +26,18 @@
 import type { DataplaneConfig } from '../rules/model.js';
 import { CompileCache, compileRuleset } from '../rules/compile-endpoints.js';
 import { chainNames, isOurSet } from '../rules/names.js';
-import type { Ruleset } from '../rules/ir.js';
+import { DesiredObjects, type DesiredRound } from './desired-objects.js';
 import { DataplaneFatalError } from './errors.js';
 import type { DataplaneManagers } from './managers.js';
 import { modelFromCalc } from './model-from-calc.js';
 import type { PolicyBackend } from './policy-backend.js';
 import { BackendRetirement, type BackendCleanup } from './backend-cleanup.js';
-import { FailureTracker, type Backoff, type FailureKind, type LogFn } from './failure-tracker.js';
+import { FailureTracker, objectRef, policyObject, type Backoff, type FailureKind, type LogFn, type ObjectRef, type ObjectStatus } from './failure-tracker.js';
 import { HostInterfaceListing } from './host-interface-listing.js';
 import { HostSetup } from './host-setup.js';
 import type { Clock, Conntrack, HostInterfaces, Links, Neighbors, RouteTable, Sysctl } from './ports.js';
 
-export type { FailureKind, LogFn } from './failure-tracker.js';
+export type { FailureKind, LogFn, ObjectRef, ObjectStatus } from './failure-tracker.js';
 export type ApplyLoopState = 'waiting-for-sync' | 'idle' | 'scheduled' | 'applying' | 'stopped' | 'failed';
 
 export interface ApplyLoopOptions {
@@ -49,6 +55,8 @@ export interface ApplyLoopOptions {
   hostInterfaceRefreshMs?: number;
   /** The other policy backend, whose objects of ours go once this backend's policy is in place. */
   retire?: BackendCleanup;
+  /** Full policy reconcile (read back, compare everything, sweep) this often; 0 = only on start, failure and reconcileNow(). Default 90 s. */
+  fullReconcileIntervalMs?: number;
 }
 
 export interface ApplyMetrics {
@@ -65,6 +73,10 @@ export interface ApplyMetrics {
   routeRefreshes: number;
   /** Removals of the other backend's objects (per nft table, iptables family, ipset batch), after a backend switch. */
   retiredObjects: number;
+  /** Rounds that compared every policy object with the kernel read back (first round, failures, timer, on demand). */
+  fullReconciles: number;
+  /** Policy objects (chains, sets) the last round compared with its view of the kernel: all of them in a full reconcile, else only the dirty ones. */
+  lastRoundObjects: number;
 }
 
 const TRANSITIONS: Record<ApplyLoopState, ApplyLoopState[]> = {
@@ -77,16 +89,17 @@ const TRANSITIONS: Record<ApplyLoopState, ApplyLoopState[]> = {
 };
 
 /** Order for applying objects one by one: sets, then callees before callers, deletions last. */
-function rank(name: string, desired: Ruleset): number {
-  if (isOurSet(name)) return desired.sets.some((s) => s.name === name) ? 0 : 9;
+function rank(name: string, desired: { sets: Set<string>; chains: Set<string> }): number {
+  if (isOurSet(name)) return desired.sets.has(name) ? 0 : 9;
   // nft dispatch maps: after the endpoint chains they point at, before the chains using them.
   if (/-dispatch-map\d*$/.test(name)) return 3;
-  if (!desired.chains.some((c) => c.name === name) && !name.startsWith('base-')) return 8;
+  if (!desired.chains.has(name) && !name.startsWith('base-')) return 8;
   // Merged rules' verdict chains, then the merged tier chains and profile chains that go to them.
   if (name === chainNames.allow || name === chainNames.pass) return 0.5;
+  // Dispatch chains (with their verdict maps, which go with them) after the endpoint chains; checked first, as "cali-to-hep-*-dispatch" looks like a tier chain.
+  if (name.endsWith('-dispatch')) return 3.5;
   if (/^cali-[rt][io]-/.test(name)) return 1;
   if (/^cali-(fw|tw|th|fh|thu|fhu|thd|thf|fhf)-/.test(name)) return 2;
-  if (name.endsWith('-dispatch')) return 3.5;
   if (name === 'cali-wl-to-host') return 4;
   if (name.startsWith('base-')) return 6;
   return 5;
@@ -104,8 +117,11 @@ export class ApplyLoop {
   private round: Promise<void> | undefined;
   private waiters: (() => void)[] = [];
   private readonly compileCache = new CompileCache();
+  private readonly desiredObjects = new DesiredObjects();
+  private fullReconcileDue = true;
+  private fullReconcileTimer: unknown;
   readonly metrics: ApplyMetrics = { rounds: 0, resyncs: 0, lastRoundMs: 0, roundDurationsMs: [], failures: { policy: 0, route: 0, neighbor: 0, sysctl: 0, conntrack: 0, cleanup: 0 }, endpoints: 0, policies: 0,
-    interfaceRefreshes: 0, routeRefreshes: 0, retiredObjects: 0 };
+    interfaceRefreshes: 0, routeRefreshes: 0, retiredObjects: 0, fullReconciles: 0, lastRoundObjects: 0 };
   private readonly minIntervalMs: number;
   private readonly log: LogFn;
   private readonly failures: FailureTracker;
@@ -130,9 +146,18 @@ export class ApplyLoop {
     return this.stateValue;
   }
 
-  /** Pending failures (object -> attempts), for status and tests. */
+  /** Pending failures (object label -> kind, attempts), for status and tests. */
   failing(): Map<string, { kind: FailureKind; attempts: number }> {
     return this.failures.snapshot();
+  }
+
+  /**
+   * Per-object status: each failing object (typed reference, attempts, last
+   * error, since, next retry) and the policy objects that changed but are not
+   * confirmed in the kernel yet (written next round, or waiting out a backoff).
+   */
+  objectStatus(): { failing: ObjectStatus[]; pending: ObjectRef[] } {
+    return { failing: this.failures.statuses(), pending: [...this.desiredObjects.pending()].sort().map(object) };
   }
 
   private to(next: ApplyLoopState): void {
@@ -187,10 +212,34 @@ export class ApplyLoop {
     this.kick();
   }
 
+  /**
+   * On demand (calico-node: SIGHUP): the next round reads every kernel view
+   * back and reconciles all of it, policy objects, routes and neighbours.
+   */
+  reconcileNow(): void {
+    this.fullReconcileDue = true;
+    this.refreshKernelViews();
+  }
+
+  /** The next round compares every policy object with the kernel read back (the periodic full reconcile). */
+  private fullReconcileAfter(ms: number): void {
+    if (this.fullReconcileTimer !== undefined) this.opts.clock.clearTimer(this.fullReconcileTimer);
+    this.fullReconcileTimer = undefined;
+    if (ms <= 0 || this.stopping) return;
+    this.fullReconcileTimer = this.opts.clock.setTimer(ms, () => {
+      this.fullReconcileTimer = undefined;
+      this.fullReconcileDue = true;
+      this.kick();
+    });
+    // The periodic reconcile alone never keeps the process alive (a real timer handle can be unref'd; a fake one has no such method).
+    (this.fullReconcileTimer as { unref?: () => void } | undefined)?.unref?.();
+  }
+
   /** Stops the loop; what is in the kernel stays (graceful shutdown never tears the dataplane down). */
   async stop(): Promise<void> {
     // No new round may start once stopping: a round in flight finishes, nothing follows it.
     this.stopping = true;
+    this.fullReconcileAfter(0);
     this.hostInterfaces.stop();
     if (this.timer !== undefined) this.opts.clock.clearTimer(this.timer);
     this.timer = undefined;
@@ -229,7 +278,8 @@ export class ApplyLoop {
       // First, before anything awaits: an interface reported after this point is handled by the next round.
       this.host.forgetStale();
       await this.hostInterfaces.refresh(managers.endpoints.hosts.size > 0);
-      const desired = compileRuleset(modelFromCalc(managers.snapshot(), this.opts.config, this.hostInterfaces.current), { cache: this.compileCache, backend: this.opts.backend.name });
+      const compiled = compileRuleset(modelFromCalc(managers.view(), this.opts.config, this.hostInterfaces.current), { cache: this.compileCache, backend: this.opts.backend.name });
+      const desired = this.desiredObjects.next(compiled);
       managers.clearChanged();
       this.metrics.endpoints = managers.endpoints.workloads.size + managers.endpoints.hosts.size;
       this.metrics.policies = managers.policy.policies.size;
@@ -269,43 +319,68 @@ export class ApplyLoop {
       await this.opts.backend.read();
       this.needRead = false;
       this.metrics.resyncs++;
-      this.failures.clear('kernel-read');
+      this.failures.clear(objectRef('kernel-read'));
     } catch (err) {
-      this.failures.recordFailure('kernel-read', 'policy', err);
+      this.failures.recordFailure(objectRef('kernel-read'), err);
       throw new ReadFailed();
     }
   }
 
-  private async syncPolicy(desired: Ruleset): Promise<void> {
+  /**
+   * Policy objects: a full reconcile (read back, compare all, sweep) when
+   * due, else only the dirty objects, compared with the backend's view
+   * (which follows every successful write) and written as one batch.
+   */
+  private async syncPolicy(round: DesiredRound): Promise<void> {
     const backend = this.opts.backend;
     try {
-      if (this.needRead) await this.read();
-      const differing = new Set(backend.diff(desired));
+      const full = this.needRead || this.fullReconcileDue;
+      if (full) {
+        this.fullReconcileDue = false;
+        await this.read();
+        this.metrics.fullReconciles++;
+        this.fullReconcileAfter(this.opts.fullReconcileIntervalMs ?? 90_000);
+      }
+      // A copy: the live dirty set shrinks as objects are confirmed below.
+      const scope = new Set(round.dirty);
+      const inScope = full ? () => true : (n: string) => scope.has(n);
+      const desired = full ? round.ruleset : this.desiredObjects.subset(scope);
+      this.metrics.lastRoundObjects = full ? round.ruleset.chains.length + round.ruleset.sets.length : scope.size;
+      const differing = new Set(backend.diff(desired, full ? undefined : inScope));
       // An object that is right by now (written along with another, e.g. in the batch creating the table) is no longer failing.
-      for (const k of this.failures.keys('policy')) if (k !== 'kernel-read' && !differing.has(k)) this.failures.clear(k);
-      const changes = [...differing].filter((n) => !this.failures.inBackoff(n));
-      if (changes.length === 0) return;
+      for (const ref of this.failures.refs(['chain', 'set', 'map'])) if (inScope(ref.name) && !differing.has(ref.name)) this.failures.clear(ref);
+      const changes = [...differing].filter((n) => !this.failures.inBackoff(object(n)));
+      const waiting = [...differing].filter((n) => this.failures.inBackoff(object(n)));
+      const confirm = () => (full ? this.desiredObjects.allSynced(waiting) : this.desiredObjects.synced([...scope].filter((n) => !waiting.includes(n))));
+      if (changes.length === 0) return confirm();
       try {
-        await backend.write(desired, (n) => !this.failures.inBackoff(n));
-        for (const n of changes) this.failures.clear(n);
-        return;
+        await backend.write(desired, (n) => inScope(n) && !this.failures.inBackoff(object(n)));
+        for (const n of changes) this.failures.clear(object(n));
+        return confirm();
       } catch (err) {
         this.log('warn', 'dataplane batch failed; applying objects one by one', { backend: backend.name, error: String(err) });
       }
       // The batch was refused: read back, then apply each object alone so one bad object cannot block the rest.
       this.needRead = true;
       await this.read();
-      const pending = backend.diff(desired).filter((n) => !this.failures.inBackoff(n)).sort((a, b) => rank(a, desired) - rank(b, desired) || (a < b ? -1 : 1));
+      const all = round.ruleset;
+      const names = { sets: new Set(all.sets.map((x) => x.name)), chains: new Set(all.chains.map((x) => x.name)) };
+      const differAll = backend.diff(all);
+      const pending = differAll.filter((n) => !this.failures.inBackoff(object(n))).sort((a, b) => rank(a, names) - rank(b, names) || (a < b ? -1 : 1));
+      const left = new Set(differAll.filter((n) => this.failures.inBackoff(object(n))));
       for (const name of pending) {
         try {
-          await backend.write(desired, (n) => n === name);
-          this.failures.clear(name);
+          await backend.write(all, (n) => n === name);
+          this.failures.clear(object(name));
         } catch (err) {
-          this.failures.recordFailure(name, 'policy', err);
+          left.add(name);
+          this.failures.recordFailure(object(name), err);
           this.needRead = true;
           await this.read();
         }
       }
+      // Everything was compared with a fresh read; what failed stays dirty (and the next round, after the failure, is full anyway).
+      this.desiredObjects.allSynced(left);
     } catch (err) {
       if (err instanceof ReadFailed) return;
       if (err instanceof DataplaneFatalError) throw err;
@@ -319,4 +394,7 @@ export class ApplyLoop {
 }
 
 class ReadFailed extends Error {}
+
+/** A policy backend's object name as a typed reference. */
+const object = (name: string): ObjectRef => policyObject(name, isOurSet);
 

@@ -9,7 +9,7 @@
 
 import { NFT_FAMILY, NFT_TABLE } from '../rules/names.js';
 import { renderIpsetRemoval, renderIptablesRemoval } from '../render/iptables/removal.js';
-import type { FailureKind, FailureTracker, LogFn } from './failure-tracker.js';
+import { objectRef, type FailureKind, type FailureTracker, type LogFn } from './failure-tracker.js';
 import type { BackendName } from './policy-backend.js';
 import type { Ipset, IptablesRestore, Nft } from './ports.js';
 
@@ -72,6 +72,8 @@ export interface BackendRetirementOptions {
   log: LogFn;
 }
 
+const CLEANUP = objectRef('cleanup');
+
 /** Runs the cleanup once per apply loop, after a round that left this backend's policy fully in place. */
 export class BackendRetirement {
   private attempts = 0;
@@ -83,11 +85,11 @@ export class BackendRetirement {
   async retireIfDue(policyInPlace: boolean): Promise<void> {
     const { cleanup, failures } = this.opts;
     if (!cleanup || this.retired || !policyInPlace) return;
-    if (failures.inBackoff('cleanup')) return;
+    if (failures.inBackoff(CLEANUP)) return;
     try {
       const removed = await cleanup.removeAll();
       this.retired = true;
-      failures.clear('cleanup');
+      failures.clear(CLEANUP);
       this.opts.metrics.retiredObjects += removed.length;
       if (removed.length) this.opts.log('info', `removed the ${cleanup.name} backend's objects (this agent runs ${this.opts.running})`, { removed });
     } catch (err) {
@@ -96,12 +98,12 @@ export class BackendRetirement {
       this.attempts++;
       if (this.attempts >= this.opts.maxAttempts) {
         this.retired = true;
-        failures.clear('cleanup');
+        failures.clear(CLEANUP);
         this.opts.metrics.failures.cleanup++;
         this.opts.log('error', `could not remove the ${cleanup.name} backend's objects; giving up (remove them by hand)`, { error: err instanceof Error ? err.message : String(err), attempts: this.attempts });
         return;
       }
-      failures.recordFailure('cleanup', 'cleanup', err);
+      failures.recordFailure(CLEANUP, err);
     }
   }
 }

@@ -9,13 +9,13 @@
 // while the others go on; none of these failures is fatal.
 
 import type { EndpointManager } from './managers.js';
-import type { FailureTracker, LogFn } from './failure-tracker.js';
+import { objectRef, type FailureTracker, type LogFn } from './failure-tracker.js';
 import type { Conntrack, Links, Neighbor, Neighbors, Route, RouteTable, Sysctl } from './ports.js';
 
 export interface HostSetupOptions {
   endpoints: EndpointManager;
   ports: { routes: RouteTable; neighbors: Neighbors; sysctl: Sysctl; conntrack: Conntrack; links: Links };
-  failures: Pick<FailureTracker, 'inBackoff' | 'recordFailure' | 'clear' | 'keys'>;
+  failures: Pick<FailureTracker, 'inBackoff' | 'recordFailure' | 'clear' | 'refs'>;
   /** The apply loop's metrics object; the refresh counters are counted into it. */
   metrics: { interfaceRefreshes: number; routeRefreshes: number };
   log: LogFn;
@@ -62,12 +62,12 @@ export class HostSetup {
     for (const [k, r] of this.routesView ?? []) if (stale.has(r.dev)) this.routesView!.delete(k);
     for (const [k, n] of this.neighborsView ?? []) if (stale.has(n.dev)) this.neighborsView!.delete(k);
     // Objects waiting out a backoff because the interface was missing or down: try now.
-    const keys = [
-      ...this.opts.endpoints.desiredRoutes().filter((r) => stale.has(r.dev)).map((r) => `route:${r.dst}`),
-      ...this.opts.endpoints.desiredNeighbors().filter((n) => stale.has(n.dev)).map((n) => `neighbor:${n.ip}`),
-      ...[...stale].map((i) => `sysctl:${i}`),
+    const refs = [
+      ...this.opts.endpoints.desiredRoutes().filter((r) => stale.has(r.dev)).map((r) => objectRef('route', r.dst)),
+      ...this.opts.endpoints.desiredNeighbors().filter((n) => stale.has(n.dev)).map((n) => objectRef('neighbor', n.ip)),
+      ...[...stale].map((i) => objectRef('sysctl', i)),
     ];
-    for (const key of keys) failures.clear(key);
+    for (const ref of refs) failures.clear(ref);
     for (const i of stale) this.sysctlDone.delete(i);
     this.opts.log('info', 'interfaces appeared, came up or were re-created; re-applying their routes, neighbours and sysctls', { interfaces: [...stale].sort() });
   }
@@ -83,17 +83,17 @@ export class HostSetup {
     if (!this.routesView) {
       try {
         this.routesView = new Map([...(await routes.list(4)), ...(await routes.list(6))].map((r) => [r.dst, r]));
-        failures.clear('routes-read');
+        failures.clear(objectRef('routes-read'));
       } catch (err) {
-        failures.recordFailure('routes-read', 'route', err);
+        failures.recordFailure(objectRef('routes-read'), err);
         return;
       }
     }
     const view = this.routesView;
     const desired = new Map(this.opts.endpoints.desiredRoutes().map((r) => [r.dst, r]));
     const toRemove = [...view.values()].filter((r) => desired.get(r.dst)?.dev !== r.dev);
-    const toReplace = [...desired.values()].filter((r) => view.get(r.dst)?.dev !== r.dev && !failures.inBackoff(`route:${r.dst}`));
-    for (const key of failures.keys()) if (key.startsWith('route:') && !desired.has(key.slice(6))) failures.clear(key);
+    const toReplace = [...desired.values()].filter((r) => view.get(r.dst)?.dev !== r.dev && !failures.inBackoff(objectRef('route', r.dst)));
+    for (const ref of failures.refs(['route'])) if (!desired.has(ref.name)) failures.clear(ref);
     if (toRemove.length) {
       const { failed } = await routes.remove(toRemove);
       const bad = new Set(failed.map((f) => f.route.dst));
@@ -103,10 +103,10 @@ export class HostSetup {
       const { failed } = await routes.replace(toReplace);
       const bad = new Map(failed.map((f) => [f.route.dst, f.error]));
       for (const r of toReplace) {
-        if (bad.has(r.dst)) failures.recordFailure(`route:${r.dst}`, 'route', bad.get(r.dst));
+        if (bad.has(r.dst)) failures.recordFailure(objectRef('route', r.dst), bad.get(r.dst));
         else {
           view.set(r.dst, r);
-          failures.clear(`route:${r.dst}`);
+          failures.clear(objectRef('route', r.dst));
         }
       }
     }
@@ -119,9 +119,9 @@ export class HostSetup {
     if (!this.neighborsView) {
       try {
         this.neighborsView = new Map([...(await neighbors.list(4)), ...(await neighbors.list(6))].map((n) => [n.ip, n]));
-        failures.clear('neighbors-read');
+        failures.clear(objectRef('neighbors-read'));
       } catch (err) {
-        failures.recordFailure('neighbors-read', 'neighbor', err);
+        failures.recordFailure(objectRef('neighbors-read'), err);
         return;
       }
     }
@@ -130,8 +130,8 @@ export class HostSetup {
     const same = (a: Neighbor | undefined, b: Neighbor) => a !== undefined && a.dev === b.dev && a.mac === b.mac;
     // An entry on another device is deleted first (replace would add a second one beside it).
     const toRemove = [...view.values()].filter((n) => desired.get(n.ip)?.dev !== n.dev);
-    const toReplace = [...desired.values()].filter((n) => !same(view.get(n.ip), n) && !failures.inBackoff(`neighbor:${n.ip}`));
-    for (const key of failures.keys()) if (key.startsWith('neighbor:') && !desired.has(key.slice(9))) failures.clear(key);
+    const toReplace = [...desired.values()].filter((n) => !same(view.get(n.ip), n) && !failures.inBackoff(objectRef('neighbor', n.ip)));
+    for (const ref of failures.refs(['neighbor'])) if (!desired.has(ref.name)) failures.clear(ref);
     if (toRemove.length) {
       const { failed } = await neighbors.remove(toRemove);
       const bad = new Set(failed.map((f) => f.entry.ip));
@@ -141,10 +141,10 @@ export class HostSetup {
       const { failed } = await neighbors.replace(toReplace);
       const bad = new Map(failed.map((f) => [f.entry.ip, f.error]));
       for (const n of toReplace) {
-        if (bad.has(n.ip)) failures.recordFailure(`neighbor:${n.ip}`, 'neighbor', bad.get(n.ip));
+        if (bad.has(n.ip)) failures.recordFailure(objectRef('neighbor', n.ip), bad.get(n.ip));
         else {
           view.set(n.ip, n);
-          failures.clear(`neighbor:${n.ip}`);
+          failures.clear(objectRef('neighbor', n.ip));
         }
       }
     }
@@ -155,16 +155,16 @@ export class HostSetup {
     const failures = this.opts.failures;
     if (!this.hostSysctlsDone) {
       const { failed } = await sysctl.write({ 'net.ipv4.ip_forward': '1', 'net.ipv6.conf.all.forwarding': '1' });
-      if (failed.length) failures.recordFailure('sysctl:host', 'sysctl', failed.join(', '));
+      if (failed.length) failures.recordFailure(objectRef('sysctl', 'host'), failed.join(', '));
       else {
         this.hostSysctlsDone = true;
-        failures.clear('sysctl:host');
+        failures.clear(objectRef('sysctl', 'host'));
       }
     }
     const wanted = new Set(this.opts.endpoints.interfaces());
     for (const i of [...this.sysctlDone]) if (!wanted.has(i)) this.sysctlDone.delete(i);
-    for (const key of failures.keys()) if (key.startsWith('sysctl:') && key !== 'sysctl:host' && !wanted.has(key.slice(7))) failures.clear(key);
-    const pending = [...wanted].filter((i) => !this.sysctlDone.has(i) && !failures.inBackoff(`sysctl:${i}`));
+    for (const ref of failures.refs(['sysctl'])) if (ref.name !== 'host' && !wanted.has(ref.name)) failures.clear(ref);
+    const pending = [...wanted].filter((i) => !this.sysctlDone.has(i) && !failures.inBackoff(objectRef('sysctl', i)));
     if (pending.length === 0) return;
     // Many pending (first sync): one link listing avoids writing for interfaces not there yet.
     // A few (steady state): just write; a missing interface fails its own keys.
@@ -173,7 +173,7 @@ export class HostSetup {
     const ready: string[] = [];
     for (const i of pending) {
       if (!present.has(i)) {
-        failures.recordFailure(`sysctl:${i}`, 'sysctl', `interface ${i} does not exist yet`);
+        failures.recordFailure(objectRef('sysctl', i), `interface ${i} does not exist yet`);
         continue;
       }
       ready.push(i);
@@ -182,10 +182,10 @@ export class HostSetup {
     const { failed } = await sysctl.write(values);
     const badIfaces = new Set(failed.map((k) => ready.find((i) => k.includes(`.${i}.`))).filter((x): x is string => !!x));
     for (const i of ready) {
-      if (badIfaces.has(i)) failures.recordFailure(`sysctl:${i}`, 'sysctl', 'sysctl write failed');
+      if (badIfaces.has(i)) failures.recordFailure(objectRef('sysctl', i), 'sysctl write failed');
       else {
         this.sysctlDone.add(i);
-        failures.clear(`sysctl:${i}`);
+        failures.clear(objectRef('sysctl', i));
       }
     }
   }
@@ -193,13 +193,13 @@ export class HostSetup {
   async syncConntrack(): Promise<void> {
     const failures = this.opts.failures;
     for (const ip of [...this.pendingFlushes]) {
-      if (failures.inBackoff(`conntrack:${ip}`)) continue;
+      if (failures.inBackoff(objectRef('conntrack', ip))) continue;
       try {
         await this.opts.ports.conntrack.flushAddress(ip);
         this.pendingFlushes.delete(ip);
-        failures.clear(`conntrack:${ip}`);
+        failures.clear(objectRef('conntrack', ip));
       } catch (err) {
-        failures.recordFailure(`conntrack:${ip}`, 'conntrack', err);
+        failures.recordFailure(objectRef('conntrack', ip), err);
       }
     }
   }

@@ -11,11 +11,30 @@ abstract class Slice {
   changed = false;
 }
 
+/** A value derived from a manager's state, recomputed only after the state changed (rounds must not cost O(endpoints) when none changed). */
+class Derived<T> {
+  private version = -1;
+  private value: T | undefined;
+  constructor(private readonly compute: () => T) {}
+  get(version: number): T {
+    if (version !== this.version) {
+      this.value = this.compute();
+      this.version = version;
+    }
+    return this.value!;
+  }
+}
+
 /** Local workload endpoints: routes, static neighbours, per-interface sysctls, conntrack flushes of removed addresses. */
 export class EndpointManager extends Slice {
   readonly workloads = new Map<string, WorkloadEndpointState>();
   readonly hosts = new Map<string, HostEndpointState>();
   private flushes = new Set<string>();
+  /** Bumped on every change of the workloads. */
+  private version = 0;
+  private readonly routes = new Derived(() => this.computeRoutes());
+  private readonly neighbors = new Derived(() => this.computeNeighbors());
+  private readonly ifaces = new Derived(() => [...new Set([...this.workloads.values()].map((w) => w.interfaceName))].sort());
 
   upsertWorkload(ep: WorkloadEndpointState): void {
     const old = this.workloads.get(ep.id);
@@ -24,6 +43,7 @@ export class EndpointManager extends Slice {
       for (const n of [...old.ipv4Nets, ...old.ipv6Nets]) if (!keep.has(n)) this.flushes.add(canonicalCidr(n));
     }
     this.workloads.set(ep.id, ep);
+    this.version++;
     this.changed = true;
   }
   removeWorkload(id: string): void {
@@ -31,6 +51,7 @@ export class EndpointManager extends Slice {
     if (!old) return;
     for (const n of [...old.ipv4Nets, ...old.ipv6Nets]) this.flushes.add(canonicalCidr(n));
     this.workloads.delete(id);
+    this.version++;
     this.changed = true;
   }
   upsertHost(ep: HostEndpointState): void {
@@ -41,8 +62,12 @@ export class EndpointManager extends Slice {
     this.changed = this.hosts.delete(id) || this.changed;
   }
 
-  /** `<ip>/32 dev caliX` (and /128) for every local workload address. */
-  desiredRoutes(): Route[] {
+  /** `<ip>/32 dev caliX` (and /128) for every local workload address. Shared: do not change. */
+  desiredRoutes(): readonly Route[] {
+    return this.routes.get(this.version);
+  }
+
+  private computeRoutes(): Route[] {
     const out: Route[] = [];
     for (const ep of this.workloads.values()) {
       for (const n of [...ep.ipv4Nets, ...ep.ipv6Nets]) out.push({ dst: canonicalCidr(n), dev: ep.interfaceName, family: familyOf(n) });
@@ -55,7 +80,11 @@ export class EndpointManager extends Slice {
    * of an endpoint with a MAC: a workload that forges ARP/NDP cannot then
    * repoint the host's entry for its own address at another MAC.
    */
-  desiredNeighbors(): Neighbor[] {
+  desiredNeighbors(): readonly Neighbor[] {
+    return this.neighbors.get(this.version);
+  }
+
+  private computeNeighbors(): Neighbor[] {
     const out: Neighbor[] = [];
     for (const ep of this.workloads.values()) {
       if (!ep.mac) continue;
@@ -70,8 +99,8 @@ export class EndpointManager extends Slice {
     return out;
   }
 
-  interfaces(): string[] {
-    return [...new Set([...this.workloads.values()].map((w) => w.interfaceName))].sort();
+  interfaces(): readonly string[] {
+    return this.ifaces.get(this.version);
   }
 
   /** Addresses whose conntrack entries must go (their endpoint was removed or renumbered). */
@@ -186,6 +215,23 @@ export class DataplaneManagers {
     for (const [k, v] of this.nat.pools) s.ipPools.set(k, v);
     s.inSync = this.inSync;
     return s;
+  }
+
+  /**
+   * The recorded state in the calc graph's shape, sharing the managers' own
+   * maps (no copy: a round must not cost O(state) just to look). Read only,
+   * and only until the next record().
+   */
+  view(): DesiredPolicyState {
+    return {
+      workloadEndpoints: this.endpoints.workloads,
+      hostEndpoints: this.endpoints.hosts,
+      policies: this.policy.policies,
+      profiles: this.policy.profiles,
+      ipSets: this.ipsets.sets,
+      ipPools: this.nat.pools,
+      inSync: this.inSync,
+    };
   }
 
   anyChanged(): boolean {

@@ -18,8 +18,12 @@ export interface PolicyBackend {
   readonly name: BackendName;
   /** Reads the kernel back (mark phase of mark-and-sweep). */
   read(): Promise<void>;
-  /** Names of chains and sets whose kernel state differs from `desired` (new, changed or to delete). */
-  diff(desired: Ruleset): string[];
+  /**
+   * Names of chains and sets whose kernel state differs from `desired` (new,
+   * changed or to delete), among the objects passing `include` (default all:
+   * a full reconcile). With `include`, `desired` may be just those objects.
+   */
+  diff(desired: Ruleset, include?: (name: string) => boolean): string[];
   /** Writes the changes of the objects passing `include` in one batch; the view follows on success. */
   write(desired: Ruleset, include?: (name: string) => boolean): Promise<void>;
 }
@@ -28,6 +32,16 @@ const sameMembers = (a: string[] | undefined, b: string[]) => {
   if (!a || a.length !== b.length) return false;
   const s = new Set(a);
   return b.every((m) => s.has(m));
+};
+
+/** A chain's dispatch verdict maps (`<chain>-map`, `<chain>-map1`, ...) go with the chain. */
+const withMaps = (include: (name: string) => boolean) => (name: string) => {
+  if (include(name)) return true;
+  // Called for every object the kernel holds: a string scan, not a regular expression.
+  const at = name.lastIndexOf('-map');
+  if (at < 0) return false;
+  for (let i = at + 4; i < name.length; i++) if (name.charCodeAt(i) < 48 || name.charCodeAt(i) > 57) return false;
+  return include(name.slice(0, at));
 };
 
 export class NftBackend implements PolicyBackend {
@@ -39,13 +53,13 @@ export class NftBackend implements PolicyBackend {
     this.view = parseNftTable(await this.nft.listTable());
   }
 
-  diff(desired: Ruleset): string[] {
-    const d = renderNftDelta(this.view, desired);
+  diff(desired: Ruleset, include?: (name: string) => boolean): string[] {
+    const d = renderNftDelta(this.view, desired, include ? { include: withMaps(include) } : {});
     return [...d.changedSets, ...d.changedChains, ...d.changedMaps, ...d.deletedChains, ...d.deletedMaps, ...d.deletedSets];
   }
 
   async write(desired: Ruleset, include: (name: string) => boolean = () => true): Promise<void> {
-    const d = renderNftDelta(this.view, desired, { include });
+    const d = renderNftDelta(this.view, desired, { include: withMaps(include) });
     if (!d.script) return;
     await this.nft.apply(d.script);
     this.view.tableExists = true;
@@ -79,21 +93,25 @@ export class IptablesBackend implements PolicyBackend {
     return /cali:h=([^"]*)"/.exec(renderIptablesChainRules(chain, family)[0]!)![1]!;
   }
 
-  diff(desired: Ruleset): string[] {
+  diff(desired: Ruleset, include: (name: string) => boolean = () => true): string[] {
     const out = new Set<string>();
-    for (const set of desired.sets) if (!sameMembers(this.sets.get(set.name), ipsetMembers(set))) out.add(set.name);
+    for (const set of desired.sets) if (include(set.name) && !sameMembers(this.sets.get(set.name), ipsetMembers(set))) out.add(set.name);
     const want = new Set(desired.sets.map((s) => s.name));
-    for (const name of this.sets.keys()) if (!want.has(name)) out.add(name);
+    for (const name of this.sets.keys()) if (!want.has(name) && include(name)) out.add(name);
     for (const family of [4, 6] as const) {
       const view = this.views[family];
       const wantChains = new Set<string>();
       for (const chain of iptablesChains(desired.chains)) {
         const key = `${chain.table}/${chain.name}`;
         wantChains.add(key);
+        if (!include(chain.name)) continue;
         if (view.chains.get(key) !== this.chainHash(chain, family)) out.add(chain.name);
         if (chain.hook && !view.hooks.has(`${chain.table}/${BUILTIN[chain.hook].chain}`)) out.add(chain.name);
       }
-      for (const key of view.chains.keys()) if (!wantChains.has(key)) out.add(key.slice(key.indexOf('/') + 1));
+      for (const key of view.chains.keys()) {
+        const name = key.slice(key.indexOf('/') + 1);
+        if (!wantChains.has(key) && include(name)) out.add(name);
+      }
     }
     return [...out];
   }

@@ -205,6 +205,12 @@ export class CalicoNode {
     }
   }
 
+  /** On demand (SIGHUP): the dataplane reads the kernel back and reconciles everything in its next round. */
+  reconcileDataplane(): void {
+    this.opts.log.info('full dataplane reconcile requested');
+    this.dataplane?.reconcileNow();
+  }
+
   private toDataplane(updates: CalcUpdate[]): void {
     if (!this.dataplane || this.stateValue === 'stopping' || this.stateValue === 'stopped') return;
     this.pendingUpdates += updates.length;

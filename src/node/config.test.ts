@@ -92,12 +92,21 @@ test('dataplane config: interfacePrefix is split on ","', () => {
 });
 
 test('refresh intervals: FelixConfiguration durations, FELIX_* in seconds (Felix env form) or as a duration; 0 disables; bad env is refused', () => {
-  assert.deepEqual(refreshIntervalsFrom(effectiveFelixSettings({})), { routeRefreshIntervalMs: 90_000, interfaceRefreshIntervalMs: 90_000 });
-  assert.deepEqual(refreshIntervalsFrom(effectiveFelixSettings({ global: { routeRefreshInterval: '1m30s', interfaceRefreshInterval: '0' } })), { routeRefreshIntervalMs: 90_000, interfaceRefreshIntervalMs: 0 });
+  assert.deepEqual(refreshIntervalsFrom(effectiveFelixSettings({})), { routeRefreshIntervalMs: 90_000, interfaceRefreshIntervalMs: 90_000, fullReconcileIntervalMs: 90_000 });
+  assert.deepEqual(refreshIntervalsFrom(effectiveFelixSettings({ global: { routeRefreshInterval: '1m30s', interfaceRefreshInterval: '0' } })), { routeRefreshIntervalMs: 90_000, interfaceRefreshIntervalMs: 0, fullReconcileIntervalMs: 90_000 });
   const { overrides } = felixOverridesFromEnv({ FELIX_ROUTEREFRESHINTERVAL: '10', FELIX_INTERFACEREFRESHINTERVAL: '250ms' });
   assert.deepEqual(overrides, { routeRefreshInterval: '10s', interfaceRefreshInterval: '250ms' });
-  assert.deepEqual(refreshIntervalsFrom(effectiveFelixSettings({ env: overrides })), { routeRefreshIntervalMs: 10_000, interfaceRefreshIntervalMs: 250 });
+  assert.deepEqual(refreshIntervalsFrom(effectiveFelixSettings({ env: overrides })), { routeRefreshIntervalMs: 10_000, interfaceRefreshIntervalMs: 250, fullReconcileIntervalMs: 90_000 });
   assert.throws(() => felixOverridesFromEnv({ FELIX_ROUTEREFRESHINTERVAL: 'soon' }), /FELIX_ROUTEREFRESHINTERVAL.*"soon" is not a duration/s);
+});
+
+test('full policy reconcile interval: nftablesRefreshInterval with nftables, iptablesRefreshInterval (default 180 s) with iptables; a change rebuilds the dataplane', () => {
+  const full = (global: Record<string, unknown>) => refreshIntervalsFrom(effectiveFelixSettings({ global })).fullReconcileIntervalMs;
+  assert.equal(full({ nftablesRefreshInterval: '30s', iptablesRefreshInterval: '5m' }), 30_000);
+  assert.equal(full({ nftablesMode: 'Disabled', nftablesRefreshInterval: '30s', iptablesRefreshInterval: '5m' }), 300_000);
+  assert.equal(full({ nftablesMode: 'Disabled' }), 180_000);
+  assert.equal(full({ nftablesRefreshInterval: '0' }), 0);
+  assert.notEqual(dataplaneKeyFrom(effectiveFelixSettings({ global: { nftablesRefreshInterval: '30s' } })), dataplaneKeyFrom(effectiveFelixSettings({})));
 });
 
 test('dataplaneKeyFrom: changes with what the dataplane is built from, not with the log level', () => {

@@ -241,12 +241,21 @@ export function policyBackendFrom(s: FelixSettings): 'nftables' | 'iptables' {
   return 'nftables';
 }
 
-/** Refresh periods in ms (0: off): routeRefreshInterval (routes and neighbours read back), interfaceRefreshInterval (interface rescan). */
-export function refreshIntervalsFrom(s: FelixSettings): { routeRefreshIntervalMs: number; interfaceRefreshIntervalMs: number } {
+/**
+ * Refresh periods in ms (0: off): routeRefreshInterval (routes and neighbours
+ * read back), interfaceRefreshInterval (interface rescan), and the full policy
+ * reconcile of the backend in use: nftablesRefreshInterval or
+ * iptablesRefreshInterval (Felix's names for re-reading its tables).
+ */
+export function refreshIntervalsFrom(s: FelixSettings): { routeRefreshIntervalMs: number; interfaceRefreshIntervalMs: number; fullReconcileIntervalMs: number } {
   const ms = (v: unknown, fallback: string) => parseDuration(String(v ?? fallback)) ?? parseDuration(fallback)!;
   return {
     routeRefreshIntervalMs: ms(s.routeRefreshInterval, FELIX_CONFIGURATION_DEFAULTS.routeRefreshInterval),
     interfaceRefreshIntervalMs: ms(s.interfaceRefreshInterval, FELIX_CONFIGURATION_DEFAULTS.interfaceRefreshInterval),
+    fullReconcileIntervalMs:
+      policyBackendFrom(s) === 'iptables'
+        ? ms(s.iptablesRefreshInterval, FELIX_CONFIGURATION_DEFAULTS.iptablesRefreshInterval)
+        : ms(s.nftablesRefreshInterval, FELIX_CONFIGURATION_DEFAULTS.nftablesRefreshInterval),
   };
 }
 

@@ -16,7 +16,7 @@ class ScriptedDataplane implements Dataplane {
   programmed = false;
   private releaseStop: (() => void) | undefined;
   holdStop = false;
-  metrics: ApplyMetrics = { rounds: 3, resyncs: 1, lastRoundMs: 1, roundDurationsMs: [1, 1, 1], failures: { policy: 1, route: 0, neighbor: 0, sysctl: 0, conntrack: 0, cleanup: 0 }, endpoints: 1, policies: 1, interfaceRefreshes: 2, routeRefreshes: 1, retiredObjects: 0 };
+  metrics: ApplyMetrics = { rounds: 3, resyncs: 1, lastRoundMs: 1, roundDurationsMs: [1, 1, 1], failures: { policy: 1, route: 0, neighbor: 0, sysctl: 0, conntrack: 0, cleanup: 0 }, endpoints: 1, policies: 1, interfaceRefreshes: 2, routeRefreshes: 1, retiredObjects: 0, fullReconciles: 1, lastRoundObjects: 0 };
   constructor(readonly settings: FelixSettings) {}
   apply(updates: CalcUpdate[]): void {
     if (this.stopped) throw new Error('apply after stop');

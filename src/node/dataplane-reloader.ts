@@ -123,6 +123,11 @@ export class DataplaneReloader implements Dataplane {
     for (const [k, n] of Object.entries(m.failures)) this.earlier.failures[k] = (this.earlier.failures[k] ?? 0) + n;
   }
 
+  /** To the dataplane running now (a rebuild's first round is a full reconcile anyway). */
+  reconcileNow(): void {
+    this.current?.reconcileNow?.();
+  }
+
   status(): DataplaneStatus {
     const s = this.current?.status() ?? { state: 'not-started', healthy: true, programmed: false, pendingFailures: 0 };
     const out: DataplaneStatus = { ...s, programmed: s.programmed || this.programmedBefore };

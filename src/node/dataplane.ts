@@ -34,6 +34,8 @@ export interface Dataplane {
   status(): DataplaneStatus;
   /** Stops applying; whatever is in the kernel stays. */
   stop(): Promise<void>;
+  /** Read every kernel view back and reconcile all of it in the next round (calico-node: SIGHUP). */
+  reconcileNow?(): void;
 }
 
 /** Records batches; for tests of the wiring. */
@@ -67,6 +69,8 @@ export interface ApplyLoopDataplaneOptions {
   interfaceRefreshIntervalMs?: number;
   /** Remove the other backend's objects once this backend's policy is in place. Default true. */
   retireOtherBackend?: boolean;
+  /** FelixConfiguration nftablesRefreshInterval / iptablesRefreshInterval: full policy reconcile this often (0: only on start, failure and reconcileNow). Default 90 s. */
+  fullReconcileIntervalMs?: number;
 }
 
 const DEFAULT_REFRESH_MS = 90_000;
@@ -96,6 +100,7 @@ export class ApplyLoopDataplane implements Dataplane {
       },
     };
     if (opts.minIntervalMs !== undefined) loopOpts.minIntervalMs = opts.minIntervalMs;
+    if (opts.fullReconcileIntervalMs !== undefined) loopOpts.fullReconcileIntervalMs = opts.fullReconcileIntervalMs;
     if (opts.retireOtherBackend ?? true) loopOpts.retire = otherBackendCleanup(backend.name, opts.ports);
     this.loop = new ApplyLoop(loopOpts);
     this.interfaces = new InterfaceMonitor({
@@ -128,6 +133,10 @@ export class ApplyLoopDataplane implements Dataplane {
       });
     };
     tick();
+  }
+
+  reconcileNow(): void {
+    if (!this.stopped) this.loop.reconcileNow();
   }
 
   status(): DataplaneStatus {

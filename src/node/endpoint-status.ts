@@ -67,6 +67,10 @@ export class EndpointStatusReporter implements Dataplane {
     return this.inner.status();
   }
 
+  reconcileNow(): void {
+    this.inner.reconcileNow?.();
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) this.opts.clock.clearTimer(this.timer);

@@ -177,6 +177,8 @@ async function main(): Promise<number> {
     log.info('SIGUSR2: reloading the address-space translator');
     node.reloadTranslator().catch((err: unknown) => log.error('translator reload failed', { error: err as Error }));
   });
+  // SIGHUP: read the kernel back and reconcile all of it now (what the periodic full reconcile does).
+  process.on('SIGHUP', () => node.reconcileDataplane());
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.on(sig, () => {
       log.info('signal received; stopping gracefully', { signal: sig });

@@ -90,6 +90,21 @@ export interface NodeResult {
   cpuProfile?: { phase: string; totalMs: number; top: CpuHotspot[] };
 }
 
+/** bench/control-plane.ts: the apply loop at scale against the real kernel (nftables). */
+export interface ControlPlaneResult {
+  endpoints: number;
+  policies: number;
+  local: number;
+  changes: number;
+  /** One policy's rules changed -> the nft transaction holding it committed. */
+  enforce: { p50Ms: number; p99Ms: number; samplesMs: number[] };
+  /** This process (managers, apply loop, caches, kernel views) with the state loaded. */
+  rssMb: number;
+  loadMs: number;
+  /** Per policy count: the one-policy-change round, the objects it compared, and a full reconcile round of the same state. */
+  rows: { policies: number; local: number; p50Ms: number; p99Ms: number; objects: number; fullReconcileMs: number }[];
+}
+
 export interface CniResult {
   n: number;
   parallel: number;

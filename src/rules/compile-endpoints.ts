@@ -23,7 +23,7 @@ import { hostEndpointChains, hostStages, hostTopRules } from './compile-host-end
 import { accept, clearMarks, drop, failsafeRules, policyBody, ret, stageTiers, type ChainDirection } from './endpoint-body.js';
 import { MARK_ACCEPT, MARK_PASS } from './names.js';
 import type { NormalizedRule } from '../calc/output.js';
-import type { DataplaneModel, LocalEndpoint, PolicyRules } from './model.js';
+import type { DataplaneModel, IpSetSpec, LocalEndpoint, PolicyRules } from './model.js';
 import { WORKLOAD_PREFIX, chainNames, setNames } from './names.js';
 import { SetRegistry, withoutCovered } from './sets.js';
 import type { Ruleset } from './ir.js';
@@ -87,7 +87,38 @@ export class CompileCache {
    * thousands of rules is the expensive part of a round, and most rounds
    * change none of them.
    */
-  readonly programs = new Map<string, { inputs: unknown[]; chain: Chain; sets: IpSet[] }>();
+  readonly programs = new Map<string, { head: unknown[]; setIds: ProgramSetId[]; members: unknown[]; chain: Chain; sets: IpSet[] }>();
+  /** The IR sets of each calc-graph set (by spec object): canonicalising a large member list is O(members). */
+  readonly specs = new WeakMap<IpSetSpec, IpSet[]>();
+}
+
+/** A set a merged chain's rules name (any side, negated or not), by calc-graph id. */
+interface ProgramSetId {
+  id: string;
+  kind: IpSetSpec['kind'];
+}
+
+function programSetIds(entries: ProgramEntry[]): ProgramSetId[] {
+  const out = new Map<string, ProgramSetId>();
+  for (const { rule } of entries) {
+    for (const side of [rule.source, rule.destination]) {
+      for (const id of [...side.ipSetIds, ...side.notIpSetIds]) out.set(`net|${id}`, { id, kind: 'net' });
+      for (const id of [...side.namedPortIpSetIds, ...side.notNamedPortIpSetIds]) out.set(`port|${id}`, { id, kind: 'named-port' });
+    }
+  }
+  return [...out.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.kind < b.kind ? -1 : 1));
+}
+
+// A tier chain's name hashes its policy list; the list is the same array
+// round after round for an unchanged endpoint, so the hash is kept with it.
+const tierNames = new WeakMap<readonly string[], Map<string, string>>();
+function tierChainName(tier: string, ids: readonly string[], dir: ChainDirection): string {
+  let byKey = tierNames.get(ids);
+  if (!byKey) tierNames.set(ids, (byKey = new Map()));
+  const key = `${dir}|${tier}`;
+  let name = byKey.get(key);
+  if (name === undefined) byKey.set(key, (name = chainNames.tier(tier, [...ids], dir)));
+  return name;
 }
 
 export type { CompileTarget } from './compile-tier.js';
@@ -101,7 +132,16 @@ export interface CompileOptions {
 export function compileRuleset(model: DataplaneModel, opts: CompileOptions | CompileCache = {}): Ruleset {
   const { cache, backend = 'nftables' } = opts instanceof CompileCache ? { cache: opts } : opts;
   const sets = new SetRegistry();
-  for (const spec of model.ipSets) sets.addSpec(spec);
+  for (const spec of model.ipSets) {
+    let made = cache?.specs.get(spec);
+    if (!made) {
+      const local = new SetRegistry();
+      local.addSpec(spec);
+      made = local.all();
+      cache?.specs.set(spec, made);
+    }
+    for (const s of made) sets.put(s);
+  }
   const chains: Chain[] = [];
   const add = (name: string, rules: Rule[], opts: { table?: Chain['table']; hook?: HookName } = {}) =>
     chains.push({ name, table: opts.table ?? 'filter', rules, ...(opts.hook ? { hook: opts.hook } : {}) });
@@ -119,7 +159,7 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
       const table: TableKind = kind === 'untracked' ? 'raw' : kind === 'preDnat' ? 'mangle' : 'filter';
       for (const dir of ['inbound', 'outbound'] as const) {
         for (const t of stageTiers(ep, kind, dir)) {
-          const name = chainNames.tier(t.tier, t.policies, dir);
+          const name = tierChainName(t.tier, t.policies, dir);
           if (!tierChains.has(name)) tierChains.set(name, { ids: t.policies, dir, tables: new Set() });
           tierChains.get(name)!.tables.add(table);
         }
@@ -159,19 +199,34 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
 
   // Merged tier chains and profile chains, only those some local endpoint uses.
   const netSets = new Map(model.ipSets.filter((s) => s.kind === 'net').map((s) => [s.id, s.members]));
+  const allSets = new Map(model.ipSets.map((s) => [s.id, s.members]));
   const usedPrograms = new Set<string>();
-  /** `sources`: what the entries were made from; with the selectors they read, the cache key. */
-  const program = (name: string, sources: unknown[], entries: ProgramEntry[], alsoIn: TableKind[] = []): Chain => {
-    const selectorIds = new Set(entries.flatMap(({ rule }) => [...rule.source.ipSetIds, ...rule.destination.ipSetIds]));
-    const inputs = [backend, alsoIn.join(','), ...sources, ...[...selectorIds].sort().map((id) => netSets.get(id))];
+  /**
+   * `sources`: what the entries were made from; with every set they name, the
+   * cache key. All of a rule's set ids count, not only the merged selectors: a
+   * set that is unknown when a chain is compiled becomes an empty placeholder
+   * owned by that chain, which must not outlive the set's arrival (nor a
+   * known set's departure leave a rule naming a set nobody creates).
+   */
+  const program = (name: string, sources: unknown[], makeEntries: () => ProgramEntry[], alsoIn: TableKind[] = []): Chain => {
     usedPrograms.add(name);
+    const head = [backend, alsoIn.join(','), ...sources];
     const hit = cache?.programs.get(name);
-    if (hit && hit.inputs.length === inputs.length && hit.inputs.every((x, i) => x === inputs[i])) {
+    // Same sources (by identity) name the same sets: a hit is decided without walking the rules.
+    const sameSources = hit !== undefined && hit.head.length === head.length && hit.head.every((x, i) => x === head[i]);
+    const entries = sameSources ? undefined : makeEntries();
+    const setIds = sameSources ? hit.setIds : programSetIds(entries!);
+    // An unknown set is empty. Its placeholder belongs to the round, not to
+    // one chain: a cached chain must not carry it, nor another chain depend
+    // on a chain that happened to create it first.
+    for (const { id, kind } of setIds) if (!allSets.has(id) && !sets.has(kind === 'net' ? setNames.selector(id, 4) : setNames.namedPort(id, 4))) sets.addSpec({ id, kind, members: [] });
+    const members = setIds.map(({ id }) => allSets.get(id));
+    if (sameSources && hit.members.every((m, i) => m === members[i])) {
       for (const s of hit.sets) sets.put(s);
       return hit.chain;
     }
     const local = new SetRegistry(sets);
-    const rules = compileProgram(entries, {
+    const rules = compileProgram(entries ?? makeEntries(), {
       backend,
       sets: local,
       netSets,
@@ -181,18 +236,19 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
     const own = local.all();
     for (const s of own) sets.put(s);
     const chain: Chain = { name, table: 'filter', rules, ...(alsoIn.length ? { alsoIn } : {}) };
-    cache?.programs.set(name, { inputs, chain, sets: own });
+    cache?.programs.set(name, { head, setIds, members, chain, sets: own });
     return chain;
   };
   const policies = new Map(model.policies.map((p) => [p.id, p]));
   const verdictTables = new Set<TableKind>(['filter']);
   for (const [name, { ids, dir, tables }] of [...tierChains].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const entries: ProgramEntry[] = ids.flatMap((id): ProgramEntry[] => {
-      const p = policies.get(id);
-      // A policy we were not given is a deny (fail closed), never a skip.
-      if (!p) return [{ rule: DENY_ALL, comment: `missing policy ${id}` }];
-      return rulesOf(p, dir).map((rule) => ({ rule }));
-    });
+    const entries = (): ProgramEntry[] =>
+      ids.flatMap((id): ProgramEntry[] => {
+        const p = policies.get(id);
+        // A policy we were not given is a deny (fail closed), never a skip.
+        if (!p) return [{ rule: DENY_ALL, comment: `missing policy ${id}` }];
+        return rulesOf(p, dir).map((rule) => ({ rule }));
+      });
     const alsoIn = [...tables].filter((t) => t !== 'filter').sort();
     for (const t of alsoIn) verdictTables.add(t);
     const sources = ids.map((id) => {
@@ -206,7 +262,7 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
     for (const dir of ['inbound', 'outbound'] as const) {
       const name = chainNames.profile(p.id, dir);
       const rules = rulesOf(p, dir);
-      chains.push(program(name, [rules], rules.map((rule) => ({ rule }))));
+      chains.push(program(name, [rules], () => rules.map((rule) => ({ rule }))));
     }
   }
   if (cache) for (const name of [...cache.programs.keys()]) if (!usedPrograms.has(name)) cache.programs.delete(name);

@@ -19,6 +19,8 @@ const HONOURED: Record<string, FieldSupport> = {
   'failsafeOutboundHostPorts[].port': FAILSAFE,
   'failsafeOutboundHostPorts[].net': FAILSAFE_NET,
   routeRefreshInterval: honoured('test/kernel/dataplane/interface-recreated.test.ts :: routeRefreshInterval: a route of ours deleted by hand is back after the next refresh'),
+  nftablesRefreshInterval: honoured('src/node/config.test.ts :: full policy reconcile interval: nftablesRefreshInterval with nftables, iptablesRefreshInterval (default 180 s) with iptables; a change rebuilds the dataplane', 'the full reconcile (read back, compare every chain/set/map, sweep) of the nftables backend; rounds in between are incremental (src/dataplane/incremental.test.ts); SIGHUP reconciles at once'),
+  iptablesRefreshInterval: honoured('src/node/config.test.ts :: full policy reconcile interval: nftablesRefreshInterval with nftables, iptablesRefreshInterval (default 180 s) with iptables; a change rebuilds the dataplane', 'the full reconcile of the iptables backend, ipsets included (ipsetsRefreshInterval is not separate)'),
   interfaceRefreshInterval: honoured('src/dataplane/interface-monitor.test.ts :: monitor: without notifications the periodic rescan (interfaceRefreshInterval) finds the change; 0 disables it'),
   endpointStatusPathPrefix: honoured('src/node/endpoint-status.test.ts :: endpoint status directory: files are written whole and listed without temp files; the prefix setting decides the place'),
   healthEnabled: honoured('src/node/agent.test.ts :: agent: registers its Node, merges FelixConfiguration, feeds the dataplane, reports health and metrics'),
@@ -90,9 +92,9 @@ const WARNED: Array<[string, string[]]> = [
       'ipv6ElevatedRoutePriority', 'ipv6NormalRoutePriority', 'liveMigrationRouteConvergenceTime', 'localSubnetL2Reachability', 'localSubnetL2ReachabilityRefreshInterval', 'floatingIPs'],
   ],
   [
-    'calico-ts reconciles on changes and on its own schedule; refresh intervals, lock and timeout tuning are not configurable',
-    ['iptablesRefreshInterval', 'iptablesPostWriteCheckInterval', 'iptablesLockProbeInterval', 'iptablesLockTimeout',
-      'ipsetsRefreshInterval', 'nftablesRefreshInterval', 'netlinkTimeout', 'dataplaneWatchdogTimeout', 'healthTimeoutOverrides[].name', 'healthTimeoutOverrides[].timeout'],
+    'calico-ts reconciles on changes, and fully every nftablesRefreshInterval / iptablesRefreshInterval (ipsets with the iptables tables); post-write checks, lock and timeout tuning are not configurable',
+    ['iptablesPostWriteCheckInterval', 'iptablesLockProbeInterval', 'iptablesLockTimeout',
+      'ipsetsRefreshInterval', 'netlinkTimeout', 'dataplaneWatchdogTimeout', 'healthTimeoutOverrides[].name', 'healthTimeoutOverrides[].timeout'],
   ],
   [
     'calico-ts uses its own fixed mark bits, set sizes and iptables binary; these kernel-tuning settings are not configurable',

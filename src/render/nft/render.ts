@@ -194,15 +194,16 @@ const BASE: Record<HookName, { type: string; hook: string; priority: string }> =
   postrouting: { type: 'nat', hook: 'postrouting', priority: 'srcnat' },
 };
 
-/** Base chains the kernel hooks call; each just jumps to our top-level chain. */
+/** Base chains the kernel hooks call; each just jumps to our top-level chain. The same objects every call, so their rendering is memoised too. */
 export function nftBaseChains(): Chain[] {
-  return (Object.keys(BASE) as HookName[]).map((hook) => ({
+  return BASE_CHAINS;
+}
+const BASE_CHAINS: Chain[] = (Object.keys(BASE) as HookName[]).map((hook) => ({
     name: nftBaseChain[hook],
     table: 'filter',
     hook,
     rules: [{ matches: [], action: { kind: 'jump', chain: chainNames.top[hook] } }],
   }));
-}
 
 function baseSpec(chain: Chain): string | undefined {
   if (!chain.name.startsWith('base-') || !chain.hook) return undefined;
