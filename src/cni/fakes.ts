@@ -25,6 +25,7 @@ export class FakeCniWorld {
   readonly weps = new Map<string, Resource>();
   readonly profiles = new Map<string, Resource>();
   readonly nodes = new Set<string>(['host1']);
+  readonly addressSpaces = new Set<string>(['tenant-a']);
   datastoreReadyFlag: boolean | undefined = true;
   datastoreDown = false;
   /** Host links by name; container links by `<netns>/<ifName>`. `peer` is the other end's key. */
@@ -161,6 +162,10 @@ export class FakeCniWorld {
     nodeExists: async (node) => {
       this.read();
       return this.nodes.has(node);
+    },
+    addressSpaceExists: async (name) => {
+      this.read();
+      return this.addressSpaces.has(name);
     },
   };
 

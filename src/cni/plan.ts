@@ -37,6 +37,8 @@ export interface Workload {
   labels: Record<string, string>;
   profiles: string[];
   ports: WorkloadPort[];
+  /** Its AddressSpace (calico-ts extension); undefined: none. */
+  addressSpace?: string;
 }
 
 /** IPAM handle of one attachment: `<network name>.<containerID>` (Calico's form). */
@@ -79,6 +81,7 @@ export function workloadFor(env: CniEnv, conf: NetConf, node: string): Workload 
     // Kubernetes pods: the namespace's profile (kube-controllers' kns.<ns>); others: the network's, as Calico's plugin does.
     profiles: [pod ? `kns.${namespace}` : conf.name],
     ports,
+    ...(conf.addressSpace !== undefined ? { addressSpace: conf.addressSpace } : {}),
   };
 }
 
@@ -138,6 +141,8 @@ export function workloadEndpointFor(w: Workload, opts: { ips: string[]; mac: str
       ipNetworks: opts.ips.map(hostCidr),
       profiles: [...w.profiles],
       ...(w.ports.length ? { ports: w.ports.map((p) => ({ ...p })) } : {}),
+      // In a space the MAC above is required (the host reaches the workload's translated address without NDP).
+      ...(w.addressSpace !== undefined ? { addressSpace: w.addressSpace } : {}),
     },
   };
 }
