@@ -21,11 +21,12 @@ const spaceConf = (extra: Record<string, unknown> = {}, ips = '["198.51.100.7"]'
     ...extra,
   });
 
-test('ADD in an address space: the annotation\'s address bypasses IPAM; the endpoint gets addressSpace, the MAC and MTU 1480', async () => {
+test('ADD in an address space: the annotation\'s address bypasses IPAM; a permanent neighbour for the gateway; the endpoint gets addressSpace, the MAC and MTU 1480', async () => {
   const w = new FakeCniWorld();
   const res = await cmdAdd(w.ports(), args('ADD', spaceConf()));
   assert.ok(!w.ops.some((o) => o.startsWith('ipam.')), `no IPAM call: ${w.ops.join(' | ')}`);
-  assert.deepEqual(w.ops, [`veth.create ${HOST_IF}/eth0`, `host.configure ${HOST_IF}`, 'container.configure eth0 198.51.100.7/32', 'profile.create kns.web', `wep.put ${WEP}`]);
+  // The host has no IPv4 route for a space address, so its proxy ARP would not answer: the gateway's MAC is written in.
+  assert.deepEqual(w.ops, [`veth.create ${HOST_IF}/eth0`, `host.configure ${HOST_IF}`, 'container.configure eth0 198.51.100.7/32 neigh 169.254.1.1 ee:ee:ee:ee:ee:ee', 'profile.create kns.web', `wep.put ${WEP}`]);
   const spec = w.weps.get(`web/${WEP}`)!.spec as Record<string, unknown>;
   assert.equal(spec.addressSpace, 'tenant-a');
   assert.equal(spec.mac, '02:00:00:00:00:01');

@@ -194,7 +194,7 @@ export class FakeCniWorld {
       l.up = true;
     },
     configureContainerSide: async (p) => {
-      this.step('container.configure', `${p.ifName} ${p.addresses.join(',')}`);
+      this.step('container.configure', `${p.ifName} ${p.addresses.join(',')}${p.gateway4Mac ? ` neigh ${p.gateway4} ${p.gateway4Mac}` : ''}`);
       const l = this.containerLinks.get(`${p.netns}/${p.ifName}`)!;
       l.addresses = [...p.addresses];
       l.up = true;

@@ -105,6 +105,13 @@ export interface ContainerPlan {
   routes: ContainerRoute[];
   /** Set when the container has IPv4: 169.254.1.1 must be a link-scope route first. */
   gateway4?: string;
+  /**
+   * In an address space: the IPv4 gateway's MAC, written as a permanent
+   * neighbour entry. The host keeps no IPv4 route for a space's addresses, so
+   * its proxy ARP (which checks the reverse path of the asker's address)
+   * would never answer for 169.254.1.1; the host end's MAC is fixed anyway.
+   */
+  gateway4Mac?: string;
   gateway6?: string;
   allowIpForwarding: boolean;
 }
@@ -121,6 +128,7 @@ export function containerPlan(env: CniEnv, w: Workload, opts: { conf: NetConf; i
   const plan: ContainerPlan = { netns: env.netns, ifName: env.ifName, hostIf: w.hostIf, numQueues: conf.numQueues, addresses: ips.map(hostCidr), routes, allowIpForwarding: conf.allowIpForwarding };
   if (opts.mtu !== undefined) plan.mtu = opts.mtu;
   if (has4) plan.gateway4 = GATEWAY_V4;
+  if (has4 && conf.addressSpace !== undefined) plan.gateway4Mac = HOST_SIDE_MAC;
   if (has6) plan.gateway6 = GATEWAY_V6;
   return plan;
 }
