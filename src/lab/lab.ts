@@ -78,7 +78,8 @@ export async function up(ctx: LabContext, topology: Topology): Promise<LabPlan> 
       ? await runtimes.create({ ...w, runtime: w.runtime }, { agents: existsSync(NODE_MAIN) })
       : await createWorkload(ctx.shell, plan, w, { stateDir, agents: existsSync(NODE_MAIN) });
     workloads.push(state);
-    ctx.progress(`      ${state.namespace}/${w.name} on ${w.host}${w.runtime ? ` (${w.runtime})` : ''}: ${state.addresses.join(', ')} via ${state.interfaceName}`);
+    const where = w.runtime ? ` (${w.runtime})` : w.space ? ` (address space ${w.space.name})` : '';
+    ctx.progress(`      ${state.namespace}/${w.name} on ${w.host}${where}: ${state.addresses.join(', ')} via ${state.interfaceName}`);
     // Saved as it goes: a failing `up` leaves down what it needs to remove runtime containers.
     saveWorkloads(stateDir, workloads);
   }
@@ -240,7 +241,7 @@ export async function status(ctx: LabContext, name: string): Promise<string> {
   const wl = loadWorkloads(join(ctx.stateRoot, name));
   if (wl.length) {
     lines.push('', 'WORKLOAD'.padEnd(22) + 'HOST'.padEnd(12) + 'INTERFACE'.padEnd(18) + 'ADDRESSES');
-    for (const w of wl) lines.push(`${w.namespace}/${w.name}`.padEnd(22) + w.host.padEnd(12) + w.interfaceName.padEnd(18) + w.addresses.join(', '));
+    for (const w of wl) lines.push(`${w.namespace}/${w.name}`.padEnd(22) + w.host.padEnd(12) + w.interfaceName.padEnd(18) + w.addresses.join(', ') + (w.addressSpace ? ` (address space ${w.addressSpace})` : ''));
   }
   return lines.join('\n');
 }
