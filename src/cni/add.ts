@@ -32,6 +32,10 @@ async function preflight(ports: CniPorts, args: CommandArgs, w: Workload): Promi
   if ((await ports.cluster.datastoreReady()) === false) {
     throw new CniError(CNI_CODES.tryAgainLater, 'Calico is currently not ready to process requests (ClusterInformation default: datastoreReady is false)');
   }
+  // An endpoint of a missing space would get no addresses in the dataplane (calico-node fails closed): say so now, before anything exists.
+  if (w.addressSpace !== undefined && !(await ports.cluster.addressSpaceExists(w.addressSpace))) {
+    throw new CniError(CNI_CODES.invalidConfig, `network configuration: AddressSpace "${w.addressSpace}" does not exist: create it first (calicoctl apply -f, kind AddressSpace) or fix the name in address_space / the addressSpace annotation`);
+  }
   // Spec: an interface of the requested name already in the container is an error. The one
   // exception is our own veth from an earlier ADD of this container, which is rebuilt (as Calico does).
   const existing = await ports.network.containerLink(env.netns, env.ifName);

@@ -41,6 +41,11 @@ export const usesCalicoIpam = (conf: NetConf): boolean => conf.ipam.type === 'ca
  */
 export async function assignAddresses(ports: CniPorts, opts: { conf: NetConf; env: CniEnv; w: Workload; undo: Undo }): Promise<{ ips: string[]; reused: boolean }> {
   const { conf, env, w, undo } = opts;
+  // cni.projectcalico.org/ipAddrsNoIpam: the addresses are the pod's own; no IPAM plugin runs, nothing is recorded to release.
+  if (conf.ipAddrsNoIpam.length) {
+    ports.log('info', `addresses ${conf.ipAddrsNoIpam.join(', ')} from ipAddrsNoIpam: IPAM bypassed`);
+    return { ips: [...conf.ipAddrsNoIpam], reused: false };
+  }
   if (!usesCalicoIpam(conf)) {
     undo.push(`DEL on IPAM plugin ${conf.ipam.type}`, () => delegate(ports, { conf, env, command: 'DEL' }).then(() => undefined));
     const res = await delegate(ports, { conf, env, command: 'ADD' });

@@ -64,7 +64,8 @@ export function checkAttachment(opts: { w: Workload; netns: string; prev: CniRes
   const ep = observed.endpoint;
   if (!ep) out.push(`WorkloadEndpoint ${w.namespace}/${w.wepName} is missing`);
   else {
-    const spec = (ep.spec ?? {}) as { ipNetworks?: string[]; interfaceName?: string; mac?: string; containerID?: string };
+    const spec = (ep.spec ?? {}) as { ipNetworks?: string[]; interfaceName?: string; mac?: string; containerID?: string; addressSpace?: string };
+    if (spec.addressSpace !== w.addressSpace) out.push(`WorkloadEndpoint ${w.wepName} is in address space ${spec.addressSpace ?? '(none)'}, the configuration says ${w.addressSpace ?? '(none)'}`);
     if (norm(spec.ipNetworks ?? []) !== norm(expected)) out.push(`WorkloadEndpoint ${w.wepName} has ipNetworks [${norm(spec.ipNetworks ?? [])}], prevResult says [${norm(expected)}]`);
     if (spec.interfaceName !== w.hostIf) out.push(`WorkloadEndpoint ${w.wepName} names interface ${spec.interfaceName}, not ${w.hostIf}`);
     if (spec.containerID && spec.containerID !== w.containerID) out.push(`WorkloadEndpoint ${w.wepName} belongs to container ${spec.containerID}`);
@@ -84,11 +85,12 @@ export async function cmdCheck(ports: CniPorts, args: CommandArgs): Promise<void
   const observed: Observed = { routes: container ? await ports.network.containerRoutes(env.netns, env.ifName) : [] };
   if (container) observed.container = container;
   if (host) observed.host = host;
-  if (usesCalicoIpam(conf)) observed.ipam = await ports.ipam.ipsByHandle(w.handleId);
+  // Addresses that bypassed IPAM are in no handle: IPAM has nothing to agree with.
+  if (usesCalicoIpam(conf) && conf.ipAddrsNoIpam.length === 0) observed.ipam = await ports.ipam.ipsByHandle(w.handleId);
   const endpoint = await ports.endpoints.get(w.namespace, w.wepName);
   if (endpoint) observed.endpoint = endpoint;
   const diffs = checkAttachment({ w, netns: env.netns, prev, observed });
   if (diffs.length) throw new CniError(CNI_CODES.checkFailed, `CHECK ${env.containerID}: ${diffs.join('; ')}`);
   // Spec: CHECK is passed on to a delegated plugin, and its error is ours.
-  if (!usesCalicoIpam(conf)) await delegate(ports, { conf, env, command: 'CHECK' });
+  if (!usesCalicoIpam(conf) && conf.ipAddrsNoIpam.length === 0) await delegate(ports, { conf, env, command: 'CHECK' });
 }

@@ -40,7 +40,7 @@ export const CALICO_FIELDS: FieldRule[] = [
   { field: 'log_file_max_count', status: 'ignored', note: 'no rotation (see log_file_max_size)' },
   { field: 'policy', status: 'refused', note: '`type: k8s` makes Calico read pod labels, ports and service account from the Kubernetes API, which calico-ts has no client for; remove `policy` (pods get profile kns.<namespace> and the labels in args.cni.labels). `type` empty is accepted' },
   { field: 'kubernetes', status: 'ignored', note: 'kubeconfig / API root: there is no Kubernetes client' },
-  { field: 'feature_control', status: 'refused', note: '`ip_addrs_no_ipam` and `floating_ips` act on pod annotations from the Kubernetes API; false (or absent) is accepted' },
+  { field: 'feature_control', status: 'honoured', note: '`ip_addrs_no_ipam: true` lets the pod annotation `cni.projectcalico.org/ipAddrsNoIpam` give addresses that bypass IPAM (refused without it); `floating_ips: true` is refused (no floating IPs)' },
   { field: 'etcd_scheme', status: 'refused', note: 'write the scheme into etcd_endpoints (https://host:2379)' },
   { field: 'etcd_key_file', status: 'honoured', note: 'client key for etcd TLS (with etcd_cert_file); else ETCD_KEY_FILE' },
   { field: 'etcd_cert_file', status: 'honoured', note: 'client certificate for etcd TLS; else ETCD_CERT_FILE' },
@@ -53,7 +53,7 @@ export const CALICO_FIELDS: FieldRule[] = [
   { field: 'windows_use_single_network', status: 'ignored', note: 'Windows only' },
   { field: 'windows_disable_default_deny_all_policy', status: 'ignored', note: 'Windows only' },
   { field: 'windows_loopback_DSR', status: 'ignored', note: 'Windows only' },
-  { field: 'runtimeConfig', status: 'honoured', note: '`portMappings` become the endpoint\'s host ports; `dns` overrides the result\'s dns' },
+  { field: 'runtimeConfig', status: 'honoured', note: '`portMappings` become the endpoint\'s host ports; `dns` overrides the result\'s dns; `io.kubernetes.cri.pod-annotations` (containerd, CRI-O) are the pod\'s annotations: `cni.projectcalico.org/ipAddrsNoIpam` and `cni.projectcalico.org/addressSpace` are honoured, Calico\'s other `cni.projectcalico.org/*` ones refused' },
   { field: 'readiness_gates', status: 'honoured', note: 'URLs polled (every 5 s, at most 30 s each) until they answer 2xx/3xx before ADD goes on' },
   { field: 'policy_setup_timeout_seconds', status: 'honoured', note: 'ADD waits up to this long for calico-node to program the endpoint (its status file); 0 = no wait' },
   { field: 'endpoint_status_dir', status: 'honoured', note: 'where calico-node writes endpoint status files (default /var/run/calico/endpoint-status)' },
@@ -65,6 +65,7 @@ export const CALICO_FIELDS: FieldRule[] = [
   { field: 'ipMasq', status: 'refused', note: 'true: masquerading is per IPPool in Calico (natOutgoing); false is accepted' },
   { field: 'prevResult', status: 'honoured', note: 'ADD: appended to (chaining); CHECK: compared with; DEL: not needed' },
   { field: 'capabilities', status: 'ignored', note: 'runtime-side only: it fills runtimeConfig from it' },
+  { field: 'address_space', status: 'honoured', note: 'calico-ts extension: every workload of this network is in this AddressSpace (docs/xlat.md); its IPv4 address comes from `cni.projectcalico.org/ipAddrsNoIpam`; the endpoint gets `spec.addressSpace`' },
   { field: 'cni.dev/valid-attachments', status: 'honoured', note: 'GC: attachments not listed are released' },
 ];
 

@@ -107,7 +107,6 @@ test('config: refused fields are error 2 and the message names the field, its va
   const cases: [string, Record<string, unknown>, RegExp][] = [
     ['kubernetes datastore', { datastore_type: 'kubernetes' }, /datastore_type="kubernetes".*etcdv3/],
     ['k8s policy', { policy: { type: 'k8s' } }, /policy.type="k8s".*Kubernetes API/],
-    ['ip_addrs_no_ipam', { feature_control: { ip_addrs_no_ipam: true } }, /feature_control.ip_addrs_no_ipam=true/],
     ['floating_ips', { feature_control: { floating_ips: true } }, /feature_control.floating_ips=true/],
     ['unknown feature', { feature_control: { magic: true } }, /feature_control.magic=true/],
     ['vxlan mode', { mode: 'vxlan' }, /mode="vxlan".*encapsulation/],

@@ -9,6 +9,7 @@ import { datastoreConfigFromEnv, type DatastoreConfig } from '../datastore/confi
 import { CalicoError } from '../base/errors.js';
 import { CNI_CODES, CniError, SUPPORTED_VERSIONS, type CniDns } from './protocol.js';
 import { CALICO_FIELDS, CALICO_IPAM_FIELDS } from './config-fields.js';
+import { parseSpaceConf, podAnnotations } from './address-space.js';
 
 export interface PortMapping {
   hostPort: number;
@@ -70,6 +71,10 @@ export interface NetConf {
   labels: Record<string, string>;
   /** Specific addresses asked for (args.cni.ips, or CNI_ARGS IP when there are none). */
   ips: string[];
+  /** The address space of the attachment (calico-ts extension, docs/xlat.md); undefined: none. */
+  addressSpace?: string;
+  /** Addresses bypassing IPAM (pod annotation cni.projectcalico.org/ipAddrsNoIpam); empty: IPAM assigns. */
+  ipAddrsNoIpam: string[];
   namedPorts: NamedPort[];
   prevResult?: unknown;
   validAttachments?: Attachment[];
@@ -149,9 +154,9 @@ function checkConditional(c: Record<string, unknown>, notes: string[]): void {
   } else if (c.policy !== undefined) throw invalid(`'policy' must be an object`);
   if (isObj(c.feature_control)) {
     const f = new Reader(c.feature_control, 'feature_control.');
-    for (const k of ['ip_addrs_no_ipam', 'floating_ips']) {
-      if (f.bool(k, false)) throw unsupported(`feature_control.${k}`, true, 'it acts on pod annotations (cni.projectcalico.org/*) read from the Kubernetes API, which calico-ts has no client for; set it to false');
-    }
+    // ip_addrs_no_ipam is honoured (src/cni/address-space.ts); floating IPs are not implemented.
+    f.bool('ip_addrs_no_ipam', false);
+    if (f.bool('floating_ips', false)) throw unsupported('feature_control.floating_ips', true, 'floating IPs (cni.projectcalico.org/floatingIPs) are not supported; set it to false');
     const extra = Object.keys(c.feature_control).filter((k) => !['ip_addrs_no_ipam', 'floating_ips'].includes(k));
     if (extra.length) throw unsupported(`feature_control.${extra[0]}`, c.feature_control[extra[0]!], 'not a feature Calico knows (ip_addrs_no_ipam, floating_ips)');
   } else if (c.feature_control !== undefined) throw invalid(`'feature_control' must be an object`);
@@ -383,7 +388,17 @@ export function parseNetConf(text: string, opts: { plugin: 'calico' | 'calico-ip
   }
   const runtime = parseRuntimeConfig(c.runtimeConfig ?? c.RuntimeConfig);
   const args = parseArgs(c.args);
-  if (ipam.type === 'calico-ipam' && !ipam.assignIpv4 && !ipam.assignIpv6 && args.ips.length === 0) {
+  const featureControl = isObj(c.feature_control) ? new Reader(c.feature_control, 'feature_control.') : undefined;
+  const space = parseSpaceConf({
+    addressSpaceField: opts.plugin === 'calico' ? c.address_space : undefined,
+    annotations: opts.plugin === 'calico' ? podAnnotations(c.runtimeConfig ?? c.RuntimeConfig) : {},
+    noIpamEnabled: featureControl?.bool('ip_addrs_no_ipam', false) ?? false,
+    requestedIps: args.ips,
+  });
+  if (space.addressSpace !== undefined && r.int('mtu', { min: 68, max: 65535 }) === undefined) {
+    notes.push(`address space "${space.addressSpace}": no mtu set; translation adds 20 bytes, so give the workload the fabric MTU - 20 (e.g. "mtu": 1480 on a 1500 fabric) or large packets pay a path-MTU round trip`);
+  }
+  if (ipam.type === 'calico-ipam' && !ipam.assignIpv4 && !ipam.assignIpv6 && args.ips.length === 0 && space.ipAddrsNoIpam.length === 0) {
     throw invalid('ipam assigns no address (assign_ipv4 and assign_ipv6 are both false, and args.cni.ips asks for none)');
   }
   const conf: NetConf = {
@@ -405,6 +420,8 @@ export function parseNetConf(text: string, opts: { plugin: 'calico' | 'calico-ip
     portMappings: runtime.portMappings,
     labels: args.labels,
     ips: args.ips,
+    ...(space.addressSpace !== undefined ? { addressSpace: space.addressSpace } : {}),
+    ipAddrsNoIpam: space.ipAddrsNoIpam,
     namedPorts: args.namedPorts,
     notes,
     raw: c,

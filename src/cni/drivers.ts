@@ -134,5 +134,6 @@ export function datastoreCluster(ds: Datastore): CniCluster {
       return ready === undefined ? undefined : ready;
     },
     nodeExists: async (node) => (await getOrUndefined(ds, { kind: 'Node', name: node })) !== undefined,
+    addressSpaceExists: async (name) => (await getOrUndefined(ds, { kind: 'AddressSpace', name })) !== undefined,
   };
 }

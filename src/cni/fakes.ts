@@ -25,6 +25,7 @@ export class FakeCniWorld {
   readonly weps = new Map<string, Resource>();
   readonly profiles = new Map<string, Resource>();
   readonly nodes = new Set<string>(['host1']);
+  readonly addressSpaces = new Set<string>(['tenant-a']);
   datastoreReadyFlag: boolean | undefined = true;
   datastoreDown = false;
   /** Host links by name; container links by `<netns>/<ifName>`. `peer` is the other end's key. */
@@ -162,6 +163,10 @@ export class FakeCniWorld {
       this.read();
       return this.nodes.has(node);
     },
+    addressSpaceExists: async (name) => {
+      this.read();
+      return this.addressSpaces.has(name);
+    },
   };
 
   readonly network: CniNetwork = {
@@ -189,7 +194,7 @@ export class FakeCniWorld {
       l.up = true;
     },
     configureContainerSide: async (p) => {
-      this.step('container.configure', `${p.ifName} ${p.addresses.join(',')}`);
+      this.step('container.configure', `${p.ifName} ${p.addresses.join(',')}${p.gateway4Mac ? ` neigh ${p.gateway4} ${p.gateway4Mac}` : ''}`);
       const l = this.containerLinks.get(`${p.netns}/${p.ifName}`)!;
       l.addresses = [...p.addresses];
       l.up = true;

@@ -114,6 +114,7 @@ export function linuxNetwork(): CniNetwork {
         ...p.addresses.map((a) => `addr add ${a} dev ${p.ifName}${a.includes(':') ? ' nodad' : ''}`),
         `link set dev ${p.ifName} up`,
         ...(p.gateway4 ? [`route add ${p.gateway4}/32 dev ${p.ifName} scope link`] : []),
+        ...(p.gateway4 && p.gateway4Mac ? [`neigh replace ${p.gateway4} lladdr ${p.gateway4Mac} dev ${p.ifName} nud permanent`] : []),
         ...p.routes.map((r) => `route add ${r.dst} via ${r.gw} dev ${p.ifName}${r.dst.includes(':') ? '' : ' onlink'}`),
       ];
       await must(inNs(p.netns, ['ip', '-batch', '-']), batch.join('\n') + '\n');

@@ -37,6 +37,8 @@ export interface Workload {
   labels: Record<string, string>;
   profiles: string[];
   ports: WorkloadPort[];
+  /** Its AddressSpace (calico-ts extension); undefined: none. */
+  addressSpace?: string;
 }
 
 /** IPAM handle of one attachment: `<network name>.<containerID>` (Calico's form). */
@@ -79,6 +81,7 @@ export function workloadFor(env: CniEnv, conf: NetConf, node: string): Workload 
     // Kubernetes pods: the namespace's profile (kube-controllers' kns.<ns>); others: the network's, as Calico's plugin does.
     profiles: [pod ? `kns.${namespace}` : conf.name],
     ports,
+    ...(conf.addressSpace !== undefined ? { addressSpace: conf.addressSpace } : {}),
   };
 }
 
@@ -102,6 +105,13 @@ export interface ContainerPlan {
   routes: ContainerRoute[];
   /** Set when the container has IPv4: 169.254.1.1 must be a link-scope route first. */
   gateway4?: string;
+  /**
+   * In an address space: the IPv4 gateway's MAC, written as a permanent
+   * neighbour entry. The host keeps no IPv4 route for a space's addresses, so
+   * its proxy ARP (which checks the reverse path of the asker's address)
+   * would never answer for 169.254.1.1; the host end's MAC is fixed anyway.
+   */
+  gateway4Mac?: string;
   gateway6?: string;
   allowIpForwarding: boolean;
 }
@@ -118,6 +128,7 @@ export function containerPlan(env: CniEnv, w: Workload, opts: { conf: NetConf; i
   const plan: ContainerPlan = { netns: env.netns, ifName: env.ifName, hostIf: w.hostIf, numQueues: conf.numQueues, addresses: ips.map(hostCidr), routes, allowIpForwarding: conf.allowIpForwarding };
   if (opts.mtu !== undefined) plan.mtu = opts.mtu;
   if (has4) plan.gateway4 = GATEWAY_V4;
+  if (has4 && conf.addressSpace !== undefined) plan.gateway4Mac = HOST_SIDE_MAC;
   if (has6) plan.gateway6 = GATEWAY_V6;
   return plan;
 }
@@ -138,6 +149,8 @@ export function workloadEndpointFor(w: Workload, opts: { ips: string[]; mac: str
       ipNetworks: opts.ips.map(hostCidr),
       profiles: [...w.profiles],
       ...(w.ports.length ? { ports: w.ports.map((p) => ({ ...p })) } : {}),
+      // In a space the MAC above is required (the host reaches the workload's translated address without NDP).
+      ...(w.addressSpace !== undefined ? { addressSpace: w.addressSpace } : {}),
     },
   };
 }

@@ -34,6 +34,7 @@ export interface CniCluster {
   /** ClusterInformation default's datastoreReady; undefined when there is none yet. */
   datastoreReady(): Promise<boolean | undefined>;
   nodeExists(node: string): Promise<boolean>;
+  addressSpaceExists(name: string): Promise<boolean>;
 }
 
 export interface LinkState {

@@ -62,6 +62,7 @@ export async function up(ctx: LabContext, topology: Topology): Promise<LabPlan> 
   if (applied.code !== 0) throw new Error(`calicoctl apply of the cluster configuration failed:\n${applied.stdout}${applied.stderr}`);
 
   step(6, `starting calico-node on ${plan.hosts.length} hosts`);
+  if (topology.addressSpaces.length) await prepareTranslator(ctx, stateDir);
   if (existsSync(NODE_MAIN)) {
     for (const h of plan.hosts) startNode(plan, h.host.name, stateDir);
   } else {
@@ -69,7 +70,7 @@ export async function up(ctx: LabContext, topology: Topology): Promise<LabPlan> 
   }
 
   step(7, `creating ${topology.workloads.length} workloads (IPAM, veth, WorkloadEndpoint) and probe servers`);
-  startDetached(plan.namespaces.find((n) => n.role === 'internet')!.name, 'probe-internet', probeServerArgv(), { stateDir });
+  startDetached(plan.namespaces.find((n) => n.role === 'internet')!.name, 'probe-internet', probeServerArgv('internet'), { stateDir });
   const workloads: WorkloadState[] = [];
   const runtimes = new LabRuntimes(ctx.shell, plan, stateDir);
   for (const w of topology.workloads) {
@@ -77,7 +78,8 @@ export async function up(ctx: LabContext, topology: Topology): Promise<LabPlan> 
       ? await runtimes.create({ ...w, runtime: w.runtime }, { agents: existsSync(NODE_MAIN) })
       : await createWorkload(ctx.shell, plan, w, { stateDir, agents: existsSync(NODE_MAIN) });
     workloads.push(state);
-    ctx.progress(`      ${state.namespace}/${w.name} on ${w.host}${w.runtime ? ` (${w.runtime})` : ''}: ${state.addresses.join(', ')} via ${state.interfaceName}`);
+    const where = w.runtime ? ` (${w.runtime})` : w.space ? ` (address space ${w.space.name})` : '';
+    ctx.progress(`      ${state.namespace}/${w.name} on ${w.host}${where}: ${state.addresses.join(', ')} via ${state.interfaceName}`);
     // Saved as it goes: a failing `up` leaves down what it needs to remove runtime containers.
     saveWorkloads(stateDir, workloads);
   }
@@ -97,6 +99,27 @@ export async function up(ctx: LabContext, topology: Topology): Promise<LabPlan> 
 }
 
 const NODE_MAIN = join(PROJECT_ROOT, 'dist/src/node/main.js');
+/** The 464-XLAT translator calico-node loads for address spaces (bpf/xlat/build.sh builds it). */
+export const XLAT_OBJECT = join(PROJECT_ROOT, 'dist/bpf/xlat.o');
+/** The lab's own bpf filesystem: calico-node pins the translator's maps below it, one directory per host. */
+export const bpffsOf = (stateDir: string): string => join(stateDir, 'bpffs');
+
+/**
+ * Address spaces need the translator and a bpffs for its pins. The lab mounts
+ * a bpffs of its own on its state directory (a fresh instance nobody else
+ * uses; never the machine's /sys/fs/bpf, which `ip netns exec` would hide
+ * anyway by remounting /sys). `down` unmounts everything under the state
+ * directory, also after a failed `up`.
+ */
+async function prepareTranslator(ctx: LabContext, stateDir: string): Promise<void> {
+  if (!existsSync(XLAT_OBJECT)) {
+    throw new Error(`the topology has addressSpaces, which need the translator ${XLAT_OBJECT}: build it with "bash bpf/xlat/build.sh" (needs clang, llvm, libbpf-dev; scripts/install-deps.sh installs them), then run up again`);
+  }
+  const dir = bpffsOf(stateDir);
+  mkdirSync(dir, { recursive: true });
+  await ctx.shell.run(['mount', '-t', 'bpf', 'bpf', dir]);
+  ctx.progress(`      bpffs for the translator's pins mounted on ${dir}`);
+}
 
 /** One calico-node per host, inside the host's namespace, configured the way calico/node is. */
 function startNode(plan: LabPlan, hostName: string, stateDir: string): void {
@@ -117,6 +140,9 @@ function startNode(plan: LabPlan, hostName: string, stateDir: string): void {
       CALICO_RUN_DIR: runDir,
       CALICO_NETWORKING_BACKEND: 'bird',
       FELIX_LOGSEVERITYSCREEN: 'Info',
+      // Used only once an endpoint of this host is in an address space (the lab's bpffs, prepareTranslator).
+      CALICO_BPF_PIN_DIR: join(bpffsOf(stateDir), hostName),
+      CALICO_XLAT_OBJECT: XLAT_OBJECT,
     },
   });
 }
@@ -177,6 +203,8 @@ export async function down(ctx: LabContext, name: string, prefix?: string): Prom
   }
   await unmountUnder(ctx.shell, stateDir);
   const removed = await destroyNetwork(ctx.shell, pfx, ctx.progress);
+  // Again once nothing of the lab runs: a mount made while the first pass ran (a calico-node starting) goes too.
+  await unmountUnder(ctx.shell, stateDir);
   rmSync(stateDir, { recursive: true, force: true });
   ctx.progress(removed ? `removed ${removed} namespaces with prefix ${pfx}` : `nothing to remove (no namespaces with prefix ${pfx})`);
 }
@@ -213,7 +241,7 @@ export async function status(ctx: LabContext, name: string): Promise<string> {
   const wl = loadWorkloads(join(ctx.stateRoot, name));
   if (wl.length) {
     lines.push('', 'WORKLOAD'.padEnd(22) + 'HOST'.padEnd(12) + 'INTERFACE'.padEnd(18) + 'ADDRESSES');
-    for (const w of wl) lines.push(`${w.namespace}/${w.name}`.padEnd(22) + w.host.padEnd(12) + w.interfaceName.padEnd(18) + w.addresses.join(', '));
+    for (const w of wl) lines.push(`${w.namespace}/${w.name}`.padEnd(22) + w.host.padEnd(12) + w.interfaceName.padEnd(18) + w.addresses.join(', ') + (w.addressSpace ? ` (address space ${w.addressSpace})` : ''));
   }
   return lines.join('\n');
 }

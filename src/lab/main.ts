@@ -1,5 +1,5 @@
 // calico-lab: a whole data center on one machine, from network namespaces.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { parse as parseYaml } from 'yaml';
 import { join } from 'node:path';
@@ -24,11 +24,23 @@ function parseFlags(args: string[], names: string[]): Record<string, string | un
 }
 import { isCalicoError } from '../base/errors.js';
 
+/**
+ * The lab a command is about: CALICO_LAB_NAME, else the only lab that is up
+ * (so `up examples/lab/address-spaces.yaml` then `probe` needs no name),
+ * else "demo".
+ */
+function currentLab(ctx: LabContext): string {
+  if (process.env.CALICO_LAB_NAME) return process.env.CALICO_LAB_NAME;
+  const up = existsSync(ctx.stateRoot) ? readdirSync(ctx.stateRoot).filter((n) => existsSync(join(ctx.stateRoot, n, 'plan.json'))) : [];
+  return up.length === 1 ? up[0]! : 'demo';
+}
+
 const HELP = `calico-lab: a data center on one machine, built from network namespaces.
 
 Usage:
   calico-lab up [TOPOLOGY.yaml]     build it (default: examples/lab/default.yaml)
-  calico-lab down [NAME]            remove every namespace and process of lab NAME (default: demo);
+  calico-lab down [NAME]            remove every namespace, process and mount of lab NAME (default: the lab
+                                    that is up, else demo);
                                     safe to run twice and after a crash
   calico-lab status [NAME]          routers and their BGP sessions, hosts and their routes
   calico-lab exec NAME -- CMD ...   run CMD inside a host, router or workload namespace
@@ -44,9 +56,11 @@ Usage:
 
 Environment:
   CALICO_LAB_DIR   where the lab keeps its state, logs and router configs (default /run/calico-lab)
+  CALICO_LAB_NAME  the lab probe, exec, status ... act on (default: the only lab that is up, else demo)
 
 Examples:
   calico-lab up
+  calico-lab up examples/lab/address-spaces.yaml   (two tenants with the same IPv4 /24, docs/xlat.md)
   calico-lab exec host1 -- ip route
   calico-lab exec web-1 -- ping -c1 203.0.113.10
   calico-lab down
@@ -64,13 +78,13 @@ export async function main(argv: string[]): Promise<number> {
       await up(ctx, readTopology(rest[0]));
       return 0;
     case 'down':
-      await down(ctx, rest[0] ?? 'demo');
+      await down(ctx, rest[0] ?? currentLab(ctx));
       return 0;
     case 'status':
-      console.log(await status(ctx, rest[0] ?? 'demo'));
+      console.log(await status(ctx, rest[0] ?? currentLab(ctx)));
       return 0;
     case 'probe': {
-      const name = process.env.CALICO_LAB_NAME ?? 'demo';
+      const name = currentLab(ctx);
       const plan = loadPlan(ctx, name);
       if (!plan) {
         console.error('no lab is up (run: calico-lab up)');
@@ -89,7 +103,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'restart':
     case 'etcd': {
-      const plan = loadPlan(ctx, process.env.CALICO_LAB_NAME ?? 'demo');
+      const plan = loadPlan(ctx, currentLab(ctx));
       if (!plan) {
         console.error('no lab is up (run: calico-lab up)');
         return 1;
@@ -111,7 +125,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'calicoctl': {
-      const plan = loadPlan(ctx, process.env.CALICO_LAB_NAME ?? 'demo');
+      const plan = loadPlan(ctx, currentLab(ctx));
       if (!plan) {
         console.error('no lab is up (run: calico-lab up)');
         return 1;
@@ -121,7 +135,7 @@ export async function main(argv: string[]): Promise<number> {
       return res.status ?? 1;
     }
     case 'graph': {
-      const name = process.env.CALICO_LAB_NAME ?? 'demo';
+      const name = currentLab(ctx);
       const plan = loadPlan(ctx, name);
       if (!plan) {
         console.error('no lab is up (run: calico-lab up)');
@@ -148,7 +162,7 @@ export async function main(argv: string[]): Promise<number> {
         console.error('usage: calico-lab exec <host|router|workload> -- <command> [args...]');
         return 2;
       }
-      const plan = loadPlan(ctx, process.env.CALICO_LAB_NAME ?? 'demo');
+      const plan = loadPlan(ctx, currentLab(ctx));
       if (!plan) {
         console.error('no lab is up (run: calico-lab up)');
         return 1;

@@ -20,6 +20,12 @@ export interface ProbeTarget {
   address: string;
   protocol: Protocol;
   port?: number;
+  /**
+   * The probe server that must answer (its name). Set when another workload
+   * has the same address (address spaces): reaching the address is then not
+   * reaching `to`, so the answer must say who it is.
+   */
+  server?: string;
 }
 
 export interface ProbeOutcome extends ProbeTarget {
@@ -48,8 +54,47 @@ export function parseProbe(spec: string): { protocol: Protocol; port?: number } 
   throw new Error(`probe "${spec}" is not one of tcp/<port>, udp/<port>, icmp`);
 }
 
-export function targetsFor(probes: string[], destinations: { name: string; address: string }[]): ProbeTarget[] {
-  return destinations.flatMap((d) => probes.map((p) => ({ to: d.name, address: d.address, ...parseProbe(p) })));
+export function targetsFor(probes: string[], destinations: { name: string; address: string; server?: string }[]): ProbeTarget[] {
+  return destinations.flatMap((d) => probes.map((p) => ({ to: d.name, address: d.address, ...parseProbe(p), ...(d.server ? { server: d.server } : {}) })));
+}
+
+/** Addresses held by more than one destination (the same IPv4 in two address spaces). */
+export function sharedAddresses(destinations: { name: string; address: string }[]): Set<string> {
+  const seen = new Map<string, number>();
+  for (const d of destinations) seen.set(d.address, (seen.get(d.address) ?? 0) + 1);
+  return new Set([...seen].filter(([, n]) => n > 1).map(([a]) => a));
+}
+
+/** What a probe server answers: `calico-lab <port> <source it saw> [<its name>]`. */
+export function probeReply(port: number, seenSource: string, server?: string): string {
+  return `calico-lab ${port} ${seenSource}${server ? ` ${server}` : ''}\n`;
+}
+
+/** The name in a probe server's answer (undefined for an unnamed server or another reply). */
+export function answeredBy(reply: string): string | undefined {
+  const f = reply.trim().split(' ');
+  return f[0] === 'calico-lab' ? f[3] : undefined;
+}
+
+/** Whether a reply counts: any answer, or with `server` set, that server's answer only. */
+export const replyReaches = (t: Pick<ProbeTarget, 'server'>, reply: string): boolean => t.server === undefined || answeredBy(reply) === t.server;
+
+/**
+ * Echo requests a namespace has received, from its /proc/net/snmp (IPv4,
+ * `Icmp: ... InEchos ...`) or /proc/net/snmp6 (`Icmp6InEchos N`). An echo
+ * reply says nothing about who sent it; this counter does.
+ */
+export function echoRequestsReceived(text: string, family: 4 | 6): number | undefined {
+  if (family === 6) {
+    const m = /^Icmp6InEchos\s+(\d+)$/m.exec(text);
+    return m ? Number(m[1]) : undefined;
+  }
+  const lines = text.split('\n').filter((l) => l.startsWith('Icmp: '));
+  if (lines.length < 2) return undefined;
+  const names = lines[0]!.split(/\s+/);
+  const values = lines[1]!.split(/\s+/);
+  const at = names.indexOf('InEchos');
+  return at > 0 && values[at] !== undefined ? Number(values[at]) : undefined;
 }
 
 export const probeName = (t: ProbeTarget): string => (t.protocol === 'icmp' ? 'icmp' : `${t.protocol}/${t.port}`);

@@ -8,7 +8,9 @@ import { inNetns, type Shell } from './shell.js';
 const ROUTER_SYSCTLS = ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1'];
 // Addresses are usable at once (no duplicate address detection wait) and
 // nothing is autoconfigured from stray router advertisements.
-const COMMON_SYSCTLS = ['net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.default.accept_ra=0'];
+// No ICMP rate limit: traceroute's probes come back to back and every hop
+// must answer each (the limit is per namespace, so the machine's stays).
+const COMMON_SYSCTLS = ['net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.default.accept_ra=0', 'net.ipv4.icmp_ratelimit=0', 'net.ipv6.icmp.ratelimit=0'];
 
 export async function createNetwork(shell: Shell, plan: LabPlan, progress: (msg: string) => void): Promise<void> {
   progress(`creating ${plan.namespaces.length} namespaces`);

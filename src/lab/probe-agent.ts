@@ -6,15 +6,16 @@
 import { createServer, connect } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { execFile } from 'node:child_process';
-import { PROBE_TCP_PORTS, PROBE_UDP_PORTS, type ProbeTarget, type ProbeOutcome } from './matrix.js';
+import { PROBE_TCP_PORTS, PROBE_UDP_PORTS, probeReply, replyReaches, type ProbeTarget, type ProbeOutcome } from './matrix.js';
 
-function serve(): void {
+/** `name`: said in every answer, so a prober can tell this server from another with the same address. */
+function serve(name?: string): void {
   for (const port of PROBE_TCP_PORTS) {
     for (const host of ['0.0.0.0', '::']) {
       const server = createServer((sock) => {
         sock.on('error', () => undefined);
         // The reply says who the server saw, so tests can tell masqueraded traffic from routed.
-        sock.end(`calico-lab ${port} ${sock.remoteAddress ?? '?'}\n`);
+        sock.end(probeReply(port, sock.remoteAddress ?? '?', name));
       });
       server.on('error', (err) => console.error(`tcp ${host} ${port}: ${err.message}`));
       server.listen({ port, host, ipv6Only: host === '::' });
@@ -23,7 +24,7 @@ function serve(): void {
   for (const port of PROBE_UDP_PORTS) {
     for (const type of ['udp4', 'udp6'] as const) {
       const sock = createSocket({ type, ipv6Only: type === 'udp6' });
-      sock.on('message', (msg, rinfo) => sock.send(msg, rinfo.port, rinfo.address));
+      sock.on('message', (_msg, rinfo) => sock.send(probeReply(port, rinfo.address, name), rinfo.port, rinfo.address));
       sock.on('error', (err) => console.error(`${type} ${port}: ${err.message}`));
       sock.bind(port);
     }
@@ -39,7 +40,10 @@ function probeTcp(t: ProbeTarget, timeoutMs: number): Promise<boolean> {
       resolve(ok);
     };
     const timer = setTimeout(() => done(false), timeoutMs);
-    sock.on('data', () => done(true));
+    let text = '';
+    sock.on('data', (d) => (text += d.toString()));
+    // The server ends the connection after its one line.
+    sock.on('end', () => done(replyReaches(t, text)));
     sock.on('error', () => done(false));
   });
 }
@@ -53,7 +57,7 @@ function probeUdp(t: ProbeTarget, timeoutMs: number): Promise<boolean> {
       resolve(ok);
     };
     const timer = setTimeout(() => done(false), timeoutMs);
-    sock.on('message', () => done(true));
+    sock.on('message', (msg) => done(replyReaches(t, msg.toString())));
     sock.on('error', () => done(false));
     sock.send('probe', t.port!, t.address);
   });
@@ -84,7 +88,7 @@ function whoami(address: string, port: number): void {
 }
 
 const [mode, arg, timeout] = process.argv.slice(2);
-if (mode === 'serve') serve();
+if (mode === 'serve') serve(arg);
 else if (mode === 'whoami' && arg) whoami(arg, Number(timeout ?? 80));
 else if (mode === 'connect' && arg) {
   connectAll(JSON.parse(arg) as ProbeTarget[], Number(timeout ?? 1500)).then((r) => console.log(JSON.stringify(r)));

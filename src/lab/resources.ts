@@ -7,6 +7,7 @@ import type { Resource } from '../api/resource.js';
 import { API_VERSION } from '../api/kinds.js';
 import type { LabPlan } from './plan.js';
 import { LAB_NETWORK } from './workloads.js';
+import { addressSpaceResource } from './address-spaces.js';
 
 const meta = (name: string, extra: Record<string, unknown> = {}) => ({ name, ...extra });
 
@@ -14,6 +15,8 @@ export function clusterResources(plan: LabPlan): Resource[] {
   const t = plan.topology;
   const out: Resource[] = [];
   const withTor = t.racks.every((r) => r.tor);
+  // Spaces before anything: the CNI plugin refuses a workload whose space does not exist.
+  out.push(...t.addressSpaces.map(addressSpaceResource));
   for (const pool of t.pools) {
     out.push({
       apiVersion: API_VERSION,

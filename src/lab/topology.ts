@@ -13,7 +13,11 @@
 //   workloads:
 //     - { name: web-1, host: host1, namespace: prod, labels: { app: web } }
 //   resources: [policies.yaml]  # applied after the workloads exist (paths relative to the file)
+//   addressSpaces:               # tenants with overlapping IPv4 (address-spaces.ts, docs/xlat.md)
+//     - { name: tenant-a, prefix: "2001:db8:64:1::/96" }
+//   (a workload joins one with  addressSpace: tenant-a, ip: 198.51.100.1)
 import { ValidationError, type FieldIssue } from '../base/errors.js';
+import { parseAddressSpaces, parseSpaceMembership, type LabAddressSpace, type LabSpaceMembership } from './address-spaces.js';
 import { parseCIDR, tryParseCIDR, tryParseIP, cidrOverlaps, cidrContains, cidrContainsIP, type CIDR } from '../base/ip.js';
 
 export interface LabHost {
@@ -52,6 +56,8 @@ export interface LabWorkload {
   ports: { name: string; protocol: 'TCP' | 'UDP' | 'SCTP'; port: number }[];
   /** A container runtime that starts it (else a plain namespace given its network by the CNI plugin). */
   runtime?: LabRuntime;
+  /** Its address space and tenant address (address-spaces.ts); absent: an ordinary workload. */
+  space?: LabSpaceMembership;
 }
 
 export const LAB_RUNTIMES = ['podman', 'containerd', 'docker'] as const;
@@ -68,6 +74,8 @@ export interface Topology {
   pools: LabPool[];
   workloads: LabWorkload[];
   resources: string[];
+  /** Tenants with overlapping IPv4 (docs/xlat.md); created at `up` as AddressSpace resources. */
+  addressSpaces: LabAddressSpace[];
 }
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/;
@@ -86,7 +94,7 @@ export function parseTopology(doc: unknown, source = 'topology'): Topology {
     }
   };
   if (!isObj(doc)) throw new ValidationError([{ path: '', message: 'a topology is a YAML mapping (name, racks, pools, workloads)' }], source);
-  known(doc, '', ['name', 'prefix', 'clusterAS', 'borderAS', 'racks', 'routeReflectors', 'pools', 'workloads', 'resources']);
+  known(doc, '', ['name', 'prefix', 'clusterAS', 'borderAS', 'racks', 'routeReflectors', 'pools', 'addressSpaces', 'workloads', 'resources']);
 
   const name = typeof doc.name === 'string' ? doc.name : 'lab';
   if (!NAME.test(name)) bad('name', `"${name}" must be 1-15 lower-case letters, digits or '-'`);
@@ -155,13 +163,17 @@ export function parseTopology(doc: unknown, source = 'topology'): Topology {
     pools.push({ name: poolName, cidr: String(p.cidr), natOutgoing: p.natOutgoing === true, blockSize });
   });
 
+  const addressSpaces = parseAddressSpaces(doc.addressSpaces, { bad, pools });
+  const spaceAddresses = new Map<string, string>();
+
   const workloads: LabWorkload[] = [];
   const wlDocs = doc.workloads ?? [];
   if (!Array.isArray(wlDocs)) bad('workloads', 'must be a list of {name, host, namespace, labels}');
   (Array.isArray(wlDocs) ? wlDocs : []).forEach((w: unknown, wi) => {
     const path = `workloads[${wi}]`;
     if (!isObj(w)) return bad(path, 'must be a mapping {name, host, namespace, labels}');
-    known(w, path, ['name', 'host', 'namespace', 'labels', 'addresses', 'pools', 'ports', 'runtime']);
+    known(w, path, ['name', 'host', 'namespace', 'labels', 'addresses', 'pools', 'ports', 'runtime', 'addressSpace', 'ip']);
+    const space = parseSpaceMembership(w, { path, bad, spaces: addressSpaces, taken: spaceAddresses });
     const runtime = w.runtime === undefined ? undefined : String(w.runtime);
     if (runtime !== undefined && !(LAB_RUNTIMES as readonly string[]).includes(runtime)) bad(`${path}.runtime`, `"${runtime}" is not a runtime the lab runs: ${LAB_RUNTIMES.join(', ')} (or leave it out for a plain namespace)`);
     // Runtimes pass no pod identity: their endpoints are plain CNI (or libnetwork) ones in namespace default.
@@ -205,14 +217,14 @@ export function parseTopology(doc: unknown, source = 'topology'): Topology {
       if (!Number.isInteger(port) || port < 1 || port > 65535) bad(`${path}.ports[${pi}].port`, 'must be a port number 1-65535');
       ports.push({ name: String(o.name), protocol: protocol as 'TCP' | 'UDP' | 'SCTP', port });
     });
-    workloads.push({ name: wlName, host, namespace, labels, addresses, pools: poolNames, ports, ...(runtime ? { runtime: runtime as LabRuntime } : {}) });
+    workloads.push({ name: wlName, host, namespace, labels, addresses, pools: poolNames, ports, ...(runtime ? { runtime: runtime as LabRuntime } : {}), ...(space ? { space } : {}) });
   });
 
   const resources = Array.isArray(doc.resources) ? doc.resources.map(String) : [];
   if (doc.resources !== undefined && !Array.isArray(doc.resources)) bad('resources', 'must be a list of file paths');
 
   if (issues.length) throw new ValidationError(issues, source);
-  return { name, prefix, clusterAS, borderAS, racks, hosts, pools, workloads, resources };
+  return { name, prefix, clusterAS, borderAS, racks, hosts, pools, workloads, resources, addressSpaces };
 }
 
 const DEFAULT_POOLS = [

@@ -15,6 +15,8 @@ import { CNI_CODES } from '../cni/protocol.js';
 import type { LabPlan } from './plan.js';
 import { nsName } from './plan.js';
 import type { LabRuntime, LabWorkload } from './topology.js';
+import type { LabSpaceMembership } from './address-spaces.js';
+import { IP_ADDRS_NO_IPAM, POD_ANNOTATIONS_CAPABILITY } from '../cni/address-space.js';
 import { startDetached } from './daemons.js';
 import { inNetns, type Shell } from './shell.js';
 
@@ -28,6 +30,8 @@ export interface WorkloadState {
   wepName: string;
   /** Started by this runtime (runtime-workloads.ts); absent: a plain namespace. */
   runtime?: LabRuntime;
+  /** Its address space (its addresses are that tenant's). */
+  addressSpace?: string;
 }
 
 const DIST = new URL('../', import.meta.url).pathname; // dist/src/
@@ -41,8 +45,9 @@ const POLICY_SETUP_TIMEOUT_S = 15;
 /** How long a workload waits for its host's calico-node to finish starting (the plugin says "try again later" until then). */
 const NODE_START_TIMEOUT_MS = 60_000;
 
-export function probeServerArgv(): string[] {
-  return ['node', join(DIST, 'lab/probe-agent.js'), 'serve'];
+/** The probe server; with a name it says who answered (overlapping addresses: the matrix checks it reached the right one). */
+export function probeServerArgv(name?: string): string[] {
+  return ['node', join(DIST, 'lab/probe-agent.js'), 'serve', ...(name ? [name] : [])];
 }
 
 /** Pool names a workload takes addresses from: its own, else the topology's first pool of each family. */
@@ -74,17 +79,21 @@ export function workloadNetwork(plan: LabPlan, w: LabWorkload, stateDir: string,
   const node = opts.agents === false ? { nodename: w.host, nodename_file_optional: true } : { nodename_file: join(runDir, 'nodename'), endpoint_status_dir: join(runDir, 'endpoint-status'), policy_setup_timeout_seconds: POLICY_SETUP_TIMEOUT_S };
   const calico: Record<string, unknown> = {
     type: 'calico',
+    ...(w.space ? spaceNetconf(w.space) : {}),
     etcd_endpoints: plan.etcd.clientURL,
     ...node,
     log_level: 'info',
     log_file_path: join(stateDir, 'logs', 'cni.log'),
-    ipam: {
-      type: 'calico-ipam',
-      assign_ipv4: String(fixed.length ? fixed.some((a) => !a.includes(':')) : pools4.length > 0),
-      assign_ipv6: String(fixed.length ? fixed.some((a) => a.includes(':')) : pools6.length > 0),
-      ...(pools4.length ? { ipv4_pools: pools4 } : {}),
-      ...(pools6.length ? { ipv6_pools: pools6 } : {}),
-    },
+    // A space workload's address bypasses IPAM (ipAddrsNoIpam): calico-ipam is named but never asked.
+    ipam: w.space
+      ? { type: 'calico-ipam' }
+      : {
+          type: 'calico-ipam',
+          assign_ipv4: String(fixed.length ? fixed.some((a) => !a.includes(':')) : pools4.length > 0),
+          assign_ipv6: String(fixed.length ? fixed.some((a) => a.includes(':')) : pools6.length > 0),
+          ...(pools4.length ? { ipv4_pools: pools4 } : {}),
+          ...(pools6.length ? { ipv6_pools: pools6 } : {}),
+        },
     args,
   };
   return {
@@ -94,7 +103,22 @@ export function workloadNetwork(plan: LabPlan, w: LabWorkload, stateDir: string,
       netns: `/var/run/netns/${nsName(plan.topology, 'workload', w.name)}`,
       ifName: 'eth0',
       args: { IgnoreUnknown: '1', K8S_POD_NAMESPACE: w.namespace, K8S_POD_NAME: w.name },
+      // As containerd and CRI-O pass a pod's annotations to a plugin that declares the capability.
+      ...(w.space ? { capabilityArgs: { [POD_ANNOTATIONS_CAPABILITY]: { [IP_ADDRS_NO_IPAM]: JSON.stringify([w.space.ip]) } } } : {}),
     },
+  };
+}
+
+/** The lab's fabric MTU (veth default); space workloads get 20 less, the translation's overhead. */
+export const LAB_FABRIC_MTU = 1500;
+
+/** What makes a workload's network a tenant's: its space, IPAM bypassed for its own address, MTU for the translation. */
+function spaceNetconf(space: LabSpaceMembership): Record<string, unknown> {
+  return {
+    address_space: space.name,
+    feature_control: { ip_addrs_no_ipam: true },
+    mtu: LAB_FABRIC_MTU - 20,
+    capabilities: { [POD_ANNOTATIONS_CAPABILITY]: true },
   };
 }
 
@@ -115,7 +139,7 @@ export async function createWorkload(shell: Shell, plan: LabPlan, w: LabWorkload
   const host = plan.hosts.find((h) => h.host.name === w.host)!;
   await shell.run(['ip', 'netns', 'add', ns]);
   await shell.run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-  startDetached(ns, `probe-${w.name}`, probeServerArgv(), { stateDir });
+  startDetached(ns, `probe-${w.name}`, probeServerArgv(w.name), { stateDir });
   const { list, attachment } = workloadNetwork(plan, w, stateDir, { agents: opts.agents });
   const runner = new ConflistRunner({ exec: shellProgramExec(shell, host.ns), path: LAB_CNI_PATH });
   const deadline = Date.now() + NODE_START_TIMEOUT_MS;
@@ -146,6 +170,7 @@ export async function createWorkload(shell: Shell, plan: LabPlan, w: LabWorkload
     addresses: r.ips.map((i) => i.address.split('/')[0]!),
     interfaceName: (r.interfaces ?? []).find((i) => !i.sandbox)?.name ?? '',
     wepName: workloadEndpointName({ node: w.host, orchestrator: 'k8s', pod: w.name, endpoint: 'eth0' }) ?? '',
+    ...(w.space ? { addressSpace: w.space.name } : {}),
   };
 }
 
