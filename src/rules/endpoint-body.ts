@@ -14,6 +14,7 @@ import type { Match, Rule } from './ir.js';
 import type { TierPolicies } from '../calc/output.js';
 import type { LocalEndpoint, ProtoPort } from './model.js';
 import { MARK_ACCEPT, MARK_MASK, MARK_PASS, chainNames } from './names.js';
+import { fitComment } from './rule-comments.js';
 
 export const accept = { kind: 'accept' } as const;
 export const drop = { kind: 'drop' } as const;
@@ -99,10 +100,10 @@ export function policyBody(ep: LocalEndpoint, dir: ChainDirection, known: Known,
   if (kind !== 'normal') return rules;
   for (const id of ep.profileIds) {
     if (!known.profiles.has(id)) {
-      rules.push({ matches: [], action: drop, comment: `missing profile ${id}` });
+      rules.push({ matches: [], action: drop, comment: fitComment(`missing profile ${id}`) });
       break;
     }
-    rules.push({ matches: [], action: { kind: 'jump', chain: chainNames.profile(id, dir) }, comment: `profile ${id}` });
+    rules.push({ matches: [], action: { kind: 'jump', chain: chainNames.profile(id, dir) }, comment: fitComment(`profile ${id}`) });
     rules.push({ matches: [markIs(MARK_ACCEPT)], action: ret });
   }
   rules.push({ matches: [], action: drop, comment: 'nothing allowed it' });
