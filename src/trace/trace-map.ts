@@ -16,7 +16,7 @@ import { modelFromCalc } from '../dataplane/model-from-calc.js';
 import { profileEntries, programSegments, tierEntries, type ProgramSegment } from '../rules/compile-tier.js';
 import { stageTiers } from '../rules/endpoint-body.js';
 import { defaultDataplaneConfig } from '../rules/model.js';
-import { NFT_FAMILY, NFT_TABLE, chainNames } from '../rules/names.js';
+import { CHAIN_HASH_PREFIX, NFT_FAMILY, NFT_TABLE, chainNames } from '../rules/names.js';
 import { parseSourceComment, type RuleSource } from '../rules/rule-comments.js';
 import type { TraceEvent } from './trace-parse.js';
 
@@ -143,6 +143,8 @@ export function mapTrace(events: readonly TraceEvent[], ctx: { state: DesiredPol
   let stage: Stage | undefined;
   for (const ev of events) {
     if (ev.family !== NFT_FAMILY || ev.table !== NFT_TABLE || ev.type !== 'rule') continue;
+    // Every chain's first rule is the renderer's hash marker: bookkeeping, not a step.
+    if (ev.comment?.startsWith(CHAIN_HASH_PREFIX)) continue;
     const role = roles.get(ev.chain);
     out.hops.push({ chain: ev.chain, meaning: meaningOf(role), rule: ev.text, ...(ev.verdict ? { verdict: ev.verdict } : {}) });
     const comment = ev.comment ?? '';

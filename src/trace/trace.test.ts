@@ -67,6 +67,7 @@ function traceLines(chains: Map<string, string[]>, steps: [string, (rule: string
   const out = [
     line('prerouting', 'packet: iif "eth0" ip saddr 198.18.0.2 ip daddr 198.18.1.3 ip protocol tcp tcp sport 51234 tcp dport 80', 'calico-trace'),
     line('prerouting', 'rule ip saddr 198.18.0.2 ip daddr 198.18.1.3 meta l4proto 6 th dport 80 meta nftrace set 1 (verdict continue)', 'calico-trace'),
+    line('base-forward', 'rule continue comment "cali:h=iJbEzphDowIv3Izh" (verdict continue)'),
     line('base-forward', 'rule jump cali-FORWARD (verdict jump cali-FORWARD)'),
   ];
   for (const [chain, pick] of steps) {
@@ -156,6 +157,7 @@ test('trace: allowed by a set lookup spanning web-a and web-b: the kernel names 
   assert.match(out, /passed on: Pass by tier security, GlobalNetworkPolicy security\.web, ingress\[1\]/);
   assert.match(out, new RegExp(`${DEF} \\[tier default \\(ingress\\)\\]: .*goto cali-allow comment "run 0: gnp/web-a\\[0\\] gnp/web-b\\[0\\]" => goto cali-allow`));
   assert.match(out, /Trace: the computed answer and the kernel AGREE/);
+  assert.doesNotMatch(out, /cali:h=/, 'chain hash markers are bookkeeping, not steps');
   assert.match(err, /Tracing on node node-b: send 198\.18\.0\.2 -> 198\.18\.1\.3:8080 \(protocol 6\) now/);
   assert.deepEqual(nft.commands, ORDER);
 });

@@ -90,7 +90,7 @@ async function explainAndTrace(lab: CniLab, port: number, send: () => void) {
 const stageOf = (t: KernelTrace | undefined) => t?.trace?.stages.map((s) => [s.direction, s.endpoint, s.decision] as const);
 const decisionOf = (t: KernelTrace | undefined) => t?.trace?.stages[0]?.decision ?? {};
 
-test('explain --trace: denied and allowed connections are named identically by the computed answer and the kernel trace on both hosts, inside merged multi-policy lookups', { skip: isRoot ? false : 'needs root (network namespaces)', timeout: 300_000 }, async () => {
+test('explain --trace: denied and allowed connections are named identically by the computed answer and the kernel trace on both hosts, inside merged multi-policy lookups', { skip: isRoot ? false : 'needs root (network namespaces)', timeout: 300_000 }, async (t) => {
   const lab = new CniLab();
   try {
     await lab.start(['host1', 'host2']);
@@ -148,6 +148,7 @@ test('explain --trace: denied and allowed connections are named identically by t
       const allowDecision = decisionOf(allowed.traces.host2);
       assert.deepEqual([allowDecision.action, allowDecision.where, allowDecision.matched], ['Allow', { tier: 'default' }, { owner: 'gnp/web-b', index: 0 }]);
       assert.match(allowed.texts.host2!, /agree: ingress of default\/server: Allow by tier default, GlobalNetworkPolicy web-b, ingress\[0\] \(one merged kernel rule for run 0: 2 rules\)/);
+      t.diagnostic(`host2, TCP 8080:\n${allowed.texts.host2}`);
       // The path shows security.web's Pass (rule 1) on the way.
       assert.ok(allowed.traces.host2!.trace!.hops.some((h) => h.meaning === 'tier security (ingress)' && h.rule.includes('goto cali-pass comment "gnp/security.web[1]"')), JSON.stringify(allowed.traces.host2!.trace!.hops, null, 1));
 
