@@ -91,7 +91,7 @@ export function policyBody(ep: LocalEndpoint, dir: ChainDirection, known: Known,
     const ids = tier.policies;
     rules.push({ matches: [], action: { kind: 'setMark', mask: MARK_PASS, value: 0 }, comment: `tier ${tier.tier}` });
     // One merged chain for the tier's policies (compile-tier.ts); a missing policy is a drop inside it.
-    rules.push({ matches: [], action: { kind: 'jump', chain: chainNames.tier(tier.tier, ids, dir) }, comment: `${ids.length} ${ids.length === 1 ? 'policy' : 'policies'}` });
+    rules.push({ matches: [], action: { kind: 'jump', chain: chainNames.tier(tier.tier, ids, dir) }, comment: fitComment(`tier ${tier.tier}: ${ids.length} ${ids.length === 1 ? 'policy' : 'policies'}`) });
     // Untracked: an allowed packet is not tracked, so its replies need their own allow.
     if (kind === 'untracked') rules.push({ matches: [markIs(MARK_ACCEPT)], action: { kind: 'notrack' } });
     rules.push({ matches: [markIs(MARK_ACCEPT)], action: ret });

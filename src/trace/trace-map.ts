@@ -134,7 +134,7 @@ function resolveRule(role: Extract<ChainRole, { kind: 'program' }>, comment: str
   return { run: seg?.run ?? -1, runSources, candidates, ...(matched ? { matched } : {}) };
 }
 
-type Stage = TracedStage & { tier?: string; candidate?: TracedDecision };
+type Stage = TracedStage & { candidate?: TracedDecision };
 
 /** Maps one packet's trace (the events of one trace id) onto this node's names. */
 export function mapTrace(events: readonly TraceEvent[], ctx: { state: DesiredPolicyState; packet: PolicyPacket }): TraceResult {
@@ -152,9 +152,7 @@ export function mapTrace(events: readonly TraceEvent[], ctx: { state: DesiredPol
     if (role?.kind === 'endpoint') {
       if (!stage || stage.chain !== ev.chain) out.stages.push((stage = { direction: role.direction, endpoint: role.endpoint, chain: ev.chain, passed: [] }));
       let m: RegExpExecArray | null;
-      if ((m = /^tier (.+)$/.exec(comment))) stage.tier = m[1]!;
-      else if (/^profile /.test(comment)) stage.tier = undefined;
-      else if ((m = /^end of tier (.+)$/.exec(comment)) && drop) stage.decision = { kind: 'end-of-tier', action: 'Deny', tier: m[1]! };
+      if ((m = /^end of tier (.+)$/.exec(comment)) && drop) stage.decision = { kind: 'end-of-tier', action: 'Deny', tier: m[1]! };
       else if (comment === 'nothing allowed it' && drop) stage.decision = { kind: 'nothing-allowed', action: 'Deny' };
       else if ((m = /^missing profile (.+)$/.exec(comment)) && drop) stage.decision = { kind: 'missing-profile', action: 'Deny', profile: m[1]! };
       else if (ev.verdict === 'return' && stage.candidate) stage.decision = stage.candidate;
@@ -179,6 +177,6 @@ export function mapTrace(events: readonly TraceEvent[], ctx: { state: DesiredPol
     }
     if (drop) out.outside = { kind: 'other', action: 'Deny', chain: ev.chain, ...(comment ? { comment } : {}) };
   }
-  for (const s of out.stages as Stage[]) delete s.candidate, delete s.tier;
+  for (const s of out.stages as Stage[]) delete s.candidate;
   return out;
 }

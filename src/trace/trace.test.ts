@@ -261,3 +261,20 @@ test('parseTraceLine reads rule, comment and verdict; traceComplete waits for a 
   assert.equal(traceComplete([at('base-forward', 'jump cali-FORWARD'), at('cali-FORWARD', 'accept')]), true);
   assert.equal(traceComplete([at('cali-PREROUTING', 'drop')]), true);
 });
+
+test('trace: the kernel matching another rule of the same run (same action) agrees, and says which', async () => {
+  // Default tier run 0: web-a [0] Allow TCP 80 from the client's /24, web-b [0] Allow TCP 80 from anywhere:
+  // different shapes, so two kernel rules; first-match names web-a, but a run's rules are one union.
+  const resources = world().map((res) =>
+    res.metadata.name === 'web-a' ? gnp('web-a', { order: 1, ingress: [{ ...tcpAllow(80), source: { nets: ['198.18.0.0/24'] } }] }) : res.metadata.name === 'web-b' ? gnp('web-b', { order: 2, ingress: [tcpAllow(80)] }) : res,
+  );
+  const chains = renderedChains(resources, 'node-b');
+  const webB = chains.get(DEF)!.find(has('comment "gnp/web-b[0]"'))!;
+  assert.ok(chains.get(DEF)!.indexOf(webB) > 0, 'web-b has a kernel rule of its own, after web-a');
+  const lines = passThenDefault(chains, [[DEF, (l) => l === webB], ['cali-allow', has('meta mark set')], [TW, has('== 0x00010000 return')]]);
+  const { code, out } = await run(`${FLOW} --port 80`, new ScriptedNft(lines), resources);
+  assert.equal(code, 0, out);
+  assert.match(out, /agree: ingress of default\/server: Allow by tier default, GlobalNetworkPolicy web-b, ingress\[0\]\n/);
+  assert.match(out, /the kernel's lookup matched another rule of the same run, tier default, GlobalNetworkPolicy web-b, ingress\[0\]: same action/);
+  assert.match(out, /Verdict: ALLOWED .*ingress of default\/server: Allow by tier default, GlobalNetworkPolicy web-a, ingress\[0\]/);
+});
