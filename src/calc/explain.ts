@@ -102,7 +102,7 @@ function protocolNumber(text: string): number {
 }
 
 /** The calc graph's view from `node`: what its agent would program. */
-function stateOf(node: string, resources: Resource[]): DesiredPolicyState {
+export function nodeState(node: string, resources: Resource[]): DesiredPolicyState {
   const graph = new CalcGraph({ nodeName: node });
   const kinds = new Set<string>(CALC_KINDS);
   for (const r of resources) if (kinds.has(r.kind)) graph.upsert(r);
@@ -113,7 +113,7 @@ function stateOf(node: string, resources: Resource[]): DesiredPolicyState {
 
 function side(direction: 'egress' | 'ingress', end: FlowEnd, packet: PolicyPacket, resources: Resource[]): SideExplanation | undefined {
   if (end.kind === 'external') return undefined;
-  const state = stateOf(end.node, resources);
+  const state = nodeState(end.node, resources);
   const ep = end.kind === 'workload' ? state.workloadEndpoints.get(`${end.namespace}/${end.name}`) : state.hostEndpoints.get(end.name);
   if (!ep) throw new ExplainError(`${end.label} is not on node "${end.node}" in the calc graph's view (is spec.node right?)`);
   const policyDir: PolicyDirection = direction === 'ingress' ? 'inbound' : 'outbound';

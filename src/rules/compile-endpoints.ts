@@ -18,12 +18,11 @@
 
 import type { Chain, HookName, IpSet, Match, Rule, TableKind } from './ir.js';
 import { canonicalCidr, familyOf } from './cidr.js';
-import { compileProgram, type CompileTarget, type ProgramEntry } from './compile-tier.js';
+import { compileProgram, profileEntries, rulesOf, tierEntries, type CompileTarget, type ProgramEntry } from './compile-tier.js';
 import { hostEndpointChains, hostStages, hostTopRules } from './compile-host-endpoints.js';
 import { accept, clearMarks, drop, failsafeRules, policyBody, ret, stageTiers, type ChainDirection } from './endpoint-body.js';
 import { MARK_ACCEPT, MARK_PASS } from './names.js';
-import type { NormalizedRule } from '../calc/output.js';
-import type { DataplaneModel, IpSetSpec, LocalEndpoint, PolicyRules } from './model.js';
+import type { DataplaneModel, IpSetSpec, LocalEndpoint } from './model.js';
 import { WORKLOAD_PREFIX, chainNames, setNames } from './names.js';
 import { SetRegistry, withoutCovered } from './sets.js';
 import type { Ruleset } from './ir.js';
@@ -52,12 +51,6 @@ function workloadInterfaces(prefixesIn: string[] | undefined, workloads: LocalEn
   }
   return out;
 }
-
-const NO_CONSTRAINT = { nets: [], notNets: [], ipSetIds: [], notIpSetIds: [], ports: [], notPorts: [], namedPortIpSetIds: [], notNamedPortIpSetIds: [] };
-/** What stands in for a policy the calc graph did not send: deny (fail closed), never a skip. */
-const DENY_ALL: NormalizedRule = { action: 'Deny', source: NO_CONSTRAINT, destination: NO_CONSTRAINT };
-
-const rulesOf = (p: PolicyRules, dir: ChainDirection) => (dir === 'inbound' ? p.inboundRules : p.outboundRules);
 
 function antiSpoof(ep: LocalEndpoint, sets: SetRegistry): Rule[] {
   const rules: Rule[] = [];
@@ -242,13 +235,7 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
   const policies = new Map(model.policies.map((p) => [p.id, p]));
   const verdictTables = new Set<TableKind>(['filter']);
   for (const [name, { ids, dir, tables }] of [...tierChains].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const entries = (): ProgramEntry[] =>
-      ids.flatMap((id): ProgramEntry[] => {
-        const p = policies.get(id);
-        // A policy we were not given is a deny (fail closed), never a skip.
-        if (!p) return [{ rule: DENY_ALL, comment: `missing policy ${id}` }];
-        return rulesOf(p, dir).map((rule) => ({ rule }));
-      });
+    const entries = () => tierEntries(ids, dir, policies);
     const alsoIn = [...tables].filter((t) => t !== 'filter').sort();
     for (const t of alsoIn) verdictTables.add(t);
     const sources = ids.map((id) => {
@@ -262,7 +249,7 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
     for (const dir of ['inbound', 'outbound'] as const) {
       const name = chainNames.profile(p.id, dir);
       const rules = rulesOf(p, dir);
-      chains.push(program(name, [rules], () => rules.map((rule) => ({ rule }))));
+      chains.push(program(name, [rules], () => profileEntries(p, dir)));
     }
   }
   if (cache) for (const name of [...cache.programs.keys()]) if (!usedPrograms.has(name)) cache.programs.delete(name);

@@ -136,7 +136,7 @@ test('iptables: a policy used by untracked and preDNAT policy is written into ra
 test('a missing untracked or preDNAT policy drops (fail closed), like any missing policy', () => {
   const r = compileRuleset(model([hep('eth0', { untrackedPolicies: tier(['gone']), preDnatPolicies: tier(['gone']) })]));
   for (const name of [chainNames.toHostUntracked('eth0'), chainNames.toHostPreDnat('eth0')]) {
-    assert.ok(text(byName(r, name)).includes(`jump ${tierChain('gone')} comment "1 policy"`), name);
+    assert.ok(text(byName(r, name)).includes(`jump ${tierChain('gone')} comment "tier default: 1 policy"`), name);
   }
   assert.deepEqual(text(byName(r, tierChain('gone'))), ['drop comment "missing policy gone"']);
 });

@@ -18,7 +18,9 @@ import { canonicalCidr, familyOf, prefixLength } from './cidr.js';
 import { normalizePorts, protocolFor, ruleAlternatives, compilePlainRule } from './compile-policy.js';
 import type { Action, IpSet, KeyField, Match, Rule, TupleMember } from './ir.js';
 import type { IpVersion, NormalizedRule, RuleAction, RuleSide, SetMember } from '../calc/output.js';
+import type { PolicyRules } from './model.js';
 import { hasProtocolName, setNames } from './names.js';
+import { fitComment, sourceComment, type RuleSource } from './rule-comments.js';
 import type { SetRegistry } from './sets.js';
 import { KEY_ORDER, cartesian, coalescePorts, disjointBuckets, uniqueTuples, type KeyValues } from './tuple-sets.js';
 
@@ -40,7 +42,67 @@ const TERMINAL: Record<Exclude<RuleAction, 'Log'>, keyof ProgramOptions['actions
 
 export interface ProgramEntry {
   rule: NormalizedRule;
+  /** A fixed comment (a missing policy's drop); such an entry is a run of its own. */
   comment?: string;
+  /** The user rule it is (policy or profile id, rule number): becomes the kernel rule's comment. */
+  source?: RuleSource;
+}
+
+const NO_CONSTRAINT: RuleSide = { nets: [], notNets: [], ipSetIds: [], notIpSetIds: [], ports: [], notPorts: [], namedPortIpSetIds: [], notNamedPortIpSetIds: [] };
+/** What stands in for a policy the calc graph did not send: deny (fail closed), never a skip. */
+const DENY_ALL: NormalizedRule = { action: 'Deny', source: NO_CONSTRAINT, destination: NO_CONSTRAINT };
+
+/** A policy's or profile's rules for one chain direction (`inbound`: the calc graph's ingress). */
+export const rulesOf = (p: PolicyRules, dir: 'inbound' | 'outbound') => (dir === 'inbound' ? p.inboundRules : p.outboundRules);
+
+/**
+ * A tier chain's rule list: its policies' rules in order, each with its
+ * source; a policy we were not given is a deny (fail closed), never a skip.
+ * The calc graph keeps never-matching rules in place, so a rule's position
+ * is the user's rule number. The trace tool rebuilds the same list to
+ * resolve "run N" comments.
+ */
+export function tierEntries(ids: readonly string[], dir: 'inbound' | 'outbound', policies: ReadonlyMap<string, PolicyRules>): ProgramEntry[] {
+  return ids.flatMap((id): ProgramEntry[] => {
+    const p = policies.get(id);
+    if (!p) return [{ rule: DENY_ALL, comment: fitComment(`missing policy ${id}`) }];
+    return rulesOf(p, dir).map((rule, index) => ({ rule, source: { owner: id, index } }));
+  });
+}
+
+/** A profile chain's rule list. */
+export function profileEntries(profile: PolicyRules, dir: 'inbound' | 'outbound'): ProgramEntry[] {
+  return rulesOf(profile, dir).map((rule, index) => ({ rule, source: { owner: profile.id, index } }));
+}
+
+/**
+ * The program cut where evaluation order matters: Log rules (side effect) in
+ * place, and runs of same-terminal-action rules, numbered in order. Rules
+ * that can never match are left out (kept by the calc graph only so rule
+ * numbers match the source: nothing to compile, and they must not split a
+ * run). The rule compiler and the trace tool (which resolves "run N"
+ * comments) both use it.
+ */
+export type ProgramSegment = { kind: 'log'; entry: ProgramEntry } | { kind: 'run'; run: number; action: Exclude<RuleAction, 'Log'>; entries: ProgramEntry[] };
+
+export function programSegments(entries: readonly ProgramEntry[]): ProgramSegment[] {
+  const out: ProgramSegment[] = [];
+  let run: Extract<ProgramSegment, { kind: 'run' }> | undefined;
+  let runs = 0;
+  for (const entry of entries) {
+    if (entry.rule.neverMatches) continue;
+    const action = entry.rule.action;
+    if (action === 'Log') {
+      run = undefined;
+      out.push({ kind: 'log', entry });
+      continue;
+    }
+    if (!run || run.action !== action) out.push((run = { kind: 'run', run: runs++, action, entries: [] }));
+    run.entries.push(entry);
+    // A commented entry (a missing policy's drop) is kept apart so its comment survives.
+    if (entry.comment) run = undefined;
+  }
+  return out;
 }
 
 export interface ProgramOptions {
@@ -151,18 +213,28 @@ interface Group {
   fields: KeyField[];
   residual: Match[];
   members: TupleMember[];
-  rules: NormalizedRule[];
+  entries: ProgramEntry[];
+}
+
+/** Comments the entries' rules with their sources (of run `run`; Log rules are in none); rules without a source stay as they are. */
+function commented(rules: Rule[], run: number | undefined, entries: readonly ProgramEntry[]): Rule[] {
+  const sources = entries.map((e) => e.source).filter((s): s is RuleSource => s !== undefined);
+  if (sources.length === 0) return rules;
+  const comment = sourceComment(run, sources);
+  return rules.map((r) => ({ ...r, comment }));
 }
 
 /** One run of same-action rules -> IR rules (merged lookups first, then what stayed plain, in order). */
-function compileRun(rules: NormalizedRule[], action: Action, runKey: string, opts: ProgramOptions): Rule[] {
+function compileRun(entries: ProgramEntry[], action: Action, run: number, opts: ProgramOptions): Rule[] {
+  const runKey = String(run);
   const groups = new Map<string, Group>();
-  const plain = new Set<NormalizedRule>();
-  const placed = new Map<NormalizedRule, Group[]>();
-  for (const rule of rules) {
+  const plain = new Set<ProgramEntry>();
+  const placed = new Map<ProgramEntry, Group[]>();
+  for (const entry of entries) {
+    const rule = entry.rule;
     const parts = ([4, 6] as const).map((f) => [f, decompose(rule, f, opts)] as const);
     if (parts.some(([, d]) => d === 'plain')) {
-      plain.add(rule);
+      plain.add(entry);
       continue;
     }
     const mine: Group[] = [];
@@ -170,33 +242,34 @@ function compileRun(rules: NormalizedRule[], action: Action, runKey: string, opt
       if (d === 'none' || d === 'plain') continue;
       const key = `${family}|${d.fields.join('.')}|${JSON.stringify(d.residual)}`;
       let g = groups.get(key);
-      if (!g) groups.set(key, (g = { family, fields: d.fields, residual: d.residual, members: [], rules: [] }));
+      if (!g) groups.set(key, (g = { family, fields: d.fields, residual: d.residual, members: [], entries: [] }));
       g.members.push(...d.members);
-      g.rules.push(rule);
+      g.entries.push(entry);
       mine.push(g);
     }
-    placed.set(rule, mine);
+    placed.set(entry, mine);
   }
   // A rule alone in all its groups gains nothing from a set: it stays a plain rule.
-  for (const [rule, gs] of placed) if (gs.length && gs.every((g) => g.rules.length === 1)) plain.add(rule);
+  for (const [entry, gs] of placed) if (gs.length && gs.every((g) => g.entries.length === 1)) plain.add(entry);
   const out: Rule[] = [];
   for (const [key, g] of groups) {
-    if (g.rules.length === 1 && plain.has(g.rules[0]!)) continue;
-    if (g.rules.length === 1) {
+    if (g.entries.length === 1 && plain.has(g.entries[0]!)) continue;
+    if (g.entries.length === 1) {
       // Merged in its other family only: this family's part as plain rules.
-      for (const matches of ruleAlternatives(g.rules[0]!, g.family, opts.sets)) out.push({ matches, action });
+      const rules = ruleAlternatives(g.entries[0]!.rule, g.family, opts.sets).map((matches): Rule => ({ matches, action }));
+      out.push(...commented(rules, run, g.entries));
       continue;
     }
     const members = coalescePorts(g.fields, g.members);
     const buckets = opts.backend === 'nftables' ? disjointBuckets(g.fields, members) : [uniqueTuples(g.fields, members)];
     buckets.forEach((members, i) => {
       const name = setNames.merged(`${opts.setKey}|${runKey}|${key}|${i}`, g.family);
-      const set: IpSet = { name, family: g.family, kind: 'tuple', fields: g.fields, members, source: `merged ${g.fields.join('.')} of ${g.rules.length} rules` };
+      const set: IpSet = { name, family: g.family, kind: 'tuple', fields: g.fields, members, source: `merged ${g.fields.join('.')} of ${g.entries.length} rules` };
       opts.sets.put(set);
-      out.push({ matches: [...g.residual, { kind: 'tupleSet', family: g.family, fields: g.fields, set: name }], action });
+      out.push(...commented([{ matches: [...g.residual, { kind: 'tupleSet', family: g.family, fields: g.fields, set: name }], action }], run, g.entries));
     });
   }
-  for (const rule of rules) if (plain.has(rule)) out.push(...compilePlainRule(rule, action, opts.sets));
+  for (const entry of entries) if (plain.has(entry)) out.push(...commented(compilePlainRule(entry.rule, action, opts.sets), run, [entry]));
   return out;
 }
 
@@ -207,40 +280,23 @@ function compileRun(rules: NormalizedRule[], action: Action, runKey: string, opt
  */
 export function compileProgram(entries: ProgramEntry[], opts: ProgramOptions): Rule[] {
   const out: Rule[] = [];
-  let run: { action: RuleAction; rules: NormalizedRule[] } | undefined;
-  let runs = 0;
-  let unreachable = false;
-  const flush = () => {
-    if (!run || unreachable) return;
-    const action = opts.actions[TERMINAL[run.action as Exclude<RuleAction, 'Log'>]];
-    const compiled = compileRun(run.rules, action, String(runs++), opts);
+  for (const seg of programSegments(entries)) {
+    if (seg.kind === 'log') {
+      const { rule, comment } = seg.entry;
+      const rules = compilePlainRule(rule, { kind: 'log', prefix: LOG_PREFIX }, opts.sets);
+      out.push(...(comment ? rules.map((r) => ({ ...r, comment })) : commented(rules, undefined, [seg.entry])));
+      continue;
+    }
+    let compiled = compileRun(seg.entries, opts.actions[TERMINAL[seg.action]], seg.run, opts);
+    const fixed = seg.entries[0]!.comment;
+    if (fixed) compiled = compiled.map((r) => (r.matches.length === 0 ? { ...r, comment: fixed } : r));
     // A rule matching everything ends the program: nothing after it can be reached.
     const all = compiled.find((r) => r.matches.length === 0);
     if (all) {
       out.push(all);
-      unreachable = true;
-    } else out.push(...compiled);
-    run = undefined;
-  };
-  for (const { rule, comment } of entries) {
-    // Kept by the calc graph only so rule indexes match the source: nothing to compile, and it must not split a run.
-    if (rule.neverMatches) continue;
-    if (rule.action === 'Log') {
-      flush();
-      if (!unreachable) out.push(...compilePlainRule(rule, { kind: 'log', prefix: LOG_PREFIX }, opts.sets).map((r) => (comment ? { ...r, comment } : r)));
-      continue;
+      break;
     }
-    if (run && run.action !== rule.action) flush();
-    if (!run) run = { action: rule.action, rules: [] };
-    run.rules.push(rule);
-    if (comment) {
-      // A commented entry (a missing policy's drop) is kept apart so its comment survives.
-      const before = out.length;
-      flush();
-      const last = out[out.length - 1];
-      if (out.length > before && last && last.matches.length === 0) out[out.length - 1] = { ...last, comment };
-    }
+    out.push(...compiled);
   }
-  flush();
   return out;
 }

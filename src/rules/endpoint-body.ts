@@ -14,6 +14,7 @@ import type { Match, Rule } from './ir.js';
 import type { TierPolicies } from '../calc/output.js';
 import type { LocalEndpoint, ProtoPort } from './model.js';
 import { MARK_ACCEPT, MARK_MASK, MARK_PASS, chainNames } from './names.js';
+import { fitComment } from './rule-comments.js';
 
 export const accept = { kind: 'accept' } as const;
 export const drop = { kind: 'drop' } as const;
@@ -90,7 +91,7 @@ export function policyBody(ep: LocalEndpoint, dir: ChainDirection, known: Known,
     const ids = tier.policies;
     rules.push({ matches: [], action: { kind: 'setMark', mask: MARK_PASS, value: 0 }, comment: `tier ${tier.tier}` });
     // One merged chain for the tier's policies (compile-tier.ts); a missing policy is a drop inside it.
-    rules.push({ matches: [], action: { kind: 'jump', chain: chainNames.tier(tier.tier, ids, dir) }, comment: `${ids.length} ${ids.length === 1 ? 'policy' : 'policies'}` });
+    rules.push({ matches: [], action: { kind: 'jump', chain: chainNames.tier(tier.tier, ids, dir) }, comment: fitComment(`tier ${tier.tier}: ${ids.length} ${ids.length === 1 ? 'policy' : 'policies'}`) });
     // Untracked: an allowed packet is not tracked, so its replies need their own allow.
     if (kind === 'untracked') rules.push({ matches: [markIs(MARK_ACCEPT)], action: { kind: 'notrack' } });
     rules.push({ matches: [markIs(MARK_ACCEPT)], action: ret });
@@ -99,10 +100,10 @@ export function policyBody(ep: LocalEndpoint, dir: ChainDirection, known: Known,
   if (kind !== 'normal') return rules;
   for (const id of ep.profileIds) {
     if (!known.profiles.has(id)) {
-      rules.push({ matches: [], action: drop, comment: `missing profile ${id}` });
+      rules.push({ matches: [], action: drop, comment: fitComment(`missing profile ${id}`) });
       break;
     }
-    rules.push({ matches: [], action: { kind: 'jump', chain: chainNames.profile(id, dir) }, comment: `profile ${id}` });
+    rules.push({ matches: [], action: { kind: 'jump', chain: chainNames.profile(id, dir) }, comment: fitComment(`profile ${id}`) });
     rules.push({ matches: [markIs(MARK_ACCEPT)], action: ret });
   }
   rules.push({ matches: [], action: drop, comment: 'nothing allowed it' });

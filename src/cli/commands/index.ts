@@ -25,7 +25,7 @@ export const BUILTIN_COMMANDS: readonly Command[] = [
   patchCommand,
   labelCommand,
   validateCommand,
-  explainCommand,
+  explainCommand(),
   versionCommand,
   ipamCommand, // src/ipam owner
   nodeCommand(), // `node status|diags|checksystem`: run on the node (BIRD socket under CALICO_RUN_DIR, kernel, logs)

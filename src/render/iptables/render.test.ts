@@ -142,7 +142,7 @@ test('iptables: nets and notNets on the same side render (the negated CIDR becom
   const set6 = rs.sets.find((s) => s.family === 6 && s.kind === 'net' && s.members.length === 1 && s.members[0]!.net === '2001:db8:5:1::/64');
   assert.ok(set4 && set6);
   assert.equal(v4.length, 1);
-  assert.match(v4[0]!, new RegExp(`-s 198\\.51\\.100\\.0/24 -m set ! --match-set ${set4.name} src -j DROP$`));
+  assert.match(v4[0]!, new RegExp(`-s 198\\.51\\.100\\.0/24 -m set ! --match-set ${set4.name} src -m comment --comment "default/default\\.allow-dns\\[0\\]" -j DROP$`));
   assert.equal(v6.length, 1);
-  assert.match(v6[0]!, new RegExp(`-d 2001:db8:5::/48 -m set ! --match-set ${set6.name} dst -j DROP$`));
+  assert.match(v6[0]!, new RegExp(`-d 2001:db8:5::/48 -m set ! --match-set ${set6.name} dst -m comment --comment "default/default\\.allow-dns\\[1\\]" -j DROP$`));
 });
