@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostInterfaceName } from '../../../src/cni/names.js';
+import { eventually } from '../../support/eventually.js';
 
 const ROOT = new URL('../../../../', import.meta.url).pathname;
 const isRoot = process.getuid?.() === 0;
@@ -31,13 +32,6 @@ const must = (argv: string[], input?: string): string => {
 const inHost = (argv: string[], input?: string) => must(['ip', 'netns', 'exec', HOST, ...argv], input);
 const etcdctl = (...args: string[]) => inHost(['env', 'ETCDCTL_API=3', 'etcdctl', '--endpoints', ETCD, ...args]);
 
-async function eventually(what: string, fn: () => boolean, timeoutMs = 20000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const CONF = {
   cniVersion: '1.0.0',

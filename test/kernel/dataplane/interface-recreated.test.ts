@@ -14,16 +14,10 @@ import { systemClock } from '../../../src/dataplane/linux/clock.js';
 import { defaultDataplaneConfig } from '../../../src/rules/model.js';
 import { ApplyLoopDataplane } from '../../../src/node/dataplane.js';
 import { Topology, canRunKernelTests, sh, type Workload } from './topology.js';
+import { eventually } from '../../support/eventually.js';
 
 const skip = canRunKernelTests();
 
-async function eventually(what: string, fn: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('an interface deleted and re-created with the same name gets its route, neighbours and sysctls back', { skip }, () => {
   const topo = new Topology();

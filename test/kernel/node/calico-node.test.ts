@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { encodeResource } from '../../../src/datastore/resource-store.js';
 import { resourceKeyPath } from '../../../src/datastore/keys.js';
 import type { Resource } from '../../../src/api/resource.js';
+import { eventually } from '../../support/eventually.js';
 
 const ROOT = new URL('../../../../', import.meta.url).pathname;
 const isRoot = process.getuid?.() === 0;
@@ -34,20 +35,6 @@ const must = (argv: string[], input?: string): string => {
 };
 const inHost = (argv: string[], input?: string) => must(['ip', 'netns', 'exec', HOST, ...argv], input);
 
-async function eventually<T>(what: string, fn: () => T | undefined, timeoutMs = 20000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    let v: T | undefined;
-    try {
-      v = fn();
-    } catch {
-      v = undefined;
-    }
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 function put(r: Resource): void {
   const key = resourceKeyPath({ kind: r.kind, name: r.metadata.name, ...(r.metadata.namespace ? { namespace: r.metadata.namespace } : {}) });

@@ -18,26 +18,13 @@ import { encodeResource } from '../../../src/datastore/resource-store.js';
 import { resourceKeyPath } from '../../../src/datastore/keys.js';
 import type { Resource } from '../../../src/api/resource.js';
 import { Topology, canRunKernelTests, sh, type Workload } from '../dataplane/topology.js';
+import { eventually } from '../../support/eventually.js';
 
 const ROOT = new URL('../../../../', import.meta.url).pathname;
 const PROBE = new URL('../dataplane/probe.js', import.meta.url).pathname;
 const skip = canRunKernelTests();
 const ETCD = 'http://127.0.0.1:23791';
 
-async function eventually(what: string, fn: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    let ok = false;
-    try {
-      ok = fn();
-    } catch {
-      ok = false;
-    }
-    if (ok) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('calico-node: FelixConfiguration changes apply live, without losing packets', { skip }, () => {
   const topo = new Topology();

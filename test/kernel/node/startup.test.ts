@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resourceKeyPath } from '../../../src/datastore/keys.js';
+import { eventually } from '../../support/eventually.js';
 
 const ROOT = new URL('../../../../', import.meta.url).pathname;
 const isRoot = process.getuid?.() === 0;
@@ -32,15 +33,6 @@ const must = (argv: string[]): string => {
 const inHost = (argv: string[], env: Record<string, string> = {}) => sh(['ip', 'netns', 'exec', HOST, 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv]);
 const etcdGet = (key: string, prefix = false) => inHost(['etcdctl', '--endpoints', ETCD, 'get', ...(prefix ? ['--prefix'] : []), '--print-value-only', key], { ETCDCTL_API: '3' }).out;
 
-async function eventually<T>(what: string, fn: () => T | undefined | false, timeoutMs = 30000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 test('calico-node start-up: default pools once (two nodes at once), autodetected addresses, ClusterInformation for calicoctl version, real probes', { skip: isRoot ? false : 'needs root (network namespaces)' }, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'cts-startup-etcd-'));

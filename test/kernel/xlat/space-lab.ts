@@ -17,6 +17,8 @@ import { randomBytes } from 'node:crypto';
 import { encodeResource } from '../../../src/datastore/resource-store.js';
 import { resourceKeyPath } from '../../../src/datastore/keys.js';
 import type { Resource } from '../../../src/api/resource.js';
+import { eventually } from '../../support/eventually.js';
+export { eventually };
 
 const ROOT = new URL('../../../../', import.meta.url).pathname;
 export const ECHO = new URL('./echo.js', import.meta.url).pathname;
@@ -29,20 +31,6 @@ export function sh(argv: string[], opts: { input?: string; allowFail?: boolean }
   return r.stdout ?? '';
 }
 
-export async function eventually<T>(what: string, fn: () => T | undefined | false, timeoutMs = 30000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    let v: T | undefined | false;
-    try {
-      v = fn();
-    } catch {
-      v = undefined;
-    }
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 export interface LabWorkload {
   name: string;
