@@ -1,5 +1,19 @@
 // Fakes of the flow-log ports, with operation logs for tests.
-import type { FlowLogFileSystem, PacketLogSource } from './ports.js';
+import type { ConntrackTable, FlowLogFileSystem, PacketLogSource } from './ports.js';
+
+/** Returns the text it is given; counts reads. */
+export class FakeConntrackTable implements ConntrackTable {
+  reads = 0;
+  accounting = false;
+  constructor(public text = '') {}
+  async enableAccounting(): Promise<void> {
+    this.accounting = true;
+  }
+  async list(): Promise<string> {
+    this.reads++;
+    return this.text;
+  }
+}
 
 export class FakePacketLogSource implements PacketLogSource {
   readonly ops: string[] = [];

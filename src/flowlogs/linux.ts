@@ -2,8 +2,8 @@
 // nflog:<group> device, in calico-node's own network namespace, where its
 // rules are), and node:fs for the JSON lines file.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFile, mkdir, rename, rm, stat } from 'node:fs/promises';
-import type { FlowLogFileSystem, PacketLogSource } from './ports.js';
+import { appendFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import type { ConntrackTable, FlowLogFileSystem, PacketLogSource } from './ports.js';
 
 /** Enough of each packet for the IP and transport headers (the length comes from the IP header). */
 const SNAPLEN = 256;
@@ -73,3 +73,28 @@ export const nodeFileSystem: FlowLogFileSystem = {
     await rm(path, { force: true });
   },
 };
+
+/**
+ * `conntrack -L -o extended`; accounting (net.netfilter.nf_conntrack_acct,
+ * per network namespace) is turned on when flow logs start and left on (it
+ * only adds counters to new connections). Only used while flow logs are on.
+ */
+export class LinuxConntrackTable implements ConntrackTable {
+  constructor(private readonly opts: { binary?: string; acctPath?: string } = {}) {}
+
+  async enableAccounting(): Promise<void> {
+    await writeFile(this.opts.acctPath ?? '/proc/sys/net/netfilter/nf_conntrack_acct', '1');
+  }
+
+  async list(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const proc = spawn(this.opts.binary ?? 'conntrack', ['-L', '-o', 'extended'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      proc.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-500)));
+      proc.on('error', reject);
+      proc.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`conntrack -L exited with code ${code}: ${err.trim()}`))));
+    });
+  }
+}

@@ -21,3 +21,10 @@ export interface FlowLogFileSystem {
   /** No error when it does not exist. */
   remove(path: string): Promise<void>;
 }
+
+/** The conntrack table as `conntrack -L -o extended` prints it (linux.ts turns accounting on first). */
+export interface ConntrackTable {
+  /** Turns on per-connection counters (only connections created after have them). */
+  enableAccounting(): Promise<void>;
+  list(): Promise<string>;
+}

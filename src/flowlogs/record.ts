@@ -4,6 +4,7 @@
 // object. Pure.
 import type { FlowEnd } from './attribution.js';
 import type { FlowRecord } from './aggregator.js';
+import type { ConntrackCounters } from './conntrack.js';
 
 const PROTOCOL_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmp6', 132: 'sctp' };
 
@@ -28,6 +29,8 @@ export interface FlowLogLine {
   policy: { decided_by: string; tier?: string; name?: string; rule?: number };
   packets: number;
   bytes: number;
+  /** Allowed flows: the connection's counters so far (original = from the source, reply = to it), when conntrack had them at the flush. */
+  conntrack?: { orig_packets: number; orig_bytes: number; reply_packets: number; reply_bytes: number };
   host: string;
 }
 
@@ -37,7 +40,7 @@ const end = (prefix: 'source' | 'dest', e: FlowEnd) => ({
   [`${prefix}_name`]: e.name,
 });
 
-export function flowLogLine(r: FlowRecord, host: string): FlowLogLine {
+export function flowLogLine(r: FlowRecord, host: string, counters?: ConntrackCounters): FlowLogLine {
   const p = r.packet;
   const a = r.attribution;
   const pol = a.policy;
@@ -57,6 +60,7 @@ export function flowLogLine(r: FlowRecord, host: string): FlowLogLine {
     policy: { decided_by: pol.decidedBy, ...(pol.tier !== undefined ? { tier: pol.tier } : {}), ...(pol.policy !== undefined ? { name: pol.policy } : {}), ...(pol.rule !== undefined ? { rule: pol.rule } : {}) },
     packets: r.packets,
     bytes: r.bytes,
+    ...(counters ? { conntrack: { orig_packets: counters.origPackets, orig_bytes: counters.origBytes, reply_packets: counters.replyPackets, reply_bytes: counters.replyBytes } } : {}),
     host,
   } as FlowLogLine;
 }

@@ -9,7 +9,7 @@ import { FakeClock } from '../dataplane/fakes.js';
 import { createLogger } from '../node/log.js';
 import { MetricsRegistry } from '../node/metrics.js';
 import { flowLogPrefix } from '../rules/flow-log.js';
-import { FakePacketLogSource, MemoryFileSystem } from './fakes.js';
+import { FakeConntrackTable, FakePacketLogSource, MemoryFileSystem } from './fakes.js';
 import { ipv4, pcapStream, type FakeNflog } from './pcap.test-support.js';
 import type { FlowLogLine } from './record.js';
 import { FlowLogReporter } from './reporter.js';
@@ -51,7 +51,7 @@ function state() {
   return graph.snapshot();
 }
 
-function setup(opts: { maxFlows?: number } = {}) {
+function setup(opts: { maxFlows?: number; conntrack?: FakeConntrackTable } = {}) {
   const clock = new FakeClock();
   const source = new FakePacketLogSource();
   const fs = new MemoryFileSystem();
@@ -70,6 +70,7 @@ function setup(opts: { maxFlows?: number } = {}) {
     log,
     restartDelayMs: 5000,
     ...(opts.maxFlows ? { maxFlows: opts.maxFlows } : {}),
+    ...(opts.conntrack ? { conntrack: opts.conntrack } : {}),
   });
   const lines = () => (fs.files.get('/flows/flows.log') ?? '').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as FlowLogLine);
   return { clock, source, fs, metrics, logs, reporter, lines };
@@ -175,5 +176,32 @@ test('reporter: a write error is logged and counted; later batches are written',
   clock.advance(15000);
   await reporter.flush();
   assert.equal(lines().length, 1);
+  await reporter.stop();
+});
+
+test('reporter: allowed records carry their connection\'s conntrack counters (one table read per flush); denied ones never', async () => {
+  const conntrack = new FakeConntrackTable(
+    'ipv4     2 tcp      6 117 TIME_WAIT src=198.18.0.1 dst=198.18.0.3 sport=40001 dport=5432 packets=6 bytes=332 src=198.18.0.3 dst=198.18.0.1 sport=5432 dport=40001 packets=4 bytes=224 [ASSURED] mark=0 use=1\n',
+  );
+  const { clock, source, reporter, lines } = setup({ conntrack });
+  reporter.start();
+  await Promise.resolve();
+  assert.equal(conntrack.accounting, true, 'accounting turned on at start');
+  source.emit(
+    pcapStream([
+      at(1_000_000, flowLogPrefix('allow', 'inbound'), tcp('198.18.0.1', '198.18.0.3', 40001, 5432)),
+      at(1_000_000, flowLogPrefix('allow', 'outbound'), tcp('198.18.0.1', '198.18.0.3', 40001, 5432)),
+      at(1_000_001, flowLogPrefix('deny', 'inbound'), tcp('198.18.0.2', '198.18.0.3', 40000, 5432)),
+      at(1_000_002, flowLogPrefix('allow', 'inbound'), tcp('198.18.0.1', '198.18.0.3', 40002, 5432)),
+    ]),
+  );
+  clock.advance(15000);
+  await reporter.flush();
+  const got = lines();
+  const counters = { orig_packets: 6, orig_bytes: 332, reply_packets: 4, reply_bytes: 224 };
+  assert.deepEqual(got.filter((l) => l.source_port === 40001).map((l) => l.conntrack), [counters, counters], 'both sides of the allowed connection');
+  assert.equal(got.find((l) => l.action === 'deny')!.conntrack, undefined);
+  assert.equal(got.find((l) => l.source_port === 40002)!.conntrack, undefined, 'not in the table (gone, or from before accounting)');
+  assert.equal(conntrack.reads, 1);
   await reporter.stop();
 });

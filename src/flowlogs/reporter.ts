@@ -14,7 +14,9 @@ import { DEFAULT_MAX_FLOWS, FlowAggregator } from './aggregator.js';
 import { attribute, EndpointIndex, type PolicyAttribution } from './attribution.js';
 import { NflogPcapParser, PcapFormatError } from './nflog-pcap.js';
 import { parseIpPacket } from './packet.js';
-import type { PacketLogSource } from './ports.js';
+import type { ConntrackTable, PacketLogSource } from './ports.js';
+import { conntrackKey, parseConntrackTable, type ConntrackCounters } from './conntrack.js';
+import type { FlowRecord } from './aggregator.js';
 import { flowLogLine } from './record.js';
 import type { RotatingFile } from './rotating-file.js';
 
@@ -33,6 +35,8 @@ export interface FlowLogReporterOptions {
   log: Logger;
   /** Wait before restarting a reader that died. Default 5 s. */
   restartDelayMs?: number;
+  /** Read at each flush for the counters of allowed flows (conntrack.ts); absent = logged packets only. */
+  conntrack?: ConntrackTable;
 }
 
 export type ReporterState = 'created' | 'running' | 'stopped';
@@ -80,6 +84,7 @@ export class FlowLogReporter {
   start(): void {
     if (this.stateValue !== 'created') throw new Error(`flow-log reporter: start in state ${this.stateValue}`);
     this.stateValue = 'running';
+    this.opts.conntrack?.enableAccounting().catch((err: unknown) => this.opts.log.warning('cannot turn on conntrack accounting; allowed flows carry logged packets only', { error: err as Error }));
     this.startSource();
     this.scheduleFlush();
   }
@@ -151,9 +156,10 @@ export class FlowLogReporter {
   flush(): Promise<void> {
     const result = this.aggregator.flush();
     if (result.droppedFlows) this.opts.log.warning('flow-log table full: flows dropped this interval', { droppedFlows: result.droppedFlows, droppedPackets: result.droppedPackets, maxFlows: this.aggregator.maxFlows });
-    const lines = result.records.map((r) => JSON.stringify(flowLogLine(r, this.opts.host)));
-    if (lines.length === 0) return this.writing;
+    const records = result.records;
+    if (records.length === 0) return this.writing;
     this.writing = this.writing.then(async () => {
+      const lines = (await this.withConntrack(records)).map((r) => JSON.stringify(flowLogLine(r.record, this.opts.host, r.counters)));
       try {
         await this.opts.file.write(lines);
         this.opts.metrics.inc(FLOW_LOG_METRICS.records, lines.length);
@@ -163,6 +169,23 @@ export class FlowLogReporter {
       }
     });
     return this.writing;
+  }
+
+  /** Allowed records get their connection's conntrack counters, when the table has them; one table read per flush. */
+  private async withConntrack(records: FlowRecord[]): Promise<{ record: FlowRecord; counters?: ConntrackCounters }[]> {
+    const table = this.opts.conntrack;
+    if (!table || !records.some((r) => r.action === 'allow')) return records.map((record) => ({ record }));
+    let counters: Map<string, ConntrackCounters>;
+    try {
+      counters = parseConntrackTable(await table.list());
+    } catch (err) {
+      this.opts.log.warning('cannot read conntrack counters for flow logs; records carry logged packets only', { error: err as Error });
+      return records.map((record) => ({ record }));
+    }
+    return records.map((record) => {
+      const c = record.action === 'allow' ? counters.get(conntrackKey(record.packet)) : undefined;
+      return c ? { record, counters: c } : { record };
+    });
   }
 
   /** Stops reading and writes what was aggregated so far. */

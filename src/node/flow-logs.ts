@@ -4,7 +4,7 @@
 // ruleset carries no NFLOG rule (dataplaneConfigFrom leaves flowLogs out).
 import { FlowLogReporter } from '../flowlogs/reporter.js';
 import { RotatingFile } from '../flowlogs/rotating-file.js';
-import { nodeFileSystem, TcpdumpNflogSource } from '../flowlogs/linux.js';
+import { LinuxConntrackTable, nodeFileSystem, TcpdumpNflogSource } from '../flowlogs/linux.js';
 import { systemClock } from '../dataplane/linux/clock.js';
 import type { FlowLogsContext, FlowLogsPort } from './agent.js';
 import { flowLogSettingsFrom, type FelixSettings } from './config.js';
@@ -23,6 +23,7 @@ export function makeLinuxFlowLogs(settings: FelixSettings, ctx: FlowLogsContext,
   log.info('flow logs enabled', { file: `${f.directory}/flows.log`, flushIntervalMs: f.flushIntervalMs, maxFiles: f.maxFiles, maxFileSizeBytes: f.maxFileSizeBytes, nflogGroup: f.nflogGroup });
   return new FlowLogReporter({
     source: new TcpdumpNflogSource({ group: f.nflogGroup }),
+    conntrack: new LinuxConntrackTable(),
     file: new RotatingFile({ fs: nodeFileSystem, directory: f.directory, maxFiles: f.maxFiles, maxFileSizeBytes: f.maxFileSizeBytes }),
     clock: systemClock,
     flushIntervalMs: f.flushIntervalMs,

@@ -3,8 +3,9 @@
 // allows TCP 8080 into one of them. Flow logs start off (no NFLOG rule, no
 // reader), are switched on live through FelixConfiguration, and then a denied
 // and an allowed connection each produce a JSON-lines record naming both
-// workloads, the verdict and the tier / policy / rule, and per-policy
-// counters on the metrics endpoint. Everything is deleted even on failure.
+// workloads, the verdict and the tier / policy / rule (the allowed one with
+// its connection's conntrack counters), and per-policy counters on the
+// metrics endpoint. Everything is deleted even on failure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -149,8 +150,10 @@ test('flow logs: off by default; switched on live, a denied and an allowed conne
     const records = () => (existsSync(join(flowDir, 'flows.log')) ? readFileSync(join(flowDir, 'flows.log'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as FlowLogLine) : []);
     const allowed = await eventually('a record of the allowed connection', () => {
       connect(8080);
-      return records().find((r) => r.action === 'allow' && r.dest_port === 8080 && r.reporter === 'dst');
+      return records().find((r) => r.action === 'allow' && r.dest_port === 8080 && r.reporter === 'dst' && r.conntrack);
     });
+    // The whole connection's counters from conntrack (SYN, ACK, FIN ... out; SYN-ACK, "ok", FIN ... back).
+    assert.ok(allowed.conntrack!.orig_packets >= 3 && allowed.conntrack!.reply_packets >= 2 && allowed.conntrack!.reply_bytes > 0, JSON.stringify(allowed));
     assert.equal(connect(5432), false);
     const denied = await eventually('a record of the denied connection', () => records().find((r) => r.action === 'deny' && r.dest_port === 5432));
 
