@@ -15,7 +15,7 @@ import { allowAll, hostEndpoint, policy, rule, side, workload } from './testing-
 import { modelFromCalc } from './model-from-calc.js';
 import { compileRuleset } from '../rules/compile-endpoints.js';
 import { chainNames } from '../rules/names.js';
-import { defaultDataplaneConfig } from '../rules/model.js';
+import { defaultDataplaneConfig, type DataplaneConfig } from '../rules/model.js';
 import { renderNftFull } from '../render/nft/render.js';
 import { renderIpsetDelta, renderIptablesFull } from '../render/iptables/render.js';
 import { seededRandom, type Random } from '../base/prng.js';
@@ -24,7 +24,7 @@ import type { CalcUpdate, NormalizedRule } from '../calc/output.js';
 type Backend = 'nftables' | 'iptables';
 const IFACES = Array.from({ length: 6 }, (_, i) => `cali${String(i).padStart(11, '0')}`);
 
-function setup(backend: Backend, opts: { fullReconcileIntervalMs?: number } = {}) {
+function setup(backend: Backend, opts: { fullReconcileIntervalMs?: number; config?: DataplaneConfig } = {}) {
   const ports = fakePorts();
   for (const d of IFACES) ports.routes.devices.add(d);
   const kernel = { nft: new SimNft(), iptables: new SimIptables(), ipset: new SimIpset() };
@@ -35,7 +35,7 @@ function setup(backend: Backend, opts: { fullReconcileIntervalMs?: number } = {}
     backend: backend === 'nftables' ? new NftBackend(kernel.nft) : new IptablesBackend({ iptables: kernel.iptables, ipset: kernel.ipset }),
     ports,
     clock,
-    config: defaultDataplaneConfig(),
+    config: opts.config ?? defaultDataplaneConfig(),
     minIntervalMs: 100,
     fullReconcileIntervalMs: opts.fullReconcileIntervalMs ?? 0,
     onFatal: (e) => {
@@ -53,8 +53,8 @@ function setup(backend: Backend, opts: { fullReconcileIntervalMs?: number } = {}
 }
 
 /** The kernel one full render of the managers' current state gives, from nothing. */
-async function fullRender(backend: Backend, managers: DataplaneManagers): Promise<unknown> {
-  const desired = compileRuleset(modelFromCalc(managers.snapshot(), defaultDataplaneConfig()), { backend });
+async function fullRender(backend: Backend, managers: DataplaneManagers, config = defaultDataplaneConfig()): Promise<unknown> {
+  const desired = compileRuleset(modelFromCalc(managers.snapshot(), config), { backend });
   if (backend === 'nftables') {
     const nft = new SimNft();
     await nft.apply(renderNftFull(desired));
@@ -127,10 +127,16 @@ function randomUpdate(r: Random): CalcUpdate {
 }
 
 for (const backend of ['nftables', 'iptables'] as const) {
-  test(`${backend}: after random update sequences the incremental kernel equals a full render of the final state (differential, seeded)`, async () => {
-    for (const seed of [1, 2, 3, 4, 5, 6]) {
+  // Flow logs on (rules/flow-log.ts): NFLOG rules in the endpoint chains, merged Deny via cali-fl-deny-<dir>; the same differential holds.
+  const flowLogsOn: DataplaneConfig = { ...defaultDataplaneConfig(), flowLogs: { nflogGroup: 20 } };
+  const variants = [
+    { label: '', config: defaultDataplaneConfig(), seeds: [1, 2, 3, 4, 5, 6] },
+    { label: ', flow logs on', config: flowLogsOn, seeds: [7, 8, 9] },
+  ];
+  for (const { label, config, seeds } of variants) test(`${backend}${label}: after random update sequences the incremental kernel equals a full render of the final state (differential, seeded)`, async () => {
+    for (const seed of seeds) {
       const r = seededRandom(seed);
-      const t = setup(backend);
+      const t = setup(backend, { config });
       await t.apply({ type: 'ipSetUpserted', ipSet: { id: 's0', kind: 'net', description: 's0', members: [{ net: '198.18.0.1/32' }] } }, { type: 'inSync' });
       for (let step = 0; step < 60; step++) {
         const batch = Array.from({ length: 1 + Math.floor(r() * 3) }, () => randomUpdate(r));
@@ -138,10 +144,12 @@ for (const backend of ['nftables', 'iptables'] as const) {
         if (r() < 0.1) t.loop.reconcileNow();
         await t.apply(...batch);
         assert.equal(t.loop.failing().size, 0, `seed ${seed} step ${step}: ${JSON.stringify([...t.loop.failing()])}`);
-        assert.deepEqual(kernelContent(backend, t.kernel), await fullRender(backend, t.managers), `seed ${seed} step ${step} after ${JSON.stringify(batch).slice(0, 400)}`);
+        assert.deepEqual(kernelContent(backend, t.kernel), await fullRender(backend, t.managers, config), `seed ${seed} step ${step} after ${JSON.stringify(batch).slice(0, 400)}`);
       }
       // Incremental rounds did the work: only the first round and the ones asked for were full.
       assert.ok(t.loop.metrics.fullReconciles < t.loop.metrics.rounds / 3, `seed ${seed}: ${t.loop.metrics.fullReconciles} full of ${t.loop.metrics.rounds}`);
+      // The flow-log variant compared flow-log rules, not a ruleset without them.
+      if (config.flowLogs) assert.match(JSON.stringify(kernelContent(backend, t.kernel)), /cali-fl\|[AD]\|[IO]/, `seed ${seed}: no flow-log rule in the kernel`);
     }
   });
 

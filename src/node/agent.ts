@@ -17,7 +17,7 @@ import type { Clock } from '../dataplane/ports.js';
 import { systemClock } from '../dataplane/linux/clock.js';
 import { CalcGraph } from '../calc/graph.js';
 import { CalcSyncer } from '../calc/syncer.js';
-import type { CalcUpdate } from '../calc/output.js';
+import type { CalcUpdate, DesiredPolicyState } from '../calc/output.js';
 import type { HostAddress } from './autodetect.js';
 import { felixOverridesFromEnv } from './config.js';
 import type { Env, FelixSettings, NodeConfig } from './config.js';
@@ -70,6 +70,22 @@ export interface CalicoNodeOptions {
   reloadSettleMs?: number;
   /** The 464-XLAT translator of address-space endpoints (docs/design/xlat.md); without it such endpoints get routes but no translation. */
   xlat?: XlatManager;
+  /** Flow logs (src/flowlogs/): built from the settings, undefined when off; rebuilt when flowLogsKey changes. */
+  makeFlowLogs?(settings: FelixSettings, ctx: FlowLogsContext): FlowLogsPort | undefined;
+  /** The part of the settings makeFlowLogs uses. Default: all of them. */
+  flowLogsKey?(settings: FelixSettings): string;
+}
+
+/** What a flow-log reporter needs from the node. */
+export interface FlowLogsContext {
+  /** The calc state given to the dataplane, and a number that changes with it. */
+  policyState(): { version: number; state: DesiredPolicyState };
+  metrics: MetricsRegistry;
+}
+
+export interface FlowLogsPort {
+  start(): void;
+  stop(): Promise<void>;
 }
 
 export interface Health {
@@ -92,6 +108,11 @@ export class CalicoNode {
   /** Address spaces: rewrites space endpoints before the graph and BGP see them. */
   readonly spaces = new AddressSpaceView();
   private spaceProblems = '';
+  private flowLogs: { key: string; port: FlowLogsPort } | undefined;
+  private flowLogsChain: Promise<void> = Promise.resolve();
+  /** Bumped with every calc batch, so flow logs re-index endpoints only when the state changed. */
+  private calcVersion = 0;
+  private calcSnapshot: { version: number; state: DesiredPolicyState } | undefined;
   private durationsSeen = 0;
   readonly metrics = new MetricsRegistry();
   settings: FelixSettings | undefined;
@@ -159,6 +180,7 @@ export class CalicoNode {
         ...(this.opts.reloadSettleMs !== undefined ? { settleMs: this.opts.reloadSettleMs } : {}),
       });
       this.dataplane.start(this.settings);
+      this.reconfigureFlowLogs(this.settings);
       const bgp = this.opts.bgp;
       if (bgp) {
         const tracker = (this.bgpTracker = new BgpInputsTracker(config.nodeName));
@@ -214,6 +236,7 @@ export class CalicoNode {
   private toDataplane(updates: CalcUpdate[]): void {
     if (!this.dataplane || this.stateValue === 'stopping' || this.stateValue === 'stopped') return;
     this.pendingUpdates += updates.length;
+    this.calcVersion++;
     this.dataplane.apply(updates);
     if (updates.some((u) => u.type === 'inSync')) {
       this.opts.log.info('datastore in sync; dataplane may now be programmed', { counts: this.graph?.counts() });
@@ -268,6 +291,28 @@ export class CalicoNode {
     log.info('FelixConfiguration changed; applying the new settings', { changed, values: Object.fromEntries(changed.map((k) => [k, next[k] ?? null])) });
     this.opts.onSettings?.(next, changed);
     this.dataplane?.settingsChanged(next);
+    this.reconfigureFlowLogs(next);
+  }
+
+  /** Starts, stops or replaces the flow-log reporter when its settings changed; one change at a time. */
+  private reconfigureFlowLogs(settings: FelixSettings): void {
+    const make = this.opts.makeFlowLogs;
+    if (!make) return;
+    const key = (this.opts.flowLogsKey ?? ((s) => JSON.stringify(s)))(settings);
+    if (this.flowLogs?.key === key) return;
+    const old = this.flowLogs?.port;
+    const port = make(settings, { policyState: () => this.policyState(), metrics: this.metrics });
+    this.flowLogs = port ? { key, port } : undefined;
+    this.flowLogsChain = this.flowLogsChain.then(async () => {
+      await old?.stop();
+      port?.start();
+      if (port || old) this.opts.log.info(port ? 'flow logs on' : 'flow logs off');
+    });
+  }
+
+  private policyState(): { version: number; state: DesiredPolicyState } {
+    if (this.calcSnapshot?.version !== this.calcVersion) this.calcSnapshot = { version: this.calcVersion, state: this.graph!.snapshot() };
+    return this.calcSnapshot;
   }
 
   health(): Health {
@@ -325,6 +370,10 @@ export class CalicoNode {
     // BIRD is stopped with the agent (the supervisor owns it); routes it learnt age out as on any BGP restart.
     await this.bgpUpdater?.stop();
     await this.dataplane?.stop();
+    const flowLogs = this.flowLogs?.port;
+    this.flowLogs = undefined;
+    await this.flowLogsChain;
+    await flowLogs?.stop();
     this.to('stopped');
     this.opts.log.info('calico-node stopped; dataplane left in place');
   }

@@ -17,6 +17,7 @@ import type { AutodetectionMethod } from './autodetect.js';
 import { defaultPoolsFromEnv } from './default-pools.js';
 import type { DefaultPoolsConfig } from './default-pools.js';
 import type { DataplaneConfig, EndpointToHostAction, ProtoPort } from '../rules/model.js';
+import { DEFAULT_FLOW_LOG_GROUP } from '../rules/flow-log.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -230,7 +231,43 @@ export function dataplaneConfigFrom(s: FelixSettings): DataplaneConfig {
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean);
-  return { endpointToHostAction, workloadToHostFailsafe, failsafeInbound: inbound, failsafeOutbound: outbound, workloadInterfacePrefixes };
+  const flowLogs = flowLogSettingsFrom(s);
+  return {
+    endpointToHostAction,
+    workloadToHostFailsafe,
+    failsafeInbound: inbound,
+    failsafeOutbound: outbound,
+    workloadInterfacePrefixes,
+    // Only when on: off must render exactly the ruleset without flow logs.
+    ...(flowLogs.enabled ? { flowLogs: { nflogGroup: flowLogs.nflogGroup } } : {}),
+  };
+}
+
+/** Flow logs (src/flowlogs/): FelixConfiguration flowLogsFileEnabled, flowLogsFileDirectory, flowLogsFileMaxFiles, flowLogsFileMaxFileSizeMB, flowLogsFlushInterval. */
+export interface FlowLogSettings {
+  enabled: boolean;
+  /** The file is `<directory>/flows.log`; rotated files `flows.log.1` ... */
+  directory: string;
+  /** Files kept, the current one included. */
+  maxFiles: number;
+  maxFileSizeBytes: number;
+  flushIntervalMs: number;
+  nflogGroup: number;
+}
+
+export function flowLogSettingsFrom(s: FelixSettings): FlowLogSettings {
+  const d = FELIX_CONFIGURATION_DEFAULTS;
+  const int = (v: unknown, fallback: number) => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : fallback);
+  const flushIntervalMs = parseDuration(String(s.flowLogsFlushInterval ?? d.flowLogsFlushInterval)) ?? parseDuration(d.flowLogsFlushInterval)!;
+  return {
+    enabled: (s as Record<string, unknown>).flowLogsFileEnabled === true,
+    directory: String(s.flowLogsFileDirectory ?? d.flowLogsFileDirectory) || d.flowLogsFileDirectory,
+    maxFiles: int(s.flowLogsFileMaxFiles, d.flowLogsFileMaxFiles),
+    maxFileSizeBytes: int(s.flowLogsFileMaxFileSizeMB, d.flowLogsFileMaxFileSizeMB) * 1024 * 1024,
+    // 0 would flush in a busy loop: at least a second.
+    flushIntervalMs: Math.max(1000, flushIntervalMs),
+    nflogGroup: DEFAULT_FLOW_LOG_GROUP,
+  };
 }
 
 /** Backend for policy: FelixConfiguration iptablesBackend / nftablesMode. `Enabled`/`Auto` nftables is the default. */

@@ -23,6 +23,7 @@ import { EndpointStatusReporter, endpointStatusDir, statusDirectory } from './en
 import { startHttpEndpoints } from './health-server.js';
 import type { HttpEndpoint } from './health-server.js';
 import { createLogger, parseLogLevel } from './log.js';
+import { flowLogsKeyFrom, makeLinuxFlowLogs } from './flow-logs.js';
 import { join } from 'node:path';
 import { BgpAgent } from '../bgp/agent.js';
 import { LinuxXlatKernel } from '../xlat/linux.js';
@@ -121,6 +122,8 @@ async function main(): Promise<number> {
       if (changed.length && changed.some((f) => HTTP_FIELDS.has(f))) void reconfigureHttp(settings);
     },
     dataplaneKey: dataplaneKeyFrom,
+    flowLogsKey: flowLogsKeyFrom,
+    makeFlowLogs: (settings, ctx) => makeLinuxFlowLogs(settings, ctx, { nodeName: config.nodeName, log }),
     makeDataplane: (settings) => {
       const dataplane: Dataplane = new ApplyLoopDataplane({
         ports: linuxPorts(exec),

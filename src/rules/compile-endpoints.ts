@@ -25,6 +25,7 @@ import { MARK_ACCEPT, MARK_PASS } from './names.js';
 import type { DataplaneModel, IpSetSpec, LocalEndpoint } from './model.js';
 import { WORKLOAD_PREFIX, chainNames, setNames } from './names.js';
 import { SetRegistry, withoutCovered } from './sets.js';
+import { flowLogDenyChain, flowLogDenyRules, withFlowLogs } from './flow-log.js';
 import type { Ruleset } from './ir.js';
 
 /**
@@ -180,10 +181,13 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
     cache?.endpoints.set(ep, { sig, chains: built, sets: own });
   };
   const chain = (name: string, rules: Rule[]): Chain => ({ name, table: 'filter', rules });
+  // Flow logs (off unless configured): log rules beside the endpoint chain's own verdicts (flow-log.ts).
+  const flowLogs = model.config.flowLogs;
+  const workloadBody = (ep: LocalEndpoint, dir: 'inbound' | 'outbound') => (flowLogs ? withFlowLogs(policyBody(ep, dir, known), dir, flowLogs) : policyBody(ep, dir, known));
   for (const ep of workloads) {
     perEndpoint(ep, (local) => [
-      chain(chainNames.fromWorkload(ep.interfaceName), [clearMarks(), ...antiSpoof(ep, local), ...policyBody(ep, 'outbound', known)]),
-      chain(chainNames.toWorkload(ep.interfaceName), [clearMarks(), ...policyBody(ep, 'inbound', known)]),
+      chain(chainNames.fromWorkload(ep.interfaceName), [clearMarks(), ...antiSpoof(ep, local), ...workloadBody(ep, 'outbound')]),
+      chain(chainNames.toWorkload(ep.interfaceName), [clearMarks(), ...workloadBody(ep, 'inbound')]),
     ]);
   }
   for (const ep of hosts) {
@@ -201,9 +205,9 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
    * owned by that chain, which must not outlive the set's arrival (nor a
    * known set's departure leave a rule naming a set nobody creates).
    */
-  const program = (name: string, sources: unknown[], makeEntries: () => ProgramEntry[], alsoIn: TableKind[] = []): Chain => {
+  const program = (name: string, dir: ChainDirection, sources: unknown[], makeEntries: () => ProgramEntry[], alsoIn: TableKind[] = []): Chain => {
     usedPrograms.add(name);
-    const head = [backend, alsoIn.join(','), ...sources];
+    const head = [backend, alsoIn.join(','), flowLogs ? flowLogs.nflogGroup : 'no-flow-logs', ...sources];
     const hit = cache?.programs.get(name);
     // Same sources (by identity) name the same sets: a hit is decided without walking the rules.
     const sameSources = hit !== undefined && hit.head.length === head.length && hit.head.every((x, i) => x === head[i]);
@@ -224,7 +228,7 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
       sets: local,
       netSets,
       setKey: name,
-      actions: { allow: { kind: 'goto', chain: chainNames.allow }, deny: drop, pass: { kind: 'goto', chain: chainNames.pass } },
+      actions: { allow: { kind: 'goto', chain: chainNames.allow }, deny: flowLogs ? { kind: 'goto', chain: flowLogDenyChain(dir) } : drop, pass: { kind: 'goto', chain: chainNames.pass } },
     });
     const own = local.all();
     for (const s of own) sets.put(s);
@@ -242,14 +246,14 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
       const p = policies.get(id);
       return p && rulesOf(p, dir);
     });
-    chains.push(program(name, sources, entries, alsoIn));
+    chains.push(program(name, dir, sources, entries, alsoIn));
   }
   for (const p of [...model.profiles].sort((a, b) => (a.id < b.id ? -1 : 1))) {
     if (!usedProfiles.has(p.id)) continue;
     for (const dir of ['inbound', 'outbound'] as const) {
       const name = chainNames.profile(p.id, dir);
       const rules = rulesOf(p, dir);
-      chains.push(program(name, [rules], () => profileEntries(p, dir)));
+      chains.push(program(name, dir, [rules], () => profileEntries(p, dir)));
     }
   }
   if (cache) for (const name of [...cache.programs.keys()]) if (!usedPrograms.has(name)) cache.programs.delete(name);
@@ -257,6 +261,9 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
   const also = [...verdictTables].filter((t) => t !== 'filter').sort();
   for (const [name, bit] of [[chainNames.allow, MARK_ACCEPT], [chainNames.pass, MARK_PASS]] as const) {
     chains.push({ name, table: 'filter', rules: [{ matches: [], action: { kind: 'setMark', mask: bit, value: bit } }], ...(also.length ? { alsoIn: also } : {}) });
+  }
+  if (flowLogs) {
+    for (const dir of ['inbound', 'outbound'] as const) chains.push({ name: flowLogDenyChain(dir), table: 'filter', rules: flowLogDenyRules(dir, flowLogs), ...(also.length ? { alsoIn: also } : {}) });
   }
 
   // Dispatch: known interfaces jump to their chain; any other cali* is dropped (fail closed).

@@ -43,7 +43,8 @@ export type Action =
   | { kind: 'return' }
   | { kind: 'jump'; chain: string }
   | { kind: 'goto'; chain: string }
-  | { kind: 'log'; prefix: string }
+  /** Kernel log (LOG) or, with `group`, a copy to userspace on that NFLOG group (flow logs). Not a verdict. */
+  | { kind: 'log'; prefix: string; group?: number }
   /** mark = (mark & ~mask) | value */
   | { kind: 'setMark'; mask: number; value: number }
   /** Exempt the packet from connection tracking (raw stage only: nft `notrack`, iptables `-j CT --notrack`). Not a verdict. */

@@ -3,6 +3,7 @@
 // mapped onto it field by field, and so golden tests can be written as JSON.
 import { FELIX_CONFIGURATION_DEFAULTS } from '../api/kinds/felix-configuration.js';
 import type { DirectionalPolicies, IpSetState, PolicyState } from '../calc/output.js';
+import type { FlowLogRendering } from './flow-log.js';
 
 /**
  * A policy's or a profile's rules exactly as the calc graph emits them
@@ -66,6 +67,8 @@ export interface DataplaneConfig {
    * interfaces start with one of these. Absent or empty = ["cali"].
    */
   workloadInterfacePrefixes?: string[];
+  /** Flow logs (FelixConfiguration flowLogsFileEnabled): absent = off, and nothing of them is rendered (flow-log.ts). */
+  flowLogs?: FlowLogRendering;
 }
 
 export interface DataplaneModel {

@@ -110,6 +110,8 @@ export const chainNames = {
   /** Targets of merged rules' verdicts: set the verdict's mark bit; the caller's caller reads it (they are entered by goto). */
   allow: 'cali-allow',
   pass: 'cali-pass',
+  /** Flow logs on only: where merged rules' Deny goes, to copy the packet to the flow-log NFLOG group before dropping it. */
+  flowLogDeny: (dir: 'inbound' | 'outbound') => `cali-fl-deny-${dir === 'inbound' ? 'i' : 'o'}`,
   // Profile ids are arbitrary length, so profile chains are always hashed.
   profile: (id: string, dir: 'inbound' | 'outbound') => `cali-r${dir === 'inbound' ? 'i' : 'o'}-${shortHash(id, 18)}`,
 };

@@ -10,7 +10,15 @@ const EFFECTIVE = honoured('src/node/config.test.ts :: effective settings: env >
 const FAILSAFE = honoured('test/kernel/dataplane/host-endpoints.test.ts :: a failsafe port (SSH) stays reachable even with a deny-everything policy');
 const FAILSAFE_NET = honoured('src/render/failsafe-net.test.ts :: failsafe net: nft restricts the source inbound and the destination outbound, per family');
 
+const FLOW_LOGS = honoured('test/kernel/node/flow-logs.test.ts :: flow logs: off by default; switched on live, a denied and an allowed connection each give a record naming the endpoints, verdict and tier/policy/rule, and per-policy counters', 'applied live; JSON lines in <directory>/flows.log, counters on the metrics endpoint (docs/flow-logs.md)');
+const FLOW_LOG_FILES = honoured('src/flowlogs/rotating-file.test.ts :: flow-log file: rotated past flowLogsFileMaxFileSizeMB, at most flowLogsFileMaxFiles files kept, lines never cut');
+
 const HONOURED: Record<string, FieldSupport> = {
+  flowLogsFileEnabled: FLOW_LOGS,
+  flowLogsFileDirectory: FLOW_LOGS,
+  flowLogsFlushInterval: FLOW_LOGS,
+  flowLogsFileMaxFiles: FLOW_LOG_FILES,
+  flowLogsFileMaxFileSizeMB: FLOW_LOG_FILES,
   defaultEndpointToHostAction: honoured('test/kernel/node/live-config.test.ts :: defaultEndpointToHostAction Drop -> Accept applies under a ping and a TCP stream: 0 % loss, no agent restart', 'applied live'),
   'failsafeInboundHostPorts[].protocol': FAILSAFE,
   'failsafeInboundHostPorts[].port': FAILSAFE,
@@ -110,10 +118,13 @@ const WARNED: Array<[string, string[]]> = [
     ['logFilePath', 'logSeverityFile', 'logSeveritySys', 'logDebugFilenameRegex', 'logPrefix', 'logActionRateLimit', 'logActionRateLimitBurst'],
   ],
   [
-    'status reporting to the datastore, usage reporting, the policy sync API and flow logs are not implemented',
+    'status reporting to the datastore, usage reporting and the policy sync API are not implemented',
     ['reportingInterval', 'reportingTTL', 'endpointReportingEnabled', 'endpointReportingDelay', 'usageReportingEnabled', 'usageReportingInitialDelay',
-      'usageReportingInterval', 'policySyncPathPrefix', 'flowLogsCollectorDebugTrace', 'flowLogsFlushInterval', 'flowLogsGoldmaneServer', 'flowLogsLocalReporter',
-      'flowLogsPolicyEvaluationMode', 'prometheusGoMetricsEnabled', 'prometheusProcessMetricsEnabled'],
+      'usageReportingInterval', 'policySyncPathPrefix', 'prometheusGoMetricsEnabled', 'prometheusProcessMetricsEnabled'],
+  ],
+  [
+    'flow logs go to a JSON-lines file (flowLogsFileEnabled) and the metrics endpoint only: no Goldmane server, local socket reporter, debug trace or continuous policy re-evaluation',
+    ['flowLogsCollectorDebugTrace', 'flowLogsGoldmaneServer', 'flowLogsLocalReporter', 'flowLogsPolicyEvaluationMode'],
   ],
   [
     'OpenStack metadata proxying, Istio, sidecar acceleration, AWS and Windows integrations are not implemented',

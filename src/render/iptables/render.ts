@@ -174,7 +174,7 @@ function renderAction(a: Action): { extraMatches: string[]; target: string }[] {
     case 'goto':
       return one(`-g ${a.chain}`);
     case 'log':
-      return one(`-j LOG --log-prefix ${quote(a.prefix)}`);
+      return one(a.group === undefined ? `-j LOG --log-prefix ${quote(a.prefix)}` : `-j NFLOG --nflog-group ${a.group} --nflog-prefix ${quote(a.prefix)}`);
     case 'setMark':
       return one(`-j MARK --set-xmark ${hex(a.value)}/${hex(a.mask)}`);
     case 'dispatch':

@@ -92,7 +92,7 @@ function renderAction(a: Action, mapName?: string): string {
     case 'goto':
       return `${a.kind} ${a.chain}`;
     case 'log':
-      return `log prefix ${quote(a.prefix)}`;
+      return a.group === undefined ? `log prefix ${quote(a.prefix)}` : `log prefix ${quote(a.prefix)} group ${a.group}`;
     case 'setMark':
       return a.value === 0 ? `meta mark set meta mark & ${hex(~a.mask)}` : `meta mark set meta mark & ${hex(~a.mask)} | ${hex(a.value)}`;
     case 'dispatch':
