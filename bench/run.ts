@@ -150,7 +150,9 @@ async function main(): Promise<void> {
     const saved = JSON.parse(readFileSync(update, 'utf8')) as RunRecord;
     if (saved.quick !== quick) throw new Error(`${update} is a ${saved.quick ? 'quick' : 'full'} run; re-run with${saved.quick ? '' : 'out'} --quick`);
     for (const spec of SUITE.filter((s) => only.includes(s.name))) {
-      const fresh = { ...(await runOne(spec)), rerun: { date: new Date().toISOString(), commit: commitNow() } };
+      // The date and commit the benchmark starts from (the tree may move while it runs).
+      const rerun = { date: new Date().toISOString(), commit: commitNow() };
+      const fresh = { ...(await runOne(spec)), rerun };
       const i = saved.benches.findIndex((b) => b.name === spec.name);
       if (i === -1) saved.benches.push(fresh);
       else saved.benches[i] = fresh;
