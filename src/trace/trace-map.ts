@@ -134,6 +134,9 @@ function resolveRule(role: Extract<ChainRole, { kind: 'program' }>, comment: str
   return { run: seg?.run ?? -1, runSources, candidates, ...(matched ? { matched } : {}) };
 }
 
+const FLOW_LOG_DENY_CHAINS = new Set([chainNames.flowLogDeny('inbound'), chainNames.flowLogDeny('outbound')]);
+const FLOW_LOG_DENY = new Set([...FLOW_LOG_DENY_CHAINS].map((c) => `goto ${c}`));
+
 type Stage = TracedStage & { candidate?: TracedDecision };
 
 /** Maps one packet's trace (the events of one trace id) onto this node's names. */
@@ -165,7 +168,8 @@ export function mapTrace(events: readonly TraceEvent[], ctx: { state: DesiredPol
         stage.decision = { kind: 'missing-policy', action: 'Deny', tier: 'tier' in role.owner ? role.owner.tier : '', policy: m[1]! };
         continue;
       }
-      const verdict = drop ? 'Deny' : ev.verdict === `goto ${chainNames.allow}` ? 'Allow' : ev.verdict === `goto ${chainNames.pass}` ? 'Pass' : undefined;
+      // With flow logs on a Deny goes to cali-fl-deny-<dir> (log, then drop) instead of dropping here (rules/flow-log.ts).
+      const verdict = drop || FLOW_LOG_DENY.has(ev.verdict ?? '') ? 'Deny' : ev.verdict === `goto ${chainNames.allow}` ? 'Allow' : ev.verdict === `goto ${chainNames.pass}` ? 'Pass' : undefined;
       const resolved = verdict ? resolveRule(role, comment, ctx) : undefined;
       if (!verdict || !resolved) continue;
       const d: TracedDecision = { kind: 'rule', action: verdict, where: role.owner, ...resolved };
@@ -175,6 +179,8 @@ export function mapTrace(events: readonly TraceEvent[], ctx: { state: DesiredPol
       else stage.passed.push(d);
       continue;
     }
+    // The flow-log deny chain carries out the Deny its caller already decided: a step, not a verdict of its own.
+    if (FLOW_LOG_DENY_CHAINS.has(ev.chain) && stage?.decision?.action === 'Deny') continue;
     if (drop) out.outside = { kind: 'other', action: 'Deny', chain: ev.chain, ...(comment ? { comment } : {}) };
   }
   for (const s of out.stages as Stage[]) delete s.candidate;

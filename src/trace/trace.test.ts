@@ -48,8 +48,8 @@ function world(extra: Resource[] = []): Resource[] {
 }
 
 /** The node's rendered nft rules, per chain: the text nft trace prints for a matched rule. */
-function renderedChains(resources: Resource[], node: string): Map<string, string[]> {
-  const rs = compileRuleset(modelFromCalc(nodeState(node, resources), defaultDataplaneConfig()));
+function renderedChains(resources: Resource[], node: string, config = defaultDataplaneConfig()): Map<string, string[]> {
+  const rs = compileRuleset(modelFromCalc(nodeState(node, resources), config));
   return new Map(rs.chains.map((c) => [c.name, renderNftChainRules(c).slice(1)]));
 }
 
@@ -277,4 +277,24 @@ test('trace: the kernel matching another rule of the same run (same action) agre
   assert.match(out, /agree: ingress of default\/server: Allow by tier default, GlobalNetworkPolicy web-b, ingress\[0\]\n/);
   assert.match(out, /the kernel's lookup matched another rule of the same run, tier default, GlobalNetworkPolicy web-b, ingress\[0\]: same action/);
   assert.match(out, /Verdict: ALLOWED .*ingress of default\/server: Allow by tier default, GlobalNetworkPolicy web-a, ingress\[0\]/);
+});
+
+test('trace with flow logs on: a Deny that goes to cali-fl-deny-i (log, then drop) is the deciding rule, not a drop outside the endpoint chains: AGREE', async () => {
+  const chains = renderedChains(world(), 'node-b', { ...defaultDataplaneConfig(), flowLogs: { nflogGroup: 20 } });
+  const FL = chainNames.flowLogDeny('inbound');
+  const deny = chains.get(SEC)!.find(has('comment "gnp/security.web[0]"'))!;
+  assert.match(deny, new RegExp(`goto ${FL} comment`), 'with flow logs the Deny goes to the flow-log deny chain');
+  const lines = toServer(chains, [[SEC, (l) => l === deny], [FL, has('log prefix "cali-fl|D|I" group 20')], [FL, (l) => l === 'drop']]);
+  const { code, out } = await run(`${FLOW} --port 23 -o json`, new ScriptedNft(lines));
+  assert.equal(code, 3, out);
+  const j = JSON.parse(out);
+  assert.equal(j.kernelTrace.agrees, true, JSON.stringify(j.kernelTrace.comparison));
+  assert.equal(j.kernelTrace.trace.outside, undefined);
+  const d = j.kernelTrace.trace.stages[0].decision;
+  assert.deepEqual([d.kind, d.action, d.where, d.matched], ['rule', 'Deny', { tier: 'security' }, { owner: 'gnp/security.web', index: 0 }]);
+  // The end of a tier still names the tier: the log rule before the endpoint chain's drop is a step.
+  const end = passThenDefault(chains, [[TW, (l) => l.includes('log prefix "cali-fl|D|I"') && !l.includes('comment')], [TW, has('comment "end of tier default"')]]);
+  const none = await run(`${FLOW} --port 9999 -o json`, new ScriptedNft(end));
+  assert.equal(none.code, 3, none.out);
+  assert.deepEqual(JSON.parse(none.out).kernelTrace.trace.stages[0].decision, { kind: 'end-of-tier', action: 'Deny', tier: 'default' });
 });
