@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, eventually } from './lab-support.js';
+import { ROOT, assertLabGone, eventually, mountsUnder } from './lab-support.js';
 
 const STATE = mkdtempSync(join(tmpdir(), 'calico-lab-xlat-'));
 const NAME = 'spaces';
@@ -23,8 +23,6 @@ function lab(args: string[], timeoutMs = 240_000) {
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 const inLab = (target: string, argv: string[], timeoutMs = 60_000) => lab(['exec', target, '--', ...argv], timeoutMs);
-const namespaces = () => (spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '').split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(PREFIX));
-const mountsOfLab = () => readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.includes(STATE));
 
 before(() => {
   if (skip) return;
@@ -36,10 +34,7 @@ after(() => {
   if (skip) return;
   const r = lab(['down', NAME]);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(namespaces(), [], 'down leaves no namespace');
-  const left = spawnSync('pgrep', ['-af', STATE], { encoding: 'utf8' }).stdout.trim();
-  assert.equal(left, '', 'down leaves no process of the lab');
-  assert.deepEqual(mountsOfLab(), [], 'down unmounts the lab\'s bpffs');
+  assertLabGone(STATE, PREFIX);
   rmSync(STATE, { recursive: true, force: true });
 });
 
@@ -65,7 +60,7 @@ test('space workloads: the tenant\'s address (not from a pool), endpoints in the
   }
   const ipam = lab(['calicoctl', 'ipam', 'show', '--ip=198.51.100.1']);
   assert.match(ipam.stdout, /IP 198\.51\.100\.1 is not in any IPPool/, 'space addresses bypass IPAM');
-  const bpffs = mountsOfLab().filter((l) => l.split(' ')[2] === 'bpf');
+  const bpffs = mountsUnder(STATE).filter((l) => l.split(' ')[2] === 'bpf');
   assert.deepEqual(bpffs.map((l) => l.split(' ')[1]), [join(STATE, NAME, 'bpffs')], 'one bpffs, on the lab\'s state directory');
 });
 

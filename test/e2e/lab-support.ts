@@ -58,3 +58,18 @@ export async function eventually(check: () => boolean, timeoutMs: number, stepMs
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }
+
+/** Mount lines (/proc/self/mounts) under a lab's state directory. */
+export function mountsUnder(state: string): string[] {
+  return readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.includes(state));
+}
+
+/** What `calico-lab down` must leave: no namespace with the lab's prefix, no process naming its state directory, no mount under it. */
+export function assertLabGone(state: string, namespacePrefix: string): void {
+  const namespaces = (spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '').split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(namespacePrefix));
+  if (namespaces.length) throw new Error(`down leaves no namespace; left: ${namespaces.join(', ')}`);
+  const left = spawnSync('pgrep', ['-af', state], { encoding: 'utf8' }).stdout.trim();
+  if (left) throw new Error(`down leaves no process of the lab; left:\n${left}`);
+  const mounts = mountsUnder(state);
+  if (mounts.length) throw new Error(`down leaves no mount; left:\n${mounts.join('\n')}`);
+}

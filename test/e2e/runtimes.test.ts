@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, eventually } from './lab-support.js';
+import { ROOT, assertLabGone, eventually } from './lab-support.js';
 
 const STATE = mkdtempSync(join(tmpdir(), 'calico-lab-rt-'));
 const NAME = 'rt';
@@ -21,7 +21,6 @@ function lab(args: string[], timeoutMs = 240_000) {
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 const probe = (expect: string) => lab(['probe', '--expect', join(ROOT, expect)], 60_000);
-const namespaces = () => (spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '').split('\n').filter((l) => l.startsWith('cts-rt-'));
 
 before(() => {
   if (skip) return;
@@ -33,11 +32,7 @@ after(() => {
   if (skip) return;
   const r = lab(['down', NAME]);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(namespaces(), [], 'down leaves no namespace');
-  const left = spawnSync('pgrep', ['-af', STATE], { encoding: 'utf8' }).stdout.trim();
-  assert.equal(left, '', 'down leaves no process of the lab (dockerd, containerd, shims, plugin)');
-  const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.includes(STATE));
-  assert.deepEqual(mounts, [], 'down leaves no mount');
+  assertLabGone(STATE, 'cts-rt-');
   rmSync(STATE, { recursive: true, force: true });
 });
 
