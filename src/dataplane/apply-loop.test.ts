@@ -242,7 +242,7 @@ test('a host endpoint given by expectedIPs follows the host\'s addresses: re-rea
   await t.step(10_000);
   await t.step(100);
   assert.match(applied(), /add chain inet calico cali-th-eth1/);
-  assert.match(applied(), /add element inet calico cali-to-hep-dispatch-map \{ "eth1" : goto cali-th-eth1 \}/);
+  assert.match(applied(), /add map inet calico cali-to-hep-dispatch-map \{ type ifname : verdict; elements = \{ "eth1" : goto cali-th-eth1 \} \}/);
   await t.loop.stop();
   assert.equal(t.clock.pendingTimers(), 0, 'stop clears the refresh timer');
 });
@@ -278,7 +278,7 @@ test('object by object, host endpoint stage chains go in before the dispatch tha
     ['cali-thf-eth0', 'cali-to-hep-fw-dispatch-map'],
   ] as const) {
     const c = first(new RegExp(`add chain inet calico ${chain}\\b`));
-    const m = first(new RegExp(`add element inet calico ${map} `));
+    const m = first(new RegExp(`add map inet calico ${map} \\{ [^}]* elements = `));
     assert.ok(c >= 0 && m > c, `${chain} (${c}) before ${map} (${m})`);
   }
   assert.equal(t.loop.failing().size, 0);

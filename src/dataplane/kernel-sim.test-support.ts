@@ -129,6 +129,15 @@ export class SimNft implements Nft {
     if (!target || !s.chains.has(target)) throw new Error(`map ${map} element names missing chain: ${element}`);
   }
 
+  private addElements(s: NftState, name: string, elements: string[]): void {
+    const target = s.sets.get(name)?.elements ?? s.maps.get(name);
+    if (!target) throw new Error(`element of missing set ${name}`);
+    for (const e of elements) {
+      if (s.maps.has(name)) this.checkTarget(s, name, e);
+      target.add(e);
+    }
+  }
+
   private command(s: NftState, line: string): void {
     const m = /^(add|delete|flush) (chain|rule|set|map|element) inet calico (\S+)(?: (.*))?$/.exec(line);
     if (!m) throw new Error(`unknown command: ${line}`);
@@ -161,11 +170,14 @@ export class SimNft implements Nft {
         s.sets.get(name)!.elements.clear();
         return;
       case 'add set':
-        if (!s.sets.has(name)) s.sets.set(name, { decl: /^\{ (.*) \}$/.exec(rest)![1]!, elements: new Set() });
+      case 'add map': {
+        // A declaration, with the elements to add when it has any (`{ <decl> elements = { a, b } }`).
+        const d = /^\{ (.*?)(?: elements = \{ (.*) \})? \}$/.exec(rest)!;
+        if (kind === 'set' && !s.sets.has(name)) s.sets.set(name, { decl: d[1]!, elements: new Set() });
+        if (kind === 'map' && !s.maps.has(name)) s.maps.set(name, new Set());
+        if (d[2] !== undefined) this.addElements(s, name, items(d[2]));
         return;
-      case 'add map':
-        if (!s.maps.has(name)) s.maps.set(name, new Set());
-        return;
+      }
       case 'delete set':
       case 'delete map':
         if (!(kind === 'set' ? s.sets : s.maps).has(name)) throw new Error(`delete of missing ${kind} ${name}`);
@@ -176,12 +188,9 @@ export class SimNft implements Nft {
       case 'delete element': {
         const target = s.sets.get(name)?.elements ?? s.maps.get(name);
         if (!target) throw new Error(`element of missing set ${name}`);
-        for (const e of items(/^\{ (.*) \}$/.exec(rest)![1]!)) {
-          if (verb === 'add') {
-            if (s.maps.has(name)) this.checkTarget(s, name, e);
-            target.add(e);
-          } else if (!target.delete(e)) throw new Error(`delete of missing element ${e} in ${name}`);
-        }
+        const elements = items(/^\{ (.*) \}$/.exec(rest)![1]!);
+        if (verb === 'add') return this.addElements(s, name, elements);
+        for (const e of elements) if (!target.delete(e)) throw new Error(`delete of missing element ${e} in ${name}`);
         return;
       }
     }

@@ -32,14 +32,14 @@ test('nft delta: one changed policy rewrites only its chain', () => {
   assert.doesNotMatch(delta.script, /add set|delete/);
 });
 
-test('nft delta: a new member is one add element, a removed one is deleted last', () => {
+test('nft delta: a new member is added by re-declaring the set with it (no element cache in nft), a removed one is deleted last', () => {
   const before = compileRuleset(basic!.model);
   const model = structuredClone(basic!.model);
   const lb = model.ipSets.find((s) => s.id === "sel:role == 'lb'")!;
   lb.members = lb.members.filter((m) => m.net !== '198.18.1.10/32').concat({ net: '198.18.1.11/32' });
   const script = renderNftDelta(parseNftTable(renderNftFull(before)), compileRuleset(model)).script.trim().split('\n');
   assert.equal(script.length, 2);
-  assert.match(script[0]!, /^add element inet calico cali40s-\S+ \{ 198\.18\.1\.11 \}$/);
+  assert.match(script[0]!, /^add set inet calico cali40s-\S+ \{ type ipv4_addr; flags interval; comment "[^"]*"; elements = \{ 198\.18\.1\.11 \} \}$/);
   assert.match(script[1]!, /^delete element inet calico cali40s-\S+ \{ 198\.18\.1\.10 \}$/);
 });
 
@@ -64,7 +64,7 @@ test('nft delta: a new endpoint is its chains plus one map element each way, add
   assert.deepEqual(delta.changedChains, ['cali-fw-cali00000000new', 'cali-tw-cali00000000new']);
   assert.deepEqual(delta.changedMaps, ['cali-from-wl-dispatch-map', 'cali-to-wl-dispatch-map']);
   const lines = delta.script.trim().split('\n');
-  assert.match(lines.at(-1)!, /^add element inet calico cali-to-wl-dispatch-map \{ "cali00000000new" : goto cali-tw-cali00000000new \}$/);
+  assert.match(lines.at(-1)!, /^add map inet calico cali-to-wl-dispatch-map \{ type ifname : verdict; elements = \{ "cali00000000new" : goto cali-tw-cali00000000new \} \}$/);
 });
 
 test('nft delta: an empty kernel gets the full table', () => {
@@ -108,7 +108,7 @@ test('nft delta: a merged (tuple) set removes elements before adding, since nft 
   const set = { name: 'cali40m-x', family: 4 as const, kind: 'tuple' as const, fields: ['saddr', 'proto', 'dport'] as KeyField[], members: [{ saddr: '10.0.0.1', proto: 6, dport: { first: 80, last: 90 } }], source: 'merged' };
   const kernel = { tableExists: true, chains: new Map(nftBaseChains().map((c) => [c.name, renderNftChainRules(c)[0]!.slice(renderNftChainRules(c)[0]!.indexOf('cali:h=') + 7, -1)])), sets: new Map([['cali40m-x', ['10.0.0.0/8 . tcp . 80']]]), maps: new Map() };
   const lines = renderNftDelta(kernel, { chains: [], sets: [set] }).script.trim().split('\n');
-  assert.deepEqual(lines, ['delete element inet calico cali40m-x { 10.0.0.0/8 . tcp . 80 }', 'add element inet calico cali40m-x { 10.0.0.1 . tcp . 80-90 }']);
+  assert.deepEqual(lines, ['delete element inet calico cali40m-x { 10.0.0.0/8 . tcp . 80 }', 'add set inet calico cali40m-x { type ipv4_addr . inet_proto . inet_service; flags interval; comment "merged"; elements = { 10.0.0.1 . tcp . 80-90 } }']);
 });
 
 test('nft delta: more than REWRITE_AFTER_DELETIONS removals rewrite the set whole (flush + add) in one transaction; up to it, element deltas', () => {
@@ -120,10 +120,10 @@ test('nft delta: more than REWRITE_AFTER_DELETIONS removals rewrite the set whol
   const lines = many.script.trim().split('\n');
   assert.equal(lines.length, 2);
   assert.equal(lines[0], 'flush set inet calico cali40s-x');
-  assert.equal(lines[1], `add element inet calico cali40s-x { ${want(REWRITE_AFTER_DELETIONS + 1).join(', ')} }`);
+  assert.equal(lines[1], `add set inet calico cali40s-x { type ipv4_addr; flags interval; comment "sel"; elements = { ${want(REWRITE_AFTER_DELETIONS + 1).join(', ')} } }`);
   assert.deepEqual(many.changedSets, ['cali40s-x']);
   // Emptied entirely: the flush alone.
   assert.equal(renderNftDelta(kernel(have), { chains: [], sets: [set([])] }).script, 'flush set inet calico cali40s-x\n');
   const few = renderNftDelta(kernel(have), { chains: [], sets: [set(want(REWRITE_AFTER_DELETIONS))] }).script.trim().split('\n');
-  assert.deepEqual(few.map((l) => l.split(' {')[0]), ['add element inet calico cali40s-x', 'delete element inet calico cali40s-x']);
+  assert.deepEqual(few.map((l) => l.split(' {')[0]), ['add set inet calico cali40s-x', 'delete element inet calico cali40s-x']);
 });
