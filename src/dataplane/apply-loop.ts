@@ -346,7 +346,7 @@ export class ApplyLoop {
       const inScope = full ? () => true : (n: string) => scope.has(n);
       const desired = full ? round.ruleset : this.desiredObjects.subset(scope);
       this.metrics.lastRoundObjects = full ? round.ruleset.chains.length + round.ruleset.sets.length : scope.size;
-      const differing = new Set(backend.diff(desired, full ? undefined : inScope));
+      const differing = new Set(backend.diff(desired, full ? undefined : inScope, this.desiredObjects));
       // An object that is right by now (written along with another, e.g. in the batch creating the table) is no longer failing.
       for (const ref of this.failures.refs(['chain', 'set', 'map'])) if (inScope(ref.name) && !differing.has(ref.name)) this.failures.clear(ref);
       const changes = [...differing].filter((n) => !this.failures.inBackoff(object(n)));
@@ -354,7 +354,7 @@ export class ApplyLoop {
       const confirm = () => (full ? this.desiredObjects.allSynced(waiting) : this.desiredObjects.synced([...scope].filter((n) => !waiting.includes(n))));
       if (changes.length === 0) return confirm();
       try {
-        await backend.write(desired, (n) => inScope(n) && !this.failures.inBackoff(object(n)));
+        await backend.write(desired, (n) => inScope(n) && !this.failures.inBackoff(object(n)), this.desiredObjects);
         for (const n of changes) this.failures.clear(object(n));
         return confirm();
       } catch (err) {
@@ -365,12 +365,12 @@ export class ApplyLoop {
       await this.read();
       const all = round.ruleset;
       const names = { sets: new Set(all.sets.map((x) => x.name)), chains: new Set(all.chains.map((x) => x.name)) };
-      const differAll = backend.diff(all);
+      const differAll = backend.diff(all, undefined, this.desiredObjects);
       const pending = differAll.filter((n) => !this.failures.inBackoff(object(n))).sort((a, b) => rank(a, names) - rank(b, names) || (a < b ? -1 : 1));
       const left = new Set(differAll.filter((n) => this.failures.inBackoff(object(n))));
       for (const name of pending) {
         try {
-          await backend.write(all, (n) => n === name);
+          await backend.write(all, (n) => n === name, this.desiredObjects);
           this.failures.clear(object(name));
         } catch (err) {
           left.add(name);

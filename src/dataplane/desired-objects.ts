@@ -17,7 +17,7 @@
 // still dirty next round. Outputs depend only on the current desired state
 // and what has been confirmed written, never on the order updates arrived in.
 
-import type { Chain, IpSet, Ruleset } from '../rules/ir.js';
+import { setUsers, type Chain, type IpSet, type Ruleset } from '../rules/ir.js';
 
 /** Deep equality of plain data (the IR has no functions, classes or cycles); no allocation, stops at the first difference. */
 function samePlain(a: unknown, b: unknown): boolean {
@@ -59,10 +59,13 @@ export class DesiredObjects {
   private readonly sets = new Map<string, Entry<IpSet>>();
   private readonly dirty = new Set<string>();
   private round = 0;
+  /** set name -> the chains looking it up; built when first asked in a round (only rounds that replace a set do). */
+  private usersIndex: Map<string, Chain[]> | undefined;
 
   /** Takes this round's compiled ruleset; returns it (unchanged objects deduplicated) and the dirty names. */
   next(compiled: Ruleset): DesiredRound {
     const round = ++this.round;
+    this.usersIndex = undefined;
     const chains = this.adopt(this.chains, compiled.chains, sameChain, round);
     const sets = this.adopt(this.sets, compiled.sets, sameSet, round);
     return { ruleset: { chains, sets }, dirty: this.dirty };
@@ -111,6 +114,12 @@ export class DesiredObjects {
     }
     const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
     return { chains: chains.sort(byName), sets: sets.sort(byName) };
+  }
+
+  /** The chains of the current desired ruleset that look up a set (RulesetIndex). */
+  users(set: string): readonly Chain[] {
+    this.usersIndex ??= setUsers([...this.chains.values()].map((e) => e.object));
+    return this.usersIndex.get(set) ?? [];
   }
 
   /** Names changed since they were last confirmed in the kernel. */

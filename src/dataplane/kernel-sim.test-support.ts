@@ -8,6 +8,7 @@
 // rules or is referenced, deleting a set or map a rule still uses, deleting
 // an element that is not there. Listings come back in the form our parsers read.
 
+import { ALTERNATE_SUFFIX } from '../render/nft/delta.js';
 import { DataplaneError } from './errors.js';
 import type { Ipset, IptablesFamily, IptablesRestore, Nft } from './ports.js';
 
@@ -74,11 +75,14 @@ export class SimNft implements Nft {
   content(): unknown {
     const s = this.state;
     const sorted = <T>(m: Map<string, T>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
+    // A set under its other name (`<name>.b`, render/nft/delta.ts) is the same set: named here by its IR name.
+    const ir = (name: string) => (name.endsWith(ALTERNATE_SUFFIX) ? name.slice(0, -ALTERNATE_SUFFIX.length) : name);
+    const irRule = (rule: string) => rule.replace(/@(\S+)/g, (_, n: string) => `@${ir(n)}`);
     return {
       exists: s.exists,
-      chains: sorted(s.chains).map(([n, c]) => [n, c.spec, c.rules]),
+      chains: sorted(s.chains).map(([n, c]) => [n, c.spec, c.rules.map(irRule)]),
       // A set's comment is for humans (which rules a merged set came from); reconcile never compares or rewrites it.
-      sets: sorted(s.sets).map(([n, x]) => [n, x.decl.replace(/ comment "[^"]*";/, ''), [...x.elements].sort()]),
+      sets: sorted(new Map([...s.sets].map(([n, x]) => [ir(n), x]))).map(([n, x]) => [n, x.decl.replace(/ comment "[^"]*";/, ''), [...x.elements].sort()]),
       maps: sorted(s.maps).map(([n, m]) => [n, [...m].sort()]),
     };
   }

@@ -4,10 +4,10 @@
 // differ from the desired ruleset, and writes the changes of a chosen subset
 // of objects as one batch.
 
-import type { Ruleset } from '../rules/ir.js';
-import { CHAIN_HASH_PREFIX } from '../rules/names.js';
+import type { Chain, Ruleset } from '../rules/ir.js';
 import { parseNftTable } from '../render/nft/parse.js';
-import { type NftKernelView, nftBaseChains, nftElements, nftMaps, renderNftChainRules, renderNftDelta } from '../render/nft/render.js';
+import { nftElements, nftMaps } from '../render/nft/render.js';
+import { emptyNftView, renderNftDelta, type NftKernelView } from '../render/nft/delta.js';
 import { parseIpsetSave, parseIptablesSave } from '../render/iptables/parse.js';
 import { BUILTIN, iptablesChains, type IpsetKernelView, type IptablesKernelView, ipsetMembers, renderIpsetDelta, renderIptablesChainRules, renderIptablesDelta } from '../render/iptables/render.js';
 import type { Ipset, IptablesRestore, Nft } from './ports.js';
@@ -23,9 +23,15 @@ export interface PolicyBackend {
    * changed or to delete), among the objects passing `include` (default all:
    * a full reconcile). With `include`, `desired` may be just those objects.
    */
-  diff(desired: Ruleset, include?: (name: string) => boolean): string[];
+  diff(desired: Ruleset, include?: (name: string) => boolean, index?: RulesetIndex): string[];
   /** Writes the changes of the objects passing `include` in one batch; the view follows on success. */
-  write(desired: Ruleset, include?: (name: string) => boolean): Promise<void>;
+  write(desired: Ruleset, include?: (name: string) => boolean, index?: RulesetIndex): Promise<void>;
+}
+
+/** What a round that passes only part of the desired ruleset knows of the whole. */
+export interface RulesetIndex {
+  /** The chains of the whole desired ruleset that look up a set. */
+  users(set: string): readonly Chain[];
 }
 
 const sameMembers = (a: string[] | undefined, b: string[]) => {
@@ -44,29 +50,31 @@ const withMaps = (include: (name: string) => boolean) => (name: string) => {
   return include(name.slice(0, at));
 };
 
+const usersOf = (index?: RulesetIndex) => (index ? { users: (set: string) => index.users(set) } : {});
+
 export class NftBackend implements PolicyBackend {
   readonly name = 'nftables';
-  private view: NftKernelView = { tableExists: false, chains: new Map(), sets: new Map(), maps: new Map() };
+  private view: NftKernelView = emptyNftView();
   constructor(private readonly nft: Nft) {}
 
   async read(): Promise<void> {
     this.view = parseNftTable(await this.nft.listTable());
   }
 
-  diff(desired: Ruleset, include?: (name: string) => boolean): string[] {
-    const d = renderNftDelta(this.view, desired, include ? { include: withMaps(include) } : {});
+  diff(desired: Ruleset, include?: (name: string) => boolean, index?: RulesetIndex): string[] {
+    const d = renderNftDelta(this.view, desired, { ...(include ? { include: withMaps(include) } : {}), ...usersOf(index) });
     return [...d.changedSets, ...d.changedChains, ...d.changedMaps, ...d.deletedChains, ...d.deletedMaps, ...d.deletedSets];
   }
 
-  async write(desired: Ruleset, include: (name: string) => boolean = () => true): Promise<void> {
-    const d = renderNftDelta(this.view, desired, { include: withMaps(include) });
+  async write(desired: Ruleset, include: (name: string) => boolean = () => true, index?: RulesetIndex): Promise<void> {
+    const d = renderNftDelta(this.view, desired, { include: withMaps(include), ...usersOf(index) });
     if (!d.script) return;
     await this.nft.apply(d.script);
     this.view.tableExists = true;
-    const byName = new Map([...nftBaseChains(), ...desired.chains].map((c) => [c.name, c]));
-    for (const name of d.changedChains) {
-      const first = renderNftChainRules(byName.get(name)!)[0]!;
-      this.view.chains.set(name, first.slice(first.indexOf(CHAIN_HASH_PREFIX) + CHAIN_HASH_PREFIX.length, -1));
+    for (const [name, hash] of d.chainHashes) this.view.chains.set(name, hash);
+    for (const [name, kernelName] of d.renamedSets) {
+      if (kernelName === name) this.view.setNames.delete(name);
+      else this.view.setNames.set(name, kernelName);
     }
     const sets = new Map(desired.sets.map((s) => [s.name, s]));
     for (const name of d.changedSets) this.view.sets.set(name, nftElements(sets.get(name)!));
@@ -74,7 +82,10 @@ export class NftBackend implements PolicyBackend {
     for (const name of d.changedMaps) this.view.maps.set(name, [...maps.get(name)!.members]);
     for (const name of d.deletedMaps) this.view.maps.delete(name);
     for (const name of d.deletedChains) this.view.chains.delete(name);
-    for (const name of d.deletedSets) this.view.sets.delete(name);
+    for (const name of d.deletedSets) {
+      this.view.sets.delete(name);
+      this.view.setNames.delete(name);
+    }
   }
 }
 

@@ -122,3 +122,29 @@ export interface Ruleset {
   chains: Chain[];
   sets: IpSet[];
 }
+
+const setRefs = new WeakMap<Chain, readonly string[]>();
+
+/** set name -> the chains (of `chains`) that look it up. */
+export function setUsers(chains: Iterable<Chain>): Map<string, Chain[]> {
+  const index = new Map<string, Chain[]>();
+  for (const c of chains) {
+    for (const s of chainSetRefs(c)) {
+      const list = index.get(s);
+      if (list) list.push(c);
+      else index.set(s, [c]);
+    }
+  }
+  return index;
+}
+
+/** The sets a chain's rules look up (memoised: chains are immutable once compiled). */
+export function chainSetRefs(chain: Chain): readonly string[] {
+  let refs = setRefs.get(chain);
+  if (!refs) {
+    const names = new Set<string>();
+    for (const r of chain.rules) for (const m of r.matches) if (m.kind === 'set' || m.kind === 'tupleSet' || m.kind === 'namedPortSet') names.add(m.set);
+    setRefs.set(chain, (refs = [...names]));
+  }
+  return refs;
+}

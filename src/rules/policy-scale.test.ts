@@ -12,7 +12,8 @@ import { ALLOW_POLICY, SCALE_TIER, policyScaleWorld } from '../dataplane/policy-
 import { workload } from '../dataplane/testing-fixtures.js';
 import { CompileCache, compileRuleset } from './compile-endpoints.js';
 import { parseNftTable } from '../render/nft/parse.js';
-import { renderNftDelta, renderNftFull } from '../render/nft/render.js';
+import { renderNftFull } from '../render/nft/render.js';
+import { renderNftDelta } from '../render/nft/delta.js';
 import { parseIpsetSave, parseIptablesSave } from '../render/iptables/parse.js';
 import { renderIpsetDelta, renderIptablesDelta, renderIptablesFull } from '../render/iptables/render.js';
 import { IrInterpreter, type IrFlavour } from './ir-eval.js';

@@ -1,12 +1,14 @@
 // `nft list table inet calico` text -> NftKernelView. Pure. Reads only what
 // reconcile needs: chain names with their hash markers, set names with their
 // elements (as nft prints them, with single spaces around the concatenation dots).
+// A set under its other name (`<name>.b`, see delta.ts) is recorded under its
+// IR name, with the kernel name beside it.
 
 import { CHAIN_HASH_PREFIX } from '../../rules/names.js';
-import type { NftKernelView } from './render.js';
+import { ALTERNATE_SUFFIX, emptyNftView, type NftKernelView } from './delta.js';
 
 export function parseNftTable(text: string): NftKernelView {
-  const view: NftKernelView = { tableExists: text.trim() !== '', chains: new Map(), sets: new Map(), maps: new Map() };
+  const view: NftKernelView = { ...emptyNftView(), tableExists: text.trim() !== '' };
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
@@ -51,7 +53,11 @@ export function parseNftTable(text: string): NftKernelView {
         // "caliX" : goto cali-fw-caliX  ->  caliX:cali-fw-caliX
         view.maps.set(name, items.map((e) => e.replace(/^"([^"]*)" : goto (\S+)$/, '$1:$2')));
       } else {
-        view.sets.set(name, items.map((e) => e.split(' . ').map((p) => p.trim()).join(' . ')));
+        const irName = name.endsWith(ALTERNATE_SUFFIX) ? name.slice(0, -ALTERNATE_SUFFIX.length) : name;
+        // Both names at once cannot come from our transactions; the one read last wins, and the other is left alone.
+        view.sets.set(irName, items.map((e) => e.split(' . ').map((p) => p.trim()).join(' . ')));
+        if (irName !== name) view.setNames.set(irName, name);
+        else view.setNames.delete(irName);
       }
       i = j;
     }

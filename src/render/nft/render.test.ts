@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { compileRuleset } from '../../rules/compile-endpoints.js';
 import { golden, goldenCases } from '../golden-cases.js';
 import { parseNftTable } from './parse.js';
-import { nftBaseChains, renderNftChainRules, renderNftDelta, renderNftFull, renderNftRule, REWRITE_AFTER_DELETIONS } from './render.js';
-import type { KeyField, Ruleset } from '../../rules/ir.js';
+import { renderNftFull, renderNftRule } from './render.js';
+import { emptyNftView, renderNftDelta } from './delta.js';
+import type { Ruleset } from '../../rules/ir.js';
 
 for (const { name, model } of goldenCases()) {
   test(`nft golden: ${name}`, () => {
@@ -30,17 +31,6 @@ test('nft delta: one changed policy rewrites only its chain', () => {
   assert.match(delta.changedChains[0]!, /^cali-to-/);
   assert.match(delta.script, /^flush chain inet calico cali-to-/m);
   assert.doesNotMatch(delta.script, /add set|delete/);
-});
-
-test('nft delta: a new member is added by re-declaring the set with it (no element cache in nft), a removed one is deleted last', () => {
-  const before = compileRuleset(basic!.model);
-  const model = structuredClone(basic!.model);
-  const lb = model.ipSets.find((s) => s.id === "sel:role == 'lb'")!;
-  lb.members = lb.members.filter((m) => m.net !== '198.18.1.10/32').concat({ net: '198.18.1.11/32' });
-  const script = renderNftDelta(parseNftTable(renderNftFull(before)), compileRuleset(model)).script.trim().split('\n');
-  assert.equal(script.length, 2);
-  assert.match(script[0]!, /^add set inet calico cali40s-\S+ \{ type ipv4_addr; flags interval; comment "[^"]*"; elements = \{ 198\.18\.1\.11 \} \}$/);
-  assert.match(script[1]!, /^delete element inet calico cali40s-\S+ \{ 198\.18\.1\.10 \}$/);
 });
 
 test('nft delta: removed endpoint leaves the dispatch map first, then its chains are deleted', () => {
@@ -69,7 +59,7 @@ test('nft delta: a new endpoint is its chains plus one map element each way, add
 
 test('nft delta: an empty kernel gets the full table', () => {
   const desired: Ruleset = compileRuleset(basic!.model);
-  const delta = renderNftDelta({ tableExists: false, chains: new Map(), sets: new Map(), maps: new Map() }, desired);
+  const delta = renderNftDelta(emptyNftView(), desired);
   assert.equal(delta.script, renderNftFull(desired));
 });
 
@@ -102,28 +92,4 @@ test('nft: a negated ICMP match with a code negates the (type, code) pair, not t
   assert.equal(line(6, 128, undefined, true), 'icmpv6 type != 128 drop');
   assert.equal(line(4, 8, 0, false), 'icmp type 8 icmp code 0 drop');
   assert.equal(line(6, 128, 1, false), 'icmpv6 type 128 icmpv6 code 1 drop');
-});
-
-test('nft delta: a merged (tuple) set removes elements before adding, since nft refuses an element overlapping one still there', () => {
-  const set = { name: 'cali40m-x', family: 4 as const, kind: 'tuple' as const, fields: ['saddr', 'proto', 'dport'] as KeyField[], members: [{ saddr: '10.0.0.1', proto: 6, dport: { first: 80, last: 90 } }], source: 'merged' };
-  const kernel = { tableExists: true, chains: new Map(nftBaseChains().map((c) => [c.name, renderNftChainRules(c)[0]!.slice(renderNftChainRules(c)[0]!.indexOf('cali:h=') + 7, -1)])), sets: new Map([['cali40m-x', ['10.0.0.0/8 . tcp . 80']]]), maps: new Map() };
-  const lines = renderNftDelta(kernel, { chains: [], sets: [set] }).script.trim().split('\n');
-  assert.deepEqual(lines, ['delete element inet calico cali40m-x { 10.0.0.0/8 . tcp . 80 }', 'add set inet calico cali40m-x { type ipv4_addr . inet_proto . inet_service; flags interval; comment "merged"; elements = { 10.0.0.1 . tcp . 80-90 } }']);
-});
-
-test('nft delta: more than REWRITE_AFTER_DELETIONS removals rewrite the set whole (flush + add) in one transaction; up to it, element deltas', () => {
-  const kernel = (members: string[]) => ({ tableExists: true, chains: new Map(nftBaseChains().map((c) => [c.name, renderNftChainRules(c)[0]!.slice(renderNftChainRules(c)[0]!.indexOf('cali:h=') + 7, -1)])), sets: new Map([['cali40s-x', members]]), maps: new Map() });
-  const have = Array.from({ length: 100 }, (_, i) => `198.18.0.${i}`);
-  const want = (drop: number) => have.slice(drop).concat('198.18.1.1');
-  const set = (members: string[]) => ({ name: 'cali40s-x', family: 4 as const, kind: 'net' as const, members: members.map((net) => ({ net })), source: 'sel' });
-  const many = renderNftDelta(kernel(have), { chains: [], sets: [set(want(REWRITE_AFTER_DELETIONS + 1))] });
-  const lines = many.script.trim().split('\n');
-  assert.equal(lines.length, 2);
-  assert.equal(lines[0], 'flush set inet calico cali40s-x');
-  assert.equal(lines[1], `add set inet calico cali40s-x { type ipv4_addr; flags interval; comment "sel"; elements = { ${want(REWRITE_AFTER_DELETIONS + 1).join(', ')} } }`);
-  assert.deepEqual(many.changedSets, ['cali40s-x']);
-  // Emptied entirely: the flush alone.
-  assert.equal(renderNftDelta(kernel(have), { chains: [], sets: [set([])] }).script, 'flush set inet calico cali40s-x\n');
-  const few = renderNftDelta(kernel(have), { chains: [], sets: [set(want(REWRITE_AFTER_DELETIONS))] }).script.trim().split('\n');
-  assert.deepEqual(few.map((l) => l.split(' {')[0]), ['add set inet calico cali40s-x', 'delete element inet calico cali40s-x']);
 });

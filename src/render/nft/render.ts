@@ -1,9 +1,9 @@
 // IR -> nftables script text. Pure. Two forms:
 //  - renderNftFull: one `table inet calico { ... }` block, for the first sync
 //    (table absent) and for golden files;
-//  - renderNftDelta: `add/flush/delete` commands for only the chains and sets
-//    that differ from what the kernel holds, applied as ONE `nft -f`
-//    transaction (nft applies a whole file atomically).
+//  - renderNftDelta (delta.ts): `add/flush/delete` commands for only the
+//    chains and sets that differ from what the kernel holds, applied as ONE
+//    `nft -f` transaction (nft applies a whole file atomically).
 // Every chain starts with a marker rule `continue comment "cali:h=<hash>"`;
 // the hash covers the chain's rendered rules, so a restarted agent can tell
 // from the kernel alone whether a chain is already right.
@@ -13,7 +13,7 @@ import { CHAIN_HASH_PREFIX, NFT_FAMILY, NFT_TABLE, chainNames, nftBaseChain, sho
 import type { IpVersion, PortRange } from '../../calc/output.js';
 import { memberValues } from '../../rules/set-members.js';
 
-const T = `${NFT_FAMILY} ${NFT_TABLE}`;
+export const T = `${NFT_FAMILY} ${NFT_TABLE}`;
 const hex = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 const quote = (s: string) => `"${s.replace(/["\\]/g, '')}"`;
 const ipKw = (family: IpVersion) => (family === 4 ? 'ip' : 'ip6');
@@ -149,11 +149,11 @@ export function nftMaps(chains: Chain[]): NftMap[] {
   return out;
 }
 
-const mapMember = (m: string) => {
+export const mapMember = (m: string) => {
   const at = m.indexOf(':');
   return mapElement({ iface: m.slice(0, at), chain: m.slice(at + 1) });
 };
-const MAP_DECL = 'type ifname : verdict;';
+export const MAP_DECL = 'type ifname : verdict;';
 
 export function nftChainHash(ruleLines: string[]): string {
   return shortHash(ruleLines.join('\n'), 16);
@@ -170,14 +170,7 @@ export function nftElements(set: IpSet): string[] {
   return memberValues(set).map((values) => values.join(' . '));
 }
 
-/**
- * More removed elements than this and a set is rewritten whole (flush + add)
- * instead: the break-even of nft's per-element interval deletion against a
- * full re-add is a handful of elements, whatever the set's size.
- */
-export const REWRITE_AFTER_DELETIONS = 6;
-
-function setDecl(set: IpSet): string {
+export function setDecl(set: IpSet): string {
   return `type ${setType(set)}; flags interval; comment ${quote(set.source)};`;
 }
 
@@ -205,7 +198,7 @@ const BASE_CHAINS: Chain[] = (Object.keys(BASE) as HookName[]).map((hook) => ({
     rules: [{ matches: [], action: { kind: 'jump', chain: chainNames.top[hook] } }],
   }));
 
-function baseSpec(chain: Chain): string | undefined {
+export function baseSpec(chain: Chain): string | undefined {
   if (!chain.name.startsWith('base-') || !chain.hook) return undefined;
   const b = BASE[chain.hook];
   return `type ${b.type} hook ${b.hook} priority ${b.priority}; policy accept;`;
@@ -237,138 +230,3 @@ export function renderNftFull(ruleset: Ruleset): string {
   return out.join('\n') + '\n';
 }
 
-/** What the kernel holds in our table, as read back (see parse.ts). */
-export interface NftKernelView {
-  tableExists: boolean;
-  /** chain name -> hash from its marker rule ('' when the marker is missing). */
-  chains: Map<string, string>;
-  /** set name -> its elements as nft prints them (`10.0.0.1 . tcp . 8080`; see nftElements). */
-  sets: Map<string, string[]>;
-  /** verdict map name -> members "iface:chain". */
-  maps: Map<string, string[]>;
-}
-
-export interface DeltaOptions {
-  /** Only objects (chain or set names) passing this are changed; others stay as the kernel has them. */
-  include?: (name: string) => boolean;
-}
-
-/**
- * Element additions as a (re-)declaration of the set or map with elements,
- * not `add element`: nft 1.0.x treats both the same in the kernel, but for
- * `add element` (and any element deletion or flush) it first dumps every
- * element of every interval set in the table into its cache, which at
- * 10k endpoints / 1k policies cost ~25 ms of each ~30 ms transaction
- * (measured here); a declaration needs no element cache. The declaration is
- * the one the object was created with, so it is a no-op on an existing one.
- */
-function addElements(kind: 'set' | 'map', name: string, decl: string, elements: string[]): string {
-  return `add ${kind} ${T} ${name} { ${decl} elements = { ${elements.join(', ')} } }`;
-}
-
-export interface NftDelta {
-  script: string;
-  /** Objects the script touches, for logs and metrics. */
-  changedChains: string[];
-  changedSets: string[];
-  deletedChains: string[];
-  deletedSets: string[];
-  changedMaps: string[];
-  deletedMaps: string[];
-}
-
-/**
- * Commands turning `kernel` into `desired`, ordered so each reference is valid
- * inside the transaction: sets and element additions first, then new chains
- * declared, then changed chains rewritten, then obsolete chains and sets and
- * removed elements deleted. Empty script = the kernel is already right.
- */
-export function renderNftDelta(kernel: NftKernelView, desired: Ruleset, opts: DeltaOptions = {}): NftDelta {
-  const include = opts.include ?? (() => true);
-  const delta: NftDelta = { script: '', changedChains: [], changedSets: [], deletedChains: [], deletedSets: [], changedMaps: [], deletedMaps: [] };
-  const maps = nftMaps(desired.chains);
-  if (!kernel.tableExists) {
-    delta.script = renderNftFull(desired);
-    delta.changedChains = [...nftBaseChains(), ...desired.chains].map((c) => c.name);
-    delta.changedSets = desired.sets.map((s) => s.name);
-    delta.changedMaps = maps.map((m) => m.name);
-    return delta;
-  }
-  const head: string[] = [];
-  const body: string[] = [];
-  const mapChanges: string[] = [];
-  const tail: string[] = [];
-  const wantMaps = new Set(maps.map((m) => m.name));
-  for (const map of maps) {
-    if (!include(map.name)) continue;
-    const have = kernel.maps.get(map.name);
-    if (!have) head.push(`add map ${T} ${map.name} { ${MAP_DECL} }`);
-    const haveSet = new Set(have ?? []);
-    const wantSet = new Set(map.members);
-    const adds = map.members.filter((m) => !haveSet.has(m));
-    const dels = (have ?? []).filter((m) => !wantSet.has(m));
-    // Removed interfaces first (their chains are deleted below), then new ones (their chains exist by now).
-    if (dels.length) mapChanges.push(`delete element ${T} ${map.name} { ${dels.map(mapMember).join(', ')} }`);
-    if (adds.length) mapChanges.push(addElements('map', map.name, MAP_DECL, adds.map(mapMember)));
-    if (!have || adds.length || dels.length) delta.changedMaps.push(map.name);
-  }
-  const wantSets = new Set(desired.sets.map((s) => s.name));
-  for (const set of desired.sets) {
-    if (!include(set.name)) continue;
-    const have = kernel.sets.get(set.name);
-    if (!have) head.push(`add set ${T} ${set.name} { ${setDecl(set)} }`);
-    const want = nftElements(set);
-    const haveSet = new Set(have ?? []);
-    const wantSet = new Set(want);
-    const adds = want.filter((m) => !haveSet.has(m));
-    const dels = (have ?? []).filter((m) => !wantSet.has(m));
-    // A merged set's elements are disjoint only as a whole: an element leaving
-    // may overlap one arriving, and nft refuses the add while the old one is
-    // there. The transaction is atomic either way, so remove first.
-    const delLine = `delete element ${T} ${set.name} { ${dels.join(', ')} }`;
-    if (dels.length > REWRITE_AFTER_DELETIONS) {
-      // nft 1.0.x deletes from an interval set in time proportional to the
-      // set's size per element (~55 ms each at 50k members, measured here):
-      // a few hundred deletions took longer than re-adding the whole set
-      // (~0.4 s at 50k). The flush and the re-add commit together, so no
-      // packet sees the set empty.
-      head.push(`flush set ${T} ${set.name}`);
-      if (want.length) head.push(addElements('set', set.name, setDecl(set), want));
-      delta.changedSets.push(set.name);
-      continue;
-    }
-    if (dels.length && set.kind === 'tuple') head.push(delLine);
-    if (adds.length) head.push(addElements('set', set.name, setDecl(set), adds));
-    if (dels.length && set.kind !== 'tuple') tail.push(delLine);
-    if (!have || adds.length || dels.length) delta.changedSets.push(set.name);
-  }
-  const chains = [...nftBaseChains(), ...desired.chains];
-  const wantChains = new Set(chains.map((c) => c.name));
-  for (const chain of chains) {
-    if (!include(chain.name)) continue;
-    const lines = renderNftChainRules(chain);
-    const hash = lines[0]!.slice(lines[0]!.indexOf(CHAIN_HASH_PREFIX) + CHAIN_HASH_PREFIX.length, -1);
-    const have = kernel.chains.get(chain.name);
-    if (have === hash) continue;
-    delta.changedChains.push(chain.name);
-    const spec = baseSpec(chain);
-    if (have === undefined) head.push(`add chain ${T} ${chain.name}${spec ? ` { ${spec} }` : ''}`);
-    else body.push(`flush chain ${T} ${chain.name}`);
-    for (const line of lines) body.push(`add rule ${T} ${chain.name} ${line}`);
-  }
-  // Sweep in reference order: empty the chains, then drop the maps that point
-  // at chains, then the chains, then the sets.
-  const obsoleteChains = [...kernel.chains.keys()].filter((c) => !wantChains.has(c) && include(c)).sort();
-  for (const c of obsoleteChains) tail.push(`flush chain ${T} ${c}`);
-  const obsoleteMaps = [...kernel.maps.keys()].filter((m) => !wantMaps.has(m) && include(m)).sort();
-  for (const m of obsoleteMaps) tail.push(`delete map ${T} ${m}`);
-  for (const c of obsoleteChains) tail.push(`delete chain ${T} ${c}`);
-  delta.deletedChains = obsoleteChains;
-  delta.deletedMaps = obsoleteMaps;
-  const obsoleteSets = [...kernel.sets.keys()].filter((s) => !wantSets.has(s) && include(s)).sort();
-  for (const s of obsoleteSets) tail.push(`delete set ${T} ${s}`);
-  delta.deletedSets = obsoleteSets;
-  const all = [...head, ...body, ...mapChanges, ...tail];
-  delta.script = all.length ? all.join('\n') + '\n' : '';
-  return delta;
-}
