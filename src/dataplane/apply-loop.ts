@@ -287,9 +287,10 @@ export class ApplyLoop {
       // Policy before routes: a new workload becomes reachable only once its chains exist.
       await this.syncPolicy(desired);
       await this.retirement.retireIfDue(!this.needRead && !this.failures.has('policy'));
-      await this.host.syncRoutes();
-      await this.host.syncNeighbors();
-      await this.host.syncSysctls();
+      // Routes, neighbours and sysctls are independent of each other (each keeps its own
+      // view and failures), so they go in together: a new workload waits for the slowest
+      // (`ip neigh` lists every link first: ~20 ms with 1,500 workloads), not for the sum.
+      await settledAll([this.host.syncRoutes(), this.host.syncNeighbors(), this.host.syncSysctls()]);
       await this.host.syncConntrack();
     } catch (err) {
       if (err instanceof DataplaneFatalError) {
@@ -394,6 +395,12 @@ export class ApplyLoop {
 }
 
 class ReadFailed extends Error {}
+
+/** Waits for all, then throws the first failure: nothing is left running behind a failed round. */
+async function settledAll(work: Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(work);
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
+}
 
 /** A policy backend's object name as a typed reference. */
 const object = (name: string): ObjectRef => policyObject(name, isOurSet);
