@@ -25,7 +25,7 @@ import { allowAll, policy, rule, side, workload } from '../src/dataplane/testing
 import { PATHS, PATH_LABELS, dataplaneRatios, type PathMedians, type PathName } from '../src/perf-report/ratios.js';
 import { TestAgent } from '../test/kernel/dataplane/agent.js';
 import { PROBE, Topology, sh, type Workload } from '../test/kernel/dataplane/topology.js';
-import { arg, cpuShare, cpuTimes, machineLine, median, nftRulesetLines, printTable, quick, writeResult } from './harness.js';
+import { arg, iperf3Tcp, machineLine, median, nftRulesetLines, printTable, quick, requireIperf3, writeResult } from './harness.js';
 
 const ROUNDS = Number(arg('rounds', quick ? '1' : '5'));
 const SECONDS = Number(arg('seconds', quick ? '1' : '5'));
@@ -57,23 +57,7 @@ interface Endpoints {
   mtu: number;
 }
 
-function iperf(p: Endpoints, streams: number): { gbps: number; senderCpu: number; receiverCpu: number; retransmits: number } {
-  const argv = ['netns', 'exec', p.client, 'iperf3', '-c', p.serverIp, '-p', String(IPERF_PORT), '-t', String(SECONDS), '-P', String(streams), '-J'];
-  // Leave TCP slow start out of the full runs; a 1 s quick run has nothing to spare.
-  if (SECONDS >= 3) argv.push('-O', '1');
-  for (let attempt = 0; ; attempt++) {
-    const r = spawnSync('ip', argv, { encoding: 'utf8', timeout: (SECONDS + 20) * 1000 });
-    try {
-      const j = JSON.parse(r.stdout) as { error?: string; end: { sum_received: { bits_per_second: number }; sum_sent: { retransmits?: number }; cpu_utilization_percent: { host_total: number; remote_total: number } } };
-      if (j.error) throw new Error(j.error);
-      return { gbps: j.end.sum_received.bits_per_second / 1e9, senderCpu: j.end.cpu_utilization_percent.host_total, receiverCpu: j.end.cpu_utilization_percent.remote_total, retransmits: j.end.sum_sent.retransmits ?? 0 };
-    } catch (e) {
-      // The server takes a moment to listen, and is busy for a moment after each test.
-      if (attempt >= 5) throw new Error(`iperf3 ${p.client} -> ${p.serverIp} failed: ${(e as Error).message} ${r.stderr}`);
-      spawnSync('sleep', ['0.3']);
-    }
-  }
-}
+const iperf = (p: Endpoints, streams: number) => iperf3Tcp(p.client, p.serverIp, { port: IPERF_PORT, seconds: SECONDS, streams });
 
 function probe(ns: string, args: string[]): number[] {
   const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, PROBE, ...args], { encoding: 'utf8' });
@@ -82,7 +66,7 @@ function probe(ns: string, args: string[]): number[] {
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) return void console.log('dataplane-compare: skipped (needs root for network namespaces)');
-  if (spawnSync('iperf3', ['--version']).status !== 0) throw new Error('dataplane-compare needs iperf3 (Debian package iperf3; scripts/install-deps.sh installs it)');
+  requireIperf3('dataplane-compare');
   const topo = new Topology();
   try {
     const { h1, h2 } = topo.hosts();
@@ -155,14 +139,12 @@ async function main(): Promise<void> {
         const s = samples[name];
         await setPolicy(name === 'routedPolicy');
         if (round === 0) rulesetLines[name] = { h1: nftRulesetLines(h1), h2: nftRulesetLines(h2) };
-        const c0 = cpuTimes();
         const one = iperf(p, 1);
-        const share = cpuShare(c0, cpuTimes());
-        s.machineBusyPct.push(share.busyPct);
-        s.softirqPct.push(share.softirqPct);
+        s.machineBusyPct.push(one.machineBusyPct);
+        s.softirqPct.push(one.softirqPct);
         s.tcp1Gbps.push(one.gbps);
-        s.senderCpuPct.push(one.senderCpu);
-        s.receiverCpuPct.push(one.receiverCpu);
+        s.senderCpuPct.push(one.senderCpuPct);
+        s.receiverCpuPct.push(one.receiverCpuPct);
         s.retransmits.push(one.retransmits);
         s.tcp4Gbps.push(iperf(p, 4).gbps);
         const [done, errors] = probe(p.client, ['connrate', p.serverIp, String(PROBE_PORT), String(CONN_SECONDS), '8']) as [number, number];

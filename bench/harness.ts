@@ -70,3 +70,51 @@ export function cpuShare(a: ReturnType<typeof cpuTimes>, b: ReturnType<typeof cp
   const total = b.total - a.total || 1;
   return { busyPct: ((b.busy - a.busy) / total) * 100, softirqPct: ((b.softirq - a.softirq) / total) * 100 };
 }
+
+/** One iperf3 TCP sample: received throughput, iperf3's own CPU figures, and the whole machine during it. */
+export interface Iperf3Sample {
+  gbps: number;
+  /** iperf3's process CPU (percent of one CPU), client (sender) and server (receiver) side. */
+  senderCpuPct: number;
+  receiverCpuPct: number;
+  retransmits: number;
+  /** All CPUs, softirq included, while the stream ran: iperf3 cannot see the kernel's forwarding work. */
+  machineBusyPct: number;
+  softirqPct: number;
+}
+
+/**
+ * iperf3 TCP from namespace `clientNs` to an `iperf3 -s` at `serverIp:port`.
+ * Retries a few times: the server takes a moment to listen, and is busy for a
+ * moment after each test.
+ */
+export function iperf3Tcp(clientNs: string, serverIp: string, opts: { port: number; seconds: number; streams: number }): Iperf3Sample {
+  const argv = ['netns', 'exec', clientNs, 'iperf3', '-c', serverIp, '-p', String(opts.port), '-t', String(opts.seconds), '-P', String(opts.streams), '-J'];
+  // Leave TCP slow start out of full-length samples; a 1 s quick sample has nothing to spare.
+  if (opts.seconds >= 3) argv.push('-O', '1');
+  for (let attempt = 0; ; attempt++) {
+    const c0 = cpuTimes();
+    const r = spawnSync('ip', argv, { encoding: 'utf8', timeout: (opts.seconds + 20) * 1000, maxBuffer: 64 << 20 });
+    const share = cpuShare(c0, cpuTimes());
+    try {
+      const j = JSON.parse(r.stdout) as { error?: string; end: { sum_received: { bits_per_second: number }; sum_sent: { retransmits?: number }; cpu_utilization_percent: { host_total: number; remote_total: number } } };
+      if (j.error) throw new Error(j.error);
+      return {
+        gbps: j.end.sum_received.bits_per_second / 1e9,
+        senderCpuPct: j.end.cpu_utilization_percent.host_total,
+        receiverCpuPct: j.end.cpu_utilization_percent.remote_total,
+        retransmits: j.end.sum_sent.retransmits ?? 0,
+        machineBusyPct: share.busyPct,
+        softirqPct: share.softirqPct,
+      };
+    } catch (e) {
+      if (attempt >= 5) throw new Error(`iperf3 ${clientNs} -> ${serverIp}:${opts.port} failed: ${(e as Error).message} ${r.stderr}`);
+      spawnSync('sleep', ['0.3']);
+    }
+  }
+}
+
+/** Fails early, with the fix, when iperf3 is not installed. */
+export function requireIperf3(bench: string): void {
+  if (spawnSync('iperf3', ['--version']).status !== 0) throw new Error(`${bench} needs iperf3 (Debian package iperf3; scripts/install-deps.sh installs it)`);
+}

@@ -6,7 +6,7 @@
 
 import { agentProfile, evaluateGoals } from './goals.js';
 import { PATH_LABELS, PATHS } from './ratios.js';
-import { resultOf, type CniResult, type DataplaneCompareResult, type NodeResult, type PolicyScalingResult, type RunRecord, type ScaleResult } from './run-record.js';
+import { resultOf, type CniResult, type DataplaneCompareResult, type NodeResult, type PolicyScaleResult, type PolicyScalingResult, type RunRecord, type ScaleResult } from './run-record.js';
 import { renderChart, type ChartSpec } from './svg-chart.js';
 
 export interface RenderedReport {
@@ -16,7 +16,7 @@ export interface RenderedReport {
 }
 
 /** Benchmarks with their own section; every other one gets the generic table. */
-const DEDICATED = new Set(['dataplane-compare', 'dataplane', 'node', 'cni', 'scale']);
+const DEDICATED = new Set(['dataplane-compare', 'dataplane', 'policy-scale', 'node', 'cni', 'scale']);
 
 const med = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : Number.NaN);
 const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' / ');
@@ -118,6 +118,31 @@ function policyScaling(b: Builder, run: RunRecord): void {
   b.chart('policy-scaling-latency', { kind: 'line', title: 'Connect time vs rules in front (p50)', yLabel: 'microseconds', xLabel: 'rules in front of the allowing rule', categories: cats, series: series((p) => med(p.connectP50Us)) });
 }
 
+function policyAtScale(b: Builder, run: RunRecord): void {
+  b.push('## Policy at scale', '');
+  const r = resultOf<PolicyScaleResult>(run, 'policy-scale');
+  if (!r || !Array.isArray(r.results)) return void b.push('Not measured in this run.', '');
+  const tput = r.results.some((x) => x.throughput);
+  b.push(
+    `Two workloads on one host; ${r.policies.toLocaleString('en-US')} GlobalNetworkPolicies x ${r.rules} rules of mixed shapes (source nets x ports, protocol x ports, selectors x ports, destination nets, a deny list first) in front of the policy that allows the flow, against that policy alone; the agent compiles them as it always does. ${r.rounds} rounds alternate the two rulesets (${tput ? 'order swapped every round' : 'the policy alone first'}); per ruleset and round, new TCP connections/s for ${r.seconds} s (8 loops of connect -> reply -> close: every new flow walks the rules in front)` +
+      (tput ? ` and one iperf3 TCP stream for ${r.streamSeconds ?? '?'} s (established packets are accepted by conntrack before any policy rule, so a long flow should not pay for them; the machine's busy share is recorded with each sample). Medians (min-max):` : '. This run has no throughput samples (the benchmark measured connections only). Medians (min-max):'),
+    '',
+  );
+  const mm = (xs: number[], digits: number) => (xs.length ? `${med(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})` : 'n/a');
+  const rows = [
+    ['new TCP conn/s, allowing policy alone', ...r.results.map((x) => mm(x.none, 0))],
+    [`new TCP conn/s, ${r.policies} policies in front`, ...r.results.map((x) => mm(x.many, 0))],
+    ['conn/s ratio (goal nftables >= 0.85)', ...r.results.map((x) => x.ratio.toFixed(2))],
+    ['TCP 1 stream Gbit/s, allowing policy alone', ...r.results.map((x) => (x.throughput ? mm(x.throughput.none.gbps, 2) : 'n/a'))],
+    [`TCP 1 stream Gbit/s, ${r.policies} policies in front`, ...r.results.map((x) => (x.throughput ? mm(x.throughput.many.gbps, 2) : 'n/a'))],
+    ['throughput ratio (goal nftables >= 0.95)', ...r.results.map((x) => (x.throughput ? x.throughput.ratio.toFixed(2) : 'n/a'))],
+    ['machine busy % during the stream (alone / in front)', ...r.results.map((x) => (x.throughput ? `${med(x.throughput.none.machineBusyPct).toFixed(0)} / ${med(x.throughput.many.machineBusyPct).toFixed(0)}` : 'n/a'))],
+    [`program ${r.policies} x ${r.rules} rules (ms)`, ...r.results.map((x) => String(Math.round(x.programMs)))],
+    ['rules in the merged tier chain / set elements', ...r.results.map((x) => `${x.ruleset.tierChainRules} / ${x.ruleset.setElements}`)],
+  ];
+  b.push(...table(['', ...r.results.map((x) => x.backend)], rows), '');
+}
+
 function controlPlane(b: Builder, run: RunRecord): void {
   b.push('## Control plane', '');
   const rows: string[][] = [];
@@ -201,6 +226,7 @@ export function renderPerformanceReport(run: RunRecord): RenderedReport {
   goals(b, run);
   dataplaneCompare(b, run);
   policyScaling(b, run);
+  policyAtScale(b, run);
   controlPlane(b, run);
   scale(b, run);
   why(b, run);

@@ -69,6 +69,44 @@ export interface PolicyScalingResult {
   }[];
 }
 
+/** iperf3 single-stream samples through one ruleset, one per round (bench/policy-scale.ts). */
+export interface StreamSamples {
+  gbps: number[];
+  senderCpuPct: number[];
+  receiverCpuPct: number[];
+  /** All CPUs, softirq included, during the sample. */
+  machineBusyPct: number[];
+  softirqPct: number[];
+  retransmits: number[];
+}
+
+/**
+ * bench/policy-scale.ts: N GlobalNetworkPolicies x R rules in front of the
+ * policy that allows the flow ("many") vs that policy alone ("none"), per backend.
+ */
+export interface PolicyScaleResult {
+  policies: number;
+  rules: number;
+  /** Seconds per connection-rate sample. */
+  seconds: number;
+  rounds: number;
+  /** Seconds per iperf3 sample; absent in results from before the throughput part. */
+  streamSeconds?: number;
+  results: {
+    backend: string;
+    programMs: number;
+    /** New TCP connections/s, one sample per round. */
+    none: number[];
+    many: number[];
+    /** median(many) / median(none) of the connection rates. */
+    ratio: number;
+    errors: number;
+    ruleset: { chains: number; tierChainRules: number; sets: number; setElements: number };
+    /** Single-stream TCP through the same two rulesets; ratio is median Gbit/s many / none. Absent in older results. */
+    throughput?: { none: StreamSamples; many: StreamSamples; ratio: number };
+  }[];
+}
+
 /** A function's share of the sampled CPU time, from node --cpu-prof. */
 export interface CpuHotspot {
   function: string;
