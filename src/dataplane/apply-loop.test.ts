@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApplyLoop } from './apply-loop.js';
+import { APPLY_BURST, ApplyLoop } from './apply-loop.js';
 import { DataplaneManagers } from './managers.js';
 import { FakeClock, fakePorts } from './fakes.js';
 import { IptablesBackend, NftBackend } from './policy-backend.js';
@@ -61,7 +61,7 @@ test('nothing touches the kernel before the datastore is in sync', async () => {
   assert.equal(t.ports.sysctl.values.get('net.ipv4.ip_forward'), '1');
 });
 
-test('a burst of updates is coalesced into one transaction (throttled)', async () => {
+test('updates recorded together are one transaction; a lone change is applied at once; after a burst of APPLY_BURST rounds, one round per minIntervalMs (throttled)', async () => {
   const t = setup();
   t.record({ type: 'inSync' });
   await t.step(0);
@@ -70,11 +70,33 @@ test('a burst of updates is coalesced into one transaction (throttled)', async (
   t.record({ type: 'policyUpserted', policy: allow });
   t.record({ type: 'workloadEndpointUpserted', endpoint: wlA });
   t.record({ type: 'workloadEndpointUpserted', endpoint: wlB });
+  await t.step(0);
+  assert.equal(applies(), before + 1, 'one transaction, at once (tokens left)');
+  // Back-to-back changes: the first rounds go at once, then the bucket is empty.
+  const port = (p: number) => policy('np/default/allow', { inbound: [rule({ action: 'Allow', protocol: 6, destination: side({ ports: [{ first: p, last: p }] }) })] });
+  let immediate = 0;
+  for (let i = 0; i < APPLY_BURST + 2; i++) {
+    const n = applies();
+    t.record({ type: 'policyUpserted', policy: port(1000 + i) });
+    await t.step(0);
+    if (applies() > n) immediate++;
+    else break;
+  }
+  assert.equal(immediate, APPLY_BURST - 2, 'the burst: the first round and the one above took two tokens');
+  // Throttled now: a change waits for the next token, and several waiting changes go in one round.
+  const n = applies();
+  t.record({ type: 'policyUpserted', policy: port(2000) });
+  t.record({ type: 'policyUpserted', policy: port(2001) });
   await t.step(10);
-  assert.equal(applies(), before, 'throttled: nothing within minIntervalMs of the last round');
+  assert.equal(applies(), n, 'throttled: nothing before the next token');
   await t.step(100);
-  assert.equal(applies(), before + 1);
+  assert.equal(applies(), n + 1, 'one round for both changes');
   assert.equal(t.loop.state, 'idle');
+  // After a quiet spell the bucket is full again: a change goes in at once.
+  await t.step(10 * 100);
+  t.record({ type: 'policyUpserted', policy: port(3000) });
+  await t.step(0);
+  assert.equal(applies(), n + 2);
 });
 
 test('restart with correct kernel state reads back and writes nothing', async () => {

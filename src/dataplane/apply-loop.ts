@@ -1,7 +1,7 @@
 // The one place that writes the kernel. An explicit state machine:
 //
 //   waiting-for-sync --inSync--> scheduled --timer--> applying --> idle
-//        idle --kick--> scheduled (throttled: at most one round per minIntervalMs)
+//        idle --kick--> scheduled (throttled like Felix: a burst of APPLY_BURST rounds at once, then one per minIntervalMs)
 //        applying --kick--> applying (dirty; another round follows)
 //        applying --a failure that could leave traffic open--> failed (terminal, loud)
 //        any --stop--> stopped (terminal; the dataplane stays in place)
@@ -46,7 +46,11 @@ export interface ApplyLoopOptions {
   ports: { routes: RouteTable; neighbors: Neighbors; sysctl: Sysctl; conntrack: Conntrack; links: Links; hostInterfaces?: HostInterfaces };
   clock: Clock;
   config: DataplaneConfig;
-  /** Minimum time between the starts of two rounds (coalesces bursts). */
+  /**
+   * The throttle's refill interval: after a burst of APPLY_BURST rounds, one
+   * round per this (coalescing update storms); a change after a quiet spell
+   * is applied at once.
+   */
   minIntervalMs?: number;
   backoff?: Backoff;
   onFatal?: (err: DataplaneFatalError) => void;
@@ -88,6 +92,14 @@ const TRANSITIONS: Record<ApplyLoopState, ApplyLoopState[]> = {
   failed: ['stopped'],
 };
 
+/**
+ * Rounds that may start back to back before the throttle holds them to one
+ * per minIntervalMs: Felix's apply throttle (10 tokens, one more per 100 ms).
+ * Each round applies everything pending, so a storm of updates still costs
+ * one round per interval, while a lone change is applied at once.
+ */
+export const APPLY_BURST = 10;
+
 /** Order for applying objects one by one: sets, then callees before callers, deletions last. */
 function rank(name: string, desired: { sets: Set<string>; chains: Set<string> }): number {
   if (isOurSet(name)) return desired.sets.has(name) ? 0 : 9;
@@ -113,7 +125,9 @@ export class ApplyLoop {
   private stopping = false;
   private dirty = false;
   private needRead = true;
-  private lastStart = -Infinity;
+  /** Throttle tokens (a leaky bucket, as Felix's apply throttle) and when they were last counted. */
+  private tokens = APPLY_BURST;
+  private tokensAt = 0;
   private round: Promise<void> | undefined;
   private waiters: (() => void)[] = [];
   private readonly compileCache = new CompileCache();
@@ -177,7 +191,19 @@ export class ApplyLoop {
     this.dirty = true;
     if (this.stateValue === 'waiting-for-sync' && !this.opts.managers.inSync) return;
     if (this.stateValue === 'applying' || this.stateValue === 'stopped' || this.stateValue === 'failed') return;
-    this.schedule(Math.max(0, this.lastStart + this.minIntervalMs - this.opts.clock.now()));
+    this.schedule(this.throttleDelay());
+  }
+
+  private refill(now: number): number {
+    this.tokens = Math.min(APPLY_BURST, this.tokens + (now - this.tokensAt) / this.minIntervalMs);
+    this.tokensAt = now;
+    return this.tokens;
+  }
+
+  /** 0 while a token is left; else until the next one. */
+  private throttleDelay(): number {
+    const tokens = this.refill(this.opts.clock.now());
+    return tokens >= 1 ? 0 : (1 - tokens) * this.minIntervalMs;
   }
 
   private schedule(delayMs: number, forRetry = false): void {
@@ -271,7 +297,8 @@ export class ApplyLoop {
     this.to('applying');
     const clock = this.opts.clock;
     const start = clock.now();
-    this.lastStart = start;
+    this.refill(start);
+    this.tokens -= 1;
     this.dirty = false;
     const managers = this.opts.managers;
     try {
