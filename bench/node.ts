@@ -145,6 +145,11 @@ async function inside(): Promise<void> {
     await sleep(200);
     const latencies: number[] = [];
     for (let c = 0; c < CHANGES; c++) {
+      // One change at a time, as a user makes them: 150 ms apart, more than the
+      // apply throttle's refill interval (100 ms; a burst of 10 rounds, then
+      // 10/s, like Felix), so each figure is what one change costs, not how a
+      // storm of them is coalesced.
+      if (c > 0) await sleep(150);
       const port = 20000 + c;
       const j = ((c % (LOCAL / 2)) * 2 + 1) % LOCAL; // odd j: GNP g<j> selects app<j>, carried by local w<j> for j < LOCAL
       const current = await ds.get({ kind: 'GlobalNetworkPolicy', name: `g${j}` });
