@@ -6,7 +6,10 @@
 // with --cpu-prof, one more restart under `node --cpu-prof`, summarised into
 // the functions that used the most CPU (the profile the report shows).
 // Needs root. Prints a table and writes bench/results/node.json.
-//   node dist/bench/node.js [--quick] [--cpu-prof]   (re-runs itself inside the namespace)
+// With --heap-snapshot DIR, after the memory reading the agent (preloaded with
+// bench/memory/agent-probe.ts) writes DIR/memory.json (process.memoryUsage, V8
+// heap spaces) and DIR/agent.heapsnapshot (summarise: bench/memory/heap-summary.ts).
+//   node dist/bench/node.js [--quick] [--cpu-prof] [--heap-snapshot DIR]   (re-runs itself inside the namespace)
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +24,7 @@ import { procStats } from './harness.js';
 
 const quick = process.argv.includes('--quick');
 const cpuProf = process.argv.includes('--cpu-prof');
+const heapDir = process.argv.includes('--heap-snapshot') ? process.argv[process.argv.indexOf('--heap-snapshot') + 1] : undefined;
 const ENDPOINTS = Number(process.env.NODE_BENCH_ENDPOINTS ?? (quick ? 1_000 : 10_000));
 const POLICIES = Number(process.env.NODE_BENCH_POLICIES ?? (quick ? 100 : 1_000));
 const LOCAL = 20;
@@ -112,6 +116,10 @@ async function inside(): Promise<void> {
     for (let k = 0; k < all.length; k += 200) await Promise.all(all.slice(k, k + 200).map((r) => ds.create(r)));
 
     const nodeEnv = { ...process.env, ...env, NODENAME: 'bench-host', IP: '192.0.2.10/24', NO_DEFAULT_POOLS: 'true', CALICO_NETWORKING_BACKEND: 'none', CALICO_RUN_DIR: runDir, FELIX_HEALTHENABLED: 'true', FELIX_HEALTHHOST: '127.0.0.1', FELIX_HEALTHPORT: '29098', FELIX_PROMETHEUSMETRICSENABLED: 'true', FELIX_PROMETHEUSMETRICSHOST: '127.0.0.1', FELIX_PROMETHEUSMETRICSPORT: '29097', FELIX_LOGSEVERITYSCREEN: 'Warning' };
+    if (heapDir) {
+      mkdirSync(heapDir, { recursive: true });
+      Object.assign(nodeEnv, { CTS_BENCH_HEAP_DIR: heapDir, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${join(ROOT, 'dist/bench/memory/agent-probe.js')}` });
+    }
     /** Starts calico-node and resolves once /readiness answers, with the time that took. */
     const startNode = async (nodeFlags?: string[]) => {
       const t0 = performance.now();
@@ -175,6 +183,18 @@ async function inside(): Promise<void> {
     const s1 = procStats(node.pid!);
     const ticks = Number(sh(['getconf', 'CLK_TCK']).out.trim()) || 100;
     const idleCpuPct = ((s1.cpuTicks - s0.cpuTicks) / ticks / idleSeconds) * 100;
+    const rssParts = /RssAnon:\s+(\d+).*RssFile:\s+(\d+)/s.exec(readFileSync(`/proc/${node.pid}/status`, 'utf8'));
+    if (heapDir) {
+      node.kill('SIGPWR');
+      for (let i = 0; !readdirSync(heapDir).includes('done'); i++) {
+        if (i > 1200) throw new Error(`no heap snapshot in ${heapDir} after 2 minutes`);
+        await sleep(100);
+      }
+      const m = JSON.parse(readFileSync(join(heapDir, 'memory.json'), 'utf8')) as { memoryUsage: Record<string, number> };
+      const mb = (k: string) => `${k} ${(m.memoryUsage[k]! / 2 ** 20).toFixed(1)}`;
+      console.log(`agent memory (MiB): ${['rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'].map(mb).join(', ')}; RssAnon ${(Number(rssParts?.[1]) / 1024).toFixed(1)}, RssFile ${(Number(rssParts?.[2]) / 1024).toFixed(1)}`);
+      console.log(`heap snapshot: ${join(heapDir, 'agent.heapsnapshot')}`);
+    }
     await stopNode(node);
     // Full resync: a new agent lists everything again and finds the dataplane already in place.
     const again = await startNode();
