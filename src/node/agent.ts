@@ -35,6 +35,7 @@ import type { BgpPort } from './bgp-wiring.js';
 import { AddressSpaceView } from '../xlat/space-view.js';
 import type { XlatManager } from '../xlat/manager.js';
 import { STAT_NAMES } from '../xlat/maps.js';
+import { IdleCollector } from './idle-collector.js';
 
 export type NodeState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
@@ -70,6 +71,8 @@ export interface CalicoNodeOptions {
   reloadSettleMs?: number;
   /** The 464-XLAT translator of address-space endpoints (docs/design/xlat.md); without it such endpoints get routes but no translation. */
   xlat?: XlatManager;
+  /** Runs a garbage collection of the given kind; used once the agent is quiet after a burst of datastore events (idle-collector.ts). None without it. */
+  collectGarbage?(type: 'minor' | 'major'): void;
   /** Flow logs (src/flowlogs/): built from the settings, undefined when off; rebuilt when flowLogsKey changes. */
   makeFlowLogs?(settings: FelixSettings, ctx: FlowLogsContext): FlowLogsPort | undefined;
   /** The part of the settings makeFlowLogs uses. Default: all of them. */
@@ -114,6 +117,7 @@ export class CalicoNode {
   private calcVersion = 0;
   private calcSnapshot: { version: number; state: DesiredPolicyState } | undefined;
   private durationsSeen = 0;
+  private idleCollector: IdleCollector | undefined;
   readonly metrics = new MetricsRegistry();
   settings: FelixSettings | undefined;
   addresses: { ipv4?: string; ipv6?: string } = {};
@@ -180,6 +184,11 @@ export class CalicoNode {
         ...(this.opts.reloadSettleMs !== undefined ? { settleMs: this.opts.reloadSettleMs } : {}),
       });
       this.dataplane.start(this.settings);
+      const collect = this.opts.collectGarbage;
+      if (collect) {
+        const gcLog = log.child({ component: 'memory' });
+        this.idleCollector = new IdleCollector({ clock: this.opts.clock ?? systemClock, collect, onCollected: (ms, work) => gcLog.debug('full garbage collection after a burst, agent quiet (returns the young generation the burst grew)', { ms: Math.round(ms), datastoreEvents: work }) });
+      }
       this.reconfigureFlowLogs(this.settings);
       const bgp = this.opts.bgp;
       if (bgp) {
@@ -203,6 +212,7 @@ export class CalicoNode {
         onOtherEvents: (events) => this.felixChanged(events.filter((e) => (e.type === 'deleted' ? e.key.kind : e.resource.kind) === 'FelixConfiguration')),
         transform: (events) => this.spaces.onEvents(events),
         tap: (events) => {
+          this.idleCollector?.noteWork(events.length);
           this.spacesChanged();
           // BGP waits for the initial state: a partial mesh would flap sessions.
           if (this.bgpTracker?.onEvents(events) && this.syncer?.inSync) this.bgpUpdater?.kick();
@@ -363,6 +373,7 @@ export class CalicoNode {
   async stop(): Promise<void> {
     if (this.stateValue === 'stopped' || this.stateValue === 'stopping') return;
     this.to('stopping');
+    this.idleCollector?.stop();
     this.syncer?.stop();
     this.blockWatch?.stop();
     // The translator stays attached (like routes and rules): a restarted agent finds it and keeps it.
