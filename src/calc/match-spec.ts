@@ -5,7 +5,7 @@
 // one, and its canonical `key` names the IP set, so identical meaning => one set.
 import type { Labels, SelectorNode } from '../selector/ast.js';
 import { selectorFromNode } from '../selector/index.js';
-import { LABEL_NAMESPACE, LABEL_SERVICE_ACCOUNT, NAMESPACE_LABEL_PREFIX, SERVICE_ACCOUNT_LABEL_PREFIX } from './model.js';
+import { exact, LABEL_NAMESPACE, LABEL_SERVICE_ACCOUNT, NAMESPACE_LABEL_PREFIX, SERVICE_ACCOUNT_LABEL_PREFIX } from './model.js';
 
 const SA_NAME_LABEL = `${SERVICE_ACCOUNT_LABEL_PREFIX}projectcalico.org/name`;
 
@@ -146,7 +146,8 @@ function specHintOptions(spec: MatchSpec): Hints[] {
   if (spec.namespaceSelector) options.push(...conjunctHints(spec.namespaceSelector.ast, ''));
   if (spec.serviceAccountNames) options.push(spec.serviceAccountNames.flatMap((value) => [{ key: LABEL_SERVICE_ACCOUNT, value }, { key: SA_NAME_LABEL, value }]));
   if (spec.serviceAccountSelector) options.push(...conjunctHints(spec.serviceAccountSelector.ast, SERVICE_ACCOUNT_LABEL_PREFIX));
-  return options.filter((h) => h !== null);
+  // Kept per set and per policy: exact lists (see exact in model.ts).
+  return exact(options.filter((h) => h !== null).map((h) => exact(h)));
 }
 
 function conjunctHints(node: SelectorNode, prefix: string): Hints[] {

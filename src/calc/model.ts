@@ -118,18 +118,49 @@ export interface PoolModel {
   disabled: boolean;
 }
 
+// The graph keeps one model per endpoint (10k+) and its lists for as long as the
+// endpoint exists, so lists are stored at their exact length: V8 gives an array
+// that grew by push or filter room for 17 elements (152 bytes for one address),
+// and an empty one still costs 32 bytes. `exact` returns one shared, frozen empty
+// list (a mistaken push throws instead of corrupting every endpoint) or a copy
+// without the spare room.
+const NONE: readonly never[] = Object.freeze([]);
+const none = <T>(): T[] => NONE as unknown as T[];
+export function exact<T>(xs: readonly T[]): T[] {
+  return xs.length === 0 ? none() : xs.slice();
+}
+
+/**
+ * A copy of a label map built key by key. (`{ ...labels }` of parsed JSON gives
+ * V8 a new hidden class per object once the copy site is megamorphic, ~300 bytes
+ * per endpoint; objects built by adding keys in the same order share one.)
+ */
+function labelsOf(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (v && typeof v === 'object') for (const [k, x] of Object.entries(v as Record<string, string>)) out[k] = x;
+  return out;
+}
+
+/**
+ * The concatenation as one flat string. A template literal longer than 12
+ * characters is a V8 cons string (a 32-byte node over its parts, the parts kept);
+ * strings the graph keeps per endpoint or set member (ids, CIDRs, member keys)
+ * are built flat instead.
+ */
+export const flat = (...parts: string[]): string => parts.join('');
+
 type Spec = Record<string, unknown>;
 const specOf = (r: Resource): Spec => (r.spec ?? {}) as Spec;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+const strings = (v: unknown): string[] => (Array.isArray(v) ? exact(v.filter((x): x is string => typeof x === 'string')) : none());
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-const rules = (v: unknown): RawRule[] => (Array.isArray(v) ? (v.filter((x) => x && typeof x === 'object') as RawRule[]) : []);
+const rules = (v: unknown): RawRule[] => (Array.isArray(v) ? exact(v.filter((x) => x && typeof x === 'object') as RawRule[]) : none());
 
 /** Host CIDR form of an address or CIDR: adds /32 or /128 when missing; lower-case. */
 export function toCidr(text: string): string {
   const t = text.trim().toLowerCase();
   if (t.includes('/')) return t;
-  return t.includes(':') ? `${t}/128` : `${t}/32`;
+  return flat(t, t.includes(':') ? '/128' : '/32');
 }
 
 /** The address part of a CIDR. */
@@ -144,7 +175,7 @@ export function protocolNumber(p: number | string | undefined): number | undefin
 }
 
 export function policyId(r: Resource): string {
-  return r.kind === 'NetworkPolicy' ? `np/${r.metadata.namespace ?? ''}/${r.metadata.name}` : `gnp/${r.metadata.name}`;
+  return r.kind === 'NetworkPolicy' ? flat('np/', r.metadata.namespace ?? '', '/', r.metadata.name) : flat('gnp/', r.metadata.name);
 }
 
 export function parsePolicy(r: Resource): PolicyModel {
@@ -209,7 +240,7 @@ export function parsePool(r: Resource): PoolModel {
 }
 
 function namedPorts(v: unknown): NamedPort[] {
-  if (!Array.isArray(v)) return [];
+  if (!Array.isArray(v)) return none();
   const out: NamedPort[] = [];
   for (const p of v as Array<Record<string, unknown>>) {
     const name = str(p?.name);
@@ -217,14 +248,14 @@ function namedPorts(v: unknown): NamedPort[] {
     const protocol = protocolNumber((p?.protocol as string | number | undefined) ?? 'tcp');
     if (name && port !== undefined && protocol !== undefined) out.push({ name, protocol, port });
   }
-  return out;
+  return exact(out);
 }
 
 /** Parses an endpoint or network set; `nodeName` decides whether an endpoint is local. */
 export function parseLabelled(r: Resource, nodeName: string): LabelledModel | undefined {
   const s = specOf(r);
   const ns = r.metadata.namespace;
-  const labels: Record<string, string> = { ...(r.metadata.labels ?? {}) };
+  const labels = labelsOf(r.metadata.labels);
   switch (r.kind) {
     case 'WorkloadEndpoint': {
       const namespace = ns ?? 'default';
@@ -233,28 +264,28 @@ export function parseLabelled(r: Resource, nodeName: string): LabelledModel | un
       if (orchestrator) labels[LABEL_ORCHESTRATOR] = orchestrator;
       const sa = str(s.serviceAccountName);
       if (sa) labels[LABEL_SERVICE_ACCOUNT] = sa;
-      const nets = strings(s.ipNetworks).map(toCidr);
+      const nets = exact(strings(s.ipNetworks).map(toCidr));
       const profileIds = strings(s.profiles);
       const model: LabelledModel = {
-        id: `wep:${namespace}/${r.metadata.name}`,
+        id: flat('wep:', namespace, '/', r.metadata.name),
         isEndpoint: true,
         namespace,
         ownLabels: labels,
         parents: profileIds,
         nets,
-        addresses: nets.map(addressOf),
+        addresses: exact(nets.map(addressOf)),
         ports: namedPorts(s.ports),
       };
       if (str(s.node) === nodeName) {
         const local: LocalEndpointModel = {
           kind: 'workload',
-          outputId: `${namespace}/${r.metadata.name}`,
+          outputId: flat(namespace, '/', r.metadata.name),
           namespace,
           name: r.metadata.name,
           interfaceName: str(s.interfaceName) ?? '',
-          ipv4Nets: nets.filter((n) => !n.includes(':')),
-          ipv6Nets: nets.filter((n) => n.includes(':')),
-          expectedIPs: [],
+          ipv4Nets: exact(nets.filter((n) => !n.includes(':'))),
+          ipv6Nets: exact(nets.filter((n) => n.includes(':'))),
+          expectedIPs: none(),
           profileIds,
         };
         const mac = str(s.mac);
@@ -267,12 +298,12 @@ export function parseLabelled(r: Resource, nodeName: string): LabelledModel | un
       const ips = strings(s.expectedIPs);
       const profileIds = strings(s.profiles);
       const model: LabelledModel = {
-        id: `hep:${r.metadata.name}`,
+        id: flat('hep:', r.metadata.name),
         isEndpoint: true,
         ownLabels: labels,
         parents: profileIds,
-        nets: ips.map(toCidr),
-        addresses: ips.map((ip) => ip.toLowerCase()),
+        nets: exact(ips.map(toCidr)),
+        addresses: exact(ips.map((ip) => ip.toLowerCase())),
         ports: namedPorts(s.ports),
       };
       if (str(s.node) === nodeName) {
@@ -281,8 +312,8 @@ export function parseLabelled(r: Resource, nodeName: string): LabelledModel | un
           outputId: r.metadata.name,
           namespace: '',
           name: r.metadata.name,
-          ipv4Nets: [],
-          ipv6Nets: [],
+          ipv4Nets: none(),
+          ipv6Nets: none(),
           expectedIPs: ips,
           profileIds,
         };
@@ -297,25 +328,25 @@ export function parseLabelled(r: Resource, nodeName: string): LabelledModel | un
       labels[LABEL_NAMESPACE] = namespace;
       // Namespaced network sets inherit their namespace's labels like endpoints do.
       return {
-        id: `ns:${namespace}/${r.metadata.name}`,
+        id: flat('ns:', namespace, '/', r.metadata.name),
         isEndpoint: false,
         namespace,
         ownLabels: labels,
         parents: [`kns.${namespace}`],
-        nets: strings(s.nets).map(toCidr),
-        addresses: [],
-        ports: [],
+        nets: exact(strings(s.nets).map(toCidr)),
+        addresses: none(),
+        ports: none(),
       };
     }
     case 'GlobalNetworkSet':
       return {
-        id: `gns:${r.metadata.name}`,
+        id: flat('gns:', r.metadata.name),
         isEndpoint: false,
         ownLabels: labels,
-        parents: [],
-        nets: strings(s.nets).map(toCidr),
-        addresses: [],
-        ports: [],
+        parents: none(),
+        nets: exact(strings(s.nets).map(toCidr)),
+        addresses: none(),
+        ports: none(),
       };
     default:
       return undefined;

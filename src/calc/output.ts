@@ -352,7 +352,8 @@ export function applyCalcUpdate(state: DesiredPolicyState, update: CalcUpdate): 
  * parsed (the member's fields are the data).
  */
 export function memberKey(m: SetMember): string {
-  return m.port === undefined ? m.net : `${m.net} ${m.protocol} ${m.port}`;
+  // Flat, not a template literal's cons string: one key per member of every active set (flat in model.ts).
+  return m.port === undefined ? m.net : [m.net, m.protocol, m.port].join(' ');
 }
 
 /** Members de-duplicated and sorted by key, so two states compare equal independent of history. */

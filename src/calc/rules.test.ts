@@ -10,7 +10,7 @@ import { SetRegistry } from '../rules/sets.js';
 import type { SelectorCompiler } from './match-spec.js';
 import type { RawRule } from './model.js';
 import type { NormalizedRule } from './output.js';
-import { normalizeRules } from './rules.js';
+import { normalizeRules, setIdOf } from './rules.js';
 
 const compile: SelectorCompiler = (text) => {
   const sel = parseSelector(text);
@@ -113,4 +113,10 @@ test('namespaceSelector "" does not restrict: the side is scoped like one withou
   const g = normalizeRules([{ action: 'Allow', source: { namespaceSelector: '' } }], [], { compile });
   assert.deepEqual(g.inbound[0]!.source.ipSetIds, []);
   assert.deepEqual(g.sets, []);
+});
+
+test('setIdOf: ids are stable (prefix + 20 base-32 characters of SHA-256; the values rendered names and kernel sets depend on)', () => {
+  assert.equal(setIdOf('s', 'ep sel=app == "app1"'), 'sg42mk6hxz2skms2iqegj');
+  assert.equal(setIdOf('n', 'any port=6:http'), 'nfgju6rhx3lwvnwikfduq');
+  assert.equal(setIdOf('s', ''), 's4oymiquy7qobjgx36tej');
 });
