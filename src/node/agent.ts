@@ -71,8 +71,8 @@ export interface CalicoNodeOptions {
   reloadSettleMs?: number;
   /** The 464-XLAT translator of address-space endpoints (docs/design/xlat.md); without it such endpoints get routes but no translation. */
   xlat?: XlatManager;
-  /** Runs a garbage collection of the given kind; used once the agent is quiet after a burst of datastore events (idle-collector.ts). None without it. */
-  collectGarbage?(type: 'minor' | 'major'): void;
+  /** Runs a young-generation garbage collection; used once the agent is quiet after a burst of datastore events (idle-collector.ts). None without it. */
+  collectYoungGeneration?(): void;
   /** Flow logs (src/flowlogs/): built from the settings, undefined when off; rebuilt when flowLogsKey changes. */
   makeFlowLogs?(settings: FelixSettings, ctx: FlowLogsContext): FlowLogsPort | undefined;
   /** The part of the settings makeFlowLogs uses. Default: all of them. */
@@ -184,10 +184,10 @@ export class CalicoNode {
         ...(this.opts.reloadSettleMs !== undefined ? { settleMs: this.opts.reloadSettleMs } : {}),
       });
       this.dataplane.start(this.settings);
-      const collect = this.opts.collectGarbage;
-      if (collect) {
+      const collectYoung = this.opts.collectYoungGeneration;
+      if (collectYoung) {
         const gcLog = log.child({ component: 'memory' });
-        this.idleCollector = new IdleCollector({ clock: this.opts.clock ?? systemClock, collect, onCollected: (ms, work) => gcLog.debug('full garbage collection after a burst, agent quiet (returns the young generation the burst grew)', { ms: Math.round(ms), datastoreEvents: work }) });
+        this.idleCollector = new IdleCollector({ clock: this.opts.clock ?? systemClock, collectYoung, onSettled: (work) => gcLog.debug('young generation collected twice after a burst, agent quiet (gives back what the burst grew)', { datastoreEvents: work }) });
       }
       this.reconfigureFlowLogs(this.settings);
       const bgp = this.opts.bgp;

@@ -1,35 +1,34 @@
-// Garbage collection once the agent goes quiet after a burst of work.
+// Young-generation collections once the agent goes quiet after a burst of work.
 //
 // Why: V8 sizes the young generation by allocation pressure and shrinks it
-// again only in a full (mark-compact) collection that sees a low allocation
-// rate (under ~1 KB/ms over its last >= 5 s window). A burst such as the
-// initial sync of 10k endpoints grows it to its maximum (2 x 16 MiB
-// semi-spaces with node 20's defaults), and an idle agent allocates too
-// little to trigger any collection at all: ~30 MiB of resident memory held
-// for nothing. A smaller --max-semi-space-size would cap it for good but slows
-// every burst (more scavenges, more promotion).
-// So, once quiet: a young-generation collection (resets V8's allocation
-// window), then, still quiet `settleMs` later, a full one, which now sees the
-// low rate and gives the young generation back. Cost: one pause of a few tens
-// of ms while nothing is waiting, per burst.
+// again only at a collection that sees a low allocation rate (under ~1 KB/ms
+// over its last >= 5 s window). A burst such as the initial sync of 10k
+// endpoints grows it to its maximum (2 x 16 MiB semi-spaces with node 20's
+// defaults), and an idle agent allocates too little to trigger any collection
+// at all: ~30 MiB of resident memory held for nothing. A smaller
+// --max-semi-space-size would cap it for good but slows every burst (more
+// scavenges, more promotion).
+// So, once quiet: one young-generation collection (it closes V8's allocation
+// window on the burst), then, still quiet `settleMs` later, another, which sees
+// the low rate and gives the young generation back. Each is a scavenge of an
+// almost empty young generation: a few ms, while nothing is waiting. (A full
+// collection instead costs ~40 ms at 10k endpoints and returns ~2 MiB more.)
 // The collector is injected (bin/calico-node runs node with --expose-gc; main.ts
 // passes globalThis.gc), so this stays testable with a fake clock.
 import type { Clock } from '../dataplane/ports.js';
 
-export type Collection = 'minor' | 'major';
-
 export interface IdleCollectorOptions {
   clock: Clock;
-  /** Runs one collection (globalThis.gc({ type }) with --expose-gc). */
-  collect(type: Collection): void;
-  /** Quiet time after the last work before the young collection. Default 2 s. */
+  /** Runs one young-generation collection (globalThis.gc({ type: 'minor' }) with --expose-gc). */
+  collectYoung(): void;
+  /** Quiet time after the last work before the first collection. Default 2 s. */
   quietMs?: number;
-  /** Quiet time between the young and the full collection (> V8's 5 s allocation-rate window). Default 6 s. */
+  /** Quiet time between the two collections (> V8's 5 s allocation-rate window). Default 6 s. */
   settleMs?: number;
-  /** Work (datastore events) since the last full collection below which none is worth it. Default 1,000. */
+  /** Work (datastore events) since the last settled pair below which none is worth it. Default 1,000. */
   minWork?: number;
-  /** Told how long the full collection took (for the log). */
-  onCollected?(ms: number, work: number): void;
+  /** Told once the second collection ran (for the log). */
+  onSettled?(work: number): void;
 }
 
 export class IdleCollector {
@@ -52,8 +51,8 @@ export class IdleCollector {
     this.work += units;
     if (this.work < this.minWork) return;
     this.arm(this.quietMs, () => {
-      this.opts.collect('minor');
-      this.arm(this.settleMs, () => this.full());
+      this.opts.collectYoung();
+      this.arm(this.settleMs, () => this.settle());
     });
   }
 
@@ -71,11 +70,10 @@ export class IdleCollector {
     });
   }
 
-  private full(): void {
+  private settle(): void {
     const work = this.work;
     this.work = 0;
-    const t0 = this.opts.clock.now();
-    this.opts.collect('major');
-    this.opts.onCollected?.(this.opts.clock.now() - t0, work);
+    this.opts.collectYoung();
+    this.opts.onSettled?.(work);
   }
 }

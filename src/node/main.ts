@@ -117,7 +117,7 @@ async function main(): Promise<number> {
     ...(bgpPort ? { bgp: bgpPort } : {}),
     clock: systemClock,
     // bin/calico-node runs node with --expose-gc: the young generation a burst grew goes back once quiet (idle-collector.ts).
-    ...(typeof globalThis.gc === 'function' ? { collectGarbage: (type: 'minor' | 'major') => void globalThis.gc!({ type, execution: 'sync' }) } : {}),
+    ...(typeof globalThis.gc === 'function' ? { collectYoungGeneration: () => void globalThis.gc!({ type: 'minor' }) } : {}),
     // FelixConfiguration is live: the log level and HTTP endpoints change at once, the dataplane is rebuilt in process.
     onSettings: (settings, changed) => {
       level = parseLogLevel(String(settings.logSeverityScreen));
