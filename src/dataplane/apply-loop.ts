@@ -272,7 +272,6 @@ export class ApplyLoop {
     while (this.round) await this.round;
     if (this.timer !== undefined) this.opts.clock.clearTimer(this.timer);
     this.timer = undefined;
-    this.opts.backend.close?.();
     if (this.stateValue !== 'stopped') this.to('stopped');
   }
 

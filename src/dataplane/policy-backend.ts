@@ -26,8 +26,6 @@ export interface PolicyBackend {
   diff(desired: Ruleset, include?: (name: string) => boolean, index?: RulesetIndex): string[];
   /** Writes the changes of the objects passing `include` in one batch; the view follows on success. */
   write(desired: Ruleset, include?: (name: string) => boolean, index?: RulesetIndex): Promise<void>;
-  /** Releases what the backend's drivers keep running (the loop stops); optional. */
-  close?(): void;
 }
 
 /** What a round that passes only part of the desired ruleset knows of the whole. */
@@ -61,10 +59,6 @@ export class NftBackend implements PolicyBackend {
 
   async read(): Promise<void> {
     this.view = parseNftTable(await this.nft.listTable());
-  }
-
-  close(): void {
-    this.nft.close?.();
   }
 
   diff(desired: Ruleset, include?: (name: string) => boolean, index?: RulesetIndex): string[] {

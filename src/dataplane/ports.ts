@@ -10,36 +10,18 @@ export interface ExecResult {
 }
 
 export interface Exec {
-  /**
-   * Runs argv (no shell); never throws for a non-zero exit, returns it.
-   * `until`: given the child's pid at spawn, something that may tell sooner
-   * than its exit that its work is done; then run resolves with code 0 and
-   * no output, and the child exits on its own.
-   */
-  run(argv: string[], opts?: { input?: string; until?: (pid: number) => CommitWait }): Promise<ExecResult>;
-  /**
-   * Starts a long-running argv (e.g. `ip -o monitor link`) and hands over its stdout line by line until stop().
-   * `background`: a helper that never keeps this process alive; its stdin stays open until stop()
-   * (which then only closes it) or this process's end, so a helper that exits at end of input
-   * cannot outlive us. Optional: without it there are no event streams.
-   */
-  stream?(argv: string[], handlers: { onLine(line: string): void; onExit(code: number, stderr: string): void }, opts?: { background?: boolean }): { stop(): void };
-}
-
-/** Resolves once a child's work is known done (e.g. an nft transaction committed); cancelled when the child exited first. */
-export interface CommitWait {
-  done: Promise<void>;
-  cancel(): void;
+  /** Runs argv (no shell); never throws for a non-zero exit, returns it. */
+  run(argv: string[], opts?: { input?: string }): Promise<ExecResult>;
+  /** Starts a long-running argv (e.g. `ip -o monitor link`) and hands over its stdout line by line until stop(). Optional: without it there are no event streams. */
+  stream?(argv: string[], handlers: { onLine(line: string): void; onExit(code: number, stderr: string): void }): { stop(): void };
 }
 
 /** nftables: our one table. */
 export interface Nft {
   /** `nft list table inet calico` text; '' when the table does not exist. */
   listTable(): Promise<string>;
-  /** Applies a script as ONE transaction (`nft -f -`); resolves once it is in the kernel. Throws DataplaneError on failure. */
+  /** Applies a script as ONE transaction (`nft -f -`). Throws DataplaneError on failure. */
   apply(script: string): Promise<void>;
-  /** Releases what the driver keeps running (a monitor); optional. */
-  close?(): void;
 }
 
 export type IptablesFamily = 4 | 6;

@@ -6,7 +6,6 @@ import { DataplaneError } from '../errors.js';
 import type { Conntrack, Exec, HostInterface, HostInterfaces, Ipset, IptablesFamily, IptablesRestore, Link, LinkNotice, Links, Neighbor, Neighbors, Nft, Route, RouteTable, Sysctl } from '../ports.js';
 import { NFT_FAMILY, NFT_TABLE, ROUTE_PROTOCOL } from '../../rules/names.js';
 import { canonicalCidr } from '../../rules/cidr.js';
-import { NftCommits } from './nft-commits.js';
 
 async function must(exec: Exec, object: string, argv: string[], input?: string): Promise<string> {
   const r = await exec.run(argv, input === undefined ? {} : { input });
@@ -15,8 +14,7 @@ async function must(exec: Exec, object: string, argv: string[], input?: string):
 }
 
 export class LinuxNft implements Nft {
-  /** `commits`: resolves a transaction at the kernel's announcement instead of the process's exit (nft-commits.ts). */
-  constructor(private readonly exec: Exec, private readonly commits?: NftCommits) {}
+  constructor(private readonly exec: Exec) {}
   async listTable(): Promise<string> {
     const r = await this.exec.run(['nft', 'list', 'table', NFT_FAMILY, NFT_TABLE]);
     if (r.code !== 0) {
@@ -26,14 +24,7 @@ export class LinuxNft implements Nft {
     return r.stdout;
   }
   async apply(script: string): Promise<void> {
-    const commits = this.commits;
-    const r = await this.exec.run(['nft', '-f', '-'], { input: script, ...(commits ? { until: (pid: number) => commits.wait(pid) } : {}) });
-    if (r.code !== 0) throw new DataplaneError('nft transaction', `nft -f - exited ${r.code}: ${r.stderr.trim().slice(0, 2000)}`);
-  }
-
-  /** Stops the commit monitor, if any. */
-  close(): void {
-    this.commits?.stop();
+    await must(this.exec, 'nft transaction', ['nft', '-f', '-'], script);
   }
 }
 
@@ -196,7 +187,7 @@ export class LinuxHostInterfaces implements HostInterfaces {
 /** All ports, pinned to one network namespace (or the current one when netns is undefined). */
 export function linuxPorts(exec: Exec) {
   return {
-    nft: new LinuxNft(exec, new NftCommits(exec)),
+    nft: new LinuxNft(exec),
     iptables: new LinuxIptables(exec),
     ipset: new LinuxIpset(exec),
     routes: new LinuxRouteTable(exec),

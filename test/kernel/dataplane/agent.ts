@@ -20,7 +20,7 @@ export class TestAgent {
   constructor(readonly ns: string, readonly backend: BackendName) {
     const ports = linuxPorts(new LinuxExec({ netns: ns }));
     const writes = this.writes;
-    const nft = { listTable: () => ports.nft.listTable(), apply: (s: string) => (writes.push(`nft ${s}`), ports.nft.apply(s)), close: () => ports.nft.close() };
+    const nft = { listTable: () => ports.nft.listTable(), apply: (s: string) => (writes.push(`nft ${s}`), ports.nft.apply(s)) };
     const iptables = { save: (f: 4 | 6) => ports.iptables.save(f), restore: (f: 4 | 6, t: string) => (writes.push(`iptables${f} ${t}`), ports.iptables.restore(f, t)) };
     const ipset = { save: () => ports.ipset.save(), restore: (t: string) => (writes.push(`ipset ${t}`), ports.ipset.restore(t)) };
     const routes = {
