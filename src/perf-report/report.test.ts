@@ -101,6 +101,11 @@ test('control-plane goals: policy change -> kernel p99, round time flat across p
   const [enforced, , rss] = pick(bad, CONTROL);
   assert.ok(enforced!.profile.some((l) => l.includes('| 5000 (100) | 40.0 / 60.0 | 1 | 5000.0 |')), enforced!.profile.join('\n'));
   assert.match(rss!.profile.join('\n'), /80 MiB/);
+  assert.doesNotMatch(enforced!.profile.join('\n'), /Changes that add set elements/, 'older results have no split');
+  const split = controlPlane(80, [[100, 4], [5000, 40]]);
+  split.enforce = { ...split.enforce, adding: { p50Ms: 12, p99Ms: 24 }, removing: { p50Ms: 30, p99Ms: 80 } };
+  const [withSplit] = pick(evaluateGoals(run([bench('control-plane', split)])), ['policy-enforced']);
+  assert.match(withSplit!.profile.join('\n'), /add set elements: p50 12\.0 \/ p99 24\.0 ms; changes that remove them: p50 30\.0 \/ p99 80\.0 ms/);
 });
 
 const stream = (gbps: number[], busy: number): StreamSamples => ({ gbps, senderCpuPct: gbps.map(() => 60), receiverCpuPct: gbps.map(() => 70), machineBusyPct: gbps.map(() => busy), softirqPct: gbps.map(() => 30), retransmits: gbps.map(() => 100) });

@@ -135,7 +135,14 @@ export interface ControlPlaneResult {
   local: number;
   changes: number;
   /** One policy's rules changed -> the nft transaction holding it committed. */
-  enforce: { p50Ms: number; p99Ms: number; samplesMs: number[] };
+  enforce: {
+    p50Ms: number;
+    p99Ms: number;
+    samplesMs: number[];
+    /** Changes that add set elements, and those that remove them (runs from 2026-12-05 on alternate the two). */
+    adding?: { p50Ms: number; p99Ms: number };
+    removing?: { p50Ms: number; p99Ms: number };
+  };
   /** This process (managers, apply loop, caches, kernel views) with the state loaded. */
   rssMb: number;
   loadMs: number;
