@@ -8,7 +8,7 @@
 // rules or is referenced, deleting a set or map a rule still uses, deleting
 // an element that is not there. Listings come back in the form our parsers read.
 
-import { ALTERNATE_SUFFIX } from '../render/nft/delta.js';
+import { irSetName as ir } from '../render/nft/delta.js';
 import { DataplaneError } from './errors.js';
 import type { Ipset, IptablesFamily, IptablesRestore, Nft } from './ports.js';
 
@@ -76,7 +76,6 @@ export class SimNft implements Nft {
     const s = this.state;
     const sorted = <T>(m: Map<string, T>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
     // A set under its other name (`<name>.b`, render/nft/delta.ts) is the same set: named here by its IR name.
-    const ir = (name: string) => (name.endsWith(ALTERNATE_SUFFIX) ? name.slice(0, -ALTERNATE_SUFFIX.length) : name);
     const irRule = (rule: string) => rule.replace(/@(\S+)/g, (_, n: string) => `@${ir(n)}`);
     return {
       exists: s.exists,

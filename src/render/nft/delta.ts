@@ -75,7 +75,9 @@ export interface NftDelta {
   renamedSets: Map<string, string>;
 }
 
-const alternate = (kernelName: string) => (kernelName.endsWith(ALTERNATE_SUFFIX) ? kernelName.slice(0, -ALTERNATE_SUFFIX.length) : kernelName + ALTERNATE_SUFFIX);
+/** A kernel set name's IR name: `<name>.b` and `<name>` are the same set. */
+export const irSetName = (kernelName: string) => (kernelName.endsWith(ALTERNATE_SUFFIX) ? kernelName.slice(0, -ALTERNATE_SUFFIX.length) : kernelName);
+const alternate = (kernelName: string) => (irSetName(kernelName) !== kernelName ? irSetName(kernelName) : kernelName + ALTERNATE_SUFFIX);
 
 /**
  * Element additions as a (re-)declaration of the set or map with elements,

@@ -5,7 +5,7 @@
 // IR name, with the kernel name beside it.
 
 import { CHAIN_HASH_PREFIX } from '../../rules/names.js';
-import { ALTERNATE_SUFFIX, emptyNftView, type NftKernelView } from './delta.js';
+import { emptyNftView, irSetName, type NftKernelView } from './delta.js';
 
 export function parseNftTable(text: string): NftKernelView {
   const view: NftKernelView = { ...emptyNftView(), tableExists: text.trim() !== '' };
@@ -53,7 +53,7 @@ export function parseNftTable(text: string): NftKernelView {
         // "caliX" : goto cali-fw-caliX  ->  caliX:cali-fw-caliX
         view.maps.set(name, items.map((e) => e.replace(/^"([^"]*)" : goto (\S+)$/, '$1:$2')));
       } else {
-        const irName = name.endsWith(ALTERNATE_SUFFIX) ? name.slice(0, -ALTERNATE_SUFFIX.length) : name;
+        const irName = irSetName(name);
         // Both names at once cannot come from our transactions; the one read last wins, and the other is left alone.
         view.sets.set(irName, items.map((e) => e.split(' . ').map((p) => p.trim()).join(' . ')));
         if (irName !== name) view.setNames.set(irName, name);
