@@ -8,15 +8,14 @@
 // behind in the host's namespace. Everything is deleted even on failure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeResource } from '../../../src/datastore/resource-store.js';
-import { resourceKeyPath } from '../../../src/datastore/keys.js';
 import type { Resource } from '../../../src/api/resource.js';
 import { eventually } from '../../support/eventually.js';
+import { inNs, must, putResource, sh } from './node-shell.js';
 
 const ROOT = new URL('../../../../', import.meta.url).pathname;
 const isRoot = process.getuid?.() === 0;
@@ -26,22 +25,10 @@ const WL = `ctsd-w${suffix}`;
 const IFACE = `cali${suffix.padStart(5, '0')}dgs`.slice(0, 15);
 const ETCD = 'http://127.0.0.1:23792';
 
-function sh(argv: string[], input?: string): { code: number; out: string; err: string } {
-  const r = spawnSync(argv[0]!, argv.slice(1), { input: input ?? '', encoding: 'utf8' });
-  return { code: r.status ?? 1, out: r.stdout ?? '', err: r.stderr ?? '' };
-}
-const must = (argv: string[], input?: string): string => {
-  const r = sh(argv, input);
-  if (r.code !== 0) throw new Error(`${argv.join(' ')}: ${r.err}`);
-  return r.out;
-};
-const inHost = (argv: string[], input?: string) => must(['ip', 'netns', 'exec', HOST, ...argv], input);
+const inHost = (argv: string[], input?: string) => inNs(HOST, argv, input);
 
 
-function put(r: Resource): void {
-  const key = resourceKeyPath({ kind: r.kind, name: r.metadata.name, ...(r.metadata.namespace ? { namespace: r.metadata.namespace } : {}) });
-  inHost(['env', 'ETCDCTL_API=3', 'etcdctl', '--endpoints', ETCD, 'put', key], encodeResource(r));
-}
+const put = (r: Resource): void => putResource(HOST, ETCD, r);
 
 test('calicoctl node diags bundles the real state of a running node; checksystem passes and leaves the host untouched', { skip: isRoot ? false : 'needs root (network namespaces)' }, async () => {
   const work = mkdtempSync(join(tmpdir(), 'cts-diags-'));

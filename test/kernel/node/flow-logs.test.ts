@@ -7,16 +7,15 @@
 // counters on the metrics endpoint. Everything is deleted even on failure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeResource } from '../../../src/datastore/resource-store.js';
-import { resourceKeyPath } from '../../../src/datastore/keys.js';
 import type { Resource } from '../../../src/api/resource.js';
 import type { FlowLogLine } from '../../../src/flowlogs/record.js';
 import { eventually } from '../../support/eventually.js';
+import { inNs, must, putResource, sh } from './node-shell.js';
 
 const ROOT = new URL('../../../../', import.meta.url).pathname;
 const isRoot = process.getuid?.() === 0;
@@ -29,22 +28,9 @@ const IFA = `cali${suffix.padStart(5, '0')}fla`.slice(0, 15);
 const IFB = `cali${suffix.padStart(5, '0')}flb`.slice(0, 15);
 const ETCD = 'http://127.0.0.1:23791';
 
-function sh(argv: string[], input?: string): { code: number; out: string; err: string } {
-  const r = spawnSync(argv[0]!, argv.slice(1), { input: input ?? '', encoding: 'utf8', timeout: 30000 });
-  return { code: r.status ?? 1, out: r.stdout ?? '', err: r.stderr ?? '' };
-}
-const must = (argv: string[], input?: string): string => {
-  const r = sh(argv, input);
-  if (r.code !== 0) throw new Error(`${argv.join(' ')}: ${r.err}`);
-  return r.out;
-};
-const inNs = (ns: string, argv: string[], input?: string) => must(['ip', 'netns', 'exec', ns, ...argv], input);
 
 
-function put(r: Resource): void {
-  const key = resourceKeyPath({ kind: r.kind, name: r.metadata.name, ...(r.metadata.namespace ? { namespace: r.metadata.namespace } : {}) });
-  inNs(HOST, ['env', 'ETCDCTL_API=3', 'etcdctl', '--endpoints', ETCD, 'put', key], encodeResource(r));
-}
+const put = (r: Resource): void => putResource(HOST, ETCD, r);
 
 function workload(ns: string, iface: string, ip: string): string {
   must(['ip', 'netns', 'add', ns]);
