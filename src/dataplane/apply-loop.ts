@@ -43,7 +43,8 @@ export type ApplyLoopState = 'waiting-for-sync' | 'idle' | 'scheduled' | 'applyi
 export interface ApplyLoopOptions {
   managers: DataplaneManagers;
   backend: PolicyBackend;
-  ports: { routes: RouteTable; neighbors: Neighbors; sysctl: Sysctl; conntrack: Conntrack; links: Links; hostInterfaces?: HostInterfaces };
+  /** close(), when present, ends the ports' long-lived processes once the loop has stopped. */
+  ports: { routes: RouteTable; neighbors: Neighbors; sysctl: Sysctl; conntrack: Conntrack; links: Links; hostInterfaces?: HostInterfaces; close?(): void };
   clock: Clock;
   config: DataplaneConfig;
   /**
@@ -272,6 +273,7 @@ export class ApplyLoop {
     while (this.round) await this.round;
     if (this.timer !== undefined) this.opts.clock.clearTimer(this.timer);
     this.timer = undefined;
+    this.opts.ports.close?.();
     if (this.stateValue !== 'stopped') this.to('stopped');
   }
 

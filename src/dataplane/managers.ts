@@ -25,6 +25,33 @@ class Derived<T> {
   }
 }
 
+// One endpoint's routes and neighbours, kept with the (immutable) endpoint
+// state: a round after one endpoint changed re-derives only that endpoint's.
+const routesOf = new WeakMap<WorkloadEndpointState, Route[]>();
+const neighborsOf = new WeakMap<WorkloadEndpointState, Neighbor[]>();
+
+function endpointRoutes(ep: WorkloadEndpointState): Route[] {
+  let out = routesOf.get(ep);
+  if (!out) routesOf.set(ep, (out = [...ep.ipv4Nets, ...ep.ipv6Nets].map((n) => ({ dst: canonicalCidr(n), dev: ep.interfaceName, family: familyOf(n) }))));
+  return out;
+}
+
+function endpointNeighbors(ep: WorkloadEndpointState): Neighbor[] {
+  let out = neighborsOf.get(ep);
+  if (out) return out;
+  out = [];
+  if (ep.mac) {
+    const mac = ep.mac.toLowerCase();
+    for (const n of [...ep.ipv4Nets, ...ep.ipv6Nets]) {
+      // Only single addresses have a neighbour; a wider workload net is routed, not resolved.
+      const ip = canonicalCidr(n);
+      if (!ip.includes('/')) out.push({ ip, mac, dev: ep.interfaceName, family: familyOf(n) });
+    }
+  }
+  neighborsOf.set(ep, out);
+  return out;
+}
+
 /** Local workload endpoints: routes, static neighbours, per-interface sysctls, conntrack flushes of removed addresses. */
 export class EndpointManager extends Slice {
   readonly workloads = new Map<string, WorkloadEndpointState>();
@@ -68,11 +95,7 @@ export class EndpointManager extends Slice {
   }
 
   private computeRoutes(): Route[] {
-    const out: Route[] = [];
-    for (const ep of this.workloads.values()) {
-      for (const n of [...ep.ipv4Nets, ...ep.ipv6Nets]) out.push({ dst: canonicalCidr(n), dev: ep.interfaceName, family: familyOf(n) });
-    }
-    return out;
+    return [...this.workloads.values()].flatMap((ep) => endpointRoutes(ep));
   }
 
   /**
@@ -85,18 +108,7 @@ export class EndpointManager extends Slice {
   }
 
   private computeNeighbors(): Neighbor[] {
-    const out: Neighbor[] = [];
-    for (const ep of this.workloads.values()) {
-      if (!ep.mac) continue;
-      const mac = ep.mac.toLowerCase();
-      for (const n of [...ep.ipv4Nets, ...ep.ipv6Nets]) {
-        // Only single addresses have a neighbour; a wider workload net is routed, not resolved.
-        const ip = canonicalCidr(n);
-        if (ip.includes('/')) continue;
-        out.push({ ip, mac, dev: ep.interfaceName, family: familyOf(n) });
-      }
-    }
-    return out;
+    return [...this.workloads.values()].flatMap((ep) => endpointNeighbors(ep));
   }
 
   interfaces(): readonly string[] {

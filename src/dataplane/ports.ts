@@ -14,6 +14,21 @@ export interface Exec {
   run(argv: string[], opts?: { input?: string }): Promise<ExecResult>;
   /** Starts a long-running argv (e.g. `ip -o monitor link`) and hands over its stdout line by line until stop(). Optional: without it there are no event streams. */
   stream?(argv: string[], handlers: { onLine(line: string): void; onExit(code: number, stderr: string): void }): { stop(): void };
+  /**
+   * Starts a long-running argv that reads commands on stdin (`nft -i`, `ip -batch -`);
+   * its stdout and stderr arrive merged, in the order it wrote them. Optional:
+   * without it every command is its own process.
+   */
+  interactive?(argv: string[], handlers: { onOutput(chunk: string): void; onExit(code: number): void }): InteractiveProcess;
+}
+
+/** A process started by Exec.interactive. */
+export interface InteractiveProcess {
+  write(text: string): void;
+  /** Whether it keeps this process alive: only while a caller waits on it, so an idle one never holds up exit. */
+  hold(on: boolean): void;
+  /** Closes its stdin and ends it. */
+  stop(): void;
 }
 
 /** nftables: our one table. */
@@ -137,4 +152,6 @@ export interface DataplanePorts {
   conntrack: Conntrack;
   links: Links;
   hostInterfaces: HostInterfaces;
+  /** Ends long-lived processes the drivers keep (a later call starts them again). */
+  close?(): void;
 }

@@ -90,7 +90,7 @@ export class ApplyLoopDataplane implements Dataplane {
     const loopOpts: ConstructorParameters<typeof ApplyLoop>[0] = {
       managers: this.managers,
       backend,
-      ports: { routes: opts.ports.routes, neighbors: opts.ports.neighbors, sysctl: opts.ports.sysctl, conntrack: opts.ports.conntrack, links: opts.ports.links, hostInterfaces: opts.ports.hostInterfaces },
+      ports: { routes: opts.ports.routes, neighbors: opts.ports.neighbors, sysctl: opts.ports.sysctl, conntrack: opts.ports.conntrack, links: opts.ports.links, hostInterfaces: opts.ports.hostInterfaces, close: () => opts.ports.close?.() },
       clock: opts.clock,
       config: opts.config,
       log: opts.log,

@@ -115,6 +115,30 @@ function tierChainName(tier: string, ids: readonly string[], dir: ChainDirection
   return name;
 }
 
+interface TierChainUse {
+  name: string;
+  ids: string[];
+  dir: ChainDirection;
+  table: TableKind;
+}
+
+// The merged tier chains one endpoint jumps to, kept with its (immutable)
+// state: a round walks every endpoint, and this is most of what it costs.
+const tierChainUses = new WeakMap<LocalEndpoint, TierChainUse[]>();
+function tierChainsOf(ep: LocalEndpoint): TierChainUse[] {
+  let out = tierChainUses.get(ep);
+  if (out) return out;
+  out = [];
+  for (const kind of ['normal', 'forward', 'untracked', 'preDnat'] as const) {
+    const table: TableKind = kind === 'untracked' ? 'raw' : kind === 'preDnat' ? 'mangle' : 'filter';
+    for (const dir of ['inbound', 'outbound'] as const) {
+      for (const t of stageTiers(ep, kind, dir)) out.push({ name: tierChainName(t.tier, t.policies, dir), ids: t.policies, dir, table });
+    }
+  }
+  tierChainUses.set(ep, out);
+  return out;
+}
+
 export type { CompileTarget } from './compile-tier.js';
 
 export interface CompileOptions {
@@ -149,15 +173,10 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
 
   const stages = hostStages(hosts);
   for (const ep of [...workloads, ...hosts]) {
-    for (const kind of ['normal', 'forward', 'untracked', 'preDnat'] as const) {
-      const table: TableKind = kind === 'untracked' ? 'raw' : kind === 'preDnat' ? 'mangle' : 'filter';
-      for (const dir of ['inbound', 'outbound'] as const) {
-        for (const t of stageTiers(ep, kind, dir)) {
-          const name = tierChainName(t.tier, t.policies, dir);
-          if (!tierChains.has(name)) tierChains.set(name, { ids: t.policies, dir, tables: new Set() });
-          tierChains.get(name)!.tables.add(table);
-        }
-      }
+    for (const { name, ids, dir, table } of tierChainsOf(ep)) {
+      let c = tierChains.get(name);
+      if (!c) tierChains.set(name, (c = { ids, dir, tables: new Set() }));
+      c.tables.add(table);
     }
     for (const id of ep.profileIds) usedProfiles.add(id);
   }

@@ -3,29 +3,17 @@
 // decision lives in the pure code that calls them.
 
 import { DataplaneError } from '../errors.js';
-import type { Conntrack, Exec, HostInterface, HostInterfaces, Ipset, IptablesFamily, IptablesRestore, Link, LinkNotice, Links, Neighbor, Neighbors, Nft, Route, RouteTable, Sysctl } from '../ports.js';
-import { NFT_FAMILY, NFT_TABLE, ROUTE_PROTOCOL } from '../../rules/names.js';
+import type { Conntrack, Exec, HostInterface, HostInterfaces, Ipset, IptablesFamily, IptablesRestore, Link, LinkNotice, Links, Neighbor, Neighbors, Route, RouteTable, Sysctl } from '../ports.js';
+import { ROUTE_PROTOCOL } from '../../rules/names.js';
+import { CommandSession, type SessionDialect } from './command-session.js';
+import { IpBatch } from './ip-batch.js';
+import { LinuxNft } from './nft.js';
 import { canonicalCidr } from '../../rules/cidr.js';
 
 async function must(exec: Exec, object: string, argv: string[], input?: string): Promise<string> {
   const r = await exec.run(argv, input === undefined ? {} : { input });
   if (r.code !== 0) throw new DataplaneError(object, `${argv.join(' ')} exited ${r.code}: ${r.stderr.trim().slice(0, 2000)}`);
   return r.stdout;
-}
-
-export class LinuxNft implements Nft {
-  constructor(private readonly exec: Exec) {}
-  async listTable(): Promise<string> {
-    const r = await this.exec.run(['nft', 'list', 'table', NFT_FAMILY, NFT_TABLE]);
-    if (r.code !== 0) {
-      if (/No such file or directory/.test(r.stderr)) return '';
-      throw new DataplaneError('nft table', `nft list failed: ${r.stderr.trim()}`);
-    }
-    return r.stdout;
-  }
-  async apply(script: string): Promise<void> {
-    await must(this.exec, 'nft transaction', ['nft', '-f', '-'], script);
-  }
 }
 
 export class LinuxIptables implements IptablesRestore {
@@ -49,7 +37,10 @@ export class LinuxIpset implements Ipset {
 }
 
 export class LinuxRouteTable implements RouteTable {
-  constructor(private readonly exec: Exec) {}
+  constructor(
+    private readonly exec: Exec,
+    private readonly ip: IpBatch = new IpBatch(exec),
+  ) {}
   async list(family: 4 | 6): Promise<Route[]> {
     const out = await must(this.exec, 'routes', ['ip', `-${family}`, '-j', 'route', 'show', 'table', 'main', 'proto', String(ROUTE_PROTOCOL)]);
     const rows = (out.trim() ? JSON.parse(out) : []) as { dst: string; dev?: string }[];
@@ -62,22 +53,17 @@ export class LinuxRouteTable implements RouteTable {
     return this.batch(routes, (r) => `route del ${r.dst} dev ${r.dev} proto ${ROUTE_PROTOCOL}`);
   }
   private async batch(routes: Route[], line: (r: Route) => string) {
-    const failed: { route: Route; error: string }[] = [];
-    if (routes.length === 0) return { failed };
-    // One `ip -batch` for the common case; on error fall back to one call per
-    // route so a single bad route (e.g. its interface is gone) fails alone.
-    const r = await this.exec.run(['ip', '-batch', '-'], { input: routes.map(line).join('\n') + '\n' });
-    if (r.code === 0) return { failed };
-    for (const route of routes) {
-      const one = await this.exec.run(['ip', ...line(route).split(' ')]);
-      if (one.code !== 0 && !/No such process/.test(one.stderr)) failed.push({ route, error: one.stderr.trim() });
-    }
-    return { failed };
+    const errors = await this.ip.run(routes.map(line));
+    // A route already gone is not a failure to delete it.
+    return { failed: routes.flatMap((route, i) => (errors[i] !== undefined && !/No such process/.test(errors[i]!) ? [{ route, error: errors[i]! }] : [])) };
   }
 }
 
 export class LinuxNeighbors implements Neighbors {
-  constructor(private readonly exec: Exec) {}
+  constructor(
+    private readonly exec: Exec,
+    private readonly ip: IpBatch = new IpBatch(exec),
+  ) {}
   async list(family: 4 | 6): Promise<Neighbor[]> {
     const out = await must(this.exec, 'neighbors', ['ip', `-${family}`, '-j', 'neigh', 'show', 'nud', 'permanent', 'proto', String(ROUTE_PROTOCOL)]);
     const rows = (out.trim() ? JSON.parse(out) : []) as { dst: string; dev?: string; lladdr?: string; protocol?: string }[];
@@ -93,32 +79,45 @@ export class LinuxNeighbors implements Neighbors {
     return this.batch(entries, (n) => `neigh del ${n.ip} dev ${n.dev}`);
   }
   private async batch(entries: Neighbor[], line: (n: Neighbor) => string) {
-    const failed: { entry: Neighbor; error: string }[] = [];
-    if (entries.length === 0) return { failed };
-    const r = await this.exec.run(['ip', '-batch', '-'], { input: entries.map(line).join('\n') + '\n' });
-    if (r.code === 0) return { failed };
-    // One by one so a single bad entry fails alone; an entry already gone (or whose device is) is not a failure to delete.
-    for (const entry of entries) {
-      const cmd = line(entry);
-      const one = await this.exec.run(['ip', ...cmd.split(' ')]);
-      const gone = cmd.startsWith('neigh del') && /No such file or directory|Cannot find device/.test(one.stderr);
-      if (one.code !== 0 && !gone) failed.push({ entry, error: one.stderr.trim() });
-    }
-    return { failed };
+    const lines = entries.map(line);
+    const errors = await this.ip.run(lines);
+    // An entry already gone (or whose device is) is not a failure to delete it.
+    const gone = (i: number) => lines[i]!.startsWith('neigh del') && /No such file or directory|Cannot find device/.test(errors[i]!);
+    return { failed: entries.flatMap((entry, i) => (errors[i] !== undefined && !gone(i) ? [{ entry, error: errors[i]! }] : [])) };
   }
 }
 
+/** A shell that runs `sysctl` for us: forking a small shell costs far less than forking this (large) process. */
+const SHELL_DIALECT: SessionDialect = { argv: ['sh'], marker: 'echo calico-session-done\n', markerOutput: /^calico-session-done\n/m };
+
 export class LinuxSysctl implements Sysctl {
-  constructor(private readonly exec: Exec) {}
+  private readonly shell: CommandSession;
+  constructor(private readonly exec: Exec) {
+    this.shell = new CommandSession(exec, SHELL_DIALECT);
+  }
   async write(values: Record<string, string>): Promise<{ failed: string[] }> {
     const entries = Object.entries(values);
     if (entries.length === 0) return { failed: [] };
     // /proc/sys/net belongs to the namespace of the process that opens it, so
     // the write runs inside the namespace (one process for the whole batch).
-    const r = await this.exec.run(['sysctl', '-q', '-w', ...entries.map(([k, v]) => `${k}=${v}`)]);
+    const r = this.shell.available ? await this.viaShell(entries) : await this.exec.run(['sysctl', '-q', '-w', ...entries.map(([k, v]) => `${k}=${v}`)]);
     if (r.code === 0) return { failed: [] };
     const failed = entries.filter(([k]) => r.stderr.includes(k.replace(/\./g, '/')) || r.stderr.includes(k)).map(([k]) => k);
     return { failed: failed.length ? failed : entries.map(([k]) => k) };
+  }
+  close(): void {
+    this.shell.close();
+  }
+  private async viaShell(entries: [string, string][]): Promise<{ code: number; stderr: string }> {
+    const args = entries.map(([k, v]) => `'${`${k}=${v}`.replace(/'/g, `'\\''`)}'`).join(' ');
+    try {
+      const { output } = await this.shell.request(`sysctl -q -w ${args} </dev/null; echo "sysctl exited $?"\n`);
+      const m = /^sysctl exited (\d+)$/m.exec(output);
+      return { code: m ? Number(m[1]) : 1, stderr: m ? output.slice(0, m.index) : output };
+    } catch (e) {
+      this.shell.close();
+      return { code: 1, stderr: (e as Error).message };
+    }
   }
   async read(key: string): Promise<string | undefined> {
     const r = await this.exec.run(['sysctl', '-n', key]);
@@ -186,15 +185,27 @@ export class LinuxHostInterfaces implements HostInterfaces {
 
 /** All ports, pinned to one network namespace (or the current one when netns is undefined). */
 export function linuxPorts(exec: Exec) {
+  // Routes and neighbours have a session each: a round writes them concurrently.
+  const routeBatch = new IpBatch(exec);
+  const neighborBatch = new IpBatch(exec);
+  const nft = new LinuxNft(exec);
+  const sysctl = new LinuxSysctl(exec);
   return {
-    nft: new LinuxNft(exec),
+    nft,
     iptables: new LinuxIptables(exec),
     ipset: new LinuxIpset(exec),
-    routes: new LinuxRouteTable(exec),
-    neighbors: new LinuxNeighbors(exec),
-    sysctl: new LinuxSysctl(exec),
+    routes: new LinuxRouteTable(exec, routeBatch),
+    neighbors: new LinuxNeighbors(exec, neighborBatch),
+    sysctl,
     conntrack: new LinuxConntrack(exec),
     links: new LinuxLinks(exec),
     hostInterfaces: new LinuxHostInterfaces(exec),
+    /** Ends the long-lived command processes (a later write starts them again). */
+    close: () => {
+      nft.close();
+      routeBatch.close();
+      neighborBatch.close();
+      sysctl.close();
+    },
   };
 }

@@ -3,7 +3,7 @@
 // agent is kept away from the machine's own namespace in tests and the lab.
 
 import { spawn } from 'node:child_process';
-import type { Exec, ExecResult } from '../ports.js';
+import type { Exec, ExecResult, InteractiveProcess } from '../ports.js';
 
 export class LinuxExec implements Exec {
   constructor(private readonly opts: { netns?: string } = {}) {}
@@ -49,6 +49,38 @@ export class LinuxExec implements Exec {
     return {
       stop: () => {
         exited = true;
+        if (child.exitCode === null) child.kill('SIGTERM');
+      },
+    };
+  }
+
+  interactive(argv: string[], handlers: { onOutput(chunk: string): void; onExit(code: number): void }): InteractiveProcess {
+    // `sh -c 'exec "$@" 2>&1'`: one pipe for both streams keeps an error next to the command that caused it.
+    const merged = ['sh', '-c', 'exec "$@" 2>&1', 'sh', ...argv];
+    const full = this.opts.netns ? ['ip', 'netns', 'exec', this.opts.netns, ...merged] : merged;
+    const child = spawn(full[0]!, full.slice(1), { stdio: ['pipe', 'pipe', 'ignore'] });
+    let exited = false;
+    const exit = (code: number) => {
+      if (exited) return;
+      exited = true;
+      handlers.onExit(code);
+    };
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => handlers.onOutput(d));
+    child.stdin.on('error', () => undefined);
+    child.on('error', () => exit(127));
+    child.on('close', (code) => exit(code ?? 1));
+    const hold = (on: boolean) => {
+      for (const h of [child, child.stdout, child.stdin] as { ref(): void; unref(): void }[]) on ? h.ref() : h.unref();
+    };
+    hold(false);
+    return {
+      write: (text) => {
+        if (!exited) child.stdin.write(text);
+      },
+      hold,
+      stop: () => {
+        child.stdin.end();
         if (child.exitCode === null) child.kill('SIGTERM');
       },
     };
