@@ -2,7 +2,7 @@
 // medians, the machine line, and where its JSON goes (bench/results/<name>.json,
 // which bench/run.ts collects). Benchmarks print numbers; they assert nothing.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { spawnSync } from 'node:child_process';
 
@@ -54,6 +54,31 @@ export function procStats(pid: number): { rssMb: number; cpuTicks: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return { rssMb: rssKb / 1024, cpuTicks: Number(fields[11]) + Number(fields[12]) };
+}
+
+/** A process's descendants (the children files under /proc/PID/task), each with its command line. */
+export function descendants(pid: number): { pid: number; cmd: string }[] {
+  const out: { pid: number; cmd: string }[] = [];
+  const walk = (p: number) => {
+    let kids: number[] = [];
+    try {
+      kids = readdirSync(`/proc/${p}/task`).flatMap((t) => readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    } catch {
+      return; // gone meanwhile
+    }
+    for (const k of kids) {
+      let cmd = '';
+      try {
+        cmd = readFileSync(`/proc/${k}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+      } catch {
+        continue;
+      }
+      out.push({ pid: k, cmd });
+      walk(k);
+    }
+  };
+  walk(pid);
+  return out;
 }
 
 /** Machine-wide CPU time counters (all CPUs, in ticks) from /proc/stat. */

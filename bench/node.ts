@@ -20,7 +20,7 @@ import { loadDatastoreConfig, openDatastore } from '../src/datastore/open-datast
 import type { Resource } from '../src/api/resource.js';
 import { gnp, np, nsProfile, wep } from '../src/calc/fixtures.test-support.js';
 import { summariseCpuProfile, type CpuProfile } from '../src/perf-report/cpu-profile.js';
-import { procStats } from './harness.js';
+import { descendants, procStats } from './harness.js';
 
 const quick = process.argv.includes('--quick');
 const cpuProf = process.argv.includes('--cpu-prof');
@@ -183,6 +183,9 @@ async function inside(): Promise<void> {
     const s1 = procStats(node.pid!);
     const ticks = Number(sh(['getconf', 'CLK_TCK']).out.trim()) || 100;
     const idleCpuPct = ((s1.cpuTicks - s0.cpuTicks) / ticks / idleSeconds) * 100;
+    // The agent's long-lived helpers (nft -i, ip -batch, sh sessions; BIRD is not started here) hold memory too.
+    const helpers = descendants(node.pid!).map((d) => ({ cmd: d.cmd, rssMb: procStats(d.pid).rssMb }));
+    const helperRssMb = helpers.reduce((a, h) => a + h.rssMb, 0);
     const rssParts = /RssAnon:\s+(\d+).*RssFile:\s+(\d+)/s.exec(readFileSync(`/proc/${node.pid}/status`, 'utf8'));
     if (heapDir) {
       node.kill('SIGPWR');
@@ -222,6 +225,7 @@ async function inside(): Promise<void> {
       { name: `dataplane apply round, mean (${applyCount} rounds, from /metrics)`, value: `${((applySum / applyCount) * 1000).toFixed(0)} ms` },
       { name: 'full resync: restart -> ready, dataplane already programmed', value: `${(resyncMs / 1000).toFixed(2)} s` },
       { name: 'agent resident memory (idle)', value: `${s1.rssMb.toFixed(0)} MiB` },
+      { name: `its helper processes (${helpers.map((h) => h.cmd).join('; ') || 'none'})`, value: `${helperRssMb.toFixed(1)} MiB` },
       { name: `agent idle CPU (${idleSeconds} s)`, value: `${idleCpuPct.toFixed(2)} %` },
     ];
     console.log(`calico-node benchmark (${machine})`);
@@ -233,7 +237,7 @@ async function inside(): Promise<void> {
       for (const h of cpuProfile.top) console.log(`  ${h.selfMs.toFixed(0).padStart(7)} ms  ${(h.share * 100).toFixed(1).padStart(5)} %  ${h.function}  ${h.where}`);
     }
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-    writeFileSync(join(ROOT, 'bench/results/node.json'), JSON.stringify({ bench: 'node', quick, machine, date: new Date().toISOString(), resyncMs, cpuProfile, endpoints: ENDPOINTS, policies: POLICIES, local: LOCAL, readyMs, latenciesMs: latencies, rssMb: s1.rssMb, idleCpuPct, applyRounds: applyCount, applySeconds: applySum, rows }, null, 2) + '\n');
+    writeFileSync(join(ROOT, 'bench/results/node.json'), JSON.stringify({ bench: 'node', quick, machine, date: new Date().toISOString(), resyncMs, cpuProfile, endpoints: ENDPOINTS, policies: POLICIES, local: LOCAL, readyMs, latenciesMs: latencies, rssMb: s1.rssMb, helperRssMb, helpers, idleCpuPct, applyRounds: applyCount, applySeconds: applySum, rows }, null, 2) + '\n');
   } finally {
     for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });

@@ -244,8 +244,10 @@ function agentRss(run: RunRecord): GoalResult {
   const n = resultOf<NodeResult>(run, 'node');
   const g = { id: 'agent-rss', goal: `calico-node resident memory (${n ? `${n.endpoints} endpoints / ${n.policies} policies` : '10k endpoints / 1k policies'})`, target: '<= 150 MiB' };
   if (!n) return notMeasured(g);
-  const measured = `${n.rssMb.toFixed(0)} MiB`;
-  if (n.rssMb <= 150) return { ...g, measured, status: 'met', profile: [] };
+  // Its helper processes (the command sessions) count: they live as long as it does.
+  const total = n.rssMb + (n.helperRssMb ?? 0);
+  const measured = n.helperRssMb !== undefined ? `${total.toFixed(0)} MiB (agent ${n.rssMb.toFixed(0)} + ${n.helperRssMb.toFixed(0)} in its nft/ip/sh sessions)` : `${n.rssMb.toFixed(0)} MiB`;
+  if (total <= 150) return { ...g, measured, status: 'met', profile: [] };
   const c = resultOf<ControlPlaneResult>(run, 'control-plane');
   return { ...g, measured, status: 'missed', profile: c ? [`The dataplane part alone (managers, apply loop, compile caches, kernel views; bench/control-plane.ts at ${c.endpoints} endpoints / ${c.policies} policies) holds ${c.rssMb.toFixed(0)} MiB; the rest is the calc graph, the datastore cache and the runtime.`] : [] };
 }

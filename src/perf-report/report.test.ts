@@ -106,6 +106,9 @@ test('control-plane goals: policy change -> kernel p99, round time flat across p
   split.enforce = { ...split.enforce, adding: { p50Ms: 12, p99Ms: 24 }, removing: { p50Ms: 30, p99Ms: 80 } };
   const [withSplit] = pick(evaluateGoals(run([bench('control-plane', split)])), ['policy-enforced']);
   assert.match(withSplit!.profile.join('\n'), /add set elements: p50 12\.0 \/ p99 24\.0 ms; changes that remove them: p50 30\.0 \/ p99 80\.0 ms/);
+  // The agent's helper processes count towards its memory.
+  const [helped] = pick(evaluateGoals(run([bench('node', { ...node, helperRssMb: 15 })])), ['agent-rss']);
+  assert.deepEqual([helped!.status, helped!.measured], ['missed', '155 MiB (agent 140 + 15 in its nft/ip/sh sessions)']);
 });
 
 const stream = (gbps: number[], busy: number): StreamSamples => ({ gbps, senderCpuPct: gbps.map(() => 60), receiverCpuPct: gbps.map(() => 70), machineBusyPct: gbps.map(() => busy), softirqPct: gbps.map(() => 30), retransmits: gbps.map(() => 100) });

@@ -155,6 +155,7 @@ function controlPlane(b: Builder, run: RunRecord): void {
       ['calico-node start -> ready (first sync, empty dataplane)', `${(n.readyMs / 1000).toFixed(2)} s`],
       ...(n.resyncMs !== undefined ? [['full resync: calico-node restart -> ready (dataplane already programmed)', `${(n.resyncMs / 1000).toFixed(2)} s`]] : []),
       [`agent resident memory at ${n.endpoints.toLocaleString('en-US')} endpoints`, `${n.rssMb.toFixed(0)} MiB`],
+      ...(n.helperRssMb !== undefined ? [['its helper processes (nft -i, ip -batch, sh sessions), resident memory', `${n.helperRssMb.toFixed(1)} MiB`]] : []),
       ['agent idle CPU', `${n.idleCpuPct.toFixed(2)} %`],
       ['dataplane apply round, mean', `${((n.applySeconds / n.applyRounds) * 1000).toFixed(0)} ms (${n.applyRounds} rounds)`],
     );

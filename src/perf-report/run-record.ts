@@ -122,6 +122,8 @@ export interface NodeResult {
   resyncMs?: number;
   latenciesMs: number[];
   rssMb: number;
+  /** Resident memory of the agent's child processes (its nft/ip/sh sessions); absent in runs before they existed. */
+  helperRssMb?: number;
   idleCpuPct: number;
   applyRounds: number;
   applySeconds: number;

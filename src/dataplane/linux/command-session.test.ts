@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Exec, ExecResult, InteractiveProcess } from '../ports.js';
 import { CommandSession, SessionFailed } from './command-session.js';
 import { IpBatch } from './ip-batch.js';
@@ -106,10 +107,12 @@ test('IpBatch: when the session dies, every line runs again alone (any prefix ma
 
 test('LinuxNft: a transaction is one include of a private file in the nft -i session; an error is a DataplaneError carrying what nft printed', async () => {
   const included: string[] = [];
+  const files: string[] = [];
   const exec = new ScriptedExec((l) => {
     if (l === 'describe meta mark') return NFT_MARK;
     const m = /^include "(.+)"$/.exec(l);
     if (!m) return `Error: syntax error, unexpected ${l}\n`;
+    files.push(m[1]!);
     const script = readFileSync(m[1]!, 'utf8');
     included.push(script);
     return script.includes('bogus') ? `In file included from <cmdline>:1:1-40:\n${m[1]}:1:1-5: Error: syntax error, unexpected bogus\n` : '';
@@ -121,6 +124,7 @@ test('LinuxNft: a transaction is one include of a private file in the nft -i ses
   assert.deepEqual(included, ['add table inet calico\n', 'add chain inet calico c\n', 'bogus\n']);
   assert.deepEqual(exec.started, ['nft -i'], 'one process for every transaction');
   assert.deepEqual(exec.runs, [], 'no nft -f');
+  assert.ok(files.every((f) => !existsSync(dirname(f))), 'each transaction file goes with its transaction');
   nft.close();
   assert.deepEqual(exec.stops, [0]);
 });
