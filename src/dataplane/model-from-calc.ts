@@ -73,6 +73,7 @@ export function modelFromCalc(state: DesiredPolicyState, config: DataplaneConfig
     // The calc graph's own objects: the compiler reads its rules as they are, and
     // unchanged objects keep their identity, so its caches hit.
     policies: [...state.policies.values()],
+    policyIndex: state.policies,
     profiles: [...state.profiles.values()],
     ipSets: [...state.ipSets.values()],
     pools: [...state.ipPools.values()].map((p) => ({ cidr: p.cidr, natOutgoing: p.natOutgoing, disabled: p.disabled })),

@@ -164,7 +164,7 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
   const add = (name: string, rules: Rule[], opts: { table?: Chain['table']; hook?: HookName } = {}) =>
     chains.push({ name, table: opts.table ?? 'filter', rules, ...(opts.hook ? { hook: opts.hook } : {}) });
 
-  const known = { policies: new Set(model.policies.map((p) => p.id)), profiles: new Set(model.profiles.map((p) => p.id)) };
+  const known = { profiles: new Set(model.profiles.map((p) => p.id)) };
   const usedProfiles = new Set<string>();
   /** Merged tier chains by name: what they hold, and every table that jumps to them. */
   const tierChains = new Map<string, { ids: string[]; dir: ChainDirection; tables: Set<TableKind> }>();
@@ -255,7 +255,7 @@ export function compileRuleset(model: DataplaneModel, opts: CompileOptions | Com
     cache?.programs.set(name, { head, setIds, members, chain, sets: own });
     return chain;
   };
-  const policies = new Map(model.policies.map((p) => [p.id, p]));
+  const policies = model.policyIndex ?? new Map(model.policies.map((p) => [p.id, p]));
   const verdictTables = new Set<TableKind>(['filter']);
   for (const [name, { ids, dir, tables }] of [...tierChains].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const entries = () => tierEntries(ids, dir, policies);

@@ -75,6 +75,8 @@ export interface DataplaneModel {
   config: DataplaneConfig;
   endpoints: LocalEndpoint[];
   policies: PolicyRules[];
+  /** The same policies by id, when the caller already holds them so (saves building the index every round). */
+  policyIndex?: ReadonlyMap<string, PolicyRules>;
   profiles: PolicyRules[];
   ipSets: IpSetSpec[];
   pools: IpPoolSpec[];
