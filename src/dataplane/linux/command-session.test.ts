@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Exec, ExecResult, InteractiveProcess } from '../ports.js';
 import { CommandSession, SessionFailed } from './command-session.js';
-import { IpBatch } from './ip-batch.js';
+import { IP_DIALECT, IpBatch } from './ip-batch.js';
 import { LinuxNft } from './nft.js';
 import { LinuxNeighbors, linuxPorts } from './drivers.js';
 
@@ -67,7 +67,7 @@ const ipTool = (bad: string[] = [], die = '') => (l: string, n: number) => {
 
 test('CommandSession: each request gets the output printed before its marker, in call order, with its first input line', async () => {
   const exec = new ScriptedExec(ipTool(['cali2']));
-  const s = new CommandSession(exec, { argv: ['ip', '-force', '-batch', '-'], marker: 'link show dev lo\n', markerOutput: /^\d+: lo: <.*\n\s+link\/loopback .*\n/m });
+  const s = new CommandSession(exec, IP_DIALECT);
   const [a, b] = await Promise.all([s.request('route replace 198.18.0.1/32 dev cali1\n'), s.request('route replace 198.18.0.2/32 dev cali2\nroute replace 198.18.0.3/32 dev cali3\n')]);
   assert.deepEqual(a, { output: '', firstLine: 1 });
   // Line 1 was the first request, line 2 its marker.
@@ -78,7 +78,7 @@ test('CommandSession: each request gets the output printed before its marker, in
 
 test('CommandSession: a process that dies mid-request fails that request; the next one starts a new process and counts lines from 1', async () => {
   const exec = new ScriptedExec(ipTool([], 'cali9'));
-  const s = new CommandSession(exec, { argv: ['ip', '-force', '-batch', '-'], marker: 'link show dev lo\n', markerOutput: /^\d+: lo: <.*\n\s+link\/loopback .*\n/m });
+  const s = new CommandSession(exec, IP_DIALECT);
   await s.request('neigh replace 198.18.0.1 lladdr 02:00:00:00:00:01 dev cali1\n');
   await assert.rejects(s.request('neigh del 198.18.0.9 dev cali9\n'), SessionFailed);
   assert.deepEqual(await s.request('neigh replace 198.18.0.2 lladdr 02:00:00:00:00:01 dev cali2\n'), { output: '', firstLine: 1 });

@@ -5,7 +5,7 @@
 // ~2-5 ms here) and, for nft, its exit: the kernel frees what a transaction
 // removed when the netlink socket closes, and the closing process waits for
 // that (~11 ms per transaction with removals on this machine; see
-// docs/dataplane.md). `ip neigh` also dumps every link before its first
+// docs/design/dataplane.md, "Command sessions"). `ip neigh` also dumps every link before its first
 // command (~20 ms with 3,000 links); a session dumps once.
 //
 // Neither tool says when a command is done, so every request is followed by
@@ -57,7 +57,8 @@ export class CommandSession {
    * Sends text (whole lines) and resolves with what the process printed for it,
    * and the input line number its first line had. Rejects with SessionFailed
    * when the process ended before the marker: then any prefix of the text may
-   * have run. Requests run one at a time, in call order.
+   * have run; the dead process is already forgotten (the next request starts
+   * another). Requests run one at a time, in call order.
    */
   request(text: string): Promise<{ output: string; firstLine: number }> {
     const run = this.queue.then(() => this.send(text));

@@ -115,7 +115,6 @@ export class LinuxSysctl implements Sysctl {
       const m = /^sysctl exited (\d+)$/m.exec(output);
       return { code: m ? Number(m[1]) : 1, stderr: m ? output.slice(0, m.index) : output };
     } catch (e) {
-      this.shell.close();
       return { code: 1, stderr: (e as Error).message };
     }
   }

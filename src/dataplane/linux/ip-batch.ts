@@ -13,7 +13,7 @@ import type { Exec } from '../ports.js';
 import { CommandSession, type SessionDialect } from './command-session.js';
 
 /** `link show dev lo`: one request for a link every namespace has, and two known lines. */
-const IP_DIALECT: SessionDialect = {
+export const IP_DIALECT: SessionDialect = {
   argv: ['ip', '-force', '-batch', '-'],
   marker: 'link show dev lo\n',
   markerOutput: /^\d+: lo: <.*\n\s+link\/loopback .*\n/m,

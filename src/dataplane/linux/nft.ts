@@ -61,7 +61,6 @@ export class LinuxNft implements Nft {
       ({ output } = await this.session.request(`include "${file}"\n`));
     } catch (e) {
       // The process died mid-transaction: it committed whole or not at all, and the caller's read-back finds out which.
-      this.session.close();
       throw new DataplaneError('nft transaction', (e as Error).message);
     } finally {
       await rm(dir, { recursive: true, force: true });
